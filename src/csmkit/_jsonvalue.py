@@ -1,0 +1,71 @@
+"""Private helpers for JSON-safe values stored inside events and tickets.
+
+Free-form data (ticket fields, event metadata, field-change values) must survive a trip
+through any storage as JSON. It is checked once, when an event is built, and frozen so
+that an event can never change after it was recorded: dicts become read-only mappings,
+lists become tuples.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, TypeAlias
+
+__all__ = ["EMPTY", "JsonValue", "freeze", "freeze_mapping", "thaw"]
+
+JsonValue: TypeAlias = Any
+"""A value made of str, int, float (finite), bool, None, tuples/lists and str-keyed maps."""
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+_MAX_DEPTH = 32
+
+
+def freeze(value: object, path: str, _depth: int = 0) -> JsonValue:
+    """Check that ``value`` is JSON-safe and return a deeply immutable copy.
+
+    Raises:
+        ValueError: naming ``path`` and the offending value.
+    """
+    if _depth > _MAX_DEPTH:
+        raise ValueError(f"{path}: nested deeper than {_MAX_DEPTH} levels")
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{path}: {value!r} is not a finite number (JSON cannot hold it)")
+        return value
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(item, f"{path}[{i}]", _depth + 1) for i, item in enumerate(value))
+    if isinstance(value, Mapping):
+        return freeze_mapping(value, path, _depth + 1)
+    raise ValueError(
+        f"{path}: {type(value).__name__} value {value!r} is not JSON-safe "
+        "(use str, int, float, bool, None, lists and str-keyed dicts; "
+        "write instants as ISO 8601 text)"
+    )
+
+
+def freeze_mapping(value: object, path: str, _depth: int = 0) -> Mapping[str, JsonValue]:
+    """Like :func:`freeze` for a str-keyed mapping (the top of ``fields`` or ``meta``)."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{path}: expected a mapping, got {type(value).__name__} {value!r}")
+    if not value:
+        return EMPTY
+    out: dict[str, JsonValue] = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise ValueError(f"{path}: key {key!r} is not a string")
+        out[key] = freeze(item, f"{path}.{key}", _depth)
+    return MappingProxyType(out)
+
+
+def thaw(value: JsonValue) -> JsonValue:
+    """Plain, mutable JSON data (dicts and lists) from a frozen value."""
+    if isinstance(value, tuple):
+        return [thaw(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: thaw(item) for key, item in value.items()}
+    return value

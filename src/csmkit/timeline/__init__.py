@@ -1,0 +1,47 @@
+"""The event vocabulary of a ticket's history, and the state folded from it.
+
+A ticket's history is an ordered sequence of immutable events (:class:`Timeline`); its
+current state (:class:`Ticket`) is a fold over them. SLA clocks and metrics are pure
+functions of a timeline and an instant.
+"""
+
+from __future__ import annotations
+
+from csmkit.timeline._codec import EVENT_TYPES
+from csmkit.timeline._enums import Direction, Priority, StatusCategory, SurveyKind
+from csmkit.timeline._events import (
+    CORE_FIELDS,
+    Assigned,
+    Escalated,
+    Event,
+    FieldChanged,
+    Linked,
+    MessageAdded,
+    StatusChanged,
+    SurveyAnswered,
+    TicketCreated,
+    Unassigned,
+)
+from csmkit.timeline._ticket import Ticket
+from csmkit.timeline._timeline import Timeline
+
+__all__ = [
+    "CORE_FIELDS",
+    "EVENT_TYPES",
+    "Assigned",
+    "Direction",
+    "Escalated",
+    "Event",
+    "FieldChanged",
+    "Linked",
+    "MessageAdded",
+    "Priority",
+    "StatusCategory",
+    "StatusChanged",
+    "SurveyAnswered",
+    "SurveyKind",
+    "Ticket",
+    "TicketCreated",
+    "Timeline",
+    "Unassigned",
+]

@@ -1,0 +1,176 @@
+"""The current state of a ticket, folded from its events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from csmkit._jsonvalue import EMPTY, JsonValue
+from csmkit.errors import TimelineError
+from csmkit.timeline._enums import Priority, StatusCategory
+from csmkit.timeline._events import (
+    CORE_FIELDS,
+    Assigned,
+    Escalated,
+    Event,
+    FieldChanged,
+    StatusChanged,
+    TicketCreated,
+    Unassigned,
+)
+from csmkit.timeline._validators import (
+    aware,
+    int_at_least,
+    non_empty_str,
+    optional_str,
+    str_value,
+    tag_tuple,
+    to_category,
+    to_fields,
+    to_priority,
+)
+
+__all__ = ["Ticket"]
+
+
+@attrs.frozen(kw_only=True)
+class Ticket:
+    """A ticket's state at one instant: the fold of its events up to then.
+
+    Build one with :meth:`Ticket.created` and :meth:`apply`, or read ``Timeline.ticket``.
+    Tickets are immutable; :meth:`apply` returns a new one.
+
+    Attributes:
+        id: The ticket id.
+        type: Ticket type (``"repair"`` …).
+        channel: The channel it arrived on.
+        status: Current workflow state name.
+        category: The status category of ``status``.
+        priority: Current priority.
+        customer_id: The requesting customer, if known.
+        subject: One-line summary.
+        assignee: The responsible agent, if any.
+        group: The responsible group, if any.
+        fields: Form field values.
+        tags: Sorted, unique labels.
+        created_at: Instant of the creation event.
+        updated_at: Instant of the latest event.
+        version: Number of events folded so far (1 right after creation).
+        workflow: Workflow definition name, if any.
+        workflow_version: Workflow definition version, if any.
+        escalation_level: Highest escalation level reached (0 = never escalated).
+
+    >>> from datetime import datetime, timezone
+    >>> created = TicketCreated(ticket_id="T-1", at=datetime(2026, 9, 30, 9, tzinfo=timezone.utc),
+    ...                         type="repair", channel="phone", priority="high")
+    >>> Ticket.created(created).priority
+    <Priority.HIGH: 'high'>
+    """
+
+    id: str = attrs.field(validator=non_empty_str)
+    type: str = attrs.field(validator=non_empty_str)
+    channel: str = attrs.field(validator=non_empty_str)
+    status: str = attrs.field(validator=non_empty_str)
+    category: StatusCategory = attrs.field(converter=to_category)
+    priority: Priority = attrs.field(converter=to_priority)
+    customer_id: str | None = attrs.field(default=None, validator=optional_str)
+    subject: str = attrs.field(default="", validator=str_value)
+    assignee: str | None = attrs.field(default=None, validator=optional_str)
+    group: str | None = attrs.field(default=None, validator=optional_str)
+    fields: Mapping[str, JsonValue] = attrs.field(default=EMPTY, converter=to_fields)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=tag_tuple)
+    created_at: datetime = attrs.field(validator=aware)
+    updated_at: datetime = attrs.field(validator=aware)
+    version: int = attrs.field(default=1, validator=int_at_least(1))
+    workflow: str | None = attrs.field(default=None, validator=optional_str)
+    workflow_version: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(int_at_least(1))
+    )
+    escalation_level: int = attrs.field(default=0, validator=int_at_least(0))
+
+    @classmethod
+    def created(cls, event: TicketCreated) -> Ticket:
+        """The ticket as it is right after its creation event."""
+        if not isinstance(event, TicketCreated):
+            raise TimelineError(
+                f"a ticket starts with a TicketCreated event, got {type(event).__name__}"
+            )
+        return cls(
+            id=event.ticket_id,
+            type=event.type,
+            channel=event.channel,
+            status=event.status,
+            category=event.category,
+            priority=event.priority,
+            customer_id=event.customer_id,
+            subject=event.subject,
+            fields=event.fields,
+            tags=event.tags,
+            created_at=event.at,
+            updated_at=event.at,
+            version=1,
+            workflow=event.workflow,
+            workflow_version=event.workflow_version,
+        )
+
+    def apply(self, event: Event) -> Ticket:
+        """Return the ticket after ``event``; ``self`` is left unchanged.
+
+        Raises:
+            TimelineError: The event belongs to another ticket, is earlier than the
+                ticket's latest event, is a second creation, or changes status from a
+                state the ticket is not in.
+        """
+        if not isinstance(event, Event):
+            raise TimelineError(f"expected an Event, got {type(event).__name__} {event!r}")
+        if event.ticket_id != self.id:
+            raise TimelineError(
+                f"{type(event).__name__} of ticket {event.ticket_id!r} cannot apply to "
+                f"ticket {self.id!r}",
+                path="ticket_id",
+            )
+        if event.at < self.updated_at:
+            raise TimelineError(
+                f"{type(event).__name__} at {event.at.isoformat()} is earlier than the "
+                f"ticket's latest event at {self.updated_at.isoformat()} (events out of order)",
+                path="at",
+            )
+        changes: dict[str, Any] = {"updated_at": event.at, "version": self.version + 1}
+        if isinstance(event, TicketCreated):
+            raise TimelineError(f"ticket {self.id!r} was already created", path="kind")
+        if isinstance(event, StatusChanged):
+            if event.from_status != self.status:
+                raise TimelineError(
+                    f"status change from {event.from_status!r} but ticket {self.id!r} is in "
+                    f"{self.status!r}",
+                    path="from_status",
+                )
+            changes["status"] = event.to_status
+            changes["category"] = event.category
+        elif isinstance(event, Assigned):
+            if event.agent is not None:
+                changes["assignee"] = event.agent
+            if event.group is not None:
+                changes["group"] = event.group
+        elif isinstance(event, Unassigned):
+            changes["assignee"] = None
+            if event.group is not None and event.group == self.group:
+                changes["group"] = None
+        elif isinstance(event, FieldChanged):
+            if event.name in CORE_FIELDS:
+                changes[event.name] = event.new
+            else:
+                fields = dict(self.fields)
+                if event.new is None:
+                    fields.pop(event.name, None)
+                else:
+                    fields[event.name] = event.new
+                changes["fields"] = MappingProxyType(fields) if fields else EMPTY
+        elif isinstance(event, Escalated):
+            changes["escalation_level"] = max(self.escalation_level, event.level)
+        # MessageAdded, Linked and SurveyAnswered change only updated_at and version.
+        return attrs.evolve(self, **changes)

@@ -1,0 +1,278 @@
+"""An ordered, validated sequence of one ticket's events."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar, overload
+
+from csmkit._time import is_aware
+from csmkit.errors import TimelineError
+from csmkit.timeline._codec import EVENT_TYPES, event_from_dict, join_path
+from csmkit.timeline._enums import Direction
+from csmkit.timeline._events import Event, MessageAdded, StatusChanged, TicketCreated
+from csmkit.timeline._ticket import Ticket
+
+__all__ = ["Timeline"]
+
+E = TypeVar("E", bound=Event)
+
+
+def _check_instant(value: object, name: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise TimelineError(f"{name} must be a datetime, got {type(value).__name__} {value!r}")
+    if not is_aware(value):
+        raise TimelineError(f"{name} must be timezone-aware, got naive {value!r}")
+    return value
+
+
+def _kind_names(kinds: tuple[str | type[Event], ...]) -> frozenset[str]:
+    names = set()
+    for kind in kinds:
+        if isinstance(kind, type) and issubclass(kind, Event) and kind.kind:
+            names.add(kind.kind)
+        elif isinstance(kind, str) and kind in EVENT_TYPES:
+            names.add(kind)
+        else:
+            known = ", ".join(sorted(EVENT_TYPES))
+            raise TimelineError(f"unknown event kind {kind!r}; expected one of {known}")
+    return frozenset(names)
+
+
+class Timeline(Sequence[Event]):
+    """The ordered history of one ticket, validated as a whole.
+
+    A timeline holds at least the creation event. Every event belongs to the same ticket,
+    the first is a :class:`TicketCreated` and no other is, instants never decrease, and
+    each status change starts from the state the ticket is in. A timeline is immutable:
+    :meth:`append` returns a new one.
+
+    Args:
+        events: The events in order.
+
+    Raises:
+        TimelineError: The sequence breaks one of the rules above; the message names the
+            index of the offending event (``events[3]``). Nothing is built.
+
+    >>> from datetime import datetime, timedelta, timezone
+    >>> t0 = datetime(2026, 9, 30, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+    >>> tl = Timeline([
+    ...     TicketCreated(ticket_id="T-1", at=t0, type="repair", channel="phone"),
+    ...     Assigned(ticket_id="T-1", at=t0 + timedelta(minutes=5), agent="li.wei"),
+    ... ])
+    >>> tl.ticket.assignee, tl.ticket.version
+    ('li.wei', 2)
+    >>> tl.state_at(t0).assignee is None
+    True
+    """
+
+    __slots__ = ("_events", "_states", "_ticket", "_times")
+
+    _events: tuple[Event, ...]
+    _ticket: Ticket
+    _times: list[datetime]
+    _states: list[Ticket] | None
+
+    def __init__(self, events: Iterable[Event]) -> None:
+        items = tuple(events)
+        if not items:
+            raise TimelineError("a timeline needs at least its TicketCreated event")
+        first = items[0]
+        if not isinstance(first, TicketCreated):
+            raise TimelineError(
+                f"the first event must be TicketCreated, got {type(first).__name__}",
+                path="events[0]",
+            )
+        ticket = _fold(Ticket.created(first), items[1:], start=1)
+        self._events = items
+        self._ticket = ticket
+        self._times = [event.at for event in items]
+        self._states = None
+
+    # ----------------------------------------------------------------- construction
+    def append(self, *events: Event) -> Timeline:
+        """A new timeline with ``events`` added at the end (validated the same way)."""
+        new = object.__new__(Timeline)
+        ticket = _fold(self._ticket, events, start=len(self._events))
+        new._events = self._events + tuple(events)
+        new._ticket = ticket
+        new._times = self._times + [event.at for event in events]
+        new._states = None
+        return new
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form: ``{"ticket_id": ..., "events": [...]}``."""
+        return {
+            "ticket_id": self.ticket_id,
+            "events": [event.to_dict() for event in self._events],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Timeline:
+        """Rebuild a timeline from :meth:`to_dict` output.
+
+        Raises:
+            TimelineError: malformed data; the message names the path
+                (``events[2].at``).
+        """
+        if not isinstance(data, Mapping):
+            raise TimelineError(f"a timeline must be a dict, got {type(data).__name__}")
+        extra = sorted(set(data) - {"ticket_id", "events"})
+        if extra:
+            raise TimelineError(
+                f"unexpected key(s) {', '.join(map(repr, extra))} in a timeline", path=extra[0]
+            )
+        raw = data.get("events")
+        if not isinstance(raw, list):
+            raise TimelineError("'events' must be a list", path="events")
+        events = [event_from_dict(item, path=f"events[{i}]") for i, item in enumerate(raw)]
+        timeline = cls(events)
+        if "ticket_id" in data and data["ticket_id"] != timeline.ticket_id:
+            raise TimelineError(
+                f"ticket_id {data['ticket_id']!r} does not match the events' "
+                f"{timeline.ticket_id!r}",
+                path="ticket_id",
+            )
+        return timeline
+
+    # ----------------------------------------------------------------- state
+    @property
+    def ticket(self) -> Ticket:
+        """The ticket's current state (the fold of every event)."""
+        return self._ticket
+
+    @property
+    def ticket_id(self) -> str:
+        """The ticket's id."""
+        return self._ticket.id
+
+    @property
+    def created_at(self) -> datetime:
+        """Instant of the creation event."""
+        return self._ticket.created_at
+
+    @property
+    def updated_at(self) -> datetime:
+        """Instant of the latest event."""
+        return self._ticket.updated_at
+
+    @property
+    def version(self) -> int:
+        """Number of events (the storage version of the stream)."""
+        return len(self._events)
+
+    def state_at(self, at: datetime) -> Ticket:
+        """The ticket as it was at instant ``at`` (events at exactly ``at`` included).
+
+        Raises:
+            TimelineError: ``at`` is naive or earlier than the ticket's creation.
+        """
+        _check_instant(at, "at")
+        count = bisect.bisect_right(self._times, at)
+        if count == 0:
+            raise TimelineError(
+                f"ticket {self.ticket_id!r} did not exist yet at {at.isoformat()} "
+                f"(created {self.created_at.isoformat()})"
+            )
+        if count == len(self._events):
+            return self._ticket
+        if self._states is None:
+            states = [Ticket.created(self._events[0])]  # type: ignore[arg-type]
+            for event in self._events[1:]:
+                states.append(states[-1].apply(event))
+            self._states = states
+        return self._states[count - 1]
+
+    # ----------------------------------------------------------------- sequence protocol
+    def __len__(self) -> int:
+        return len(self._events)
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Event, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Event | tuple[Event, ...]:
+        return self._events[index]
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self._events)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Timeline):
+            return NotImplemented
+        return self._events == other._events
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"<Timeline {self.ticket_id!r}: {len(self._events)} events, "
+            f"status {self._ticket.status!r}>"
+        )
+
+    # ----------------------------------------------------------------- queries
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """All events, oldest first."""
+        return self._events
+
+    def of_kind(self, *kinds: str | type[Event]) -> tuple[Event, ...]:
+        """Events whose kind is one of ``kinds`` (classes or kind strings), in order."""
+        names = _kind_names(kinds)
+        return tuple(event for event in self._events if event.kind in names)
+
+    def of_type(self, cls: type[E]) -> tuple[E, ...]:
+        """Events that are instances of ``cls``, typed as such, in order."""
+        return tuple(event for event in self._events if isinstance(event, cls))
+
+    def first(self, *kinds: str | type[Event]) -> Event | None:
+        """The earliest event of one of ``kinds``, or ``None``."""
+        names = _kind_names(kinds)
+        return next((event for event in self._events if event.kind in names), None)
+
+    def last(self, *kinds: str | type[Event]) -> Event | None:
+        """The latest event of one of ``kinds``, or ``None``."""
+        names = _kind_names(kinds)
+        return next((event for event in reversed(self._events) if event.kind in names), None)
+
+    def between(self, start: datetime, end: datetime) -> tuple[Event, ...]:
+        """Events with ``start <= at < end``."""
+        _check_instant(start, "start")
+        _check_instant(end, "end")
+        lo = bisect.bisect_left(self._times, start)
+        hi = bisect.bisect_left(self._times, end)
+        return self._events[lo:hi]
+
+    def messages(
+        self, direction: Direction | str | None = None, *, public: bool | None = None
+    ) -> tuple[MessageAdded, ...]:
+        """Messages, optionally only of one ``direction`` and/or visibility."""
+        wanted = None if direction is None else Direction(direction)
+        return tuple(
+            event
+            for event in self._events
+            if isinstance(event, MessageAdded)
+            and (wanted is None or event.direction is wanted)
+            and (public is None or event.public is public)
+        )
+
+    def status_changes(self) -> tuple[StatusChanged, ...]:
+        """Every status change, in order."""
+        return self.of_type(StatusChanged)
+
+
+def _fold(ticket: Ticket, events: Sequence[Event], *, start: int) -> Ticket:
+    """Apply ``events`` to ``ticket``; error paths number them from ``start``."""
+    for index, event in enumerate(events, start):
+        if not isinstance(event, Event):
+            raise TimelineError(
+                f"expected an Event, got {type(event).__name__} {event!r}", path=f"events[{index}]"
+            )
+        try:
+            ticket = ticket.apply(event)
+        except TimelineError as exc:
+            raise TimelineError(exc.message, path=join_path(f"events[{index}]", exc.path)) from None
+    return ticket
