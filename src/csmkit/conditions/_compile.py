@@ -201,11 +201,50 @@ def _as_priority(getter: Getter, describe: str) -> Getter:
     return get
 
 
+def _fast_compare(node: Compare) -> Predicate | None:
+    """Specialised closures for the most common shape, ``name op literal``.
+
+    A one-segment name is read straight from the context and a literal list of scalars
+    becomes a frozenset; the semantics are exactly those of the general path.
+    """
+    if not (isinstance(node.left, Name) and isinstance(node.right, Literal)):
+        return None
+    value = node.right.value
+    getter = _compile_name(node.left)
+    single = len(node.left.path) == 1
+    key = node.left.path[0]
+    if node.op == "==" and not isinstance(value, tuple):
+        if single:
+            return lambda context: bool(context.get(key) == value)
+        return lambda context: bool(getter(context) == value)
+    if node.op == "!=" and not isinstance(value, tuple):
+        if single:
+            return lambda context: bool(context.get(key) != value)
+        return lambda context: bool(getter(context) != value)
+    if node.op in ("in", "not in") and isinstance(value, tuple):
+        members = frozenset(value)
+        negate = node.op == "not in"
+
+        def member(context: Mapping[str, Any]) -> bool:
+            item = context.get(key) if single else getter(context)
+            try:
+                found = item in members
+            except TypeError:  # unhashable item: fall back to the tuple's equality scan
+                found = item in value
+            return not found if negate else found
+
+        return member
+    return None
+
+
 def _compile_compare(node: Compare, text: Callable[[Node | Operand], str]) -> Predicate:
     describe = f"in `{text(node)}`"
     left = _compile_operand(node.left, text)
     right = _compile_operand(node.right, text)
     op = node.op
+    fast = _fast_compare(node)
+    if fast is not None:
+        return fast
     if op == "==":
         return lambda context: bool(left(context) == right(context))
     if op == "!=":
@@ -274,6 +313,20 @@ def compile_node(node: Node, text: Callable[[Node | Operand], str]) -> Predicate
     if isinstance(node, Truth):
         getter = _compile_operand(node.operand, text)
         describe = f"in `{text(node)}`"
+        if isinstance(node.operand, Name) and len(node.operand.path) == 1:
+            key = node.operand.path[0]
+
+            def test_key(context: Mapping[str, Any]) -> bool:
+                value = context.get(key)
+                if value is True or value is False:
+                    return value
+                if value is None:
+                    return False
+                raise ConditionEvaluationError(
+                    f"{describe}: expected a boolean, got {type(value).__name__} {value!r}"
+                )
+
+            return test_key
 
         def test(context: Mapping[str, Any]) -> bool:
             value = getter(context)
@@ -294,9 +347,29 @@ def compile_node(node: Node, text: Callable[[Node | Operand], str]) -> Predicate
         if len(items) == 2:
             a, b = items
             return lambda context: a(context) and b(context)
-        return lambda context: all(item(context) for item in items)
+        if len(items) == 3:
+            a, b, c = items
+            return lambda context: a(context) and b(context) and c(context)
+
+        def all_of(context: Mapping[str, Any]) -> bool:
+            for item in items:  # noqa: SIM110 - a plain loop is faster than all(genexpr)
+                if not item(context):
+                    return False
+            return True
+
+        return all_of
     assert isinstance(node, Or)
     if len(items) == 2:
         a, b = items
         return lambda context: a(context) or b(context)
-    return lambda context: any(item(context) for item in items)
+    if len(items) == 3:
+        a, b, c = items
+        return lambda context: a(context) or b(context) or c(context)
+
+    def any_of(context: Mapping[str, Any]) -> bool:
+        for item in items:  # noqa: SIM110 - a plain loop is faster than any(genexpr)
+            if item(context):
+                return True
+        return False
+
+    return any_of

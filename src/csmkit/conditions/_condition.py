@@ -158,7 +158,7 @@ class Condition:
             ConditionEvaluationError: ``context`` is not a mapping, or the condition
                 compares values that cannot be compared (a number with a string).
         """
-        if not isinstance(context, Mapping):
+        if type(context) is not dict and not isinstance(context, Mapping):
             raise ConditionEvaluationError(
                 f"a condition is evaluated against a mapping, got {type(context).__name__}"
             )

@@ -65,6 +65,7 @@ class Ticket:
         escalation_level: Highest escalation level reached (0 = never escalated).
 
     >>> from datetime import datetime, timezone
+    >>> from csmkit.timeline import TicketCreated
     >>> created = TicketCreated(ticket_id="T-1", at=datetime(2026, 9, 30, 9, tzinfo=timezone.utc),
     ...                         type="repair", channel="phone", priority="high")
     >>> Ticket.created(created).priority

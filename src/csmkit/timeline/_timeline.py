@@ -56,6 +56,7 @@ class Timeline(Sequence[Event]):
             index of the offending event (``events[3]``). Nothing is built.
 
     >>> from datetime import datetime, timedelta, timezone
+    >>> from csmkit.timeline import Assigned, TicketCreated
     >>> t0 = datetime(2026, 9, 30, 9, 0, tzinfo=timezone(timedelta(hours=8)))
     >>> tl = Timeline([
     ...     TicketCreated(ticket_id="T-1", at=t0, type="repair", channel="phone"),
