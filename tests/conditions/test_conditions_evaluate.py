@@ -11,7 +11,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from csmkit.conditions import And, Call, Compare, Condition, Literal, Name, Not, Or, Truth
+from csmkit.conditions import (
+    And,
+    Call,
+    Compare,
+    Condition,
+    Literal,
+    Name,
+    Not,
+    Or,
+    Truth,
+    resolve,
+)
 from csmkit.errors import ConditionEvaluationError
 from csmkit.timeline import Priority, Ticket, TicketCreated
 from strategies import condition_trees_over
@@ -342,3 +353,11 @@ def test_compiled_evaluation_agrees_with_the_reference_interpreter(
     except ConditionEvaluationError:
         got = _Invalid
     assert got is expected
+
+
+@given(_trees, _contexts)
+def test_resolve_reads_what_conditions_read(tree: Any, context: dict[str, Any]) -> None:
+    for name in Condition(tree).names:
+        expected = Condition(Compare("==", Name(tuple(name.split("."))), Literal(None)))
+        assert (resolve(context, name) is None) is expected.evaluate(context)
+        assert resolve(context, name) == resolve(context, tuple(name.split(".")))

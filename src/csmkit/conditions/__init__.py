@@ -17,6 +17,7 @@ fixed helpers in :data:`HELPERS`.
 
 from __future__ import annotations
 
+from csmkit.conditions._compile import resolve
 from csmkit.conditions._condition import Condition
 from csmkit.conditions._dictform import MAX_NODES
 from csmkit.conditions._text import MAX_DEPTH, MAX_TEXT_LENGTH
@@ -48,4 +49,5 @@ __all__ = [
     "Not",
     "Or",
     "Truth",
+    "resolve",
 ]

@@ -38,7 +38,7 @@ from csmkit.conditions._tree import (
 from csmkit.errors import ConditionEvaluationError
 from csmkit.timeline import Priority
 
-__all__ = ["Getter", "Predicate", "compile_node"]
+__all__ = ["Getter", "Predicate", "compile_node", "resolve"]
 
 Getter = Callable[[Mapping[str, Any]], Any]
 Predicate = Callable[[Mapping[str, Any]], bool]
@@ -70,6 +70,31 @@ def _step(value: Any, key: str) -> Any:
     if value is not None and attrs.has(cls) and key in _attrs_field_names(cls):
         return getattr(value, key)
     return None
+
+
+def resolve(context: Mapping[str, Any], name: str | tuple[str, ...]) -> Any:
+    """Read a dotted name from ``context`` exactly as conditions do.
+
+    Mappings are walked by key and ``attrs`` instances by public field name; a missing
+    name, or a walk into anything else, gives ``None``. Use it where code must see the
+    same value a condition sees (explanations, index plans).
+
+    Args:
+        context: The evaluation context.
+        name: A dotted name (``"ticket.fields.region"``) or its segments.
+
+    >>> resolve({"ticket": {"fields": {"region": "east"}}}, "ticket.fields.region")
+    'east'
+    >>> resolve({"ticket": {}}, ("ticket", "fields", "region")) is None
+    True
+    """
+    path = name.split(".") if isinstance(name, str) else name
+    value: Any = context
+    for key in path:
+        if value is None:
+            return None
+        value = _step(value, key)
+    return value
 
 
 def _compile_name(name: Name) -> Getter:
