@@ -1,0 +1,114 @@
+"""Service KPIs with honest statistics: NPS, CSAT, CES, FCR, times, SLA attainment, value.
+
+Survey metrics (:func:`nps`, :func:`csat`, :func:`ces`) come with standard errors and
+intervals; ticket metrics are folded from :class:`~csmkit.timeline.Timeline` objects in
+calendar or business time; every aggregate is backed by a mergeable accumulator
+(``update`` / ``merge`` / ``result``), so the same code runs in a notebook, a stream or on
+Dask/Spark partitions. Only the standard library is used for the statistics.
+"""
+
+from __future__ import annotations
+
+from csmkit.metrics._accumulators import (
+    Accumulator,
+    DurationAccumulator,
+    MeanAccumulator,
+    ProportionAccumulator,
+    QuantileAccumulator,
+)
+from csmkit.metrics._nps import (
+    NpsAccumulator,
+    NpsComparison,
+    NpsResult,
+    compare,
+    nps,
+    nps_sample_size,
+)
+from csmkit.metrics._ratings import RatingAccumulator, RatingResult, ces, csat
+from csmkit.metrics._reports import METRICS, Table, rank, report, trend
+from csmkit.metrics._results import DurationResult, MeanResult, QuantileSummary, Rate
+from csmkit.metrics._snapshot import BacklogResult, backlog, sla_attainment
+from csmkit.metrics._stats import student_t_quantile, wilson_interval, z_value
+from csmkit.metrics._tickets import (
+    DURATION_METRICS,
+    BusinessClock,
+    FcrRule,
+    TicketMetrics,
+    agent_wait_time,
+    durations,
+    fcr,
+    first_resolution_time,
+    first_response_time,
+    full_resolution_time,
+    no_reopen_within,
+    on_hold_time,
+    reopen_rate,
+    requester_wait_time,
+    ticket_metrics,
+)
+from csmkit.metrics._value import (
+    ChurnResult,
+    LtvResult,
+    RetentionUplift,
+    RoiResult,
+    churn,
+    ltv,
+    retention_uplift,
+    roi,
+)
+
+__all__ = [
+    "DURATION_METRICS",
+    "METRICS",
+    "Accumulator",
+    "BacklogResult",
+    "BusinessClock",
+    "ChurnResult",
+    "DurationAccumulator",
+    "DurationResult",
+    "FcrRule",
+    "LtvResult",
+    "MeanAccumulator",
+    "MeanResult",
+    "NpsAccumulator",
+    "NpsComparison",
+    "NpsResult",
+    "ProportionAccumulator",
+    "QuantileAccumulator",
+    "QuantileSummary",
+    "Rate",
+    "RatingAccumulator",
+    "RatingResult",
+    "RetentionUplift",
+    "RoiResult",
+    "Table",
+    "TicketMetrics",
+    "agent_wait_time",
+    "backlog",
+    "ces",
+    "churn",
+    "compare",
+    "csat",
+    "durations",
+    "fcr",
+    "first_resolution_time",
+    "first_response_time",
+    "full_resolution_time",
+    "ltv",
+    "no_reopen_within",
+    "nps",
+    "nps_sample_size",
+    "on_hold_time",
+    "rank",
+    "reopen_rate",
+    "report",
+    "requester_wait_time",
+    "retention_uplift",
+    "roi",
+    "sla_attainment",
+    "student_t_quantile",
+    "ticket_metrics",
+    "trend",
+    "wilson_interval",
+    "z_value",
+]

@@ -1,0 +1,560 @@
+"""Net Promoter Score with honest statistics (Reichheld 2003; Rocks 2016)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+import attrs
+
+from csmkit.errors import MetricsError
+from csmkit.metrics._inputs import (
+    OnInvalid,
+    check_on_invalid,
+    describe_invalid,
+    integer_score,
+    survey_values,
+    to_list,
+)
+from csmkit.metrics._stats import check_confidence, normal_p_value, z_value
+from csmkit.timeline import SurveyKind
+
+__all__ = [
+    "NpsAccumulator",
+    "NpsComparison",
+    "NpsResult",
+    "compare",
+    "count_scores",
+    "nps",
+    "nps_sample_size",
+]
+
+IntervalMethod = Literal["adjusted_wald", "wald"]
+
+
+def count_scores(
+    data: list[Any] | Mapping[Any, Any],
+    low: int,
+    high: int,
+    on_invalid: OnInvalid,
+    what: str,
+) -> tuple[list[int], int]:
+    """Histogram of integer scores in ``[low, high]``: (counts, skipped).
+
+    The common case is one C-level ``Counter`` pass followed by arithmetic over the few
+    distinct keys; only when an invalid key shows up is the data scanned again to name
+    the first offending position (or, with ``on_invalid="skip"``, to count exactly).
+    """
+    counts = [0] * (high - low + 1)
+    if isinstance(data, Mapping):
+        items: Iterable[tuple[Any, Any]] = data.items()
+        skipped = 0
+        for key, count in items:
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise MetricsError(
+                    f"{what}[{key!r}]: a count must be an integer >= 0, got {count!r}"
+                )
+            score = integer_score(key, low, high)
+            if score is None:
+                if on_invalid == "raise":
+                    raise MetricsError(f"{what}[{key!r}]: {describe_invalid(key, low, high)}")
+                skipped += count
+            else:
+                counts[score - low] += count
+        return counts, skipped
+    try:
+        counter: Counter[Any] | None = Counter(data)
+    except TypeError:  # an unhashable item; the slow path names it
+        counter = None
+    if counter is not None:
+        clean = True
+        for key, count in counter.items():
+            score = integer_score(key, low, high)
+            if score is None:
+                clean = False
+                break
+            counts[score - low] += count
+        if clean:
+            return counts, 0
+        counts = [0] * (high - low + 1)
+    skipped = 0
+    for index, value in enumerate(data):
+        score = integer_score(value, low, high)
+        if score is None:
+            if on_invalid == "raise":
+                raise MetricsError(f"{what}[{index}]: {describe_invalid(value, low, high)}")
+            skipped += 1
+        else:
+            counts[score - low] += 1
+    return counts, skipped
+
+
+def _check_counts(counts: tuple[int, ...]) -> None:
+    if (
+        not isinstance(counts, tuple)
+        or len(counts) != 11
+        or any(isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in counts)
+    ):
+        raise MetricsError(
+            f"NPS counts must be a tuple of 11 integers >= 0 (scores 0..10), got {counts!r}"
+        )
+
+
+def _shares(promoters: float, detractors: float, n: float) -> tuple[float, float, float, float]:
+    """(p, d, nps on −1..1, per-respondent variance) for possibly adjusted counts."""
+    p, d = promoters / n, detractors / n
+    net = p - d
+    # p + d − (p − d)² = p(1 − p) + d(1 − d) + 2pd: the trinomial variance (Rocks 2016).
+    variance = max(0.0, p + d - net * net)
+    return p, d, net, variance
+
+
+@attrs.frozen
+class NpsResult:
+    """Net Promoter Score of a set of 0–10 answers.
+
+    Promoters answer 9–10, passives 7–8, detractors 0–6; ``score = 100 · (P − D) / n``
+    with unrounded shares. Each respondent scores +1/0/−1, so the per-respondent variance
+    is ``p + d − (p − d)²`` and the standard error ``sqrt(variance / n)``.
+
+    With ``n = 0`` the shares, score and errors are ``None`` and the interval methods
+    raise :class:`MetricsError`.
+
+    Attributes:
+        counts: Number of answers for each score 0..10.
+        skipped: Invalid answers left out (``on_invalid="skip"``).
+        missing: Timelines without an NPS answer.
+    """
+
+    counts: tuple[int, ...]
+    skipped: int = 0
+    missing: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        _check_counts(self.counts)
+
+    @property
+    def n(self) -> int:
+        """Number of valid answers."""
+        return sum(self.counts)
+
+    @property
+    def promoters(self) -> int:
+        """Answers of 9 or 10."""
+        return self.counts[9] + self.counts[10]
+
+    @property
+    def passives(self) -> int:
+        """Answers of 7 or 8."""
+        return self.counts[7] + self.counts[8]
+
+    @property
+    def detractors(self) -> int:
+        """Answers of 0 to 6."""
+        return sum(self.counts[:7])
+
+    def _share(self, count: int) -> float | None:
+        n = self.n
+        return count / n if n else None
+
+    @property
+    def promoter_share(self) -> float | None:
+        """Promoters / n."""
+        return self._share(self.promoters)
+
+    @property
+    def passive_share(self) -> float | None:
+        """Passives / n."""
+        return self._share(self.passives)
+
+    @property
+    def detractor_share(self) -> float | None:
+        """Detractors / n."""
+        return self._share(self.detractors)
+
+    @property
+    def net(self) -> float | None:
+        """NPS on the −1..1 scale used by Rocks (2016) and the R ``NPS`` package."""
+        n = self.n
+        return (self.promoters - self.detractors) / n if n else None
+
+    @property
+    def score(self) -> float | None:
+        """NPS in points, −100..100."""
+        n = self.n
+        return 100.0 * (self.promoters - self.detractors) / n if n else None
+
+    @property
+    def variance(self) -> float | None:
+        """Per-respondent variance ``p + d − (p − d)²`` on the −1..1 scale."""
+        n = self.n
+        return _shares(self.promoters, self.detractors, n)[3] if n else None
+
+    @property
+    def standard_error(self) -> float | None:
+        """Standard error of :attr:`score`, in NPS points."""
+        variance = self.variance
+        return None if variance is None else 100.0 * math.sqrt(variance / self.n)
+
+    def _require_data(self) -> None:
+        if not self.n:
+            raise MetricsError("NPS: no data (n = 0)")
+
+    def margin_of_error(self, confidence: float = 0.95) -> float:
+        """Wald margin of error ``z · SE`` in NPS points (half the Wald interval's width)."""
+        self._require_data()
+        standard_error = self.standard_error
+        assert standard_error is not None
+        return z_value(confidence) * standard_error
+
+    @property
+    def adjusted_score(self) -> float | None:
+        """The adjusted-Wald point estimate: +¾ promoter, +¾ detractor, +3 respondents."""
+        if not self.n:
+            return None
+        return 100.0 * _shares(self.promoters + 0.75, self.detractors + 0.75, self.n + 3)[2]
+
+    def interval(
+        self, confidence: float = 0.95, method: IntervalMethod = "adjusted_wald"
+    ) -> tuple[float, float]:
+        """Confidence interval in NPS points, clipped to ``[−100, 100]``.
+
+        Args:
+            confidence: Two-sided level.
+            method: ``"adjusted_wald"`` (default; Rocks 2016, Lewis & Sauro — add ¾ to
+                promoters and detractors and 3 to n; centred on :attr:`adjusted_score`, so
+                for tiny extreme samples it may exclude the raw score) or ``"wald"``
+                (``score ± margin_of_error``).
+
+        Raises:
+            MetricsError: ``n = 0``, an unknown method, or a bad confidence.
+        """
+        self._require_data()
+        z = z_value(confidence)
+        if method == "wald":
+            centre = self.score
+            assert centre is not None
+            half = self.margin_of_error(confidence)
+        elif method == "adjusted_wald":
+            n_adjusted = self.n + 3
+            _, _, net, variance = _shares(self.promoters + 0.75, self.detractors + 0.75, n_adjusted)
+            centre = 100.0 * net
+            half = z * 100.0 * math.sqrt(variance / n_adjusted)
+        else:
+            raise MetricsError(f"unknown interval method {method!r}; use 'adjusted_wald' or 'wald'")
+        return max(-100.0, centre - half), min(100.0, centre + half)
+
+    def to_dict(self, confidence: float = 0.95) -> dict[str, Any]:
+        """Plain dict: counts, shares, score, SE, margin of error and both intervals."""
+        out: dict[str, Any] = {
+            "n": self.n,
+            "score": self.score,
+            "promoters": self.promoters,
+            "passives": self.passives,
+            "detractors": self.detractors,
+            "promoter_share": self.promoter_share,
+            "passive_share": self.passive_share,
+            "detractor_share": self.detractor_share,
+            "variance": self.variance,
+            "standard_error": self.standard_error,
+            "confidence": confidence,
+            "margin_of_error": None,
+            "wald": None,
+            "adjusted_wald": None,
+            "counts": list(self.counts),
+            "skipped": self.skipped,
+            "missing": self.missing,
+        }
+        if self.n:
+            out["margin_of_error"] = self.margin_of_error(confidence)
+            out["wald"] = list(self.interval(confidence, "wald"))
+            out["adjusted_wald"] = list(self.interval(confidence, "adjusted_wald"))
+        return out
+
+
+class NpsAccumulator:
+    """Mergeable NPS state: the 11-bin histogram of answers.
+
+    >>> left, right = NpsAccumulator(), NpsAccumulator()
+    >>> _ = left.update_many([10, 9, 3]); _ = right.update(7)
+    >>> left.merge(right).result().score
+    25.0
+    """
+
+    __slots__ = ("counts", "missing", "on_invalid", "seen", "skipped")
+
+    def __init__(self, *, on_invalid: OnInvalid = "raise") -> None:
+        self.on_invalid = check_on_invalid(on_invalid)
+        self.counts = [0] * 11
+        self.seen = 0
+        self.skipped = 0
+        self.missing = 0
+
+    def update(self, score: int) -> NpsAccumulator:
+        """Add one answer (an integer 0..10)."""
+        value = integer_score(score, 0, 10)
+        position = self.seen
+        self.seen += 1
+        if value is None:
+            if self.on_invalid == "raise":
+                raise MetricsError(f"scores[{position}]: {describe_invalid(score, 0, 10)}")
+            self.skipped += 1
+        else:
+            self.counts[value] += 1
+        return self
+
+    def update_many(self, scores: Iterable[Any], *, field: str | None = None) -> NpsAccumulator:
+        """Add many answers (any input :func:`nps` accepts)."""
+        data = to_list(scores, field=field, what="scores")
+        missing = 0
+        if not isinstance(data, Mapping):
+            data, missing = survey_values(data, SurveyKind.NPS)
+        counts, skipped = count_scores(data, 0, 10, self.on_invalid, "scores")
+        for index, count in enumerate(counts):
+            self.counts[index] += count
+        self.seen += len(data) if not isinstance(data, Mapping) else 0
+        self.skipped += skipped
+        self.missing += missing
+        return self
+
+    def merge(self, other: NpsAccumulator) -> NpsAccumulator:
+        """Add ``other``'s histogram."""
+        if not isinstance(other, NpsAccumulator):
+            raise MetricsError(f"cannot merge {type(other).__name__} into NpsAccumulator")
+        for index, count in enumerate(other.counts):
+            self.counts[index] += count
+        self.seen += other.seen
+        self.skipped += other.skipped
+        self.missing += other.missing
+        return self
+
+    def result(self) -> NpsResult:
+        """The NPS so far."""
+        return NpsResult(tuple(self.counts), skipped=self.skipped, missing=self.missing)
+
+
+def nps(
+    scores: Iterable[Any] | Mapping[Any, int] | Any,
+    *,
+    field: str | None = None,
+    on_invalid: OnInvalid = "raise",
+) -> NpsResult:
+    """Net Promoter Score of 0–10 answers.
+
+    Args:
+        scores: Integers 0..10; or a ``{score: count}`` mapping; or rows (mappings or
+            objects) / a pandas DataFrame with ``field`` naming the column; or a pandas
+            Series / NumPy array; or :class:`~csmkit.timeline.Timeline` objects (the latest
+            NPS answer of each; timelines without one are counted as ``missing``).
+        field: Column or key to read from rows.
+        on_invalid: ``"raise"`` (default) or ``"skip"`` (counted in ``skipped``).
+
+    Raises:
+        MetricsError: an answer is not an integer 0..10 (NaN, 8.5, 11, a string …); the
+            message names the value and its position (``scores[3]``).
+
+    >>> r = nps([10, 10, 9, 9, 9, 8, 7, 4, 2, 1])   # AskNicely's worked example
+    >>> r.score, r.promoters, r.detractors, round(r.margin_of_error(0.95), 2)
+    (20.0, 5, 3, 54.03)
+    """
+    return NpsAccumulator(on_invalid=on_invalid).update_many(scores, field=field).result()
+
+
+def _as_result(value: NpsResult | Iterable[Any], on_invalid: OnInvalid) -> NpsResult:
+    return value if isinstance(value, NpsResult) else nps(value, on_invalid=on_invalid)
+
+
+@attrs.frozen
+class NpsComparison:
+    """Difference between two NPS values (``a − b``), with a z-test.
+
+    Attributes:
+        difference: ``score_a − score_b`` in points (adjusted scores for
+            ``method="adjusted_wald"``).
+        standard_error: Standard error of the difference, in points.
+        z: Test statistic (``±inf`` when the standard error is 0 and the difference is
+            not; 0 when both are 0).
+        p_value: Two-sided p-value.
+        n_a: Respondents in ``a``.
+        n_b: Respondents in ``b``.
+        paired: Whether the same respondents answered twice.
+        method: ``"wald"`` or ``"adjusted_wald"``.
+    """
+
+    difference: float
+    standard_error: float
+    z: float
+    p_value: float
+    n_a: int
+    n_b: int
+    paired: bool
+    method: str
+
+    @property
+    def score(self) -> float:
+        """Same as :attr:`difference`."""
+        return self.difference
+
+    def interval(self, confidence: float = 0.95) -> tuple[float, float]:
+        """Wald interval of the difference, in points (clipped to ``[−200, 200]``)."""
+        half = z_value(confidence) * self.standard_error
+        return max(-200.0, self.difference - half), min(200.0, self.difference + half)
+
+    def significant(self, confidence: float = 0.95) -> bool:
+        """Whether ``p_value < 1 − confidence``."""
+        return self.p_value < 1.0 - check_confidence(confidence)
+
+    def to_dict(self, confidence: float = 0.95) -> dict[str, Any]:
+        """Plain dict of every field plus the interval."""
+        out = attrs.asdict(self)
+        out["confidence"] = confidence
+        out["low"], out["high"] = self.interval(confidence)
+        return out
+
+
+def _z(difference: float, standard_error: float) -> float:
+    if standard_error > 0:
+        return difference / standard_error
+    if difference == 0:
+        return 0.0
+    return math.copysign(math.inf, difference)
+
+
+def compare(
+    a: NpsResult | Iterable[Any],
+    b: NpsResult | Iterable[Any],
+    *,
+    paired: bool = False,
+    method: IntervalMethod = "wald",
+    on_invalid: OnInvalid = "raise",
+) -> NpsComparison:
+    """Test whether two NPS values differ.
+
+    Independent samples (two periods, two segments): ``z = (NPS_a − NPS_b) /
+    sqrt(Var_a/n_a + Var_b/n_b)`` — ``NPS::nps.test(x, y)`` in R; with
+    ``method="adjusted_wald"`` each sample gets +¾/+¾/+3 first (MeasuringU).
+
+    Paired samples (``paired=True``; the same respondents asked twice, answers aligned by
+    position): each respondent's change ``d_i = x_i − y_i`` in {−2..2}; the difference is
+    the mean change and its standard error ``sqrt((E[d²] − E[d]²) / n)``, which accounts
+    for the covariance between the two answers.
+
+    Args:
+        a: Results or raw answers of the first sample.
+        b: Results or raw answers of the second sample.
+        paired: Paired (panel) test; ``a`` and ``b`` must be raw answer sequences of the
+            same length.
+        method: ``"wald"`` (default) or ``"adjusted_wald"`` (independent samples only).
+        on_invalid: For raw answers; with ``"skip"`` a paired respondent with an invalid
+            answer on either side is dropped.
+
+    Raises:
+        MetricsError: empty samples, unequal lengths for a paired test, invalid answers.
+
+    >>> c = compare([10, 9, 9, 7, 3] * 40, [10, 8, 6, 5, 3] * 40)
+    >>> round(c.difference, 1), c.p_value < 0.05
+    (80.0, True)
+    """
+    check_on_invalid(on_invalid)
+    if method not in ("wald", "adjusted_wald"):
+        raise MetricsError(f"unknown method {method!r}; use 'wald' or 'adjusted_wald'")
+    if paired:
+        if method != "wald":
+            raise MetricsError("the paired test supports method='wald' only")
+        return _compare_paired(a, b, on_invalid)
+    first, second = _as_result(a, on_invalid), _as_result(b, on_invalid)
+    if not first.n or not second.n:
+        raise MetricsError(f"cannot compare: n_a = {first.n}, n_b = {second.n}")
+    terms = []
+    for result in (first, second):
+        shift, extra = (0.75, 3) if method == "adjusted_wald" else (0.0, 0)
+        n = result.n + extra
+        _, _, net, variance = _shares(result.promoters + shift, result.detractors + shift, n)
+        terms.append((net, variance / n))
+    difference = 100.0 * (terms[0][0] - terms[1][0])
+    standard_error = 100.0 * math.sqrt(terms[0][1] + terms[1][1])
+    z = _z(difference, standard_error)
+    return NpsComparison(
+        difference, standard_error, z, normal_p_value(z), first.n, second.n, False, method
+    )
+
+
+def _sign(score: int) -> int:
+    return 1 if score >= 9 else (0 if score >= 7 else -1)
+
+
+def _compare_paired(a: object, b: object, on_invalid: OnInvalid) -> NpsComparison:
+    if isinstance(a, NpsResult) or isinstance(b, NpsResult):
+        raise MetricsError("a paired comparison needs the raw answers, not NpsResult objects")
+    first = to_list(a, field=None, what="a")
+    second = to_list(b, field=None, what="b")
+    if isinstance(first, Mapping) or isinstance(second, Mapping):
+        raise MetricsError("a paired comparison needs answer sequences, not histograms")
+    if len(first) != len(second):
+        raise MetricsError(
+            f"paired samples must have the same length, got {len(first)} and {len(second)}"
+        )
+    changes: Counter[int] = Counter()
+    for index, (x, y) in enumerate(zip(first, second, strict=True)):
+        left, right = integer_score(x, 0, 10), integer_score(y, 0, 10)
+        if left is None or right is None:
+            if on_invalid == "raise":
+                name, value = ("a", x) if left is None else ("b", y)
+                raise MetricsError(f"{name}[{index}]: {describe_invalid(value, 0, 10)}")
+            continue
+        changes[_sign(left) - _sign(right)] += 1
+    n = sum(changes.values())
+    if not n:
+        raise MetricsError("cannot compare: no valid pairs (n = 0)")
+    mean = sum(change * count for change, count in changes.items()) / n
+    second_moment = sum(change * change * count for change, count in changes.items()) / n
+    variance = max(0.0, second_moment - mean * mean)
+    difference = 100.0 * mean
+    standard_error = 100.0 * math.sqrt(variance / n)
+    z = _z(difference, standard_error)
+    return NpsComparison(difference, standard_error, z, normal_p_value(z), n, n, True, "wald")
+
+
+def nps_sample_size(
+    margin: float,
+    confidence: float = 0.95,
+    *,
+    promoter_share: float | None = None,
+    detractor_share: float | None = None,
+) -> int:
+    """Respondents needed for a Wald margin of error of ``margin`` NPS points.
+
+    ``n = ceil((z / (margin/100))² · (p + d − (p − d)²))``; without expected shares the
+    worst case ``p = d = ½`` (variance 1) is used.
+
+    >>> nps_sample_size(5)        # ±5 points at 95 %, worst case
+    1537
+    >>> nps_sample_size(5, promoter_share=1/3, detractor_share=1/3)
+    1025
+    """
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 < margin <= 200:
+        raise MetricsError(f"margin must be a number of NPS points in (0, 200], got {margin!r}")
+    z = z_value(confidence)
+    if (promoter_share is None) != (detractor_share is None):
+        raise MetricsError("give both promoter_share and detractor_share, or neither")
+    if promoter_share is None or detractor_share is None:
+        variance = 1.0
+    else:
+        for name, share in (
+            ("promoter_share", promoter_share),
+            ("detractor_share", detractor_share),
+        ):
+            if (
+                isinstance(share, bool)
+                or not isinstance(share, (int, float))
+                or not 0 <= share <= 1
+            ):
+                raise MetricsError(f"{name} must be between 0 and 1, got {share!r}")
+        if promoter_share + detractor_share > 1:
+            raise MetricsError("promoter_share + detractor_share must not exceed 1")
+        variance = promoter_share + detractor_share - (promoter_share - detractor_share) ** 2
+    if variance == 0:
+        return 1
+    return max(1, math.ceil((z / (margin / 100.0)) ** 2 * variance - 1e-9))
