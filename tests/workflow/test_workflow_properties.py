@@ -1,0 +1,144 @@
+"""Hypothesis properties: dict round trips, fire never leaves the graph, check agrees with fire."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from csmkit.errors import TransitionNotAllowed
+from csmkit.timeline import Ticket, Timeline
+from csmkit.workflow import Actor, Workflow
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+ROLES = ["agent", "engineer", "supervisor"]
+CONDITIONS = [None, 'ticket.priority != "low"', "fields.count > 1", 'actor.id != "bot"']
+MIDDLE = ["open", "pending", "on_hold", "solved"]
+
+
+@st.composite
+def workflows(draw: Any) -> dict[str, Any]:
+    n = draw(st.integers(min_value=2, max_value=7))
+    names = [f"s{i}" for i in range(n)]
+    cats = ["new"] + [draw(st.sampled_from(MIDDLE)) for _ in range(n - 2)] + ["closed"]
+    states = []
+    for name, cat in zip(names, cats, strict=True):
+        state: dict[str, Any] = {"name": name, "category": cat}
+        if name == "s0":
+            state["initial"] = True
+        if draw(st.booleans()):
+            state["labels"] = {"agent": {"en": name.upper(), "zh": f"状态{name}"}}
+        if draw(st.booleans()):
+            state["description"] = draw(st.text(max_size=10))
+        states.append(state)
+    edges = [(names[i], names[i + 1]) for i in range(n - 1)]  # a chain: all reachable, all end
+    extra = draw(
+        st.lists(st.tuples(st.sampled_from(names[:-1]), st.sampled_from(names)), max_size=6)
+    )
+    edges += extra
+    transitions = []
+    for i, (src, dst) in enumerate(edges):
+        t: dict[str, Any] = {"name": f"t{i}", "sources": src, "target": dst}
+        if draw(st.booleans()):
+            t["sources"] = [src]
+        roles = draw(st.lists(st.sampled_from(ROLES), unique=True, max_size=2))
+        if roles:
+            t["roles"] = sorted(roles)
+        cond = draw(st.sampled_from(CONDITIONS))
+        if cond:
+            t["condition"] = cond
+        if draw(st.booleans()):
+            t["required"] = draw(st.lists(st.sampled_from(["a", "b"]), unique=True, min_size=1))
+        if draw(st.booleans()):
+            t["labels"] = {"agent": {"zh": f"动作{i}"}, "customer": {"en": f"do {i}"}}
+        if draw(st.booleans()):
+            t["metadata"] = {"order": i, "tags": ["x"], "nested": {"k": None}}
+        transitions.append(t)
+    if n > 2 and draw(st.booleans()):
+        transitions.append({"name": "cancel", "sources": "*", "target": names[-1]})
+    data: dict[str, Any] = {
+        "name": "w",
+        "version": draw(st.integers(1, 5)),
+        "states": states,
+        "transitions": transitions,
+    }
+    opens = [s["name"] for s in states if s["category"] == "open"]
+    if opens and draw(st.booleans()):
+        data["reopen"] = opens[0]
+    middle = [
+        (tr["name"], tr["sources"])
+        for tr in transitions
+        if "roles" not in tr and tr["sources"] != "*"
+    ]
+    if middle and draw(st.booleans()):
+        name, src = middle[0]
+        src = src if isinstance(src, str) else src[0]
+        data["timed"] = [
+            {
+                "state": src,
+                "transition": name,
+                "after": draw(st.sampled_from(["P7D", "PT4H", "P1DT30M"])),
+                "clock": draw(st.sampled_from(["calendar", "business"])),
+            }
+        ]
+    return data
+
+
+@given(workflows())
+def test_valid_workflows_round_trip(data: dict[str, Any]) -> None:
+    wf = Workflow.from_dict(data)
+    dumped = wf.to_dict()
+    again = Workflow.from_dict(dumped)
+    assert again == wf
+    assert again.to_dict() == dumped
+
+
+ACTORS = [
+    Actor("a1", {"agent"}),
+    Actor("e1", {"engineer"}),
+    Actor("bot", set(ROLES)),
+    Actor("s1", {"supervisor", "agent"}),
+    Actor("nobody"),
+]
+DATA = [None, {"a": "x"}, {"a": "x", "b": 1}, {"count": 5}, {"count": "many"}, {"b": None}]
+
+
+@given(
+    workflows(),
+    st.lists(
+        st.tuples(st.integers(0, 20), st.sampled_from(ACTORS), st.sampled_from(DATA)), max_size=25
+    ),
+    st.sampled_from(["low", "normal", "urgent"]),
+)
+def test_fire_stays_in_graph_and_agrees_with_check(
+    data: dict[str, Any], steps: list[tuple[int, Actor, Any]], priority: str
+) -> None:
+    wf = Workflow.from_dict(data)
+    graph = wf.to_networkx()
+    names = [t.name for t in wf.transitions] + ["nonexistent"]
+    created = wf.created_event(ticket_id="T", at=T0, type="x", channel="web", priority=priority)
+    timeline = Timeline([created])
+    for i, (index, actor, payload) in enumerate(steps):
+        name = names[index % len(names)]
+        before = timeline.ticket
+        snapshot = (before.status, dict(before.fields), before.version)
+        verdict = wf.check(timeline, name, actor=actor, data=payload)
+        try:
+            ticket, events = wf.fire(
+                timeline, name, actor=actor, at=T0 + timedelta(minutes=i), data=payload
+            )
+        except TransitionNotAllowed as exc:
+            assert not verdict
+            assert exc.verdict == verdict
+            assert (before.status, dict(before.fields), before.version) == snapshot
+            continue
+        assert verdict, verdict.explain()
+        assert graph.has_edge(before.status, ticket.status, key=name)
+        assert ticket.status in graph.nodes
+        timeline = timeline.append(*events)
+        assert timeline.ticket == ticket  # fast path == reference fold
+        assert isinstance(ticket, Ticket)
+    if timeline.ticket.status in graph.nodes and graph.nodes[timeline.ticket.status]["terminal"]:
+        assert wf.outgoing(timeline.ticket.status) == ()
