@@ -12,6 +12,7 @@ from csmkit.conditions._text import make_and, make_or
 from csmkit.conditions._tree import BOOLEAN_HELPERS, COMPARE_OPS, HELPERS, KEYWORDS
 from csmkit.timeline import (
     CORE_FIELDS,
+    RESERVED_FIELDS,
     Assigned,
     Direction,
     Escalated,
@@ -27,7 +28,6 @@ from csmkit.timeline import (
     TicketCreated,
     Unassigned,
 )
-from csmkit.timeline._events import _RESERVED_FIELDS
 
 # ------------------------------------------------------------------ JSON values
 json_scalars = st.one_of(
@@ -45,7 +45,7 @@ json_values = st.recursive(
     max_leaves=10,
 )
 field_names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_区域", min_size=1, max_size=10).filter(
-    lambda name: name not in CORE_FIELDS and name not in _RESERVED_FIELDS
+    lambda name: name not in CORE_FIELDS and name not in RESERVED_FIELDS
 )
 ids = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=8)
 words = st.text(min_size=1, max_size=12)

@@ -10,15 +10,54 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from types import MappingProxyType
-from typing import Any, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
-__all__ = ["EMPTY", "JsonValue", "freeze", "freeze_mapping", "thaw"]
+__all__ = ["EMPTY", "FrozenMap", "JsonValue", "freeze", "freeze_mapping", "thaw"]
 
 JsonValue: TypeAlias = Any
 """A value made of str, int, float (finite), bool, None, tuples/lists and str-keyed maps."""
 
-EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+class FrozenMap(dict[str, Any]):
+    """An immutable, hashable dict of frozen JSON values.
+
+    A ``dict`` subclass, so lookups run at C speed and ``json.dumps`` accepts it, with
+    every mutating method disabled; it hashes by content, so the frozen ``attrs``
+    classes that hold one (events, tickets) are hashable too.
+    """
+
+    __slots__ = ("_hash",)
+    _hash: int
+
+    def _readonly(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("this mapping is frozen; build a new one instead")
+
+    __setitem__ = __delitem__ = _readonly
+    clear = pop = popitem = setdefault = update = _readonly
+    __ior__ = _readonly
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        try:
+            return self._hash
+        except AttributeError:
+            value = hash(frozenset(self.items()))
+            object.__setattr__(self, "_hash", value)
+            return value
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({dict.__repr__(self)})"
+
+    def __copy__(self) -> FrozenMap:
+        return self
+
+    def __deepcopy__(self, memo: object) -> FrozenMap:
+        return self
+
+    def __reduce__(self) -> tuple[type[FrozenMap], tuple[dict[str, Any]]]:
+        return (FrozenMap, (dict(self),))
+
+
+EMPTY: Mapping[str, Any] = FrozenMap()
 
 _MAX_DEPTH = 32
 
@@ -52,6 +91,8 @@ def freeze_mapping(value: object, path: str, _depth: int = 0) -> Mapping[str, Js
     """Like :func:`freeze` for a str-keyed mapping (the top of ``fields`` or ``meta``)."""
     if not isinstance(value, Mapping):
         raise ValueError(f"{path}: expected a mapping, got {type(value).__name__} {value!r}")
+    if isinstance(value, FrozenMap):
+        return value  # already checked and frozen when it was built
     if not value:
         return EMPTY
     out: dict[str, JsonValue] = {}
@@ -59,7 +100,7 @@ def freeze_mapping(value: object, path: str, _depth: int = 0) -> Mapping[str, Js
         if not isinstance(key, str):
             raise ValueError(f"{path}: key {key!r} is not a string")
         out[key] = freeze(item, f"{path}.{key}", _depth)
-    return MappingProxyType(out)
+    return FrozenMap(out)
 
 
 def thaw(value: JsonValue) -> JsonValue:

@@ -111,6 +111,13 @@ class TestValidation:
         with pytest.raises(TypeError):
             event.fields["x"] = 1  # type: ignore[index]
 
+    def test_events_are_hashable_by_content(self) -> None:
+        one = created(fields={"parts": ["fan"], "address": {"city": "杭州"}}, meta={"rule": "r1"})
+        two = created(fields={"address": {"city": "杭州"}, "parts": ["fan"]}, meta={"rule": "r1"})
+        assert one == two
+        assert hash(one) == hash(two)
+        assert len({one, two, created()}) == 2
+
     def test_tags_are_sorted_and_unique(self) -> None:
         assert created(tags=["vip", "ac", "vip"]).tags == ("ac", "vip")
 
@@ -162,7 +169,7 @@ class TestValidation:
 
 class TestDictForm:
     def test_every_kind_is_registered_once(self) -> None:
-        assert len(EVENT_TYPES) == 9
+        assert len(EVENT_TYPES) == 10
         assert all(cls.kind == kind for kind, cls in EVENT_TYPES.items())
 
     def test_round_trip_through_json_keeps_instant_and_offset(self) -> None:

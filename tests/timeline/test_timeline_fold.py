@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,6 +24,7 @@ from csmkit.timeline import (
     TicketCreated,
     Timeline,
     Unassigned,
+    WorkflowMigrated,
 )
 from strategies import timelines_events
 
@@ -105,6 +107,39 @@ class TestFold:
         ticket = repair_timeline().state_at(T0 + 2 * MIN)
         after = ticket.apply(Unassigned(ticket_id="T-1", at=T0 + 3 * MIN, group="billing"))
         assert after.assignee is None and after.group == "hvac"
+
+
+class TestWorkflowMigration:
+    def migrated(self, **overrides: object) -> WorkflowMigrated:
+        values: dict[str, object] = {
+            "ticket_id": "T-1",
+            "at": T0 + 400 * MIN,
+            "workflow": "repair",
+            "from_version": 2,
+            "to_version": 3,
+            "from_status": "dispatched",
+            "to_status": "assigned",
+            "category": "open",
+            "reason": "repair v3 splits dispatch",
+        }
+        values.update(overrides)
+        return WorkflowMigrated(**values)  # type: ignore[arg-type]
+
+    def test_migration_moves_version_and_state_together(self) -> None:
+        ticket = repair_timeline().append(self.migrated()).ticket
+        assert (ticket.workflow, ticket.workflow_version) == ("repair", 3)
+        assert ticket.status == "assigned"
+        assert ticket.category is StatusCategory.OPEN
+
+    def test_migration_must_start_from_the_current_version_and_state(self) -> None:
+        with pytest.raises(TimelineError, match=r"from_version: .*follows version 2"):
+            repair_timeline().append(self.migrated(from_version=1))
+        with pytest.raises(TimelineError, match=r"from_status: .*is in 'dispatched'"):
+            repair_timeline().append(self.migrated(from_status="new"))
+
+    def test_field_changed_cannot_touch_the_workflow(self) -> None:
+        with pytest.raises(TimelineError, match="WorkflowMigrated"):
+            FieldChanged(ticket_id="T-1", at=T0, name="workflow_version", new=3)
 
 
 class TestValidation:
@@ -294,3 +329,14 @@ def test_version_counts_events_and_updated_at_is_last(
     assert timeline.ticket.version == len(events)
     assert timeline.updated_at == events[-1].at
     assert timeline.created_at == events[0].at
+
+
+@given(timelines_events())
+def test_folded_tickets_pass_full_validation(events: list[Event]) -> None:
+    # Ticket.apply copies slots without re-validating; rebuilding the ticket through its
+    # validating constructor must give the same, valid ticket.
+    ticket = Timeline(events).ticket
+    rebuilt = Ticket(**{a.name: getattr(ticket, a.name) for a in attrs.fields(Ticket)})
+    assert rebuilt == ticket
+    assert type(rebuilt.priority) is Priority
+    assert hash(rebuilt) == hash(ticket)

@@ -11,6 +11,7 @@ from csmkit.timeline._codec import EVENT_TYPES
 from csmkit.timeline._enums import Direction, Priority, StatusCategory, SurveyKind
 from csmkit.timeline._events import (
     CORE_FIELDS,
+    RESERVED_FIELDS,
     Assigned,
     Escalated,
     Event,
@@ -21,6 +22,7 @@ from csmkit.timeline._events import (
     SurveyAnswered,
     TicketCreated,
     Unassigned,
+    WorkflowMigrated,
 )
 from csmkit.timeline._ticket import Ticket
 from csmkit.timeline._timeline import Timeline
@@ -28,6 +30,7 @@ from csmkit.timeline._timeline import Timeline
 __all__ = [
     "CORE_FIELDS",
     "EVENT_TYPES",
+    "RESERVED_FIELDS",
     "Assigned",
     "Direction",
     "Escalated",
@@ -44,4 +47,5 @@ __all__ = [
     "TicketCreated",
     "Timeline",
     "Unassigned",
+    "WorkflowMigrated",
 ]

@@ -24,6 +24,7 @@ from csmkit.timeline._events import (
     SurveyAnswered,
     TicketCreated,
     Unassigned,
+    WorkflowMigrated,
 )
 
 __all__ = ["EVENT_TYPES", "event_from_dict", "event_to_dict", "join_path"]
@@ -41,6 +42,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
             Escalated,
             Linked,
             SurveyAnswered,
+            WorkflowMigrated,
         )
     }
 )

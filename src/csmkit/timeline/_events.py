@@ -37,6 +37,7 @@ from csmkit.timeline._validators import (
 
 __all__ = [
     "CORE_FIELDS",
+    "RESERVED_FIELDS",
     "Assigned",
     "Escalated",
     "Event",
@@ -47,6 +48,7 @@ __all__ = [
     "SurveyAnswered",
     "TicketCreated",
     "Unassigned",
+    "WorkflowMigrated",
 ]
 
 
@@ -238,10 +240,11 @@ class MessageAdded(Event):
 CORE_FIELDS: frozenset[str] = frozenset({"priority", "subject", "type", "customer_id", "tags"})
 """Ticket attributes that :class:`FieldChanged` changes directly instead of ``fields``."""
 
-_RESERVED_FIELDS = frozenset(
+RESERVED_FIELDS: frozenset[str] = frozenset(
     {"id", "status", "category", "assignee", "group", "created_at", "updated_at", "version"}
     | {"workflow", "workflow_version", "escalation_level", "channel", "fields"}
 )
+"""Ticket attributes :class:`FieldChanged` may not touch (they have their own events)."""
 
 
 def _check_core_value(name: str, value: JsonValue, path: str) -> JsonValue:
@@ -283,10 +286,10 @@ class FieldChanged(Event):
     new: JsonValue = attrs.field(default=None, converter=to_new)
 
     def __attrs_post_init__(self) -> None:
-        if self.name in _RESERVED_FIELDS:
+        if self.name in RESERVED_FIELDS:
             raise TimelineError(
                 f"field {self.name!r} cannot be changed with FieldChanged "
-                "(use StatusChanged, Assigned/Unassigned or Escalated)",
+                "(use StatusChanged, Assigned/Unassigned, Escalated or WorkflowMigrated)",
                 path="name",
             )
         if self.name in CORE_FIELDS:
@@ -362,3 +365,34 @@ class SurveyAnswered(Event):
     def _check_comment(self, attribute: attrs.Attribute[Any], value: object) -> None:
         if value is not None and not isinstance(value, str):
             raise TimelineError(f"comment must be a string, got {value!r}", path="comment")
+
+
+@attrs.frozen(kw_only=True)
+class WorkflowMigrated(Event):
+    """The ticket moved to another version (or another definition) of its workflow.
+
+    Written when a workflow migration is applied; the ticket's workflow, version, state
+    and category change together so the history says exactly when and how.
+
+    Attributes:
+        workflow: The workflow definition the ticket follows from now on.
+        from_version: The version it followed before (must be the ticket's current one;
+            ``None`` if it followed none).
+        to_version: The version it follows from now on.
+        from_status: The state it was in (must be the ticket's current state).
+        to_status: The state it is in under the new version (often the same name).
+        category: The status category of ``to_status``.
+        reason: Free text, e.g. the migration's name.
+    """
+
+    kind: ClassVar[str] = "workflow_migrated"
+
+    workflow: str = attrs.field(validator=non_empty_str)
+    from_version: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(int_at_least(1))
+    )
+    to_version: int = attrs.field(validator=int_at_least(1))
+    from_status: str = attrs.field(validator=non_empty_str)
+    to_status: str = attrs.field(validator=non_empty_str)
+    category: StatusCategory = attrs.field(converter=to_category)
+    reason: str | None = attrs.field(default=None, validator=optional_str)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any
 
 import attrs
 
-from csmkit._jsonvalue import EMPTY, JsonValue
+from csmkit._jsonvalue import EMPTY, FrozenMap, JsonValue
 from csmkit.errors import TimelineError
 from csmkit.timeline._enums import Priority, StatusCategory
 from csmkit.timeline._events import (
@@ -21,6 +20,7 @@ from csmkit.timeline._events import (
     StatusChanged,
     TicketCreated,
     Unassigned,
+    WorkflowMigrated,
 )
 from csmkit.timeline._validators import (
     aware,
@@ -141,15 +141,18 @@ class Ticket:
                 path="at",
             )
         changes: dict[str, Any] = {"updated_at": event.at, "version": self.version + 1}
+        if (
+            isinstance(event, (StatusChanged, WorkflowMigrated))
+            and event.from_status != self.status
+        ):
+            raise TimelineError(
+                f"{type(event).__name__} from {event.from_status!r} but ticket {self.id!r} is "
+                f"in {self.status!r}",
+                path="from_status",
+            )
         if isinstance(event, TicketCreated):
             raise TimelineError(f"ticket {self.id!r} was already created", path="kind")
         if isinstance(event, StatusChanged):
-            if event.from_status != self.status:
-                raise TimelineError(
-                    f"status change from {event.from_status!r} but ticket {self.id!r} is in "
-                    f"{self.status!r}",
-                    path="from_status",
-                )
             changes["status"] = event.to_status
             changes["category"] = event.category
         elif isinstance(event, Assigned):
@@ -162,7 +165,9 @@ class Ticket:
             if event.group is not None and event.group == self.group:
                 changes["group"] = None
         elif isinstance(event, FieldChanged):
-            if event.name in CORE_FIELDS:
+            if event.name == "priority":
+                changes["priority"] = Priority(event.new)
+            elif event.name in CORE_FIELDS:
                 changes[event.name] = event.new
             else:
                 fields = dict(self.fields)
@@ -170,8 +175,33 @@ class Ticket:
                     fields.pop(event.name, None)
                 else:
                     fields[event.name] = event.new
-                changes["fields"] = MappingProxyType(fields) if fields else EMPTY
+                changes["fields"] = FrozenMap(fields) if fields else EMPTY
         elif isinstance(event, Escalated):
             changes["escalation_level"] = max(self.escalation_level, event.level)
+        elif isinstance(event, WorkflowMigrated):
+            if event.from_version != self.workflow_version:
+                raise TimelineError(
+                    f"migration from version {event.from_version!r} but ticket {self.id!r} "
+                    f"follows version {self.workflow_version!r}",
+                    path="from_version",
+                )
+            changes["workflow"] = event.workflow
+            changes["workflow_version"] = event.to_version
+            changes["status"] = event.to_status
+            changes["category"] = event.category
         # MessageAdded, Linked and SurveyAnswered change only updated_at and version.
-        return attrs.evolve(self, **changes)
+        return self._replace(changes)
+
+    def _replace(self, changes: dict[str, Any]) -> Ticket:
+        """A copy with ``changes`` applied, skipping validation.
+
+        Only for values that are already valid (taken from validated events); it is about
+        three times faster than ``attrs.evolve``, which re-runs every validator.
+        """
+        new = object.__new__(Ticket)
+        for name in _FIELD_NAMES:
+            object.__setattr__(new, name, changes[name] if name in changes else getattr(self, name))
+        return new
+
+
+_FIELD_NAMES: tuple[str, ...] = tuple(a.name for a in attrs.fields(Ticket))
