@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import attrs
 import pytest
 from hypothesis import given
 
@@ -24,6 +25,7 @@ from csmkit.timeline import (
     SurveyAnswered,
     TicketCreated,
 )
+from csmkit.timeline._events import trusted_event
 from strategies import timelines_events
 
 CST = timezone(timedelta(hours=8))
@@ -212,3 +214,22 @@ class TestDictForm:
         for event in events:
             text = json.dumps(event.to_dict(), allow_nan=False)
             assert Event.from_dict(json.loads(text)) == event
+
+
+@given(timelines_events())
+def test_trusted_construction_equals_validated_construction(events: list[Event]) -> None:
+    for event in events:
+        values = {a.name: getattr(event, a.name) for a in attrs.fields(type(event))}
+        assert trusted_event(type(event), **values) == event
+
+
+def test_trusted_construction_refuses_missing_and_unknown_fields() -> None:
+    with pytest.raises(TypeError, match="missing value for 'public'"):
+        trusted_event(
+            MessageAdded, ticket_id="T-1", at=T0, direction=Direction.INBOUND, channel="w"
+        )
+    with pytest.raises(TypeError, match="unknown field"):
+        trusted_event(Escalated, ticket_id="T-1", at=T0, level=1, colour="red")
+    assert trusted_event(Escalated, ticket_id="T-1", at=T0, level=1) == Escalated(
+        ticket_id="T-1", at=T0, level=1
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 
@@ -49,6 +49,7 @@ __all__ = [
     "TicketCreated",
     "Unassigned",
     "WorkflowMigrated",
+    "trusted_event",
 ]
 
 
@@ -396,3 +397,31 @@ class WorkflowMigrated(Event):
     to_status: str = attrs.field(validator=non_empty_str)
     category: StatusCategory = attrs.field(converter=to_category)
     reason: str | None = attrs.field(default=None, validator=optional_str)
+
+
+_E = TypeVar("_E", bound=Event)
+_FIELD_DEFAULTS: dict[type[Event], tuple[tuple[str, Any], ...]] = {}
+
+
+def trusted_event(cls: type[_E], **values: Any) -> _E:
+    """Build an event from values csmkit itself has already validated, skipping checks.
+
+    For csmkit's own hot paths only (a workflow firing a transition it has just checked):
+    every value must already be of the converted type (enums as members, mappings as
+    ``FrozenMap``, instants aware). Missing fields take their defaults. Never use it for
+    data from outside; the validating constructor exists for that.
+    """
+    defaults = _FIELD_DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = tuple((a.name, a.default) for a in attrs.fields(cls))
+        _FIELD_DEFAULTS[cls] = defaults
+    unknown = set(values) - {name for name, _ in defaults}
+    if unknown:
+        raise TypeError(f"{cls.__name__}: unknown field(s) {sorted(unknown)}")
+    event = object.__new__(cls)
+    for name, default in defaults:
+        value = values.get(name, default)
+        if value is attrs.NOTHING or isinstance(value, attrs.Factory):  # type: ignore[arg-type]
+            raise TypeError(f"{cls.__name__}: missing value for {name!r}")
+        object.__setattr__(event, name, value)
+    return event
