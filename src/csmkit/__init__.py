@@ -4,11 +4,16 @@ The library is split into small packages that can be used alone:
 
 * :mod:`csmkit.timeline`: what happened to a ticket, in order (the source of truth);
 * :mod:`csmkit.conditions`: one safe expression language for "does this ticket match?";
+* :mod:`csmkit.workflow`: state-machine graphs with roles, guards and required fields;
+* :mod:`csmkit.metrics`: CSAT, NPS, CES, FCR, times, SLA attainment, ROI, LTV;
+* :mod:`csmkit.storage` and :mod:`csmkit.plugins`: event stores and pluggy adapters
+  (decorate plugin hooks with :data:`hookimpl`);
 * :mod:`csmkit.errors`: the one exception tree every part raises from.
 """
 
 from __future__ import annotations
 
 from csmkit._version import __version__
+from csmkit.hookspecs import hookimpl
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "hookimpl"]

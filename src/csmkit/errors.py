@@ -27,6 +27,7 @@ __all__ = [
     "RoutingError",
     "SlaPolicyError",
     "StorageError",
+    "StoreArgumentError",
     "TimelineError",
     "TransitionNotAllowed",
     "WorkflowError",
@@ -178,3 +179,12 @@ class ConcurrencyError(StorageError):
 
 class PluginError(CsmkitError, RuntimeError):
     """A plugin failed to load, registered a duplicate name, or implements an unknown hook."""
+
+
+class StoreArgumentError(CsmkitError, ValueError):
+    """A store was called with invalid arguments.
+
+    Raised for an empty batch, a negative or non-integer expected version, a naive
+    instant, a page size below 1, a cursor the store did not issue, or a malformed
+    customer record. Nothing is read or written.
+    """

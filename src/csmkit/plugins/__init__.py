@@ -1,0 +1,33 @@
+"""The plugin manager and the typed records plugins register.
+
+Applications own a :class:`PluginManager`; plugins implement the hooks of
+:mod:`csmkit.hookspecs` with :data:`csmkit.hookspecs.hookimpl` and return the
+registration records defined here. See ``docs/plugins.md``.
+"""
+
+from __future__ import annotations
+
+from csmkit.plugins._manager import BUILTIN_PLUGINS, CsmkitPluginWarning, PluginInfo, PluginManager
+from csmkit.plugins._records import (
+    CalendarRegistration,
+    InboundChannelRegistration,
+    InboundMessageLike,
+    OutboundChannelRegistration,
+    Registration,
+    RoutingStrategyRegistration,
+    StoreBackend,
+)
+
+__all__ = [
+    "BUILTIN_PLUGINS",
+    "CalendarRegistration",
+    "CsmkitPluginWarning",
+    "InboundChannelRegistration",
+    "InboundMessageLike",
+    "OutboundChannelRegistration",
+    "PluginInfo",
+    "PluginManager",
+    "Registration",
+    "RoutingStrategyRegistration",
+    "StoreBackend",
+]

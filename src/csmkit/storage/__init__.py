@@ -1,0 +1,31 @@
+"""Where ticket timelines live: the storage port, the memory and SQLite stores.
+
+A store is an event store of ticket timelines (append with an expected version, load a
+:class:`~csmkit.timeline.Timeline`), with a small index for queries, message-id
+threading and a customer directory. Open one by URL::
+
+    store = open_store("sqlite:///desk.db")
+
+Backends are registered through the ``csmkit_store_backends`` hook, the built-in ones
+included, so plugins add schemes (``postgresql://`` …). See ``docs/storage.md``.
+"""
+
+from __future__ import annotations
+
+from csmkit.storage._memory import MemoryStore
+from csmkit.storage._model import Customer, Identity, TicketPage, TicketStore, TicketSummary
+from csmkit.storage._open import open_store
+from csmkit.storage._schema import SCHEMA_VERSION
+from csmkit.storage._sqlite import SqliteStore
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Customer",
+    "Identity",
+    "MemoryStore",
+    "SqliteStore",
+    "TicketPage",
+    "TicketStore",
+    "TicketSummary",
+    "open_store",
+]

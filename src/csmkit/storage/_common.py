@@ -1,0 +1,186 @@
+"""Validation and helpers shared by the built-in stores (and usable by plugin stores)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Collection, Sequence
+from datetime import datetime, timezone
+
+from csmkit.errors import StoreArgumentError, TimelineError
+from csmkit.storage._model import check_instant
+from csmkit.timeline import Event, StatusCategory, Ticket, TicketCreated
+
+__all__ = [
+    "Query",
+    "check_append",
+    "decode_cursor",
+    "encode_cursor",
+    "fold_batch",
+    "order_key",
+]
+
+
+def check_append(ticket_id: object, events: object, expected_version: object) -> tuple[Event, ...]:
+    """Validate the arguments of ``append`` (not yet against the stored stream).
+
+    Raises:
+        StoreArgumentError: bad types, an empty batch, a negative version.
+        TimelineError: an event of another ticket.
+    """
+    if not isinstance(ticket_id, str) or not ticket_id:
+        raise StoreArgumentError(f"ticket_id must be a non-empty string, got {ticket_id!r}")
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise StoreArgumentError(
+            f"expected_version must be an integer, got {type(expected_version).__name__} "
+            f"{expected_version!r}"
+        )
+    if expected_version < 0:
+        raise StoreArgumentError(f"expected_version must be >= 0, got {expected_version}")
+    if isinstance(events, Event) or not isinstance(events, Sequence):
+        raise StoreArgumentError(
+            f"events must be a sequence of events, got {type(events).__name__}"
+        )
+    batch = tuple(events)
+    if not batch:
+        raise StoreArgumentError(f"append to ticket {ticket_id!r}: the batch is empty")
+    for index, event in enumerate(batch):
+        if not isinstance(event, Event):
+            raise StoreArgumentError(
+                f"events[{index}]: expected an Event, got {type(event).__name__} {event!r}"
+            )
+        if event.ticket_id != ticket_id:
+            raise TimelineError(
+                f"event of ticket {event.ticket_id!r} in an append to ticket {ticket_id!r}",
+                path=f"events[{index}].ticket_id",
+            )
+    return batch
+
+
+def fold_batch(current: Ticket | None, events: Sequence[Event], expected_version: int) -> Ticket:
+    """Fold a batch onto the current state, validating it continues the timeline.
+
+    Args:
+        current: The stored state (``None`` for a new stream).
+        events: The batch, already checked by :func:`check_append`.
+        expected_version: For error paths (``events[3]`` counts from the stream start).
+
+    Raises:
+        TimelineError: the batch does not continue the timeline validly.
+    """
+    start = 0
+    if current is None:
+        first = events[0]
+        if not isinstance(first, TicketCreated):
+            raise TimelineError(
+                f"a new ticket's first event must be TicketCreated, got {type(first).__name__}",
+                path="events[0]",
+            )
+        current = Ticket.created(first)
+        start = 1
+    for index in range(start, len(events)):
+        try:
+            current = current.apply(events[index])
+        except TimelineError as exc:
+            path = f"events[{index}]" + (f".{exc.path}" if exc.path else "")
+            raise TimelineError(exc.message, path=path) from None
+    return current
+
+
+def order_key(instant: datetime) -> str:
+    """Fixed-width UTC text whose string order is the instants' order."""
+    utc = instant.astimezone(timezone.utc)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+        f"{utc.second:02d}.{utc.microsecond:06d}Z"
+    )
+
+
+def encode_cursor(key: str, ticket_id: str) -> str:
+    """An opaque cursor for the position after ``(key, ticket_id)``."""
+    raw = json.dumps(["c1", key, ticket_id], ensure_ascii=False).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def decode_cursor(cursor: object) -> tuple[str, str]:
+    """Inverse of :func:`encode_cursor`.
+
+    Raises:
+        StoreArgumentError: the cursor was not issued by a csmkit store.
+    """
+    try:
+        if not isinstance(cursor, str):
+            raise TypeError
+        data = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        tag, key, ticket_id = data
+        if tag != "c1" or not isinstance(key, str) or not isinstance(ticket_id, str):
+            raise ValueError
+    except (TypeError, ValueError, UnicodeError, binascii.Error):
+        raise StoreArgumentError(f"cursor {cursor!r} was not issued by this store") from None
+    return key, ticket_id
+
+
+class Query:
+    """Validated arguments of ``find_tickets``.
+
+    Attributes:
+        categories: Category values to match, or ``None`` for any.
+        assignee: Agent to match, or ``None``.
+        customer_id: Customer to match, or ``None``.
+        since_key: :func:`order_key` of ``updated_since``, or ``None``.
+        limit: Page size.
+        after: ``(key, ticket_id)`` decoded from the cursor, or ``None``.
+    """
+
+    __slots__ = ("after", "assignee", "categories", "customer_id", "limit", "since_key")
+
+    def __init__(
+        self,
+        *,
+        category: object,
+        assignee: object,
+        customer_id: object,
+        updated_since: object,
+        limit: object,
+        cursor: object,
+    ) -> None:
+        self.categories = _categories(category)
+        for name, value in (("assignee", assignee), ("customer_id", customer_id)):
+            if value is not None and not isinstance(value, str):
+                raise StoreArgumentError(f"{name} must be a string or None, got {value!r}")
+        self.assignee: str | None = assignee  # type: ignore[assignment]
+        self.customer_id: str | None = customer_id  # type: ignore[assignment]
+        self.since_key = (
+            None
+            if updated_since is None
+            else order_key(check_instant(updated_since, "updated_since"))
+        )
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise StoreArgumentError(f"limit must be an integer >= 1, got {limit!r}")
+        self.limit: int = limit
+        self.after = None if cursor is None else decode_cursor(cursor)
+
+
+def _categories(value: object) -> frozenset[str] | None:
+    if value is None:
+        return None
+    items: Collection[object]
+    if isinstance(value, (str, StatusCategory)):
+        items = (value,)
+    elif isinstance(value, Collection):
+        items = value
+    else:
+        raise StoreArgumentError(f"category must be a status category or several, got {value!r}")
+    out = set()
+    for item in items:
+        try:
+            out.add(StatusCategory(item).value)
+        except ValueError:
+            known = ", ".join(c.value for c in StatusCategory)
+            raise StoreArgumentError(
+                f"unknown status category {item!r}; expected one of {known}"
+            ) from None
+    if not out:
+        raise StoreArgumentError("category: an empty collection matches nothing; pass None")
+    return frozenset(out)

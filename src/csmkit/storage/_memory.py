@@ -1,0 +1,205 @@
+"""The in-memory store: the reference implementation of :class:`TicketStore`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from types import TracebackType
+
+from csmkit.errors import ConcurrencyError, NotFoundError, StorageError
+from csmkit.storage._common import Query, check_append, encode_cursor, fold_batch, order_key
+from csmkit.storage._model import Customer, Identity, TicketPage, TicketStore, TicketSummary
+from csmkit.timeline import Event, MessageAdded, StatusCategory, Ticket, Timeline
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """A thread-safe store keeping everything in process memory.
+
+    It is the reference model the conformance suite compares other stores with, and the
+    store to use in tests. Each instance is independent (``open_store("memory://")``
+    returns a new, empty one).
+
+    >>> from datetime import datetime, timezone
+    >>> from csmkit.timeline import TicketCreated
+    >>> store = MemoryStore()
+    >>> at = datetime(2026, 10, 8, 9, 30, tzinfo=timezone.utc)
+    >>> store.append("T-1", [TicketCreated(ticket_id="T-1", at=at, type="repair",
+    ...                                    channel="phone")], expected_version=0)
+    1
+    >>> store.load("T-1").ticket.status
+    'new'
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._events: dict[str, list[Event]] = {}
+        self._tickets: dict[str, Ticket] = {}
+        self._keys: dict[str, str] = {}
+        self._message_ids: dict[str, str] = {}
+        self._customers: dict[str, Customer] = {}
+        self._identities: dict[Identity, str] = {}
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<MemoryStore: {len(self._events)} tickets>"
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError("the store is closed")
+
+    # ----------------------------------------------------------------- events
+    def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
+        """Append a batch atomically; see :meth:`TicketStore.append`."""
+        batch = check_append(ticket_id, events, expected_version)
+        with self._lock:
+            self._check_open()
+            stored = self._events.get(ticket_id)
+            actual = 0 if stored is None else len(stored)
+            if actual != expected_version:
+                raise ConcurrencyError(
+                    f"ticket {ticket_id!r} is at version {actual}, "
+                    f"not the expected {expected_version}",
+                    ticket_id=ticket_id,
+                    expected=expected_version,
+                    actual=actual,
+                )
+            ticket = fold_batch(self._tickets.get(ticket_id), batch, expected_version)
+            # Everything is validated: from here on nothing can fail half-way.
+            if stored is None:
+                stored = self._events[ticket_id] = []
+            stored.extend(batch)
+            self._tickets[ticket_id] = ticket
+            self._keys[ticket_id] = order_key(ticket.updated_at)
+            for event in batch:
+                if isinstance(event, MessageAdded) and event.message_id is not None:
+                    self._message_ids.setdefault(event.message_id, ticket_id)
+            return len(stored)
+
+    def load(self, ticket_id: str) -> Timeline:
+        """The ticket's timeline; see :meth:`TicketStore.load`."""
+        with self._lock:
+            self._check_open()
+            stored = self._events.get(ticket_id)
+            if stored is None:
+                raise NotFoundError(f"no ticket {ticket_id!r} in this store")
+            return Timeline(tuple(stored))
+
+    def version(self, ticket_id: str) -> int:
+        """The stream's version (0 when absent)."""
+        with self._lock:
+            self._check_open()
+            return len(self._events.get(ticket_id, ()))
+
+    def find_tickets(
+        self,
+        *,
+        category: StatusCategory | str | Collection[StatusCategory | str] | None = None,
+        assignee: str | None = None,
+        customer_id: str | None = None,
+        updated_since: datetime | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> TicketPage:
+        """Query tickets a page at a time; see :meth:`TicketStore.find_tickets`."""
+        query = Query(
+            category=category,
+            assignee=assignee,
+            customer_id=customer_id,
+            updated_since=updated_since,
+            limit=limit,
+            cursor=cursor,
+        )
+        with self._lock:
+            self._check_open()
+            matches = []
+            for ticket_id, ticket in self._tickets.items():
+                key = self._keys[ticket_id]
+                if query.categories is not None and ticket.category.value not in query.categories:
+                    continue
+                if query.assignee is not None and ticket.assignee != query.assignee:
+                    continue
+                if query.customer_id is not None and ticket.customer_id != query.customer_id:
+                    continue
+                if query.since_key is not None and key < query.since_key:
+                    continue
+                if query.after is not None and (key, ticket_id) <= query.after:
+                    continue
+                matches.append((key, ticket_id, ticket))
+        matches.sort(key=lambda item: (item[0], item[1]))
+        page = matches[: query.limit]
+        next_cursor = None
+        if len(matches) > query.limit:
+            next_cursor = encode_cursor(page[-1][0], page[-1][1])
+        return TicketPage(tuple(TicketSummary.of(item[2]) for item in page), next_cursor)
+
+    def find_ticket_by_message_id(self, message_id: str) -> str | None:
+        """The ticket holding this message id, or ``None``."""
+        with self._lock:
+            self._check_open()
+            return self._message_ids.get(message_id)
+
+    # ----------------------------------------------------------------- customers
+    def save_customer(self, customer: Customer) -> None:
+        """Insert or replace a customer; see :meth:`TicketStore.save_customer`."""
+        if not isinstance(customer, Customer):
+            raise TypeError(f"expected a Customer, got {type(customer).__name__}")
+        with self._lock:
+            self._check_open()
+            for identity in customer.identities:
+                owner = self._identities.get(identity)
+                if owner is not None and owner != customer.id:
+                    raise StorageError(
+                        f"identity {identity.kind}:{identity.value} already belongs to "
+                        f"customer {owner!r}, not {customer.id!r}"
+                    )
+            previous = self._customers.get(customer.id)
+            if previous is not None:
+                for identity in previous.identities:
+                    del self._identities[identity]
+            for identity in customer.identities:
+                self._identities[identity] = customer.id
+            self._customers[customer.id] = customer
+
+    def get_customer(self, customer_id: str) -> Customer:
+        """The customer with this id; raises ``NotFoundError``."""
+        with self._lock:
+            self._check_open()
+            customer = self._customers.get(customer_id)
+        if customer is None:
+            raise NotFoundError(f"no customer {customer_id!r} in this store")
+        return customer
+
+    def find_customer(self, kind: str, value: str) -> Customer | None:
+        """The customer owning this identity, or ``None``."""
+        identity = Identity(kind, value)
+        with self._lock:
+            self._check_open()
+            owner = self._identities.get(identity)
+            return None if owner is None else self._customers[owner]
+
+    # ----------------------------------------------------------------- lifecycle
+    def close(self) -> None:
+        """Drop everything; later calls raise ``StorageError``."""
+        with self._lock:
+            self._closed = True
+            self._events.clear()
+            self._tickets.clear()
+            self._customers.clear()
+
+    def __enter__(self) -> MemoryStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _conforms(store: MemoryStore) -> TicketStore:
+    return store  # mypy checks that MemoryStore satisfies the protocol

@@ -1,0 +1,355 @@
+"""The storage port (:class:`TicketStore`) and the small value types it speaks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from csmkit._time import format_instant, is_aware, parse_instant
+from csmkit.errors import StoreArgumentError
+from csmkit.timeline import Event, Priority, StatusCategory, Ticket, Timeline
+
+__all__ = ["Customer", "Identity", "TicketPage", "TicketStore", "TicketSummary"]
+
+_KIND = re.compile(r"^[a-z][a-z0-9_.-]*$")
+
+
+def _kind(value: object) -> str:
+    if not isinstance(value, str):
+        raise StoreArgumentError(f"identity kind must be a string, got {value!r}")
+    kind = value.strip().lower()
+    if not _KIND.match(kind):
+        raise StoreArgumentError(
+            f"identity kind {value!r} is not a lower-case slug such as 'email', 'phone', 'wechat'"
+        )
+    return kind
+
+
+@attrs.frozen
+class Identity:
+    """One way to recognise a customer on a channel.
+
+    ``kind`` is a lower-case slug (``"email"``, ``"phone"``, ``"wechat"``, ``"weibo"`` …);
+    ``value`` is stripped of surrounding blanks, and e-mail addresses are compared
+    case-insensitively (stored lower-cased). Other values are kept as given: normalise
+    phone numbers (e.g. to E.164 ``+8613800138000``) before storing them.
+
+    >>> Identity("Email", " Li.Wei@Example.COM ")
+    Identity(kind='email', value='li.wei@example.com')
+    """
+
+    kind: str = attrs.field(converter=_kind)
+    value: str = attrs.field()
+
+    @value.validator
+    def _check_value(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise StoreArgumentError(f"identity value must be a non-empty string, got {value!r}")
+        normalised = value.strip()
+        if self.kind == "email":
+            normalised = normalised.lower()
+        object.__setattr__(self, "value", normalised)
+
+    def to_dict(self) -> dict[str, str]:
+        """``{"kind": ..., "value": ...}``."""
+        return {"kind": self.kind, "value": self.value}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Identity:
+        """Rebuild from :meth:`to_dict` output.
+
+        Raises:
+            StoreArgumentError: not a dict with exactly ``kind`` and ``value``.
+        """
+        if not isinstance(data, Mapping) or set(data) != {"kind", "value"}:
+            raise StoreArgumentError(f"an identity must be {{'kind', 'value'}}, got {data!r}")
+        return cls(data["kind"], data["value"])
+
+
+def _identities(value: object) -> tuple[Identity, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Collection):
+        raise StoreArgumentError(f"identities must be a collection, got {value!r}")
+    out: list[Identity] = []
+    for item in value:
+        identity = item if isinstance(item, Identity) else Identity.from_dict(item)
+        if identity not in out:
+            out.append(identity)
+    return tuple(sorted(out, key=lambda i: (i.kind, i.value)))
+
+
+def _non_empty(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise StoreArgumentError(f"{attribute.name} must be a non-empty string, got {value!r}")
+
+
+def _string(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str):
+        raise StoreArgumentError(f"{attribute.name} must be a string, got {value!r}")
+
+
+@attrs.frozen
+class Customer:
+    """A customer: the minimal record csmkit keeps (applications keep the rest).
+
+    Attributes:
+        id: The customer id (what ``TicketCreated.customer_id`` refers to).
+        name: Display name, ``""`` if unknown.
+        identities: How the customer is recognised on channels; sorted, no duplicates.
+            An identity belongs to at most one customer in a store.
+
+    >>> c = Customer("C-7", name="王芳", identities=[Identity("phone", "+8613800138000"),
+    ...                                               Identity("wechat", "wxid_wangfang")])
+    >>> Customer.from_dict(c.to_dict()) == c
+    True
+    """
+
+    id: str = attrs.field(validator=_non_empty)
+    name: str = attrs.field(default="", validator=_string)
+    identities: tuple[Identity, ...] = attrs.field(default=(), converter=_identities)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form: ``{"id", "name", "identities": [{"kind", "value"}, ...]}``."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "identities": [identity.to_dict() for identity in self.identities],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Customer:
+        """Rebuild from :meth:`to_dict` output.
+
+        Raises:
+            StoreArgumentError: missing ``id``, unexpected keys or invalid values.
+        """
+        if not isinstance(data, Mapping):
+            raise StoreArgumentError(f"a customer must be a dict, got {type(data).__name__}")
+        extra = sorted(set(data) - {"id", "name", "identities"})
+        if extra:
+            raise StoreArgumentError(f"unexpected key(s) {extra} in a customer")
+        if "id" not in data:
+            raise StoreArgumentError("a customer needs an 'id'")
+        return cls(data["id"], name=data.get("name", ""), identities=data.get("identities", ()))
+
+
+@attrs.frozen(kw_only=True)
+class TicketSummary:
+    """The indexed attributes of a ticket's current state, as returned by queries.
+
+    Load the full history with ``store.load(summary.ticket_id)``.
+
+    Attributes:
+        ticket_id: The ticket id.
+        version: Number of events in its stream.
+        status: Current workflow state.
+        category: Its status category.
+        priority: Current priority.
+        assignee: Responsible agent, if any.
+        group: Responsible group, if any.
+        customer_id: Requesting customer, if any.
+        created_at: Instant of creation (with its original UTC offset).
+        updated_at: Instant of the latest event (with its original UTC offset).
+    """
+
+    ticket_id: str
+    version: int
+    status: str
+    category: StatusCategory
+    priority: Priority
+    assignee: str | None
+    group: str | None
+    customer_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketSummary:
+        """The summary of a ticket state."""
+        return cls(
+            ticket_id=ticket.id,
+            version=ticket.version,
+            status=ticket.status,
+            category=ticket.category,
+            priority=ticket.priority,
+            assignee=ticket.assignee,
+            group=ticket.group,
+            customer_id=ticket.customer_id,
+            created_at=ticket.created_at,
+            updated_at=ticket.updated_at,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (instants as ISO 8601 with offset)."""
+        return {
+            "ticket_id": self.ticket_id,
+            "version": self.version,
+            "status": self.status,
+            "category": self.category.value,
+            "priority": self.priority.value,
+            "assignee": self.assignee,
+            "group": self.group,
+            "customer_id": self.customer_id,
+            "created_at": format_instant(self.created_at),
+            "updated_at": format_instant(self.updated_at),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TicketSummary:
+        """Rebuild from :meth:`to_dict` output.
+
+        Raises:
+            StoreArgumentError: missing or unexpected keys, bad values.
+        """
+        names = {a.name for a in attrs.fields(cls)}
+        if not isinstance(data, Mapping) or set(data) != names:
+            raise StoreArgumentError(f"a ticket summary needs exactly the keys {sorted(names)}")
+        try:
+            return cls(
+                **{
+                    **data,
+                    "category": StatusCategory(data["category"]),
+                    "priority": Priority(data["priority"]),
+                    "created_at": parse_instant(data["created_at"]),
+                    "updated_at": parse_instant(data["updated_at"]),
+                }
+            )
+        except ValueError as exc:
+            raise StoreArgumentError(f"invalid ticket summary: {exc}") from None
+
+
+@attrs.frozen
+class TicketPage:
+    """One page of a ticket query.
+
+    Attributes:
+        items: The matching tickets, ordered by ``(updated_at, ticket_id)`` ascending.
+        next_cursor: Pass it as ``cursor=`` to get the next page; ``None`` on the last one.
+    """
+
+    items: tuple[TicketSummary, ...]
+    next_cursor: str | None
+
+
+@runtime_checkable
+class TicketStore(Protocol):
+    """The storage port: an event store of ticket timelines plus a customer directory.
+
+    Every method is safe to call from several threads. Implementations prove
+    themselves with :class:`csmkit.testing.StoreContract`.
+    """
+
+    def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
+        """Append ``events`` to the ticket's stream, all or nothing.
+
+        Args:
+            ticket_id: The ticket; every event must carry this id.
+            events: At least one event. A new stream must start with ``TicketCreated``;
+                the batch must continue the timeline validly (order, status moves).
+            expected_version: The number of events the writer saw (0 for a new ticket).
+
+        Returns:
+            The new version (``expected_version + len(events)``).
+
+        Raises:
+            ConcurrencyError: the stream is not at ``expected_version``; nothing written.
+            TimelineError: the events do not continue the timeline; nothing written.
+            StoreArgumentError: bad arguments (empty batch, negative version …).
+            StorageError: the backend failed; nothing written.
+        """
+        ...
+
+    def load(self, ticket_id: str) -> Timeline:
+        """The ticket's whole timeline.
+
+        Raises:
+            NotFoundError: no such ticket.
+        """
+        ...
+
+    def version(self, ticket_id: str) -> int:
+        """The number of events stored for the ticket (0 when it does not exist)."""
+        ...
+
+    def find_tickets(
+        self,
+        *,
+        category: StatusCategory | str | Collection[StatusCategory | str] | None = None,
+        assignee: str | None = None,
+        customer_id: str | None = None,
+        updated_since: datetime | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> TicketPage:
+        """Tickets matching every given filter, a page at a time.
+
+        Args:
+            category: One status category or several (any of them matches).
+            assignee: The responsible agent.
+            customer_id: The requesting customer.
+            updated_since: Only tickets whose latest event is at or after this
+                (timezone-aware) instant.
+            limit: Page size, at least 1.
+            cursor: ``next_cursor`` of the previous page.
+
+        Returns:
+            A page ordered by ``(updated_at, ticket_id)``.
+
+        Raises:
+            StoreArgumentError: a naive instant, ``limit < 1``, a foreign cursor.
+        """
+        ...
+
+    def find_ticket_by_message_id(self, message_id: str) -> str | None:
+        """The ticket holding a message with this channel id (first one stored wins)."""
+        ...
+
+    def save_customer(self, customer: Customer) -> None:
+        """Insert or replace a customer and its identities.
+
+        Raises:
+            StorageError: one of its identities already belongs to another customer.
+        """
+        ...
+
+    def get_customer(self, customer_id: str) -> Customer:
+        """The customer with this id.
+
+        Raises:
+            NotFoundError: no such customer.
+        """
+        ...
+
+    def find_customer(self, kind: str, value: str) -> Customer | None:
+        """The customer owning an identity (normalised like :class:`Identity`), or None."""
+        ...
+
+    def close(self) -> None:
+        """Release resources; further calls raise ``StorageError``. Idempotent."""
+        ...
+
+    def __enter__(self) -> TicketStore:
+        """Return the store itself."""
+        ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+        ...
+
+
+def check_instant(value: object, name: str) -> datetime:
+    """Validate an aware datetime argument."""
+    if not isinstance(value, datetime):
+        raise StoreArgumentError(f"{name} must be a datetime, got {type(value).__name__}")
+    if not is_aware(value):
+        raise StoreArgumentError(f"{name} must be timezone-aware, got naive {value!r}")
+    return value

@@ -1,0 +1,448 @@
+"""The SQLite store: csmkit's embedded default, on the standard library's ``sqlite3``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from csmkit._time import format_instant, parse_instant
+from csmkit.errors import (
+    ConcurrencyError,
+    NotFoundError,
+    StorageError,
+    StoreArgumentError,
+    TimelineError,
+)
+from csmkit.storage._common import Query, check_append, encode_cursor, fold_batch, order_key
+from csmkit.storage._model import Customer, Identity, TicketPage, TicketStore, TicketSummary
+from csmkit.storage._schema import MIGRATIONS, Migration, prepare
+from csmkit.timeline import (
+    Event,
+    MessageAdded,
+    Priority,
+    StatusCategory,
+    Ticket,
+    Timeline,
+)
+
+__all__ = ["SqliteStore"]
+
+_SYNCHRONOUS = ("off", "normal", "full", "extra")
+
+_SUMMARY_COLUMNS = (
+    "ticket_id, version, status, category, priority, assignee, group_name, customer_id, "
+    "created_at, updated_at, updated_key"
+)
+
+
+def _dumps(event: Event) -> str:
+    return json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+class SqliteStore:
+    """A :class:`~csmkit.storage.TicketStore` in one SQLite file.
+
+    * Writes run in explicit ``BEGIN IMMEDIATE`` transactions; a batch is all or nothing.
+    * ``(ticket_id, version)`` is the primary key of the event table, so two writers can
+      never store the same position: the loser gets :class:`~csmkit.errors.ConcurrencyError`.
+    * Files use WAL journaling (readers do not block the writer) and a busy timeout, so
+      several processes may share one file.
+    * The schema is versioned (table ``csmkit_schema``) and migrated forward on open; a
+      newer schema, a foreign database or a corrupt file raise
+      :class:`~csmkit.errors.StorageError` and are never written to.
+    * Events are stored as JSON (``event.to_dict()``) with the instant's original offset.
+
+    Args:
+        path: The database file (created when missing), or ``":memory:"``.
+        busy_timeout: Seconds to wait for another writer's lock before failing.
+        synchronous: ``PRAGMA synchronous``: ``"full"`` (default; a committed append
+            survives power loss), ``"normal"`` (survives process crashes; faster),
+            ``"off"`` or ``"extra"``.
+
+    Raises:
+        StorageError: the file cannot be opened, is corrupt or foreign, or has a newer
+            schema.
+        StoreArgumentError: bad options.
+    """
+
+    _migrations: tuple[Migration, ...] = MIGRATIONS
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 5.0,
+        synchronous: str = "full",
+    ) -> None:
+        if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, (int, float)):
+            raise StoreArgumentError(f"busy_timeout must be a number, got {busy_timeout!r}")
+        if busy_timeout < 0:
+            raise StoreArgumentError(f"busy_timeout must be >= 0, got {busy_timeout!r}")
+        if synchronous not in _SYNCHRONOUS:
+            raise StoreArgumentError(
+                f"synchronous must be one of {', '.join(_SYNCHRONOUS)}, got {synchronous!r}"
+            )
+        self._path = os.fspath(path)
+        self._lock = threading.RLock()
+        self._cache: OrderedDict[str, Ticket] = OrderedDict()
+        self._cache_size = 4096
+        if self._path != ":memory:" and os.path.isdir(self._path):
+            raise StorageError(f"{self._path} is a directory, not a SQLite database file")
+        try:
+            connection = sqlite3.connect(
+                self._path,
+                timeout=float(busy_timeout),
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open SQLite database {self._path}: {exc}") from exc
+        try:
+            self.schema_version = prepare(connection, self._path, self._migrations)
+            if self._path != ":memory:":
+                mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise StorageError(f"{self._path}: cannot switch to WAL mode (got {mode})")
+            connection.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+            connection.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.DatabaseError as exc:
+            connection.close()
+            raise StorageError(
+                f"{self._path} is not a usable SQLite database ({exc}); it was left untouched"
+            ) from exc
+        except BaseException:
+            connection.close()
+            raise
+        self._connection: sqlite3.Connection | None = connection
+
+    def __repr__(self) -> str:
+        return f"<SqliteStore {self._path!r}>"
+
+    @property
+    def path(self) -> str:
+        """The database path (``":memory:"`` for an in-memory database)."""
+        return self._path
+
+    # ----------------------------------------------------------------- plumbing
+    @contextmanager
+    def _session(self, what: str) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and map driver errors onto :class:`StorageError`."""
+        with self._lock:
+            if self._connection is None:
+                raise StorageError(f"{what}: the store is closed")
+            try:
+                yield self._connection
+            except sqlite3.Error as exc:
+                raise StorageError(f"{what} in {self._path}: {exc}") from exc
+
+    @contextmanager
+    def _write(self, connection: sqlite3.Connection) -> Iterator[None]:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+
+    def _remember(self, ticket: Ticket) -> None:
+        self._cache[ticket.id] = ticket
+        self._cache.move_to_end(ticket.id)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def _read_events(self, connection: sqlite3.Connection, ticket_id: str) -> list[Event]:
+        rows = connection.execute(
+            "SELECT version, payload FROM events WHERE ticket_id = ? ORDER BY version",
+            (ticket_id,),
+        ).fetchall()
+        events: list[Event] = []
+        for expected, (version, payload) in enumerate(rows, 1):
+            if version != expected:
+                raise StorageError(
+                    f"{self._path}: ticket {ticket_id!r} misses event version {expected}"
+                )
+            try:
+                events.append(Event.from_dict(json.loads(payload)))
+            except (ValueError, TypeError) as exc:
+                raise StorageError(
+                    f"{self._path}: ticket {ticket_id!r} event {version} is unreadable: {exc}"
+                ) from None
+        return events
+
+    def _state(self, connection: sqlite3.Connection, ticket_id: str, version: int) -> Ticket:
+        cached = self._cache.get(ticket_id)
+        if cached is not None and cached.version == version:
+            return cached
+        events = self._read_events(connection, ticket_id)
+        if len(events) != version:
+            raise StorageError(
+                f"{self._path}: ticket {ticket_id!r} index says {version} events, "
+                f"found {len(events)}"
+            )
+        try:
+            return Timeline(events).ticket
+        except TimelineError as exc:
+            raise StorageError(f"{self._path}: ticket {ticket_id!r} is corrupt: {exc}") from None
+
+    # ----------------------------------------------------------------- events
+    def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
+        """Append a batch atomically; see :meth:`TicketStore.append`."""
+        batch = check_append(ticket_id, events, expected_version)
+        rows = [
+            (ticket_id, expected_version + i, event.kind, format_instant(event.at), _dumps(event))
+            for i, event in enumerate(batch, 1)
+        ]
+        message_ids = [
+            (event.message_id, ticket_id)
+            for event in batch
+            if isinstance(event, MessageAdded) and event.message_id is not None
+        ]
+        with self._session(f"append to ticket {ticket_id!r}") as connection:
+            try:
+                with self._write(connection):
+                    row = connection.execute(
+                        "SELECT version FROM tickets WHERE ticket_id = ?", (ticket_id,)
+                    ).fetchone()
+                    actual = 0 if row is None else int(row[0])
+                    if actual != expected_version:
+                        raise ConcurrencyError(
+                            f"ticket {ticket_id!r} is at version {actual}, "
+                            f"not the expected {expected_version}",
+                            ticket_id=ticket_id,
+                            expected=expected_version,
+                            actual=actual,
+                        )
+                    current = None if actual == 0 else self._state(connection, ticket_id, actual)
+                    ticket = fold_batch(current, batch, expected_version)
+                    connection.executemany(
+                        "INSERT INTO events (ticket_id, version, kind, at, payload) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        rows,
+                    )
+                    connection.execute(
+                        f"INSERT OR REPLACE INTO tickets ({_SUMMARY_COLUMNS}) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            ticket.id,
+                            ticket.version,
+                            ticket.status,
+                            ticket.category.value,
+                            ticket.priority.value,
+                            ticket.assignee,
+                            ticket.group,
+                            ticket.customer_id,
+                            format_instant(ticket.created_at),
+                            format_instant(ticket.updated_at),
+                            order_key(ticket.updated_at),
+                        ),
+                    )
+                    if message_ids:
+                        connection.executemany(
+                            "INSERT OR IGNORE INTO message_ids (message_id, ticket_id) "
+                            "VALUES (?, ?)",
+                            message_ids,
+                        )
+            except sqlite3.IntegrityError as exc:
+                # Only reachable if another writer bypassed the version check.
+                raise ConcurrencyError(
+                    f"ticket {ticket_id!r}: version conflict while appending ({exc})",
+                    ticket_id=ticket_id,
+                    expected=expected_version,
+                    actual=None,
+                ) from exc
+            self._remember(ticket)
+            return ticket.version
+
+    def load(self, ticket_id: str) -> Timeline:
+        """The ticket's timeline; see :meth:`TicketStore.load`."""
+        with self._session(f"load ticket {ticket_id!r}") as connection:
+            events = self._read_events(connection, ticket_id)
+        if not events:
+            raise NotFoundError(f"no ticket {ticket_id!r} in {self._path}")
+        try:
+            timeline = Timeline(events)
+        except TimelineError as exc:
+            raise StorageError(f"{self._path}: ticket {ticket_id!r} is corrupt: {exc}") from None
+        return timeline
+
+    def version(self, ticket_id: str) -> int:
+        """The stream's version (0 when absent)."""
+        with self._session(f"version of ticket {ticket_id!r}") as connection:
+            row = connection.execute(
+                "SELECT version FROM tickets WHERE ticket_id = ?", (ticket_id,)
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def find_tickets(
+        self,
+        *,
+        category: StatusCategory | str | Collection[StatusCategory | str] | None = None,
+        assignee: str | None = None,
+        customer_id: str | None = None,
+        updated_since: datetime | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> TicketPage:
+        """Query tickets a page at a time; see :meth:`TicketStore.find_tickets`."""
+        query = Query(
+            category=category,
+            assignee=assignee,
+            customer_id=customer_id,
+            updated_since=updated_since,
+            limit=limit,
+            cursor=cursor,
+        )
+        where: list[str] = []
+        params: list[Any] = []
+        if query.categories is not None:
+            where.append(f"category IN ({', '.join('?' * len(query.categories))})")
+            params.extend(sorted(query.categories))
+        if query.assignee is not None:
+            where.append("assignee = ?")
+            params.append(query.assignee)
+        if query.customer_id is not None:
+            where.append("customer_id = ?")
+            params.append(query.customer_id)
+        if query.since_key is not None:
+            where.append("updated_key >= ?")
+            params.append(query.since_key)
+        if query.after is not None:
+            where.append("(updated_key > ? OR (updated_key = ? AND ticket_id > ?))")
+            params.extend([query.after[0], query.after[0], query.after[1]])
+        sql = f"SELECT {_SUMMARY_COLUMNS} FROM tickets"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY updated_key, ticket_id LIMIT ?"
+        params.append(query.limit + 1)
+        with self._session("find tickets") as connection:
+            rows = connection.execute(sql, params).fetchall()
+        page = rows[: query.limit]
+        try:
+            items = tuple(
+                TicketSummary(
+                    ticket_id=row[0],
+                    version=row[1],
+                    status=row[2],
+                    category=StatusCategory(row[3]),
+                    priority=Priority(row[4]),
+                    assignee=row[5],
+                    group=row[6],
+                    customer_id=row[7],
+                    created_at=parse_instant(row[8]),
+                    updated_at=parse_instant(row[9]),
+                )
+                for row in page
+            )
+        except ValueError as exc:
+            raise StorageError(f"{self._path}: corrupt ticket index row: {exc}") from None
+        next_cursor = None
+        if len(rows) > query.limit:
+            next_cursor = encode_cursor(page[-1][10], page[-1][0])
+        return TicketPage(items, next_cursor)
+
+    def find_ticket_by_message_id(self, message_id: str) -> str | None:
+        """The ticket holding this message id, or ``None``."""
+        with self._session("find message id") as connection:
+            row = connection.execute(
+                "SELECT ticket_id FROM message_ids WHERE message_id = ?", (message_id,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    # ----------------------------------------------------------------- customers
+    def save_customer(self, customer: Customer) -> None:
+        """Insert or replace a customer; see :meth:`TicketStore.save_customer`."""
+        if not isinstance(customer, Customer):
+            raise TypeError(f"expected a Customer, got {type(customer).__name__}")
+        with (
+            self._session(f"save customer {customer.id!r}") as connection,
+            self._write(connection),
+        ):
+            for identity in customer.identities:
+                row = connection.execute(
+                    "SELECT customer_id FROM customer_identities WHERE kind = ? AND value = ?",
+                    (identity.kind, identity.value),
+                ).fetchone()
+                if row is not None and row[0] != customer.id:
+                    raise StorageError(
+                        f"identity {identity.kind}:{identity.value} already belongs to "
+                        f"customer {row[0]!r}, not {customer.id!r}"
+                    )
+            connection.execute(
+                "INSERT INTO customers (customer_id, name) VALUES (?, ?) "
+                "ON CONFLICT (customer_id) DO UPDATE SET name = excluded.name",
+                (customer.id, customer.name),
+            )
+            connection.execute(
+                "DELETE FROM customer_identities WHERE customer_id = ?", (customer.id,)
+            )
+            connection.executemany(
+                "INSERT INTO customer_identities (kind, value, customer_id) VALUES (?, ?, ?)",
+                [(i.kind, i.value, customer.id) for i in customer.identities],
+            )
+
+    def _customer(self, connection: sqlite3.Connection, customer_id: str) -> Customer | None:
+        row = connection.execute(
+            "SELECT name FROM customers WHERE customer_id = ?", (customer_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        identities = connection.execute(
+            "SELECT kind, value FROM customer_identities WHERE customer_id = ?", (customer_id,)
+        ).fetchall()
+        return Customer(
+            customer_id,
+            name=row[0],
+            identities=[Identity(kind, value) for kind, value in identities],
+        )
+
+    def get_customer(self, customer_id: str) -> Customer:
+        """The customer with this id; raises ``NotFoundError``."""
+        with self._session(f"get customer {customer_id!r}") as connection:
+            customer = self._customer(connection, customer_id)
+        if customer is None:
+            raise NotFoundError(f"no customer {customer_id!r} in {self._path}")
+        return customer
+
+    def find_customer(self, kind: str, value: str) -> Customer | None:
+        """The customer owning this identity, or ``None``."""
+        identity = Identity(kind, value)
+        with self._session("find customer") as connection:
+            row = connection.execute(
+                "SELECT customer_id FROM customer_identities WHERE kind = ? AND value = ?",
+                (identity.kind, identity.value),
+            ).fetchone()
+            return None if row is None else self._customer(connection, row[0])
+
+    # ----------------------------------------------------------------- lifecycle
+    def close(self) -> None:
+        """Close the connection (idempotent); later calls raise ``StorageError``."""
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+            self._cache.clear()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _conforms(store: SqliteStore) -> TicketStore:
+    return store  # mypy checks that SqliteStore satisfies the protocol

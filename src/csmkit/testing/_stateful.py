@@ -1,0 +1,240 @@
+"""A Hypothesis state machine comparing any store with the in-memory reference model."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from csmkit.errors import ConcurrencyError, CsmkitError
+from csmkit.storage import Customer, Identity, MemoryStore, TicketStore, TicketSummary
+from csmkit.testing._scenario import ACTIONS, OFFSETS, T0, created, next_event
+from csmkit.timeline import Event, StatusCategory, StatusChanged
+
+__all__ = ["run_store_state_machine", "store_state_machine"]
+
+TICKETS = ("T-1", "T-2", "T-3", "工单-4")
+CUSTOMERS = ("C-1", "C-2", "C-3")
+IDENTITIES = (
+    Identity("email", "wang.fang@example.cn"),
+    Identity("phone", "+8613800138000"),
+    Identity("wechat", "wxid_wangfang"),
+    Identity("email", "li.lei@example.com"),
+)
+
+
+def _outcome(call: Callable[[], Any]) -> tuple[Any, ...]:
+    """A comparable summary of a call: its result, or its error class and key facts."""
+    try:
+        return ("ok", call())
+    except ConcurrencyError as exc:
+        return ("error", "ConcurrencyError", exc.ticket_id, exc.expected)
+    except CsmkitError as exc:
+        return ("error", type(exc).__name__)
+
+
+def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBasedStateMachine]:
+    """Build a state machine class that drives a new store and a :class:`MemoryStore`.
+
+    Each rule runs the same operation (appends, stale appends, invalid batches,
+    customers, paged queries) on both and requires identical outcomes; invariants
+    compare every stream, message-id lookup and customer after each step.
+
+    Args:
+        make_store: Returns a new, empty store; called once per generated example.
+    """
+
+    class StoreStateMachine(RuleBasedStateMachine):
+        """Drives the store under test and the reference model in lock step."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.store = make_store()
+            self.model = MemoryStore()
+            self.clock: datetime = T0
+            self.message_ids: list[str] = []
+
+        def teardown(self) -> None:
+            self.store.close()
+            self.model.close()
+
+        def _advance(self, step: int, offset: timezone) -> datetime:
+            self.clock = (self.clock + timedelta(microseconds=step)).astimezone(offset)
+            return self.clock
+
+        def _append(self, ticket_id: str, events: list[Event], expected: int) -> None:
+            mine = _outcome(lambda: self.store.append(ticket_id, events, expected))
+            reference = _outcome(lambda: self.model.append(ticket_id, events, expected))
+            assert mine == reference, f"append: store {mine} != model {reference}"
+
+        @rule(
+            ticket_id=st.sampled_from(TICKETS),
+            customer=st.none() | st.sampled_from(CUSTOMERS),
+            step=st.integers(0, 10**9),
+            offset=st.sampled_from(OFFSETS),
+        )
+        def create(self, ticket_id: str, customer: str | None, step: int, offset: timezone) -> None:
+            at = self._advance(step, offset)
+            self._append(ticket_id, [created(ticket_id, at, customer_id=customer)], 0)
+
+        @rule(
+            ticket_id=st.sampled_from(TICKETS),
+            actions=st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=4),
+            step=st.integers(0, 10**9),
+            offset=st.sampled_from(OFFSETS),
+            stale=st.booleans(),
+            reuse=st.booleans(),
+        )
+        def act(
+            self,
+            ticket_id: str,
+            actions: list[str],
+            step: int,
+            offset: timezone,
+            stale: bool,
+            reuse: bool,
+        ) -> None:
+            version = self.model.version(ticket_id)
+            if version == 0:
+                return
+            ticket = self.model.load(ticket_id).ticket
+            events: list[Event] = []
+            for action in actions:
+                at = self._advance(step // len(actions), offset)
+                if reuse and self.message_ids:
+                    message_id = self.message_ids[step % len(self.message_ids)]
+                else:
+                    message_id = f"<m{len(self.message_ids)}@desk.example.cn>"
+                    self.message_ids.append(message_id)
+                event = next_event(ticket, action, at, message_id=message_id)
+                events.append(event)
+                ticket = ticket.apply(event)
+            self._append(ticket_id, events, version - 1 if stale else version)
+
+        @rule(ticket_id=st.sampled_from(TICKETS), step=st.integers(0, 10**6))
+        def invalid_batch(self, ticket_id: str, step: int) -> None:
+            version = self.model.version(ticket_id)
+            if version == 0:
+                return
+            ticket = self.model.load(ticket_id).ticket
+            at = self._advance(step, timezone.utc)
+            good = next_event(ticket, "assign", at)
+            bad = StatusChanged(
+                ticket_id=ticket_id,
+                at=at,
+                from_status=ticket.status + "-not",
+                to_status="open",
+                category=StatusCategory.OPEN,
+            )
+            self._append(ticket_id, [good, bad], version)
+
+        @rule(
+            customer_id=st.sampled_from(CUSTOMERS),
+            name=st.sampled_from(["", "王芳", "Li Lei"]),
+            identities=st.lists(st.sampled_from(IDENTITIES), max_size=2),
+        )
+        def save_customer(self, customer_id: str, name: str, identities: list[Identity]) -> None:
+            customer = Customer(customer_id, name=name, identities=identities)
+            mine = _outcome(lambda: self.store.save_customer(customer))
+            reference = _outcome(lambda: self.model.save_customer(customer))
+            assert mine == reference, f"save_customer: store {mine} != model {reference}"
+
+        @rule(
+            category=st.none() | st.sampled_from([c.value for c in StatusCategory]),
+            assignee=st.none() | st.just("zhang.san"),
+            customer=st.none() | st.sampled_from(CUSTOMERS),
+            since=st.none() | st.integers(0, 10**9),
+            limit=st.integers(1, 4),
+        )
+        def query(
+            self,
+            category: str | None,
+            assignee: str | None,
+            customer: str | None,
+            since: int | None,
+            limit: int,
+        ) -> None:
+            updated_since = None if since is None else T0 + timedelta(microseconds=since)
+            results = []
+            for store in (self.store, self.model):
+                items: list[TicketSummary] = []
+                cursor = None
+                for _ in range(len(TICKETS) + 1):
+                    page = store.find_tickets(
+                        category=category,
+                        assignee=assignee,
+                        customer_id=customer,
+                        updated_since=updated_since,
+                        limit=limit,
+                        cursor=cursor,
+                    )
+                    items.extend(page.items)
+                    cursor = page.next_cursor
+                    if cursor is None:
+                        break
+                assert cursor is None, "paging did not end"
+                results.append(items)
+            assert results[0] == results[1]
+
+        @invariant()
+        def streams_match(self) -> None:
+            for ticket_id in TICKETS:
+                version = self.model.version(ticket_id)
+                assert self.store.version(ticket_id) == version
+                if version:
+                    mine = list(self.store.load(ticket_id))
+                    reference = list(self.model.load(ticket_id))
+                    assert mine == reference
+                    assert [e.at.utcoffset() for e in mine] == [e.at.utcoffset() for e in reference]
+
+        @invariant()
+        def lookups_match(self) -> None:
+            for message_id in self.message_ids:
+                assert self.store.find_ticket_by_message_id(
+                    message_id
+                ) == self.model.find_ticket_by_message_id(message_id)
+            for identity in IDENTITIES:
+                assert self.store.find_customer(
+                    identity.kind, identity.value
+                ) == self.model.find_customer(identity.kind, identity.value)
+            for customer_id in CUSTOMERS:
+                mine = _outcome(functools.partial(self.store.get_customer, customer_id))
+                reference = _outcome(functools.partial(self.model.get_customer, customer_id))
+                assert mine == reference
+
+    return StoreStateMachine
+
+
+def run_store_state_machine(
+    make_store: Callable[[], TicketStore],
+    *,
+    max_examples: int = 25,
+    steps: int = 20,
+    shrink: bool = True,
+) -> None:
+    """Run :func:`store_state_machine` as a test (raises on the first difference).
+
+    Args:
+        make_store: Returns a new, empty store.
+        max_examples: Hypothesis examples (each a fresh store).
+        steps: Rules per example.
+        shrink: Minimise a failing example before reporting it (slower, clearer).
+    """
+    machine = store_state_machine(make_store)
+    phases = list(Phase) if shrink else [p for p in Phase if p is not Phase.shrink]
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=max_examples,
+            stateful_step_count=steps,
+            deadline=None,
+            phases=phases,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )

@@ -1,0 +1,62 @@
+"""The conformance suite catches broken stores (it is not a suite that cannot fail)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+import pytest
+
+from csmkit.storage import MemoryStore, TicketPage
+from csmkit.testing import run_store_state_machine
+from csmkit.timeline import Event, StatusCategory
+
+
+class NoConcurrencyCheck(MemoryStore):
+    """Appends whatever version the caller believes in (a lost-update bug)."""
+
+    def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
+        return super().append(ticket_id, events, self.version(ticket_id))
+
+
+class DropsLastEventOfBigBatches(MemoryStore):
+    """Silently loses the tail of batches of three or more events."""
+
+    def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
+        if len(events) >= 3:
+            events = list(events)[:-1]
+        return super().append(ticket_id, events, expected_version)
+
+
+class PagesSkipATicket(MemoryStore):
+    """Paging that forgets the first ticket of every page after the first."""
+
+    def find_tickets(
+        self,
+        *,
+        category: StatusCategory | str | Collection[StatusCategory | str] | None = None,
+        assignee: str | None = None,
+        customer_id: str | None = None,
+        updated_since: datetime | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> TicketPage:
+        page = super().find_tickets(
+            category=category,
+            assignee=assignee,
+            customer_id=customer_id,
+            updated_since=updated_since,
+            limit=limit,
+            cursor=cursor,
+        )
+        if cursor is not None and page.items:
+            return TicketPage(page.items[1:], page.next_cursor)
+        return page
+
+
+@pytest.mark.parametrize(
+    "broken", [NoConcurrencyCheck, DropsLastEventOfBigBatches, PagesSkipATicket]
+)
+def test_the_model_comparison_finds_the_bug(broken: type[MemoryStore]) -> None:
+    with pytest.raises(AssertionError):
+        run_store_state_machine(broken, max_examples=200, shrink=False)
