@@ -226,6 +226,16 @@ def agree() -> None:
     assert WF.check(ticket, "solve", actor=AGENT).codes == ("condition",)
     outsider = Actor("x", {"customer"})
     assert WF.check(ticket, "wait_customer", actor=outsider).codes == ("role",)
+    # fire's fast path gives what folding its (validated) events gives
+    from csmkit.timeline import Timeline
+
+    created = WF.created_event(ticket_id="T-0", at=AT, type="support", channel="web")
+    timeline = Timeline([created])
+    ticket = timeline.ticket
+    for name in ("accept", *LOOP):
+        ticket, events = WF.fire(ticket, name, actor=AGENT, at=AT)
+        timeline = timeline.append(*(type(e)(**attrs.asdict(e, recurse=False)) for e in events))
+        assert timeline.ticket == ticket
 
 
 def main() -> None:

@@ -193,6 +193,41 @@ def test_timed_rules_are_checked() -> None:
     assert "timed[3]" in found and "ISO 8601" in found
 
 
+def test_timed_data_round_trips_and_is_checked() -> None:
+    data = basic()
+    data["timed"] = [
+        {"state": "open", "transition": "solve", "after": "P3D", "data": {"resolution": "自动解决"}}
+    ]
+    wf = Workflow.from_dict(data)
+    (rule,) = wf.timed
+    assert rule.data == {"resolution": "自动解决"}
+    assert wf.to_dict()["timed"][0]["data"] == {"resolution": "自动解决"}
+    assert Workflow.from_dict(wf.to_dict()) == wf
+    assert "data" not in Workflow.from_dict(basic()).to_dict()["timed"][0]
+    assert TimedTransition(state="a", transition="b", after="P1D", data={"x": [1]}).data == {
+        "x": (1,)
+    }
+    data["timed"] = [
+        {"state": "open", "transition": "solve", "after": "P1D", "data": {"status": "x"}},
+        {"state": "open", "transition": "solve", "after": "P1D", "data": {"resolution": ""}},
+        {"state": "open", "transition": "solve", "after": "P1D", "data": {"r": float("inf")}},
+        {"state": "open", "transition": "solve", "after": "P1D", "data": ["resolution"]},
+    ]
+    found = "\n".join(problems(data))
+    assert "timed[0].data.status: data may not write ticket attribute 'status'" in found
+    assert "timed[1].data.resolution: required by 'solve' but empty" in found
+    assert "timed[2]" in found and "not a finite number" in found
+    assert "timed[3]" in found and "must be a mapping" in found
+    data["timed"] = [
+        {"state": "open", "transition": "solve", "after": "P1D", "data": {"resolution": 3}},
+        {"state": "open", "transition": "solve", "after": "P1D", "data": {"colour": "red"}},
+    ]
+    data["form"] = {"fields": [{"name": "resolution", "type": "text"}]}
+    found = "\n".join(problems(data))
+    assert "timed[0].data.resolution: expected text, got 3" in found
+    assert "timed[1].data.colour: field 'colour' is not in the form" in found
+
+
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from csmkit.errors import TransitionNotAllowed
 from csmkit.timeline import Ticket, Timeline
 from csmkit.workflow import Actor, Workflow
+from csmkit.workflow._execute import reference_fire_events
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 ROLES = ["agent", "engineer", "supervisor"]
@@ -83,6 +84,19 @@ def workflows(draw: Any) -> dict[str, Any]:
                 "clock": draw(st.sampled_from(["calendar", "business"])),
             }
         ]
+        timed_data = draw(
+            st.dictionaries(
+                st.sampled_from(["a", "b", "note"]),
+                st.one_of(
+                    st.text(min_size=1, max_size=5),
+                    st.integers(),
+                    st.lists(st.booleans(), min_size=1),
+                ),
+                max_size=2,
+            )
+        )
+        if timed_data:
+            data["timed"][0]["data"] = timed_data
     return data
 
 
@@ -135,6 +149,16 @@ def test_fire_stays_in_graph_and_agrees_with_check(
             assert (before.status, dict(before.fields), before.version) == snapshot
             continue
         assert verdict, verdict.explain()
+        reference = reference_fire_events(
+            before,
+            name,
+            wf.state(wf.transition(name).target),
+            actor=actor.id,
+            at=T0 + timedelta(minutes=i),
+            data=wf._check_data(payload or {})[0],
+            reason=None,
+        )
+        assert (ticket, events) == reference
         assert graph.has_edge(before.status, ticket.status, key=name)
         assert ticket.status in graph.nodes
         timeline = timeline.append(*events)

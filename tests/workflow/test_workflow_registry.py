@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
+import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from csmkit.errors import NotFoundError, WorkflowError
-from csmkit.timeline import Ticket
+from csmkit.errors import NotFoundError, TimelineError, WorkflowError
+from csmkit.timeline import Ticket, Timeline, WorkflowMigrated
 from csmkit.workflow import Actor, Migration, Workflow, WorkflowRegistry, template, template_dict
 
 T0 = datetime(2026, 9, 30, 1, tzinfo=timezone.utc)
@@ -122,6 +125,121 @@ def test_migration_dry_run() -> None:
     assert [s[0] for s in plan.skipped] == ["C", "D"]
     assert plan.counts() == {("waiting_parts", "parts_ordered"): 1, ("on_site", "on_site"): 1}
     assert tickets == before
+
+
+def test_migration_apply() -> None:
+    v1, v2 = template("repair"), repair_v2()
+    registry = WorkflowRegistry([v1, v2])
+    migration = Migration(
+        workflow="repair",
+        from_version=1,
+        to_version=2,
+        status_map={"waiting_parts": "parts_ordered"},
+    )
+    created = ticket("A", v1)
+    timeline = Timeline([v1.created_event(
+        ticket_id="A", at=T0, type="repair", channel="phone",
+        fields={"address": "北京市海淀区", "contact_phone": "13800138000"},
+    )])  # fmt: skip
+    for name in ("dispatch", "accept", "arrive", "wait_parts"):
+        actor = Actor("e1", {"dispatcher", "engineer"})
+        data = {"dispatch": {"engineer": "e1"}, "wait_parts": {"parts": ["motor"]}}.get(name)
+        _, events = v1.fire(timeline, name, actor=actor, at=T0, data=data)
+        timeline = timeline.append(*events)
+    later = T0 + timedelta(hours=1)
+    new, (event,) = migration.apply(timeline, registry, at=later, actor=Actor("ops"))
+    assert isinstance(event, WorkflowMigrated)
+    assert (event.from_version, event.to_version) == (1, 2)
+    assert (event.from_status, event.to_status, event.category.value) == (
+        "waiting_parts", "parts_ordered", "on_hold",
+    )  # fmt: skip
+    assert event.actor == "ops" and event.reason is None
+    assert (new.workflow_version, new.status, new.version) == (2, "parts_ordered", 8)
+    assert timeline.append(event).ticket == new
+    assert registry.for_ticket(new) is v2
+    assert v2.check(new, "parts_arrived", actor=Actor("e", {"engineer"})).allowed
+    # a ticket whose state name is kept still gets the event (its version changes)
+    same, (kept,) = registry.migrate(migration, created, at=T0, actor="ops", reason="CR-12")
+    assert (same.status, same.workflow_version, kept.reason) == ("new", 2, "CR-12")
+    assert created.workflow_version == 1  # never modified
+
+
+def test_migration_apply_refuses_clearly() -> None:
+    v1, v2 = template("repair"), repair_v2()
+    registry = WorkflowRegistry([v1, v2])
+    migration = Migration(
+        workflow="repair",
+        from_version=1,
+        to_version=2,
+        status_map={"waiting_parts": "parts_ordered"},
+    )
+    with pytest.raises(WorkflowError, match=r"'A'.*on 'repair' v2, not 'repair' v1"):
+        migration.apply(ticket("A", v2), registry, at=T0)
+    with pytest.raises(WorkflowError, match="state 'limbo', which is not a state of 'repair' v1"):
+        migration.apply(ticket("B", v1, "limbo"), registry, at=T0)
+    with pytest.raises(WorkflowError, match="removed in v2 and is not mapped"):
+        Migration(workflow="repair", from_version=1, to_version=2).apply(
+            ticket("C", v1), registry, at=T0
+        )
+    with pytest.raises(WorkflowError, match="timezone-aware"):
+        migration.apply(ticket("D", v1), registry, at=datetime(2026, 1, 1))
+    with pytest.raises(WorkflowError, match="Ticket or a Timeline"):
+        migration.apply("T-1", registry, at=T0)  # type: ignore[arg-type]
+    with pytest.raises(TimelineError, match="out of order"):
+        migration.apply(ticket("E", v1), registry, at=T0 - timedelta(days=1))
+
+
+STATUSES = ["new", "dispatched", "waiting_parts", "on_site", "limbo", "closed"]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(STATUSES), st.sampled_from([1, 2]), st.booleans()),
+        max_size=8,
+    ),
+    st.sampled_from(
+        [
+            {},
+            {"waiting_parts": "parts_ordered"},
+            {"waiting_parts": "parts_approval", "on_site": "repairing"},
+        ]
+    ),
+)
+def test_dry_run_and_apply_agree(
+    specs: list[tuple[str, int, bool]], status_map: dict[str, str]
+) -> None:
+    v1, v2 = template("repair"), repair_v2()
+    registry = WorkflowRegistry([v1, v2])
+    migration = Migration(workflow="repair", from_version=1, to_version=2, status_map=status_map)
+    tickets = [
+        attrs.evolve(ticket(f"T{i}", v1 if version == 1 else v2, status), workflow=None)
+        if foreign
+        else ticket(f"T{i}", v1 if version == 1 else v2, status)
+        for i, (status, version, foreign) in enumerate(specs)
+    ]
+    if migration.problems(registry):
+        with pytest.raises(WorkflowError):
+            migration.dry_run(tickets, registry)
+        for item in tickets:
+            with pytest.raises(WorkflowError):
+                migration.apply(item, registry, at=T0)
+        return
+    plan = migration.dry_run(tickets, registry)
+    moves = {m.ticket_id: m for m in plan.moves}
+    skipped = dict(plan.skipped)
+    assert set(moves) | set(skipped) == {t.id for t in tickets}
+    for item in tickets:
+        if item.id in skipped:
+            with pytest.raises(WorkflowError) as info:
+                migration.apply(item, registry, at=T0)
+            assert skipped[item.id] in str(info.value)
+            continue
+        new, (event,) = migration.apply(item, registry, at=T0)
+        move = moves[item.id]
+        assert (event.from_status, event.to_status) == (move.from_status, move.to_status)
+        assert (new.status, new.workflow, new.workflow_version) == (move.to_status, "repair", 2)
+        assert new.category is v2.state(move.to_status).category
+        assert item.apply(event) == new
 
 
 def test_migration_from_dict_errors() -> None:

@@ -146,3 +146,72 @@ def test_return_exchange_and_consultation_paths() -> None:
     consult = template("consultation")
     tl = run(consult, {"topic": "billing"}, [("answer", AGENT, {"answer_summary": "见账单"})])
     assert [d.transition for d in consult.due_transitions(tl, T0 + timedelta(days=4))] == ["close"]
+
+
+class Hours:
+    """A toy business clock: counts only 09:00-18:00, every day (enough for this test)."""
+
+    def add(self, at: datetime, delta: timedelta) -> datetime:
+        left = delta
+        now = at
+        while left > timedelta(0):
+            day_start = now.replace(hour=9, minute=0, second=0, microsecond=0)
+            day_end = now.replace(hour=18, minute=0, second=0, microsecond=0)
+            if now < day_start:
+                now = day_start
+            if now >= day_end:
+                now = day_start + timedelta(days=1)
+                continue
+            step = min(left, day_end - now)
+            now += step
+            left -= step
+        return now
+
+
+def test_repair_cancels_with_its_reason_after_48_business_hours() -> None:
+    wf = template("repair")
+    tl = run(
+        wf,
+        {"address": "广州市天河区", "contact_phone": "13800138000"},
+        [
+            ("dispatch", DISPATCHER, {"engineer": "e7"}),
+            ("accept", ENGINEER, None),
+            ("wait_customer", ENGINEER, None),
+        ],
+    )
+    (rule,) = [t for t in wf.timed if t.transition == "cancel"]
+    assert dict(rule.data) == {"cancel_reason": "no response from customer"}
+    assert wf.check(tl, "cancel", actor=Actor.system()).codes == ("missing_field",)
+    (scheduled,) = wf.scheduled_transitions(tl, Hours())
+    assert scheduled.transition == "cancel" and scheduled.data == rule.data
+    assert wf.due_transitions(tl, scheduled.due_at - timedelta(seconds=1), Hours()) == ()
+    (due,) = wf.due_transitions(tl, scheduled.due_at, Hours())
+    ticket, events = wf.fire(tl, due.transition, actor=Actor.system(), at=due.due_at, data=due.data)
+    assert ticket.status == "cancelled"
+    assert ticket.fields["cancel_reason"] == "no response from customer"
+    assert [e.kind for e in events] == ["field_changed", "status_changed"]
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_template_dicts_match_the_json_schema(name: str) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from csmkit.workflow import WORKFLOW_SCHEMA
+
+    jsonschema.Draft202012Validator.check_schema(WORKFLOW_SCHEMA)
+    validator = jsonschema.Draft202012Validator(WORKFLOW_SCHEMA)
+    data = template(name).to_dict()
+    assert list(validator.iter_errors(data)) == []
+    broken = template_dict(name)
+    broken["timed"] = [{"state": "x", "transition": "y", "after": "P1D", "data": ["not", "a map"]}]
+    assert list(validator.iter_errors(broken))
+
+
+def test_published_schema_is_the_code_schema() -> None:
+    import json
+    from pathlib import Path
+
+    from csmkit.workflow import WORKFLOW_SCHEMA
+
+    text = (Path(__file__).parents[2] / "docs" / "workflow.md").read_text(encoding="utf-8")
+    block = text.split("## JSON Schema of the dict form", 1)[1].split("```json\n", 1)[1]
+    assert json.loads(block.split("\n```", 1)[0]) == WORKFLOW_SCHEMA

@@ -400,7 +400,17 @@ class WorkflowMigrated(Event):
 
 
 _E = TypeVar("_E", bound=Event)
-_FIELD_DEFAULTS: dict[type[Event], tuple[tuple[str, Any], ...]] = {}
+_TRUSTED: dict[type[Event], tuple[type[Event], tuple[tuple[str, Any], ...], frozenset[str]]] = {}
+
+
+def _mutable_twin(cls: type[Event]) -> type[Event]:
+    """A subclass with the same slots and ordinary attribute assignment (never escapes)."""
+    namespace = {
+        "__slots__": (),
+        "__setattr__": object.__setattr__,
+        "__delattr__": object.__delattr__,
+    }
+    return type(f"_Mutable{cls.__name__}", (cls,), namespace)
 
 
 def trusted_event(cls: type[_E], **values: Any) -> _E:
@@ -411,17 +421,20 @@ def trusted_event(cls: type[_E], **values: Any) -> _E:
     ``FrozenMap``, instants aware). Missing fields take their defaults. Never use it for
     data from outside; the validating constructor exists for that.
     """
-    defaults = _FIELD_DEFAULTS.get(cls)
-    if defaults is None:
+    entry = _TRUSTED.get(cls)
+    if entry is None:
         defaults = tuple((a.name, a.default) for a in attrs.fields(cls))
-        _FIELD_DEFAULTS[cls] = defaults
-    unknown = set(values) - {name for name, _ in defaults}
-    if unknown:
-        raise TypeError(f"{cls.__name__}: unknown field(s) {sorted(unknown)}")
-    event = object.__new__(cls)
+        entry = (_mutable_twin(cls), defaults, frozenset(name for name, _ in defaults))
+        _TRUSTED[cls] = entry
+    twin, defaults, names = entry
+    if not names.issuperset(values):
+        raise TypeError(f"{cls.__name__}: unknown field(s) {sorted(set(values) - names)}")
+    event: Any = object.__new__(twin)
     for name, default in defaults:
         value = values.get(name, default)
         if value is attrs.NOTHING or isinstance(value, attrs.Factory):  # type: ignore[arg-type]
             raise TypeError(f"{cls.__name__}: missing value for {name!r}")
-        object.__setattr__(event, name, value)
-    return event
+        setattr(event, name, value)
+    event.__class__ = cls
+    result: _E = event
+    return result

@@ -24,7 +24,7 @@ _TRANSITION_KEYS = frozenset(
     {"name", "sources", "target", "labels", "roles", "condition", "required", "separation"}
     | {"metadata"}
 )
-_TIMED_KEYS = frozenset({"state", "transition", "after", "clock", "since"})
+_TIMED_KEYS = frozenset({"state", "transition", "after", "clock", "since", "data"})
 _SEPARATION_KEYS = frozenset({"not_actor_of", "scope"})
 
 T = TypeVar("T")

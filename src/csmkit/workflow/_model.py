@@ -417,6 +417,20 @@ def _delta(value: object) -> timedelta:
     return value
 
 
+def _timed_data(value: object) -> Mapping[str, JsonValue]:
+    if value is None:
+        return EMPTY
+    if not isinstance(value, Mapping):
+        raise _fail("TimedTransition.data", f"must be a mapping of field values, got {value!r}")
+    for key in value:
+        if not isinstance(key, str) or not key:
+            raise _fail("TimedTransition.data", f"key {key!r} is not a field name")
+    try:
+        return freeze_mapping(value, "data")
+    except ValueError as exc:
+        raise _fail("TimedTransition", str(exc)) from None
+
+
 @attrs.frozen(kw_only=True)
 class TimedTransition:
     """Fire ``transition`` once a ticket has stayed in ``state`` for ``after``.
@@ -432,6 +446,10 @@ class TimedTransition:
             business calendar passed to ``due_transitions``).
         since: ``"entered"`` (when the ticket entered ``state``) or ``"updated"`` (its
             latest event: an inactivity timer).
+        data: Field values the transition is fired with (JSON-safe), e.g.
+            ``{"cancel_reason": "no response from customer"}`` for a transition that
+            requires ``cancel_reason``; :meth:`Workflow.due_transitions` hands them on
+            in :attr:`Due.data`.
     """
 
     state: str = attrs.field()
@@ -439,6 +457,7 @@ class TimedTransition:
     after: timedelta = attrs.field(converter=_delta)
     clock: Literal["calendar", "business"] = attrs.field(default="calendar")
     since: Literal["entered", "updated"] = attrs.field(default="entered")
+    data: Mapping[str, JsonValue] = attrs.field(default=EMPTY, converter=_timed_data)
 
     @state.validator
     def _check_state(self, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -469,4 +488,6 @@ class TimedTransition:
             out["clock"] = self.clock
         if self.since != "entered":
             out["since"] = self.since
+        if self.data:
+            out["data"] = thaw(self.data)
         return out

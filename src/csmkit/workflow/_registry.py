@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
 import attrs
 
+from csmkit._time import is_aware
 from csmkit.errors import NotFoundError, WorkflowError
-from csmkit.timeline import Ticket, Timeline
+from csmkit.timeline import Ticket, Timeline, WorkflowMigrated
+from csmkit.workflow._model import Actor
 from csmkit.workflow._workflow import Workflow
 
 __all__ = ["Migration", "MigrationPlan", "PlannedMove", "WorkflowRegistry"]
@@ -101,6 +104,18 @@ class WorkflowRegistry:
         if current.workflow is None:
             raise NotFoundError(f"ticket {current.id!r} follows no workflow")
         return self.get(current.workflow, current.workflow_version)
+
+    def migrate(
+        self,
+        migration: Migration,
+        ticket: Ticket | Timeline,
+        *,
+        at: datetime,
+        actor: Actor | str | None = None,
+        reason: str | None = None,
+    ) -> tuple[Ticket, tuple[WorkflowMigrated, ...]]:
+        """``migration.apply(ticket, self, at=at, actor=actor, reason=reason)``."""
+        return migration.apply(ticket, self, at=at, actor=actor, reason=reason)
 
     def __iter__(self) -> Iterator[Workflow]:
         return iter([self._by_key[k] for k in sorted(self._by_key)])
@@ -229,6 +244,20 @@ class Migration:
         """The new state for a ticket in ``status``."""
         return self.status_map.get(status, status)
 
+    def _obstacle(self, ticket: Ticket, old: Workflow) -> str | None:
+        """Why this migration cannot move ``ticket`` (``None`` when it can)."""
+        if ticket.workflow != self.workflow or ticket.workflow_version != self.from_version:
+            return (
+                f"on {ticket.workflow!r} v{ticket.workflow_version}, "
+                f"not {self.workflow!r} v{self.from_version}"
+            )
+        if ticket.status not in old._state_index:
+            return (
+                f"in state {ticket.status!r}, which is not a state of {self.workflow!r} "
+                f"v{self.from_version}; the migration does not map it"
+            )
+        return None
+
     def dry_run(
         self, tickets: Iterable[Ticket | Timeline], registry: WorkflowRegistry
     ) -> MigrationPlan:
@@ -238,14 +267,16 @@ class Migration:
             WorkflowError: the migration is invalid.
         """
         self.validate(registry)
+        old = registry.get(self.workflow, self.from_version)
         moves: list[PlannedMove] = []
         skipped: list[tuple[str, str]] = []
         for item in tickets:
             ticket = item.ticket if isinstance(item, Timeline) else item
             if not isinstance(ticket, Ticket):
                 raise WorkflowError(f"expected tickets or timelines, got {type(item).__name__}")
-            if ticket.workflow != self.workflow or ticket.workflow_version != self.from_version:
-                skipped.append((ticket.id, f"on {ticket.workflow!r} v{ticket.workflow_version}"))
+            obstacle = self._obstacle(ticket, old)
+            if obstacle is not None:
+                skipped.append((ticket.id, obstacle))
                 continue
             moves.append(
                 PlannedMove(
@@ -255,6 +286,70 @@ class Migration:
                 )
             )
         return MigrationPlan(moves=tuple(moves), skipped=tuple(skipped))
+
+    def apply(
+        self,
+        ticket: Ticket | Timeline,
+        registry: WorkflowRegistry,
+        *,
+        at: datetime,
+        actor: Actor | str | None = None,
+        reason: str | None = None,
+    ) -> tuple[Ticket, tuple[WorkflowMigrated, ...]]:
+        """Move one ticket to the new version: the new ticket and the event to record.
+
+        The ticket's workflow version, state and status category change together
+        through one :class:`~csmkit.timeline.WorkflowMigrated` event (written even when
+        the state name stays the same: the version changes). Nothing is stored and the
+        ticket passed in is not modified; append the event to its timeline. It moves
+        exactly as :meth:`dry_run` reports; a ticket the dry run skips raises here.
+
+        Args:
+            ticket: The ticket, or its timeline.
+            registry: Holds both versions.
+            at: When (timezone-aware, not before the ticket's latest event).
+            actor: Who migrates (an :class:`Actor` or an actor id), if recorded.
+            reason: Free text stored on the event, e.g. the change request's name.
+
+        Raises:
+            WorkflowError: the migration is invalid, ``at`` is naive, or the ticket is not
+                on the migration's source workflow and version, or in a state that
+                version does not define.
+            TimelineError: ``at`` is earlier than the ticket's latest event, or
+                ``actor``/``reason`` are not valid event values.
+        """
+        self.validate(registry)
+        if not isinstance(at, datetime) or not is_aware(at):
+            raise WorkflowError(f"at must be a timezone-aware datetime, got {at!r}")
+        if isinstance(ticket, Timeline):
+            current = ticket.ticket
+        elif isinstance(ticket, Ticket):
+            current = ticket
+        else:
+            raise WorkflowError(
+                f"ticket must be a Ticket or a Timeline, got {type(ticket).__name__}"
+            )
+        old = registry.get(self.workflow, self.from_version)
+        obstacle = self._obstacle(current, old)
+        if obstacle is not None:
+            raise WorkflowError(
+                f"cannot migrate ticket {current.id!r} from {self.workflow!r} "
+                f"v{self.from_version} to v{self.to_version}: it is {obstacle}"
+            )
+        target = registry.get(self.workflow, self.to_version).state(self.target_of(current.status))
+        event = WorkflowMigrated(
+            ticket_id=current.id,
+            at=at,
+            actor=actor.id if isinstance(actor, Actor) else actor,
+            workflow=self.workflow,
+            from_version=current.workflow_version,
+            to_version=self.to_version,
+            from_status=current.status,
+            to_status=target.name,
+            category=target.category,
+            reason=reason,
+        )
+        return current.apply(event), (event,)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Migration:

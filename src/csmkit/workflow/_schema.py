@@ -95,7 +95,7 @@ WORKFLOW_SCHEMA: dict[str, Any] = {
                 "additionalProperties": False,
                 "properties": {
                     "name": _NAME,
-                    "sources": {"oneOf": [{"const": "*"}, _NAME, _NAMES]},
+                    "sources": {"anyOf": [{"const": "*"}, _NAME, _NAMES]},
                     "target": _NAME,
                     "labels": _LABELS,
                     "roles": _NAMES,
@@ -130,6 +130,10 @@ WORKFLOW_SCHEMA: dict[str, Any] = {
                     "after": _DURATION,
                     "clock": {"enum": ["calendar", "business"], "default": "calendar"},
                     "since": {"enum": ["entered", "updated"], "default": "entered"},
+                    "data": {
+                        "type": "object",
+                        "description": "field values the transition is fired with",
+                    },
                 },
             },
         },

@@ -318,6 +318,7 @@ _REPAIR: dict[str, Any] = {
             "transition": "cancel",
             "after": "PT48H",
             "clock": "business",
+            "data": {"cancel_reason": "no response from customer"},
         },
     ],
     "form": {

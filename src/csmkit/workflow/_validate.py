@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from csmkit.timeline import StatusCategory
+from csmkit.timeline import CORE_FIELDS, StatusCategory
 from csmkit.workflow._model import ANY_SOURCE, State, TimedTransition, Transition
 
 if TYPE_CHECKING:
@@ -161,6 +161,15 @@ def problems_of(
 
     for i, timer in enumerate(timed):
         where = f"timed[{i}]"
+        for key, value in timer.data.items():
+            if key in RESERVED_DATA_KEYS:
+                problems.append(f"{where}.data.{key}: data may not write ticket attribute {key!r}")
+            elif form is not None and key not in CORE_FIELDS:
+                if key not in form:
+                    if not form.allow_unknown:
+                        problems.append(f"{where}.data.{key}: field {key!r} is not in the form")
+                elif value is not None:
+                    problems.extend(f"{where}.data.{e}" for e in form.field(key).check_value(value))
         if timer.state not in state_names:
             problems.append(f"{where}.state: state {timer.state!r} is not defined")
         elif timer.state in by_state and by_state[timer.state].terminal:
@@ -176,6 +185,13 @@ def problems_of(
                 problems.append(
                     f"{where}.transition: {timer.transition!r} does not leave state {timer.state!r}"
                 )
+            for key in found.required:
+                if key not in timer.data:
+                    continue
+                if timer.data[key] is None or timer.data[key] in ("", ()):
+                    problems.append(
+                        f"{where}.data.{key}: required by {timer.transition!r} but empty"
+                    )
             if found.roles and "system" not in found.roles:
                 problems.append(
                     f"{where}.transition: {timer.transition!r} is limited to roles "

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
-from csmkit._jsonvalue import JsonValue, thaw
+from csmkit._jsonvalue import EMPTY, JsonValue, thaw
 from csmkit.timeline import Event, Ticket
 
 if TYPE_CHECKING:
@@ -116,12 +116,14 @@ class Due:
         state: The state the ticket is in.
         due_at: When it is (was) due.
         since: The instant the timer started counting from.
+        data: The timed transition's data, to pass to :meth:`Workflow.fire` as is.
     """
 
     transition: str
     state: str
     due_at: datetime
     since: datetime
+    data: Mapping[str, JsonValue] = attrs.field(default=EMPTY)
 
 
 @attrs.frozen(kw_only=True)

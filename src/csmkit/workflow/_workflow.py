@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
-from types import MappingProxyType
+from datetime import datetime, timezone
 from typing import Any
 
 import attrs
 
-from csmkit._jsonvalue import EMPTY, JsonValue, freeze, freeze_mapping, thaw
+from csmkit._jsonvalue import EMPTY, JsonValue, freeze_mapping, thaw
 from csmkit._time import is_aware
 from csmkit.errors import ConditionError, TransitionNotAllowed, WorkflowError
 from csmkit.timeline import (
-    CORE_FIELDS,
     Event,
-    FieldChanged,
-    StatusChanged,
     Ticket,
     TicketCreated,
     Timeline,
+)
+from csmkit.workflow import _fast
+from csmkit.workflow._execute import (
+    Plan,
+    check_data,
+    condition_context,
+    fire_with_data,
+    present,
+    reference_fire_events,
+    schedule,
+    separation_reasons,
 )
 from csmkit.workflow._forms import FormSchema
 from csmkit.workflow._model import (
@@ -32,7 +39,7 @@ from csmkit.workflow._model import (
     label_of,
     to_labels,
 )
-from csmkit.workflow._validate import RESERVED_DATA_KEYS, expand_sources, problems_of
+from csmkit.workflow._validate import expand_sources, problems_of
 from csmkit.workflow._verdict import (
     BusinessClock,
     Due,
@@ -75,10 +82,6 @@ def _meta(value: object) -> Mapping[str, JsonValue]:
         raise WorkflowError(str(exc)) from None
 
 
-def _present(value: object) -> bool:
-    return value is not None and value != "" and value != ()
-
-
 def _split(
     ticket_or_timeline: Ticket | Timeline, what: str = "ticket"
 ) -> tuple[Ticket, Timeline | None]:
@@ -89,31 +92,6 @@ def _split(
     raise WorkflowError(
         f"{what} must be a Ticket or a Timeline, got {type(ticket_or_timeline).__name__}"
     )
-
-
-_TICKET_SLOTS: tuple[str, ...] = tuple(a.name for a in attrs.fields(Ticket))
-_new_object = object.__new__
-_set = object.__setattr__
-
-
-def _enter(ticket: Ticket, event: StatusChanged) -> Ticket:
-    """``ticket.apply(event)`` for a status change this workflow has just checked.
-
-    The hot path of :meth:`Workflow.fire`: the event is valid (attrs validated it), it
-    belongs to ``ticket`` and starts from its state, so the new ticket is a copy with
-    four attributes changed and needs no re-validation of the others. A test compares
-    it with :meth:`Ticket.apply` (the reference semantics).
-    """
-    if event.at < ticket.updated_at:
-        return ticket.apply(event)  # raises the timeline's own "out of order" error
-    new = _new_object(Ticket)
-    for name in _TICKET_SLOTS:
-        _set(new, name, getattr(ticket, name))
-    _set(new, "status", event.to_status)
-    _set(new, "category", event.category)
-    _set(new, "updated_at", event.at)
-    _set(new, "version", ticket.version + 1)
-    return new
 
 
 def _aware(value: object, name: str) -> datetime:
@@ -167,6 +145,7 @@ class Workflow:
     _transition_index: Mapping[str, Transition] = attrs.field(
         init=False, eq=False, repr=False, default=EMPTY
     )
+    _plans: Mapping[str, Plan] = attrs.field(init=False, eq=False, repr=False, default=EMPTY)
     _sources: Mapping[str, frozenset[str]] = attrs.field(
         init=False, eq=False, repr=False, default=EMPTY
     )
@@ -214,6 +193,9 @@ class Workflow:
         object.__setattr__(self, "_transition_index", {t.name: t for t in self.transitions})
         object.__setattr__(self, "_sources", sources)
         object.__setattr__(self, "_outgoing", outgoing)
+        index = {s.name: s for s in self.states}
+        plans = {t.name: Plan(t, sources[t.name], index[t.target]) for t in self.transitions}
+        object.__setattr__(self, "_plans", plans)
 
     # ------------------------------------------------------------------ dict form
     @classmethod
@@ -411,18 +393,12 @@ class Workflow:
             reasons.extend(data_reasons)
         fields = current.fields
         for name in found.required:
-            if not _present(frozen.get(name)) and not (
-                name not in frozen and _present(fields.get(name))
+            if not present(frozen.get(name)) and not (
+                name not in frozen and present(fields.get(name))
             ):
                 reasons.append(Reason("missing_field", f"field {name!r} is required"))
         if found.condition is not None:
-            merged = {**fields, **frozen} if frozen else fields
-            context = {
-                "ticket": current,
-                "fields": merged,
-                "data": frozen,
-                "actor": actor.to_dict(),
-            }
+            context = condition_context(current, frozen, actor, self._plans[found.name].needs_actor)
             try:
                 if not found.condition.evaluate(context):
                     reasons.append(
@@ -433,73 +409,13 @@ class Workflow:
                     Reason("condition", f"condition {str(found.condition)!r} failed: {exc}")
                 )
         if found.separation:
-            reasons.extend(self._separation_reasons(found, actor, timeline))
+            reasons.extend(separation_reasons(found, actor, timeline))
         return Verdict(
             transition=found.name, status=status, target=found.target, reasons=tuple(reasons)
         )
 
     def _check_data(self, data: object) -> tuple[Mapping[str, JsonValue], list[Reason]]:
-        if not isinstance(data, Mapping):
-            return EMPTY, [
-                Reason("invalid_data", f"data must be a mapping, got {type(data).__name__}")
-            ]
-        reasons: list[Reason] = []
-        clean: dict[str, Any] = {}
-        for key, value in data.items():
-            if not isinstance(key, str) or not key:
-                reasons.append(Reason("invalid_data", f"data key {key!r} is not a field name"))
-                continue
-            if key in RESERVED_DATA_KEYS:
-                reasons.append(
-                    Reason("invalid_data", f"data may not write ticket attribute {key!r}")
-                )
-                continue
-            try:
-                clean[key] = freeze(value, f"data.{key}")
-            except ValueError as exc:
-                reasons.append(Reason("invalid_data", str(exc)))
-        form = self.form
-        if form is not None:
-            for key, value in clean.items():
-                if key in CORE_FIELDS:
-                    continue
-                if key not in form:
-                    if not form.allow_unknown:
-                        reasons.append(Reason("form", f"{key}: is not a field of the form"))
-                elif value is not None:
-                    reasons.extend(
-                        Reason("form", str(e)) for e in form.field(key).check_value(value)
-                    )
-        return MappingProxyType(clean), reasons
-
-    def _separation_reasons(
-        self, transition: Transition, actor: Actor, timeline: Timeline | None
-    ) -> list[Reason]:
-        if timeline is None:
-            return [
-                Reason(
-                    "history_needed",
-                    f"{transition.name!r} has a separation-of-duty rule; pass the ticket's "
-                    "Timeline instead of the Ticket",
-                )
-            ]
-        reasons = []
-        changes = [e for e in timeline if isinstance(e, StatusChanged)]
-        for rule in transition.separation:
-            for name in rule.not_actor_of:
-                actors = [e.actor for e in changes if e.transition == name]
-                if rule.scope == "last":
-                    actors = actors[-1:]
-                if actor.id in actors:
-                    which = "last fired" if rule.scope == "last" else "fired"
-                    reasons.append(
-                        Reason(
-                            "separation_of_duty",
-                            f"actor {actor.id!r} {which} {name!r} and may not fire "
-                            f"{transition.name!r}",
-                        )
-                    )
-        return reasons
+        return check_data(self.form, data)
 
     def fire(
         self,
@@ -533,22 +449,36 @@ class Workflow:
             WorkflowError: bad argument types or a naive ``at``.
             TimelineError: ``at`` is earlier than the ticket's latest event.
         """
-        _aware(at, "at")
-        verdict = self.check(ticket, transition, actor=actor, data=data)
-        if verdict.reasons:
-            raise TransitionNotAllowed(verdict.explain(), verdict=verdict)
-        current = ticket.ticket if isinstance(ticket, Timeline) else ticket
-        found = self._transition_index[transition]
+        if type(at) is not datetime or type(at.tzinfo) is not timezone:
+            _aware(at, "at")
+        current = ticket if type(ticket) is Ticket else _split(ticket)[0]
+        plan = self._plans.get(transition) if type(transition) is str else None
         frozen: Mapping[str, JsonValue] = EMPTY
+        verdict: Verdict | None = None
         if data:
-            frozen = MappingProxyType({k: freeze(v, f"data.{k}") for k, v in data.items()})
+            problems = [Reason("invalid_data", "not a mapping")]
+            if isinstance(data, Mapping):
+                frozen, problems = self._check_data(data)
+            if problems:
+                verdict = self.check(ticket, transition, actor=actor, data=data)
+        if verdict is None and (
+            plan is None
+            or type(actor) is not Actor
+            or not self._quick_allowed(plan, current, actor, frozen)
+        ):
+            verdict = self.check(ticket, transition, actor=actor, data=data)
+        if verdict is not None and verdict.reasons:
+            raise TransitionNotAllowed(verdict.explain(), verdict=verdict)
+        found = self._plans[transition]
         every = self.observers + tuple(observers) if observers else self.observers
         context = None
         if every:
+            if verdict is None:
+                verdict = Verdict(transition=found.name, status=current.status, target=found.target)
             context = TransitionContext(
                 workflow=self,
                 ticket=current,
-                transition=found,
+                transition=found.transition,
                 actor=actor,
                 at=at,
                 data=frozen,
@@ -556,34 +486,75 @@ class Workflow:
             )
             for observer in every:
                 observer.before_transition(context)
-        events: list[Event] = []
-        new = current
-        for key, value in frozen.items():
-            old = getattr(current, key) if key in CORE_FIELDS else current.fields.get(key)
-            if old != value:
-                event: Event = FieldChanged(
-                    ticket_id=current.id, at=at, actor=actor.id, name=key, old=old, new=value
-                )
-                events.append(event)
-                new = new.apply(event)
-        target = self._state_index[found.target]
-        event = StatusChanged(
-            ticket_id=current.id,
-            at=at,
-            actor=actor.id,
-            from_status=current.status,
-            to_status=target.name,
-            category=target.category,
-            transition=found.name,
-            reason=reason,
-        )
-        events.append(event)
-        new = _enter(new, event)
-        result = tuple(events)
+        if at < current.updated_at or not (
+            reason is None or (type(reason) is str and reason)
+        ):  # the validating constructors and Ticket.apply raise the timeline's errors
+            new, result = reference_fire_events(
+                current,
+                found.name,
+                self._state_index[found.target],
+                actor=actor.id,
+                at=at,
+                data=frozen,
+                reason=reason,
+            )
+        elif frozen:
+            new, result = fire_with_data(current, found, actor.id, at, frozen, reason)
+        else:
+            event = _fast.status_changed(
+                current.id,
+                at,
+                actor.id,
+                current.status,
+                found.target,
+                found.category,
+                found.name,
+                reason,
+            )
+            new = _fast.enter(current, found.target, found.category, at, current.version + 1)
+            result = (event,)
         if context is not None:
             for observer in every:
                 observer.after_transition(context, new, result)
         return new, result
+
+    def _quick_allowed(
+        self, plan: Plan, current: Ticket, actor: Actor, frozen: Mapping[str, JsonValue]
+    ) -> bool:
+        """True only if :meth:`check` would find no reason (false means: ask ``check``).
+
+        Separation-of-duty rules always go to ``check``; the other tests are the same
+        as ``check``'s, without building messages.
+        """
+        if plan.separation:
+            return False
+        workflow = current.workflow
+        if workflow is not None and (
+            workflow != self.name
+            or (current.workflow_version is not None and current.workflow_version != self.version)
+        ):
+            return False
+        if current.status not in plan.sources:
+            return False
+        roles = plan.roles
+        if roles and roles.isdisjoint(actor.roles):
+            return False
+        if plan.required:
+            fields = current.fields
+            for name in plan.required:
+                if not present(frozen.get(name)) and not (
+                    name not in frozen and present(fields.get(name))
+                ):
+                    return False
+        condition = plan.condition
+        if condition is not None:
+            try:
+                return bool(
+                    condition.evaluate(condition_context(current, frozen, actor, plan.needs_actor))
+                )
+            except ConditionError:
+                return False
+        return True
 
     def available(
         self, ticket: Ticket | Timeline, actor: Actor, *, data: Mapping[str, Any] | None = None
@@ -619,39 +590,7 @@ class Workflow:
                 entry time is unknown for a bare ticket.
         """
         current, timeline = _split(ticket)
-        out = []
-        for rule in self.timed:
-            if rule.state != current.status:
-                continue
-            if rule.since == "updated":
-                since = current.updated_at
-            elif timeline is not None:
-                since = current.created_at
-                for event in reversed(timeline):
-                    if isinstance(event, StatusChanged):
-                        since = event.at
-                        break
-            elif current.version == 1:
-                since = current.created_at
-            else:
-                raise WorkflowError(
-                    f"timed transition {rule.transition!r} counts from entering "
-                    f"{rule.state!r}; pass the ticket's Timeline, not the Ticket"
-                )
-            if rule.clock == "business":
-                if calendar is None:
-                    raise WorkflowError(
-                        f"timed transition {rule.transition!r} counts business time; pass "
-                        "calendar= (an object with add(at, delta), e.g. a BusinessCalendar)"
-                    )
-                due_at = calendar.add(since, rule.after)
-            else:
-                due_at = since + rule.after
-            out.append(
-                Due(transition=rule.transition, state=rule.state, due_at=due_at, since=since)
-            )
-        out.sort(key=lambda due: due.due_at)
-        return tuple(out)
+        return schedule(self.timed, current, timeline, calendar)
 
     def due_transitions(
         self,
@@ -661,8 +600,9 @@ class Workflow:
     ) -> tuple[Due, ...]:
         """The timed transitions due at ``now`` (``due_at <= now``), earliest first. Pure.
 
-        Fire them with ``actor=Actor.system()``; see :meth:`scheduled_transitions` for
-        the arguments and errors.
+        Fire each with ``wf.fire(ticket, due.transition, actor=Actor.system(),
+        at=due.due_at, data=due.data)``; see :meth:`scheduled_transitions` for the
+        arguments and errors.
 
         Raises:
             WorkflowError: ``now`` is naive, or see :meth:`scheduled_transitions`.
