@@ -21,8 +21,12 @@ __all__ = [
     "ConditionEvaluationError",
     "ConditionSyntaxError",
     "CsmkitError",
+    "DeliveryError",
+    "IdentityError",
+    "MessageFormatError",
     "MetricsError",
     "NotFoundError",
+    "NotificationError",
     "PluginError",
     "RoutingError",
     "SlaPolicyError",
@@ -30,6 +34,7 @@ __all__ = [
     "StoreArgumentError",
     "TimelineError",
     "TransitionNotAllowed",
+    "WebhookVerificationError",
     "WorkflowError",
 ]
 
@@ -188,3 +193,40 @@ class StoreArgumentError(CsmkitError, ValueError):
     instant, a page size below 1, a cursor the store did not issue, or a malformed
     customer record. Nothing is read or written.
     """
+
+
+class MessageFormatError(CsmkitError, ValueError):
+    """An inbound message (e-mail bytes, webhook JSON) is malformed or over a size limit.
+
+    Nothing was stored. A web framework maps it to HTTP 400; a mail poller moves the
+    message aside (it will not parse better next time).
+    """
+
+
+class WebhookVerificationError(MessageFormatError):
+    """A webhook request failed verification or parsing: signature, timestamp, body.
+
+    Raised by the webhook channel's ``parse`` for a missing or bad signature, a
+    timestamp outside the tolerance, an oversized or malformed body. Map it to
+    HTTP 400; nothing was stored.
+    """
+
+
+class NotificationError(CsmkitError, ValueError):
+    """An outbound notification is invalid (e.g. CR/LF in a header value: injection)."""
+
+
+class DeliveryError(CsmkitError, RuntimeError):
+    """A notification could not be delivered (after the configured retries).
+
+    Attributes:
+        attempts: How many attempts were made.
+    """
+
+    def __init__(self, message: str, *, attempts: int = 1) -> None:
+        self.attempts = attempts
+        super().__init__(message)
+
+
+class IdentityError(CsmkitError, ValueError):
+    """A customer identity (phone number, e-mail address, handle) cannot be normalised."""

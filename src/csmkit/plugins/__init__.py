@@ -7,6 +7,7 @@ registration records defined here. See ``docs/plugins.md``.
 
 from __future__ import annotations
 
+from csmkit.plugins._builtin import OWN_MESSAGE_ID_PREFIX, auto_reply_reason
 from csmkit.plugins._manager import BUILTIN_PLUGINS, CsmkitPluginWarning, PluginInfo, PluginManager
 from csmkit.plugins._records import (
     CalendarRegistration,
@@ -20,6 +21,7 @@ from csmkit.plugins._records import (
 
 __all__ = [
     "BUILTIN_PLUGINS",
+    "OWN_MESSAGE_ID_PREFIX",
     "CalendarRegistration",
     "CsmkitPluginWarning",
     "InboundChannelRegistration",
@@ -30,4 +32,5 @@ __all__ = [
     "Registration",
     "RoutingStrategyRegistration",
     "StoreBackend",
+    "auto_reply_reason",
 ]

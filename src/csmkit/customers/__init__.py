@@ -1,0 +1,57 @@
+"""Customer 360: one customer across channels, merges and splits, assets and warranty.
+
+* :class:`CustomerDirectory` — resolves phone numbers (E.164), e-mail addresses and
+  social handles to one customer, merges and splits with an audit trail, and builds
+  :meth:`~CustomerDirectory.customer_view` (客户360视图);
+* :class:`Asset` — serial, model, product line, purchase and warranty dates, region;
+* :class:`MemoryCustomerRecords` / :class:`SqliteCustomerRecords` — where profiles,
+  assets, merges and the audit trail are kept (customers and identities stay in the
+  ticket store).
+
+See ``docs/customers.md``.
+"""
+
+from __future__ import annotations
+
+from csmkit.customers._directory import (
+    AssetView,
+    CustomerDirectory,
+    CustomerView,
+    SurveyRecord,
+    TicketView,
+)
+from csmkit.customers._identities import (
+    have_phonenumbers,
+    normalise_email,
+    normalise_identity,
+    normalise_phone,
+    parse_identity,
+)
+from csmkit.customers._model import Asset, AuditEntry, WarrantyState, WarrantyStatus
+from csmkit.customers._records import (
+    RECORDS_SCHEMA_VERSION,
+    CustomerRecords,
+    MemoryCustomerRecords,
+    SqliteCustomerRecords,
+)
+
+__all__ = [
+    "RECORDS_SCHEMA_VERSION",
+    "Asset",
+    "AssetView",
+    "AuditEntry",
+    "CustomerDirectory",
+    "CustomerRecords",
+    "CustomerView",
+    "MemoryCustomerRecords",
+    "SqliteCustomerRecords",
+    "SurveyRecord",
+    "TicketView",
+    "WarrantyState",
+    "WarrantyStatus",
+    "have_phonenumbers",
+    "normalise_email",
+    "normalise_identity",
+    "normalise_phone",
+    "parse_identity",
+]
