@@ -1,0 +1,34 @@
+"""Business calendars and SLA clocks.
+
+:class:`BusinessCalendar` answers "how much business time lies between two instants"
+and "when is this much business time from now", in O(log n) per call, with weekly
+hours, holidays, make-up workdays (调休) and per-date hours in an IANA time zone.
+:class:`SlaPolicy` (and :class:`SlaPolicySet` to pick one per ticket) turns a ticket's
+:class:`~csmkit.timeline.Timeline` into an :class:`SlaReport`: per target and cycle the
+state, due instants, warnings and breach, plus the next instant a scheduler must wake.
+"""
+
+from __future__ import annotations
+
+from csmkit.sla._calendar import BusinessCalendar
+from csmkit.sla._clock import SlaCycle, SlaReport, SlaState, SlaWarning
+from csmkit.sla._policy import (
+    DEFAULT_WARNINGS,
+    TARGET_NAMES,
+    SlaPolicy,
+    SlaPolicySet,
+    SlaTarget,
+)
+
+__all__ = [
+    "DEFAULT_WARNINGS",
+    "TARGET_NAMES",
+    "BusinessCalendar",
+    "SlaCycle",
+    "SlaPolicy",
+    "SlaPolicySet",
+    "SlaReport",
+    "SlaState",
+    "SlaTarget",
+    "SlaWarning",
+]

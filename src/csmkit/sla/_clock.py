@@ -1,0 +1,488 @@
+"""The SLA clock: a pure fold of a ticket's timeline into per-target cycles."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from csmkit._time import format_instant, is_aware
+from csmkit.errors import SlaPolicyError
+from csmkit.timeline import (
+    Direction,
+    FieldChanged,
+    MessageAdded,
+    Priority,
+    StatusCategory,
+    StatusChanged,
+    Timeline,
+)
+
+if TYPE_CHECKING:
+    from csmkit.sla._calendar import BusinessCalendar
+    from csmkit.sla._policy import SlaPolicy, SlaTarget
+
+__all__ = ["SlaCycle", "SlaReport", "SlaState", "SlaWarning", "evaluate", "no_policy_report"]
+
+_BREACH = -1.0  # key of the breach threshold among the warning fractions
+
+
+class SlaState(str, enum.Enum):
+    """Where a target's cycle stands. Breach is a separate flag (``SlaCycle.breached``)."""
+
+    RUNNING = "running"
+    """The clock is counting."""
+    PAUSED = "paused"
+    """The clock stands still (the ticket is in a pause category)."""
+    MET = "met"
+    """The cycle stopped by its stop event (reply sent, ticket solved)."""
+    CANCELLED = "cancelled"
+    """The cycle ended without its stop event (e.g. solved before any reply, or the
+    new priority has no goal for this target)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, format_spec: str) -> str:
+        return format(str(self.value), format_spec)
+
+
+@attrs.frozen
+class SlaWarning:
+    """One warning threshold of a cycle.
+
+    Attributes:
+        fraction: Share of the goal, e.g. ``0.75``.
+        at: When it was reached, or when it will be if the clock keeps counting
+            (for a paused cycle: if it resumed at ``now``); ``None`` for a stopped
+            cycle that never reached it.
+        reached: Whether it has been reached.
+    """
+
+    fraction: float
+    at: datetime | None
+    reached: bool
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else format_instant(value)
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return None if value is None else value.total_seconds()
+
+
+@attrs.frozen
+class SlaCycle:
+    """The state of one cycle of one target (first response, a next response …).
+
+    Attributes:
+        target: Target name (``"resolution"`` …).
+        cycle: 1-based number of the cycle within its target.
+        state: running, paused, met or cancelled.
+        breached: Whether the goal was exceeded (stays true once it happened).
+        breached_at: When the breach happened, or ``None``.
+        priority: The ticket's priority the current goal comes from.
+        goal: The goal in force (business or calendar time, see ``business``).
+        business: Whether time is counted on the business calendar.
+        started_at: When the cycle started.
+        stopped_at: When it was met or cancelled (``None`` while running/paused).
+        due_at: The current due instant: where the elapsed time reaches the goal,
+            pushed out by paused time (for a paused cycle: if it resumed at ``now``;
+            for a stopped one: as it stood when it stopped).
+        original_due_at: ``started_at`` plus the goal, as if the clock never paused.
+        elapsed: Counted (business or calendar) time, up to ``stopped_at`` or ``now``.
+        remaining: ``goal - elapsed``; negative after a breach.
+        remaining_wall: Calendar time from ``now`` to ``due_at`` for running and paused
+            cycles, as desks show countdowns (negative after a breach); ``None`` when
+            stopped.
+        warnings: One :class:`SlaWarning` per threshold, ascending.
+    """
+
+    target: str
+    cycle: int
+    state: SlaState
+    breached: bool
+    breached_at: datetime | None
+    priority: Priority
+    goal: timedelta
+    business: bool
+    started_at: datetime
+    stopped_at: datetime | None
+    due_at: datetime
+    original_due_at: datetime
+    elapsed: timedelta
+    remaining: timedelta
+    remaining_wall: timedelta | None
+    warnings: tuple[SlaWarning, ...]
+
+    @property
+    def active(self) -> bool:
+        """Whether the cycle is running or paused."""
+        return self.state in (SlaState.RUNNING, SlaState.PAUSED)
+
+    @property
+    def warnings_reached(self) -> tuple[SlaWarning, ...]:
+        """Warnings already reached."""
+        return tuple(w for w in self.warnings if w.reached)
+
+    @property
+    def warnings_upcoming(self) -> tuple[SlaWarning, ...]:
+        """Warnings not reached yet."""
+        return tuple(w for w in self.warnings if not w.reached)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form: instants as ISO 8601, durations in seconds."""
+        return {
+            "target": self.target,
+            "cycle": self.cycle,
+            "state": self.state.value,
+            "breached": self.breached,
+            "breached_at": _iso(self.breached_at),
+            "priority": self.priority.value,
+            "goal": self.goal.total_seconds(),
+            "business": self.business,
+            "started_at": _iso(self.started_at),
+            "stopped_at": _iso(self.stopped_at),
+            "due_at": _iso(self.due_at),
+            "original_due_at": _iso(self.original_due_at),
+            "elapsed": self.elapsed.total_seconds(),
+            "remaining": self.remaining.total_seconds(),
+            "remaining_wall": _seconds(self.remaining_wall),
+            "warnings": [
+                {"fraction": w.fraction, "at": _iso(w.at), "reached": w.reached}
+                for w in self.warnings
+            ],
+        }
+
+
+@attrs.frozen
+class SlaReport:
+    """Every cycle of every target of one ticket, as of ``now``.
+
+    Attributes:
+        ticket_id: The ticket.
+        policy: Name of the policy applied (``None``: no policy matched).
+        now: The evaluation instant.
+        cycles: All cycles, ordered by start, then target name.
+        next_event_at: The earliest upcoming warning or breach of a running cycle, so
+            a scheduler can wake exactly then; ``None`` when nothing is pending.
+    """
+
+    ticket_id: str
+    policy: str | None
+    now: datetime
+    cycles: tuple[SlaCycle, ...]
+    next_event_at: datetime | None
+
+    def for_target(self, target: str) -> tuple[SlaCycle, ...]:
+        """All cycles of ``target``, oldest first."""
+        return tuple(c for c in self.cycles if c.target == target)
+
+    def current(self, target: str) -> SlaCycle | None:
+        """The latest cycle of ``target`` (running, paused or last finished), or ``None``."""
+        found = self.for_target(target)
+        return found[-1] if found else None
+
+    @property
+    def active(self) -> tuple[SlaCycle, ...]:
+        """Running and paused cycles."""
+        return tuple(c for c in self.cycles if c.active)
+
+    @property
+    def breached(self) -> bool:
+        """Whether any cycle is breached."""
+        return any(c.breached for c in self.cycles)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "ticket_id": self.ticket_id,
+            "policy": self.policy,
+            "now": format_instant(self.now),
+            "next_event_at": _iso(self.next_event_at),
+            "cycles": [c.to_dict() for c in self.cycles],
+        }
+
+
+# --------------------------------------------------------------------------- the fold
+class _Run:
+    """A cycle being folded (mutable, private)."""
+
+    __slots__ = (
+        "anchor",
+        "cancelled",
+        "elapsed",
+        "goal",
+        "last_goal",
+        "order",
+        "priority",
+        "reached",
+        "running",
+        "started_at",
+        "stopped_at",
+        "target",
+    )
+
+    def __init__(self, target: SlaTarget, at: datetime, order: int) -> None:
+        self.target = target
+        self.started_at = at
+        self.anchor = at
+        self.elapsed = timedelta(0)
+        self.goal: timedelta | None = None
+        self.last_goal: timedelta | None = None
+        self.priority = Priority.NORMAL
+        self.running = True
+        self.reached: dict[float, datetime] = {}
+        self.stopped_at: datetime | None = None
+        self.cancelled = False
+        self.order = order
+
+
+class _Clock:
+    def __init__(self, policy: SlaPolicy, calendar: BusinessCalendar | None) -> None:
+        self.policy = policy
+        self.calendar = calendar
+        self.runs: list[_Run] = []
+        self.active: dict[str, _Run] = {}
+
+    # ---- measuring
+    def _measure(self, run: _Run) -> Callable[[datetime, datetime], timedelta]:
+        if run.target.business:
+            assert self.calendar is not None
+            return self.calendar.between
+        return lambda a, b: b - a
+
+    def _add(self, run: _Run, at: datetime, delta: timedelta) -> datetime:
+        if run.target.business and delta:
+            assert self.calendar is not None
+            return self.calendar.add(at, delta)
+        return at + delta
+
+    def _thresholds(self, run: _Run) -> list[tuple[float, timedelta]]:
+        assert run.goal is not None
+        out = [(f, run.goal * f) for f in run.target.warnings]
+        out.append((_BREACH, run.goal))
+        return [(key, limit) for key, limit in out if key not in run.reached]
+
+    def advance(self, run: _Run, t: datetime, *, inclusive: bool) -> None:
+        """Account time from the run's anchor to ``t``; record thresholds crossed
+        before ``t`` (at ``t`` too when ``inclusive``)."""
+        if run.running and run.goal is not None and (t > run.anchor or inclusive):
+            for key, limit in self._thresholds(run):
+                # A limit met exactly at the anchor (an event at the due instant that
+                # did not stop the clock) was passed by a running clock right there.
+                if limit <= run.elapsed:
+                    when = run.anchor
+                else:
+                    when = self._add(run, run.anchor, limit - run.elapsed)
+                if when < t or (inclusive and when == t):
+                    run.reached[key] = when
+        if run.running and t > run.anchor:
+            run.elapsed += self._measure(run)(run.anchor, t)
+        run.anchor = t
+
+    def settle(self, run: _Run, t: datetime, *, retarget: bool = False) -> None:
+        """Thresholds already passed count as reached at ``t``: when the clock runs,
+        or at a re-target (a new goal the elapsed time already exceeds is missed even
+        if the clock is paused)."""
+        if (run.running or retarget) and run.goal is not None:
+            for key, limit in self._thresholds(run):
+                if limit <= run.elapsed:
+                    run.reached[key] = t
+
+    # ---- lifecycle
+    def start(self, name: str, at: datetime, priority: Priority, category: StatusCategory) -> None:
+        target = self.policy.target(name)
+        if target is None or name in self.active:
+            return
+        run = _Run(target, at, len(self.runs))
+        run.priority = priority
+        run.goal = run.last_goal = target.goal_for(priority)
+        run.running = category not in target.pause
+        self.runs.append(run)
+        self.active[name] = run
+        self.settle(run, at)
+
+    def stop(self, name: str, at: datetime, *, cancelled: bool) -> None:
+        run = self.active.pop(name, None)
+        if run is not None:
+            run.stopped_at = at
+            run.cancelled = cancelled
+
+    def set_category(self, at: datetime, category: StatusCategory) -> None:
+        for run in self.active.values():
+            running = category not in run.target.pause
+            if running != run.running:
+                run.running = running
+                self.settle(run, at)
+
+    def set_priority(self, at: datetime, priority: Priority) -> None:
+        for name, run in list(self.active.items()):
+            goal = run.target.goal_for(priority)
+            run.priority = priority
+            if goal is None and run.last_goal is not None:
+                self.stop(name, at, cancelled=True)  # the new priority has no goal
+                continue
+            run.goal = goal
+            if goal is not None:
+                run.last_goal = goal
+            self.settle(run, at, retarget=True)
+
+
+def _check_now(timeline: Timeline, now: object) -> datetime:
+    if not isinstance(now, datetime):
+        raise SlaPolicyError(f"now must be a timezone-aware datetime, got {now!r}")
+    if not is_aware(now):
+        raise SlaPolicyError(f"now must be timezone-aware, got naive {now.isoformat()}")
+    if now < timeline.created_at:
+        raise SlaPolicyError(
+            f"now={now.isoformat()} is before the ticket's creation "
+            f"({timeline.created_at.isoformat()})"
+        )
+    return now
+
+
+def no_policy_report(timeline: Timeline, now: datetime) -> SlaReport:
+    """The report of a ticket no policy applies to."""
+    return SlaReport(
+        ticket_id=timeline.ticket_id,
+        policy=None,
+        now=_check_now(timeline, now),
+        cycles=(),
+        next_event_at=None,
+    )
+
+
+def evaluate(
+    policy: SlaPolicy,
+    timeline: Timeline,
+    *,
+    calendar: BusinessCalendar | None,
+    now: datetime,
+) -> SlaReport:
+    """Fold ``timeline`` (events up to ``now``) into the cycles of ``policy``'s targets."""
+    if not isinstance(timeline, Timeline):
+        raise SlaPolicyError(f"timeline must be a Timeline, got {type(timeline).__name__}")
+    now = _check_now(timeline, now)
+    if calendar is None and any(t.business for t in policy.targets):
+        names = [t.name for t in policy.targets if t.business]
+        raise SlaPolicyError(
+            f"policy {policy.name!r}: targets {names} count business time; pass calendar="
+        )
+    clock = _Clock(policy, calendar)
+    created = timeline[0]
+    ticket = timeline.state_at(created.at)
+    category, priority = ticket.category, ticket.priority
+    replied = False  # a public reply has been sent
+    reply_pending = False  # a public reply since the last customer message
+    waiting = False  # a customer message arrived while the ticket was done
+    if not category.is_done:
+        clock.start("first_response", created.at, priority, category)
+        clock.start("resolution", created.at, priority, category)
+    for event in timeline.events[1:]:
+        if event.at > now:
+            break
+        at = event.at
+        for run in clock.active.values():
+            clock.advance(run, at, inclusive=False)
+        if isinstance(event, StatusChanged):
+            was_done, category = category.is_done, event.category
+            if category.is_done and not was_done:
+                clock.stop("resolution", at, cancelled=False)
+                for name in ("first_response", "next_response", "periodic_update"):
+                    clock.stop(name, at, cancelled=True)
+            elif was_done and not category.is_done:  # reopened
+                clock.start("resolution", at, priority, category)
+                if replied:
+                    clock.start("periodic_update", at, priority, category)
+                if waiting:
+                    clock.start("next_response", at, priority, category)
+                    waiting = False
+            clock.set_category(at, category)
+        elif isinstance(event, FieldChanged) and event.name == "priority":
+            priority = Priority.parse(event.new)
+            clock.set_priority(at, priority)
+        elif isinstance(event, MessageAdded):
+            if event.direction is Direction.OUTBOUND and event.public:
+                replied = reply_pending = True
+                clock.stop("first_response", at, cancelled=False)
+                clock.stop("next_response", at, cancelled=False)
+                clock.stop("periodic_update", at, cancelled=False)
+                if not category.is_done:
+                    clock.start("periodic_update", at, priority, category)
+            elif event.direction is Direction.INBOUND and reply_pending:
+                reply_pending = False
+                if category.is_done:
+                    waiting = True
+                else:
+                    clock.start("next_response", at, priority, category)
+    for run in clock.active.values():
+        clock.advance(run, now, inclusive=True)
+    return _report(clock, timeline, now)
+
+
+def _report(clock: _Clock, timeline: Timeline, now: datetime) -> SlaReport:
+    cycles: list[SlaCycle] = []
+    numbers: dict[str, int] = {}
+    next_event: datetime | None = None
+    for run in sorted(clock.runs, key=lambda r: (r.started_at, r.order)):
+        goal = run.goal if run.goal is not None else run.last_goal
+        if goal is None:
+            continue  # never had a goal: the target does not apply to this ticket
+        name = run.target.name
+        numbers[name] = numbers.get(name, 0) + 1
+        stopped = run.stopped_at is not None
+        if stopped:
+            state = SlaState.CANCELLED if run.cancelled else SlaState.MET
+        else:
+            state = SlaState.RUNNING if run.running else SlaState.PAUSED
+        anchor = run.anchor
+        breach_at = run.reached.get(_BREACH)
+        if goal > run.elapsed:
+            due = clock._add(run, anchor, goal - run.elapsed)
+        else:
+            due = breach_at if breach_at is not None else anchor
+        warnings = []
+        for fraction in run.target.warnings:
+            when = run.reached.get(fraction)
+            if when is None and not stopped:
+                when = clock._add(run, anchor, goal * fraction - run.elapsed)
+            warnings.append(SlaWarning(fraction, when, fraction in run.reached))
+        if state is SlaState.RUNNING and run.goal is not None:
+            pending = [w.at for w in warnings if not w.reached and w.at is not None]
+            if breach_at is None:
+                pending.append(due)
+            for when in pending:
+                if when > now and (next_event is None or when < next_event):
+                    next_event = when
+        cycles.append(
+            SlaCycle(
+                target=name,
+                cycle=numbers[name],
+                state=state,
+                breached=breach_at is not None,
+                breached_at=breach_at,
+                priority=run.priority,
+                goal=goal,
+                business=run.target.business,
+                started_at=run.started_at,
+                stopped_at=run.stopped_at,
+                due_at=due,
+                original_due_at=clock._add(run, run.started_at, goal),
+                elapsed=run.elapsed,
+                remaining=goal - run.elapsed,
+                remaining_wall=None if stopped else due - now,
+                warnings=tuple(warnings),
+            )
+        )
+    return SlaReport(
+        ticket_id=timeline.ticket_id,
+        policy=clock.policy.name,
+        now=now,
+        cycles=tuple(cycles),
+        next_event_at=next_event,
+    )
