@@ -61,13 +61,26 @@ def _attrs_field_names(cls: type) -> frozenset[str]:
     return names
 
 
+_kind_cache: dict[type, str] = {}
+
+
+def _kind(cls: type) -> str:
+    """``"map"``, ``"attrs"`` or ``""`` for a type; cached, as ABC checks are slow."""
+    kind = _kind_cache.get(cls)
+    if kind is None:
+        kind = "map" if issubclass(cls, Mapping) else "attrs" if attrs.has(cls) else ""
+        _kind_cache[cls] = kind
+    return kind
+
+
 def _step(value: Any, key: str) -> Any:
-    if type(value) is dict:
-        return value.get(key)
-    if isinstance(value, Mapping):
-        return value.get(key)
     cls = type(value)
-    if value is not None and attrs.has(cls) and key in _attrs_field_names(cls):
+    if cls is dict:
+        return value.get(key)
+    kind = _kind(cls)
+    if kind == "map":
+        return value.get(key)
+    if kind == "attrs" and key in _attrs_field_names(cls):
         return getattr(value, key)
     return None
 
