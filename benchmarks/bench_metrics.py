@@ -6,8 +6,10 @@ Run:  python benchmarks/bench_metrics.py [--quick]
    and numpy.bincount (if installed).
 2. p50/p90/p99 of N log-normal response times: csmkit QuantileAccumulator (DDSketch,
    α = 1 %) vs statistics.quantiles(method="inclusive") and numpy.percentile.
+   Also nps() over the same scores as floats (the general Counter path).
 3. Ticket metrics (first response, FCR one-touch) over M generated timelines with a
-   business calendar (Mon–Fri 09:00–18:00, bisect over precomputed intervals).
+   business calendar (Mon–Fri 09:00–18:00): a bisect-over-intervals reference clock and
+   csmkit.sla.BusinessCalendar, which must agree.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from csmkit.metrics import QuantileAccumulator, fcr, first_response_time, nps
+from csmkit.sla import BusinessCalendar
 from csmkit.timeline import MessageAdded, StatusChanged, TicketCreated, Timeline
 
 Z95 = statistics.NormalDist().inv_cdf(0.975)
@@ -89,6 +92,10 @@ def main() -> None:
     assert abs(result.margin_of_error(0.95) - ref_moe) < 1e-9
     print(f"Counter pass        {t_counter:.3f} s  {n / t_counter:,.0f} scores/s")
     print(f"csmkit nps()        {t_csmkit:.3f} s  ratio to Counter {t_csmkit / t_counter:.2f}x")
+    floats = [float(x) for x in scores]  # pandas-style integral floats: the general path
+    t_floats, float_result = timed(lambda: nps(floats), args.repeats)
+    assert float_result.counts == result.counts
+    print(f"csmkit nps(floats)  {t_floats:.3f} s  ratio to Counter {t_floats / t_counter:.2f}x")
     if np is not None:
         array = np.asarray(scores, dtype=np.int64)
         t_np, counts = timed(lambda: np.bincount(array, minlength=11), args.repeats)
@@ -139,11 +146,16 @@ def main() -> None:
         ]
         timelines.append(Timeline(events))
     t_frt, frt = timed(lambda: first_response_time(timelines, clock=calendar), 1)
+    real = BusinessCalendar.from_dict({"timezone": "UTC", "week": {"mon-fri": ["09:00-18:00"]}})
+    t_real, frt_real = timed(lambda: first_response_time(timelines, clock=real), 1)
+    assert frt_real.median == frt.median
+    assert frt_real.mean == frt.mean
     t_fcr, rate = timed(lambda: fcr(timelines), 1)
     print(
         f"first_response_time (business)  {t_frt:.3f} s  {tickets / t_frt:,.0f} tickets/s"
         f"  median {frt.median}"
     )
+    print(f"  with csmkit.sla.BusinessCalendar {t_real:.3f} s  {tickets / t_real:,.0f} tickets/s")
     print(
         f"fcr one_touch                   {t_fcr:.3f} s  {tickets / t_fcr:,.0f} tickets/s"
         f"  score {rate.score:.1f}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from csmkit.errors import MetricsError
+from csmkit.errors import CsmkitError, MetricsError, TimelineError
 from csmkit.metrics._accumulators import (
     DurationAccumulator,
     MeanAccumulator,
@@ -17,14 +18,17 @@ from csmkit.metrics._accumulators import (
 )
 from csmkit.metrics._nps import NpsAccumulator
 from csmkit.metrics._ratings import RatingAccumulator
+from csmkit.metrics._snapshot import UNRESOLVED, feed_cycle, read_cycle
 from csmkit.metrics._tickets import (
     DURATION_METRICS,
     BusinessClock,
     FcrRule,
     TicketMetrics,
+    _span,
     iter_ticket_metrics,
+    no_reopen_within,
 )
-from csmkit.timeline import SurveyAnswered, SurveyKind
+from csmkit.timeline import StatusCategory, SurveyAnswered, SurveyKind, Timeline
 
 __all__ = ["METRICS", "Table", "rank", "report", "trend"]
 
@@ -42,6 +46,16 @@ def _cell(value: object) -> str:
         hours, rest = divmod(abs(seconds), 3600)
         return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"
     return str(value)
+
+
+def _width(text: str) -> int:
+    """Display width: East Asian wide and full-width characters (中文) take two columns."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    fill = " " * (width - _width(text))
+    return fill + text if right else text + fill
 
 
 @attrs.frozen
@@ -86,7 +100,7 @@ class Table:
     def __str__(self) -> str:
         cells = [[_cell(row.get(column)) for column in self.columns] for row in self.rows]
         widths = [
-            max([len(column)] + [len(line[i]) for line in cells])
+            max([_width(column)] + [_width(line[i]) for line in cells])
             for i, column in enumerate(self.columns)
         ]
         numeric = [
@@ -99,7 +113,7 @@ class Table:
 
         def line(values: Sequence[str]) -> str:
             parts = [
-                value.rjust(width) if right else value.ljust(width)
+                _pad(value, width, right)
                 for value, width, right in zip(values, widths, numeric, strict=True)
             ]
             return "  ".join(parts).rstrip()
@@ -111,70 +125,173 @@ class Table:
 
 # --------------------------------------------------------------------------- metric specs
 @attrs.frozen
+class _Row:
+    """What a metric may read about one ticket."""
+
+    metrics: TicketMetrics
+    timeline: Timeline | None
+    sla: Any  # the ticket's SLA report (anything with .cycles), or None
+    clock: BusinessClock | None
+    now: datetime | None
+
+
+@attrs.frozen
 class _Spec:
     name: str
     make: Callable[[], Any]
-    feed: Callable[[Any, TicketMetrics], None]
+    feed: Callable[[Any, _Row], None]
     higher_is_better: bool
-    kind: str  # "rate", "duration", "mean", "score"
+    kind: str  # "rate", "duration", "mean", "count", "score"
+    needs_now: bool = False
+    needs_sla: bool = False
 
 
 def _duration_spec(name: str, attribute: str, business: bool) -> _Spec:
-    def feed(accumulator: DurationAccumulator, metrics: TicketMetrics) -> None:
-        accumulator.update(getattr(metrics, attribute))
+    def feed(accumulator: DurationAccumulator, row: _Row) -> None:
+        accumulator.update(getattr(row.metrics, attribute))
 
     return _Spec(
         name, lambda: DurationAccumulator(name, business=business), feed, False, "duration"
     )
 
 
-def _latest(metrics: TicketMetrics, kind: SurveyKind, timeline: Any) -> float | None:
-    del metrics
-    for event in reversed(timeline.events):
+def _latest(timeline: Timeline | None, kind: SurveyKind) -> float | None:
+    for event in reversed(timeline.events if timeline is not None else ()):
         if isinstance(event, SurveyAnswered) and event.survey is kind:
             return event.score
     return None
 
 
-def _spec(name: str, business: bool) -> _Spec:
+def _rule(name: str) -> FcrRule:
+    rule_name = name[4:-1] if name.startswith("fcr[") and name.endswith("]") else "one_touch"
+    if rule_name.startswith("no_reopen_within(") and rule_name.endswith(")"):
+        try:
+            return no_reopen_within(float(rule_name[17:-1]))
+        except ValueError:
+            raise MetricsError(
+                f"bad FCR window in {name!r}; pass no_reopen_within(days, business_day=...) "
+                "itself for business days"
+            ) from None
+    return FcrRule.coerce(rule_name)
+
+
+def _fcr_spec(rule: FcrRule) -> _Spec:
+    def feed_fcr(accumulator: ProportionAccumulator, row: _Row) -> None:
+        verdict = rule.evaluate(row.metrics, row.clock)
+        if verdict is None:
+            accumulator.skipped += 1
+        else:
+            accumulator.update(verdict)
+
+    needs_now = rule.name == "no_reopen_within"
+    return _Spec(
+        rule.label, lambda: ProportionAccumulator(rule.label), feed_fcr, True, "rate", needs_now
+    )
+
+
+def _sla_spec(name: str, target: str, count_running_breached: bool) -> _Spec:
+    def feed_sla(accumulator: ProportionAccumulator, row: _Row) -> None:
+        for index, cycle in enumerate(row.sla.cycles if row.sla is not None else ()):
+            found, state, breached = read_cycle(
+                cycle, f"SLA report of {row.metrics.ticket_id!r}, cycles[{index}]"
+            )
+            if found == target:
+                feed_cycle(accumulator, state, breached, count_running_breached)
+
+    return _Spec(
+        name, lambda: ProportionAccumulator(name), feed_sla, True, "rate", True, needs_sla=True
+    )
+
+
+def _backlog_specs(name: str, business: bool, categories: frozenset[StatusCategory]) -> _Spec:
+    def in_backlog(row: _Row) -> bool:
+        return row.metrics.ticket.category in categories
+
+    if name == "backlog":
+
+        def feed_count(accumulator: MeanAccumulator, row: _Row) -> None:
+            if in_backlog(row):
+                accumulator.update(1)
+
+        return _Spec(name, lambda: MeanAccumulator(name), feed_count, False, "count", True)
+
+    def feed_age(accumulator: DurationAccumulator, row: _Row) -> None:
+        if in_backlog(row):
+            assert row.now is not None
+            ticket = row.metrics.ticket
+            source = ticket.created_at if name == "backlog_age" else ticket.updated_at
+            accumulator.update(_span(row.clock, source, row.now))
+
+    return _Spec(
+        name,
+        lambda: DurationAccumulator(name, business=business),
+        feed_age,
+        False,
+        "duration",
+        True,
+    )
+
+
+def _survey_spec(name: str) -> _Spec:
+    kind = _SURVEYS[name]
+
+    def make() -> Any:
+        if name == "nps":
+            return NpsAccumulator()
+        if name == "csat":
+            return RatingAccumulator("csat")
+        return RatingAccumulator("ces", convention="mean")
+
+    def feed(accumulator: Any, row: _Row) -> None:
+        answer = _latest(row.timeline, kind)
+        if answer is None:
+            accumulator.missing += 1
+        else:
+            accumulator.update(answer)
+
+    return _Spec(name, make, feed, True, "score")
+
+
+def _spec(
+    name: str | FcrRule,
+    business: bool,
+    *,
+    count_running_breached: bool = True,
+    backlog_categories: frozenset[StatusCategory] = frozenset(UNRESOLVED),
+) -> _Spec:
+    if isinstance(name, FcrRule):
+        return _fcr_spec(name)
+    if not isinstance(name, str):
+        raise MetricsError(f"a metric is a name or an FcrRule, got {name!r}")
     if name in DURATION_METRICS:
         return _duration_spec(name, DURATION_METRICS[name], business)
     if name == "fcr" or name.startswith("fcr["):
-        rule_name = name[4:-1] if name.startswith("fcr[") and name.endswith("]") else "one_touch"
-        if rule_name.startswith("no_reopen_within(") and rule_name.endswith(")"):
-            try:
-                rule = FcrRule("no_reopen_within", days=float(rule_name[17:-1]))
-            except ValueError:
-                raise MetricsError(f"bad FCR window in {name!r}") from None
-        else:
-            rule = FcrRule.coerce(rule_name)
-
-        def feed_fcr(accumulator: ProportionAccumulator, metrics: TicketMetrics) -> None:
-            verdict = rule.evaluate(metrics)
-            if verdict is None:
-                accumulator.skipped += 1
-            else:
-                accumulator.update(verdict)
-
-        return _Spec(name, lambda: ProportionAccumulator(rule.label), feed_fcr, True, "rate")
+        spec = _fcr_spec(_rule(name))
+        return attrs.evolve(spec, name=name)
+    if name.startswith("sla[") and name.endswith("]") and len(name) > 5:
+        return _sla_spec(name, name[4:-1], count_running_breached)
+    if name in ("backlog", "backlog_age", "backlog_age_since_update"):
+        return _backlog_specs(name, business, backlog_categories)
+    if name in _SURVEYS:
+        return _survey_spec(name)
     if name == "reopen_rate":
 
-        def feed_reopen(accumulator: ProportionAccumulator, metrics: TicketMetrics) -> None:
-            if metrics.first_resolved_at is None:
+        def feed_reopen(accumulator: ProportionAccumulator, row: _Row) -> None:
+            if row.metrics.first_resolved_at is None:
                 accumulator.skipped += 1
             else:
-                accumulator.update(metrics.reopens > 0)
+                accumulator.update(row.metrics.reopens > 0)
 
         return _Spec(name, lambda: ProportionAccumulator(name), feed_reopen, False, "rate")
     if name in ("agent_replies", "agent_touches", "reopens", "customer_followups"):
 
-        def feed_mean(accumulator: MeanAccumulator, metrics: TicketMetrics) -> None:
-            accumulator.update(getattr(metrics, name))
+        def feed_mean(accumulator: MeanAccumulator, row: _Row) -> None:
+            accumulator.update(getattr(row.metrics, name))
 
         return _Spec(name, lambda: MeanAccumulator(name), feed_mean, False, "mean")
     if name == "tickets":
 
-        def feed_count(accumulator: MeanAccumulator, metrics: TicketMetrics) -> None:
+        def feed_count(accumulator: MeanAccumulator, row: _Row) -> None:
             accumulator.update(1)
 
         return _Spec(name, lambda: MeanAccumulator(name), feed_count, True, "count")
@@ -192,6 +309,7 @@ METRICS: tuple[str, ...] = (
     "fcr[no_customer_followup]",
     "fcr[no_reopen_within(DAYS)]",
     "fcr[survey]",
+    "fcr[survey(FIELD)]",
     "reopen_rate",
     "agent_replies",
     "agent_touches",
@@ -200,16 +318,12 @@ METRICS: tuple[str, ...] = (
     "csat",
     "nps",
     "ces",
+    "sla[TARGET]",
+    "backlog",
+    "backlog_age",
+    "backlog_age_since_update",
 )
-"""Metric names :func:`report` understands."""
-
-
-def _survey_accumulator(name: str) -> Any:
-    if name == "nps":
-        return NpsAccumulator()
-    if name == "csat":
-        return RatingAccumulator("csat")
-    return RatingAccumulator("ces", convention="mean")
+"""Metric names :func:`report` understands (an :class:`FcrRule` object works too)."""
 
 
 def _columns(name: str, result: Any, kind: str, confidence: float) -> dict[str, Any]:
@@ -266,9 +380,39 @@ def _zone(tz: str | ZoneInfo) -> ZoneInfo:
         raise MetricsError(f"unknown time zone {tz!r}") from None
 
 
+def _timelines(items: Iterable[Any]) -> list[Any]:
+    if isinstance(items, (str, bytes, Timeline)) or not isinstance(items, Iterable):
+        raise MetricsError(f"expected an iterable of timelines, got {type(items).__name__}")
+    out: list[Any] = []
+    for index, item in enumerate(items):
+        if isinstance(item, Mapping):
+            try:
+                item = Timeline.from_dict(item)
+            except TimelineError as exc:
+                raise MetricsError(f"timelines[{index}]: {exc}") from None
+        out.append(item)
+    return out
+
+
+def _sla_report(source: Any, timeline: Timeline | None, clock: Any, now: datetime) -> Any:
+    if timeline is None:
+        raise MetricsError("SLA metrics need timelines, not precomputed ticket metrics")
+    if isinstance(source, Mapping):
+        return source.get(timeline.ticket_id)
+    if callable(getattr(source, "evaluate", None)):
+        try:
+            return source.evaluate(timeline, calendar=clock, now=now)
+        except CsmkitError as exc:
+            raise MetricsError(f"SLA evaluation failed: {exc}") from None
+    raise MetricsError(
+        "sla= must be an SlaPolicy / SlaPolicySet (anything with evaluate(timeline, "
+        f"calendar=, now=)) or a mapping of ticket id to SLA report, got {source!r}"
+    )
+
+
 def report(
     timelines: Iterable[Any],
-    metrics: Sequence[str],
+    metrics: Sequence[str | FcrRule],
     *,
     by: Sequence[str] = (),
     bucket: Bucket | None = None,
@@ -277,37 +421,75 @@ def report(
     clock: BusinessClock | None = None,
     now: datetime | None = None,
     confidence: float = 0.95,
+    sla: Any = None,
+    count_running_breached: bool = True,
+    backlog_categories: Iterable[StatusCategory | str] = UNRESOLVED,
 ) -> Table:
     """Compute several metrics per group in one pass over the timelines.
 
     Args:
         timelines: Timelines (or their dict forms).
-        metrics: Names from :data:`METRICS` (``"fcr[no_reopen_within(3)]"`` with a number).
+        metrics: Names from :data:`METRICS` (``"fcr[no_reopen_within(3)]"`` with a number,
+            ``"sla[first_response]"`` with an SLA target name) or :class:`FcrRule` objects
+            (e.g. ``no_reopen_within(3, business_day=timedelta(hours=9))``; the column is
+            the rule's ``label``).
         by: Ticket attributes or dotted paths to group by (``"channel"``, ``"assignee"``,
-            ``"priority"``, ``"fields.region"``).
+            ``"priority"``, ``"fields.region"``); values as of ``now`` when given.
         bucket: ``"day"``, ``"week"`` (labelled by its Monday) or ``"month"``.
         tz: Time zone of the buckets.
         bucket_on: Which instant puts a ticket in a bucket; tickets without it (never
             resolved) are left out.
-        clock: Business clock for durations.
-        now: Evaluation instant.
+        clock: Business clock for durations, backlog ages and business-day windows; also
+            the ``calendar`` handed to the SLA policy.
+        now: Evaluation instant; required by ``backlog*``, ``sla[...]`` and
+            ``no_reopen_within`` metrics.
         confidence: Level of the ``_low``/``_high`` interval columns.
+        sla: For ``sla[TARGET]``: an :class:`~csmkit.sla.SlaPolicy` or
+            :class:`~csmkit.sla.SlaPolicySet` (evaluated per ticket with
+            ``calendar=clock, now=now``), or a mapping of ticket id to SLA report.
+        count_running_breached: As in :func:`sla_attainment`.
+        backlog_categories: Status categories that count as backlog (as in
+            :func:`backlog`).
 
     Returns:
         A :class:`Table`: the group columns, then per metric ``name``/``name_n``/
         ``name_low``/``name_high`` (rates in percent, scores) or ``name_n``/``_median``/
-        ``_p90``/``_mean`` (durations). Rows are sorted by group.
+        ``_p90``/``_mean``/``_low``/``_high`` (durations; the interval is the mean's) or
+        ``name`` alone (counts: ``tickets``, ``backlog``). Rows are sorted by group.
+        With ``bucket``, backlog and SLA rows are cohorts: the tickets created (or first
+        resolved) in the bucket, their backlog as of ``now``, their SLA cycles.
     """
-    specs = [_spec(name, clock is not None) if name not in _SURVEYS else None for name in metrics]
-    if not metrics:
-        raise MetricsError("report needs at least one metric")
+    if isinstance(metrics, str) or not metrics:
+        raise MetricsError("report needs a list of at least one metric")
+    try:
+        categories = frozenset(StatusCategory(c) for c in backlog_categories)
+    except ValueError as exc:
+        raise MetricsError(f"backlog_categories: {exc}") from None
+    specs = [
+        _spec(
+            name,
+            clock is not None,
+            count_running_breached=count_running_breached,
+            backlog_categories=categories,
+        )
+        for name in metrics
+    ]
+    names = [spec.name for spec in specs]
+    if len(set(names)) != len(names):
+        raise MetricsError(f"metrics: duplicate names in {names}")
+    if now is None and any(spec.needs_now for spec in specs):
+        needing = [spec.name for spec in specs if spec.needs_now]
+        raise MetricsError(f"metrics {needing} need now= (the evaluation instant)")
+    needs_sla = any(spec.needs_sla for spec in specs)
+    if needs_sla and sla is None:
+        raise MetricsError("sla[...] metrics need sla= (a policy, policy set or reports)")
     zone = _zone(tz)
     if bucket is not None and bucket not in ("day", "week", "month"):
         raise MetricsError(f"bucket must be 'day', 'week' or 'month', got {bucket!r}")
     if bucket_on not in ("created", "first_resolved"):
         raise MetricsError(f"bucket_on must be 'created' or 'first_resolved', got {bucket_on!r}")
     groups: dict[tuple[Any, ...], list[Any]] = {}
-    timeline_list = list(timelines)
+    timeline_list = _timelines(timelines)
     for index, metrics_row in enumerate(iter_ticket_metrics(timeline_list, clock=clock, now=now)):
         key: list[Any] = [_walk(metrics_row.ticket, path) for path in by]
         if bucket is not None:
@@ -321,44 +503,38 @@ def report(
             key.append(_bucket_label(instant, bucket, zone))
         found = groups.get(tuple(key))
         if found is None:
-            accumulators = [
-                spec.make() if spec is not None else _survey_accumulator(name)
-                for spec, name in zip(specs, metrics, strict=True)
-            ]
+            accumulators = [spec.make() for spec in specs]
             groups[tuple(key)] = accumulators
         else:
             accumulators = found
-        timeline = timeline_list[index]
-        for spec, name, accumulator in zip(specs, metrics, accumulators, strict=True):
-            if spec is not None:
-                spec.feed(accumulator, metrics_row)
-            elif hasattr(timeline, "events"):
-                answer = _latest(metrics_row, _SURVEYS[name], timeline)
-                if answer is None:
-                    accumulator.missing += 1
-                else:
-                    accumulator.update(answer)
+        item = timeline_list[index]
+        timeline = item if isinstance(item, Timeline) else None
+        sla_report = None
+        if needs_sla:
+            assert now is not None
+            try:
+                sla_report = _sla_report(sla, timeline, clock, now)
+            except MetricsError as exc:
+                raise MetricsError(f"timelines[{index}]: {exc}") from None
+        row = _Row(metrics_row, timeline, sla_report, clock, now)
+        for spec, accumulator in zip(specs, accumulators, strict=True):
+            try:
+                spec.feed(accumulator, row)
+            except MetricsError as exc:
+                raise MetricsError(
+                    f"timelines[{index}] ({metrics_row.ticket_id!r}), {spec.name}: {exc}"
+                ) from None
     key_columns = [*by, *([bucket] if bucket is not None else [])]
     rows = []
     value_columns: list[str] = []
+    for spec in specs:
+        value_columns.extend(_columns(spec.name, spec.make().result(), spec.kind, confidence))
     for group_key, group in sorted(groups.items(), key=lambda item: _sort_key(item[0])):
-        row: dict[str, Any] = dict(zip(key_columns, group_key, strict=True))
-        for spec, name, accumulator in zip(specs, metrics, group, strict=True):
-            kind = spec.kind if spec is not None else "score"
-            row.update(_columns(name, accumulator.result(), kind, confidence))
-        rows.append(row)
-        if not value_columns:
-            value_columns = [c for c in row if c not in key_columns]
-    if not value_columns:
-        for spec, name in zip(specs, metrics, strict=True):
-            kind = spec.kind if spec is not None else "score"
-            empty = _empty_result(spec, name)
-            value_columns.extend(_columns(name, empty, kind, confidence))
+        out: dict[str, Any] = dict(zip(key_columns, group_key, strict=True))
+        for spec, accumulator in zip(specs, group, strict=True):
+            out.update(_columns(spec.name, accumulator.result(), spec.kind, confidence))
+        rows.append(out)
     return Table(tuple(key_columns + value_columns), tuple(rows))
-
-
-def _empty_result(spec: _Spec | None, name: str) -> Any:
-    return (spec.make() if spec is not None else _survey_accumulator(name)).result()
 
 
 def _sort_key(key: tuple[Any, ...]) -> tuple[tuple[int, str], ...]:
@@ -368,53 +544,53 @@ def _sort_key(key: tuple[Any, ...]) -> tuple[tuple[int, str], ...]:
 def rank(
     timelines: Iterable[Any],
     by: str,
-    metric: str,
+    metric: str | FcrRule,
     *,
     min_n: int = 30,
     confidence: float = 0.95,
     clock: BusinessClock | None = None,
     now: datetime | None = None,
+    sla: Any = None,
 ) -> Table:
     """Rank groups (agents, teams …) by a confidence bound instead of the raw score.
 
-    For metrics where higher is better (FCR, CSAT, NPS …) groups are ordered by the lower
-    bound of their interval, descending; where lower is better (reopen rate, durations)
-    by the upper bound, ascending. Groups with fewer than ``min_n`` observations are left
-    out — a raw average over three tickets rewards luck.
+    For metrics where higher is better (FCR, SLA attainment, CSAT, NPS …) groups are
+    ordered by the lower bound of their interval, descending; where lower is better
+    (reopen rate, durations, mean counts) by the upper bound, ascending — for durations
+    the upper bound of the mean's t interval. Groups with fewer than ``min_n``
+    observations (at least 2 where the interval needs them) are left out — a raw
+    average over three tickets rewards luck. Ties keep the group order.
 
     Returns:
-        A :class:`Table` with ``rank``, the group, the metric's columns and ``bound``.
+        A :class:`Table` with ``rank``, the group, the metric's columns and ``bound``
+        (a timedelta for durations, percent or score units otherwise).
+
+    Raises:
+        MetricsError: ``min_n`` is not a positive integer, or the metric is a count.
     """
     if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 1:
         raise MetricsError(f"min_n must be a positive integer, got {min_n!r}")
-    table = report(timelines, [metric], by=[by], clock=clock, now=now, confidence=confidence)
-    spec = _spec(metric, clock is not None) if metric not in _SURVEYS else None
-    higher_is_better = True if spec is None else spec.higher_is_better
-    kind = "score" if spec is None else spec.kind
-    if kind == "count":
-        raise MetricsError("'tickets' is a count; rank by a rate, score or duration")
+    spec = _spec(metric, clock is not None)
+    if spec.kind == "count":
+        raise MetricsError(f"{spec.name!r} is a count; rank by a rate, score or duration")
+    table = report(
+        timelines, [metric], by=[by], clock=clock, now=now, confidence=confidence, sla=sla
+    )
+    name = spec.name
     rows = []
     for row in table.rows:
-        if kind == "duration":
-            n = row[f"{metric}_n"]
-            if n < max(min_n, 2):
-                continue
-            high = row[f"{metric}_high"]
-            bound = high.total_seconds() if higher_is_better is False else 0.0
-        else:
-            n = row[f"{metric}_n"]
-            if n < min_n or row[f"{metric}_low"] is None:
-                continue
-            bound = row[f"{metric}_low"] if higher_is_better else row[f"{metric}_high"]
+        if row[f"{name}_n"] < min_n or row[f"{name}_low"] is None:
+            continue
+        bound = row[f"{name}_low"] if spec.higher_is_better else row[f"{name}_high"]
         rows.append({**row, "bound": bound})
-    rows.sort(key=lambda r: -r["bound"] if higher_is_better else r["bound"])
+    rows.sort(key=lambda r: r["bound"], reverse=spec.higher_is_better)
     ranked = [{"rank": i + 1, **row} for i, row in enumerate(rows)]
     return Table(("rank", *table.columns, "bound"), tuple(ranked))
 
 
 def trend(
     timelines: Iterable[Any],
-    metric: str,
+    metric: str | FcrRule,
     *,
     bucket: Bucket = "week",
     tz: str | ZoneInfo = "UTC",
@@ -422,12 +598,14 @@ def trend(
     clock: BusinessClock | None = None,
     now: datetime | None = None,
     confidence: float = 0.95,
+    sla: Any = None,
 ) -> Table:
     """One metric per time bucket (per group), with the change from the previous bucket.
 
     Adds a ``change`` column: the score (or median for durations) minus the previous
     bucket's in the same group, ``None`` for the first bucket.
     """
+    spec = _spec(metric, clock is not None)
     table = report(
         timelines,
         [metric],
@@ -437,8 +615,9 @@ def trend(
         clock=clock,
         now=now,
         confidence=confidence,
+        sla=sla,
     )
-    value_column = f"{metric}_median" if metric in DURATION_METRICS else metric
+    value_column = f"{spec.name}_median" if spec.kind == "duration" else spec.name
     if value_column not in table.columns:
         raise MetricsError(f"metric {metric!r} has no single value to trend")
     previous: dict[tuple[Any, ...], Any] = {}

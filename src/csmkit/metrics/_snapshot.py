@@ -15,7 +15,7 @@ from csmkit.metrics._results import DurationResult, Rate
 from csmkit.metrics._tickets import BusinessClock, _span, check_instant
 from csmkit.timeline import StatusCategory, Timeline
 
-__all__ = ["BacklogResult", "backlog", "sla_attainment"]
+__all__ = ["UNRESOLVED", "BacklogResult", "backlog", "feed_cycle", "read_cycle", "sla_attainment"]
 
 _FINISHED = "met"
 _OPEN = frozenset({"running", "paused"})
@@ -62,30 +62,43 @@ def sla_attainment(
     for name in targets or ():
         accumulators[name] = ProportionAccumulator(f"sla[{name}]")
     for index, cycle in _cycles(results):
-        try:
-            target, state, breached = cycle.target, cycle.state, cycle.breached
-        except AttributeError as exc:
-            raise MetricsError(f"cycles[{index}]: {cycle!r} is not an SLA cycle ({exc})") from None
-        state = str(getattr(state, "value", state))
-        if not isinstance(target, str) or state not in _STATES or not isinstance(breached, bool):
-            raise MetricsError(
-                f"cycles[{index}]: target must be a str, state one of "
-                f"{', '.join(sorted(_STATES))} and breached a bool; got {target!r}, "
-                f"{state!r}, {breached!r}"
-            )
+        target, state, breached = read_cycle(cycle, f"cycles[{index}]")
         if targets is not None and target not in accumulators:
             continue
         accumulator = accumulators.setdefault(target, ProportionAccumulator(f"sla[{target}]"))
-        if state == _FINISHED:
-            accumulator.update(not breached)
-        elif state in _OPEN and breached and count_running_breached:
-            accumulator.update(False)
-        else:
-            accumulator.skipped += 1
+        feed_cycle(accumulator, state, breached, count_running_breached)
     return {name: accumulator.result() for name, accumulator in sorted(accumulators.items())}
 
 
-_UNRESOLVED = (
+def read_cycle(cycle: Any, where: str) -> tuple[str, str, bool]:
+    """``(target, state, breached)`` of an SLA cycle, validated; errors name ``where``."""
+    try:
+        target, state, breached = cycle.target, cycle.state, cycle.breached
+    except AttributeError as exc:
+        raise MetricsError(f"{where}: {cycle!r} is not an SLA cycle ({exc})") from None
+    state = str(getattr(state, "value", state))
+    if not isinstance(target, str) or state not in _STATES or not isinstance(breached, bool):
+        raise MetricsError(
+            f"{where}: target must be a str, state one of "
+            f"{', '.join(sorted(_STATES))} and breached a bool; got {target!r}, "
+            f"{state!r}, {breached!r}"
+        )
+    return target, state, breached
+
+
+def feed_cycle(
+    accumulator: ProportionAccumulator, state: str, breached: bool, count_running_breached: bool
+) -> None:
+    """Count one cycle as achieved, breached or left out (see :func:`sla_attainment`)."""
+    if state == _FINISHED:
+        accumulator.update(not breached)
+    elif state in _OPEN and breached and count_running_breached:
+        accumulator.update(False)
+    else:
+        accumulator.skipped += 1
+
+
+UNRESOLVED = (
     StatusCategory.NEW,
     StatusCategory.OPEN,
     StatusCategory.PENDING,
@@ -139,7 +152,7 @@ def backlog(
     at: datetime,
     *,
     clock: BusinessClock | None = None,
-    categories: Iterable[StatusCategory | str] = _UNRESOLVED,
+    categories: Iterable[StatusCategory | str] = UNRESOLVED,
     buckets: Sequence[timedelta] = (timedelta(hours=24), timedelta(hours=48)),
 ) -> BacklogResult:
     """Backlog and ageing at instant ``at``.
