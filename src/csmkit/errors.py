@@ -15,6 +15,7 @@ Messages say what was wrong and where (a path inside the data such as
 from __future__ import annotations
 
 __all__ = [
+    "AutomationError",
     "CalendarError",
     "ConcurrencyError",
     "ConditionError",
@@ -230,3 +231,21 @@ class DeliveryError(CsmkitError, RuntimeError):
 
 class IdentityError(CsmkitError, ValueError):
     """A customer identity (phone number, e-mail address, handle) cannot be normalised."""
+
+
+class AutomationError(CsmkitError, ValueError):
+    """An automation rule set or a service desk's configuration is invalid, or a rule
+    run went wrong.
+
+    Raised for unknown trigger kinds, actions, fields, channels, transitions or template
+    placeholders, loops between rules, and a chain of rule actions longer than the
+    per-event cap. Definitions report every problem at once in ``problems``; nothing is
+    written when it is raised.
+
+    Attributes:
+        problems: One line per problem, each naming where it is (``rules[2].actions[0]``).
+    """
+
+    def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
+        self.problems = list(problems or [])
+        super().__init__(message)

@@ -1,0 +1,72 @@
+"""Automation rules: event -> condition -> ordered actions, time rules, SLA instants.
+
+Rules are data (:meth:`RuleSet.from_dict` / :meth:`RuleSet.to_dict`), validated before
+anything runs. The engine (:class:`Automation`) is pure: given a ticket's timeline, the
+triggering events, an :class:`Environment` (workflow, router, SLA policy, calendar) and
+``now``, it returns an :class:`Outcome` — events to append (each marked with the rule in
+``meta``) and intents (notifications to deliver, tickets to create, problems to open)
+for the caller to execute. :class:`TimerIndex` keeps each ticket's next wake-up for a
+scheduler without threads. See ``docs/automation.md``.
+"""
+
+from __future__ import annotations
+
+from csmkit.automation._engine import Automation, derived_ticket_id, ticket_stats
+from csmkit.automation._problems import (
+    PROBLEM_RELATION,
+    ProblemCluster,
+    recurring_problems,
+    similarity_key,
+)
+from csmkit.automation._results import (
+    Environment,
+    Notification,
+    Outcome,
+    ProblemRequest,
+    Skipped,
+    TicketRequest,
+)
+from csmkit.automation._rules import (
+    ACTIONS,
+    CONDITION_ROOTS,
+    EVENT_TRIGGERS,
+    STATS,
+    Action,
+    Rule,
+    RuleSet,
+    TimeTrigger,
+    format_span,
+    parse_span,
+)
+from csmkit.automation._template import PLACEHOLDERS, placeholders, render
+from csmkit.automation._timers import TimerIndex
+
+__all__ = [
+    "ACTIONS",
+    "CONDITION_ROOTS",
+    "EVENT_TRIGGERS",
+    "PLACEHOLDERS",
+    "PROBLEM_RELATION",
+    "STATS",
+    "Action",
+    "Automation",
+    "Environment",
+    "Notification",
+    "Outcome",
+    "ProblemCluster",
+    "ProblemRequest",
+    "Rule",
+    "RuleSet",
+    "Skipped",
+    "TicketRequest",
+    "TimeTrigger",
+    "TimerIndex",
+    "derived_ticket_id",
+    "format_span",
+    "parse_span",
+    "placeholders",
+    "recurring_problems",
+    "render",
+    "similarity_key",
+    "ticket_stats",
+]

@@ -1,0 +1,197 @@
+"""What a rule run returns: events to append and side-effect intents for the desk."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+import attrs
+
+from csmkit._jsonvalue import EMPTY, JsonValue, freeze_mapping
+from csmkit.routing import AgentPool, Router, RoutingState
+from csmkit.sla import BusinessCalendar, SlaPolicy, SlaPolicySet
+from csmkit.timeline import Event
+from csmkit.workflow import Workflow
+
+__all__ = [
+    "Environment",
+    "Notification",
+    "Outcome",
+    "ProblemRequest",
+    "Skipped",
+    "TicketRequest",
+]
+
+
+def _frozen(value: Mapping[str, Any]) -> Mapping[str, JsonValue]:
+    return freeze_mapping(value, "fields")
+
+
+@attrs.frozen(kw_only=True)
+class Notification:
+    """A notification a rule wants delivered (the desk hands it to an outbound channel).
+
+    Attributes:
+        channel: The outbound channel name (``"sms"``, ``"email"`` …).
+        to: The recipient, as the rule rendered it (``"supervisor:east"``, a customer id).
+        text: The rendered body.
+        subject: The rendered subject (``""`` when none).
+        ticket_id: The ticket it is about (``None`` for asset rules).
+        rule: The rule that sent it.
+        at: When the rule fired.
+        survey: ``csat``/``nps``/``ces`` for a survey invitation, else ``None``.
+    """
+
+    channel: str
+    to: str
+    text: str
+    subject: str = ""
+    ticket_id: str | None = None
+    rule: str = ""
+    at: datetime
+    survey: str | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@attrs.frozen(kw_only=True)
+class TicketRequest:
+    """A ticket a rule wants created (follow-up or proactive task).
+
+    The id is derived from the rule and what triggered it, so asking twice (a repeated
+    tick, a restarted desk) names the same ticket and the desk creates it once.
+
+    Attributes:
+        ticket_id: The new ticket's id.
+        type: Its ticket type.
+        subject: Rendered subject.
+        priority: Initial priority.
+        fields: Initial form fields.
+        channel: Its channel (default ``"automation"``).
+        customer_id: The customer (the source ticket's, or the asset owner's).
+        source_ticket: The ticket that caused it, if any.
+        relation: How the source ticket links to it (``"follow_up"`` …).
+        rule: The rule.
+        at: When.
+        chain: Rules already in the causal chain (they will not fire on the new ticket).
+    """
+
+    ticket_id: str
+    type: str
+    subject: str
+    priority: str = "normal"
+    fields: Mapping[str, JsonValue] = attrs.field(default=EMPTY, converter=_frozen)
+    channel: str = "automation"
+    customer_id: str | None = None
+    source_ticket: str | None = None
+    relation: str = "follow_up"
+    rule: str = ""
+    at: datetime
+    chain: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class ProblemRequest:
+    """A rule asks the desk to open (or join) a problem record for recurring tickets.
+
+    Attributes:
+        ticket_id: The ticket that triggered it.
+        by: Ticket attributes that define "similar" (``"fields.product_model"`` …).
+        window: How far back similar tickets count.
+        min_count: How many similar tickets make a problem.
+        subject: Rendered subject for the problem ticket, or ``""``.
+        rule: The rule.
+        at: When.
+    """
+
+    ticket_id: str
+    by: tuple[str, ...]
+    window: timedelta
+    min_count: int
+    subject: str = ""
+    rule: str = ""
+    at: datetime
+
+
+@attrs.frozen
+class Skipped:
+    """An action that could not run (e.g. a transition the workflow refused).
+
+    Attributes:
+        rule: The rule.
+        action: Index of the action in the rule.
+        reason: Why, in words.
+    """
+
+    rule: str
+    action: int
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class Outcome:
+    """What a rule run decided. Nothing has happened yet: the caller appends ``events``
+    (atomically, with the timeline's version) and then executes the intents.
+
+    Attributes:
+        events: New events for the ticket, in order, each with ``meta["rule"]``.
+        notifications: Notifications to deliver.
+        tickets: Tickets to create.
+        problems: Problem records to open or join.
+        skipped: Actions that could not run.
+        fired: Ids of the rules that fired, in order (with repeats).
+        routing_state: The routing state after the run's assignments.
+    """
+
+    events: tuple[Event, ...] = ()
+    notifications: tuple[Notification, ...] = ()
+    tickets: tuple[TicketRequest, ...] = ()
+    problems: tuple[ProblemRequest, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    fired: tuple[str, ...] = ()
+    routing_state: RoutingState | None = None
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing is to be done."""
+        return not (self.events or self.notifications or self.tickets or self.problems)
+
+
+@attrs.frozen(kw_only=True)
+class Environment:
+    """What a rule run may use besides the timeline (all optional).
+
+    Attributes:
+        workflow: The ticket's workflow (``transition`` actions, timed transitions).
+        router: Routes ``assign`` actions without an explicit agent.
+        agents: The agent pool for the router.
+        routing_state: Load snapshot for the router (derive it from your store).
+        sla: The SLA policy or policy set (``sla_warning`` / ``sla_breach`` triggers).
+        calendar: Business calendar (business-time rules, SLA, timed transitions).
+        timezone: Zone in which field dates (``warranty_until``) start their day;
+            default: the calendar's zone, else UTC.
+    """
+
+    workflow: Workflow | None = None
+    router: Router | None = None
+    agents: AgentPool | None = None
+    routing_state: RoutingState | None = None
+    sla: SlaPolicy | SlaPolicySet | None = None
+    calendar: BusinessCalendar | None = None
+    timezone: tzinfo | None = None
+
+    def zone(self) -> tzinfo:
+        """The zone for field dates."""
+        if self.timezone is not None:
+            return self.timezone
+        if self.calendar is not None:
+            from zoneinfo import ZoneInfo
+
+            return ZoneInfo(self.calendar.timezone)
+        return timezone.utc
+
+    def evolve(self, **changes: Any) -> Environment:
+        """A copy with ``changes``."""
+        return attrs.evolve(self, **changes)

@@ -1,0 +1,164 @@
+"""Ticket types and the small result records of the desk."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from csmkit.automation import Notification
+from csmkit.errors import AutomationError
+from csmkit.sla import SlaPolicy, SlaPolicySet
+from csmkit.workflow import Workflow
+
+__all__ = [
+    "FeedbackStatus",
+    "LinkedStatus",
+    "TickResult",
+    "TicketType",
+    "problem_workflow",
+]
+
+
+@attrs.frozen
+class TicketType:
+    """A kind of ticket: its workflow (with its form) and its SLA policy.
+
+    Attributes:
+        name: The ticket type (``"repair"``), as ``Ticket.type``.
+        workflow: The workflow, which carries the form (``workflow.form``).
+        sla: The SLA policy or policy set, if the type is measured.
+    """
+
+    name: str
+    workflow: Workflow
+    sla: SlaPolicy | SlaPolicySet | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise AutomationError(f"ticket type name {self.name!r} is not a non-empty name")
+        if not isinstance(self.workflow, Workflow):
+            raise AutomationError(f"ticket type {self.name!r}: workflow must be a Workflow")
+        if self.sla is not None and not isinstance(self.sla, (SlaPolicy, SlaPolicySet)):
+            raise AutomationError(f"ticket type {self.name!r}: sla must be an SlaPolicy(Set)")
+
+
+@attrs.frozen
+class TickResult:
+    """What one :meth:`ServiceDesk.tick` did.
+
+    Attributes:
+        now: The instant it ran for.
+        woken: Tickets whose timers were due, in order.
+        events: Number of events appended.
+        notifications: Notifications delivered.
+        created: Tickets created by rules (follow-ups, proactive tasks, problems).
+    """
+
+    now: datetime
+    woken: tuple[str, ...] = ()
+    events: int = 0
+    notifications: tuple[Notification, ...] = ()
+    created: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class LinkedStatus:
+    """A linked ticket as the customer may see it.
+
+    Attributes:
+        ticket_id: The linked ticket (e.g. the internal requirement).
+        relation: How it is linked.
+        status: Its workflow state name.
+        category: Its status category.
+        label: The state's customer-facing label in the requested language.
+        updated_at: When it last changed.
+    """
+
+    ticket_id: str
+    relation: str
+    status: str
+    category: str
+    label: str
+    updated_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {**attrs.asdict(self), "updated_at": self.updated_at.isoformat()}
+
+
+@attrs.frozen
+class FeedbackStatus:
+    """A customer-facing status view of a feedback ticket and what it is linked to.
+
+    Attributes:
+        ticket_id: The feedback ticket.
+        status: Its state name.
+        label: Its customer-facing label.
+        linked: Linked internal tickets (requirements) with their customer labels.
+    """
+
+    ticket_id: str
+    status: str
+    label: str
+    linked: tuple[LinkedStatus, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "ticket_id": self.ticket_id,
+            "status": self.status,
+            "label": self.label,
+            "linked": [item.to_dict() for item in self.linked],
+        }
+
+
+_PROBLEM: Mapping[str, Any] = {
+    "name": "problem",
+    "labels": {"agent": {"en": "Problem", "zh": "问题"}},
+    "states": [
+        {
+            "name": "new",
+            "category": "new",
+            "initial": True,
+            "labels": {"agent": {"en": "New", "zh": "新建"}},
+        },
+        {
+            "name": "investigating",
+            "category": "open",
+            "labels": {"agent": {"en": "Root-cause analysis", "zh": "根因分析中"}},
+        },
+        {
+            "name": "known_error",
+            "category": "on_hold",
+            "labels": {"agent": {"en": "Known error", "zh": "已知错误"}},
+        },
+        {
+            "name": "resolved",
+            "category": "solved",
+            "labels": {"agent": {"en": "Resolved", "zh": "已解决"}},
+        },
+        {
+            "name": "closed",
+            "category": "closed",
+            "labels": {"agent": {"en": "Closed", "zh": "已关闭"}},
+        },
+    ],
+    "transitions": [
+        {"name": "investigate", "sources": "new", "target": "investigating"},
+        {"name": "known_error", "sources": "investigating", "target": "known_error"},
+        {"name": "resolve", "sources": ["investigating", "known_error"], "target": "resolved"},
+        {"name": "reopen", "sources": "resolved", "target": "investigating"},
+        {"name": "close", "sources": "resolved", "target": "closed"},
+    ],
+    "reopen": "investigating",
+    "form": {"fields": [{"name": "root_cause", "type": "long_text"}]},
+}
+
+
+def problem_workflow() -> Workflow:
+    """A minimal workflow for problem records (问题管理): new → investigating →
+    known error → resolved → closed."""
+    return Workflow.from_dict(_PROBLEM)
