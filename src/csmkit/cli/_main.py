@@ -1,25 +1,291 @@
-"""Entry point of the ``csmkit`` command."""
+"""Entry point of the ``csmkit`` command: parser, dispatch and error handling."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import timezone
+from pathlib import Path
+from typing import Any, NoReturn
 
 from csmkit._version import __version__
+from csmkit.errors import CsmkitError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["UsageError", "build_parser", "main"]
 
 _DESCRIPTION = """\
 csmkit: customer-service-management primitives for Python (ticket timelines, safe
 conditions, workflows, business-calendar SLA clocks, routing and service KPIs).
 """
 
+_EPILOG = """\
+examples:
+  csmkit report examples/data/tickets.jsonl --calendar cn --by channel
+  csmkit workflow show repair --format mermaid --lang zh
+  csmkit calendar add --calendar cn 2026-09-30T17:00+08:00 2h
+  csmkit calendar explain --calendar cn 2026-09-30 2026-10-11
+  csmkit plugins
+Data errors exit with 1, usage errors with 2; --debug shows tracebacks.
+"""
+
+
+class UsageError(Exception):
+    """The command line itself is wrong (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors that say what to do."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _instants_years(timelines: Sequence[Any]) -> set[int]:
+    years: set[int] = set()
+    for timeline in timelines:
+        for event in timeline.events:
+            years.add(event.at.astimezone(timezone.utc).year)
+    return years
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from csmkit.cli._calendars import load_calendar
+    from csmkit.cli._load import ExportError, latest_instant, load_mapping, load_timelines
+    from csmkit.cli._report import (
+        DEFAULT_METRICS,
+        ReportOptions,
+        build_report,
+        format_csv,
+        format_json,
+        format_table,
+        load_policy,
+        plot_report,
+        sla_targets,
+        uses_business_time,
+        zone,
+    )
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise ExportError(f"{path}: no such file")
+    size = _plot_size(args.plot_size)
+    mapping = load_mapping(args.mapping) if args.mapping else None
+    read_zone = zone(args.tz) if args.tz else timezone.utc
+    timelines = load_timelines(path, mapping=mapping, zone=read_zone)
+    if not timelines:
+        raise ExportError(f"{path}: no tickets in the export")
+    calendar = None
+    if args.calendar:
+        calendar = load_calendar(args.calendar, _instants_years(timelines)).calendar
+    tz_name = args.tz or (calendar.timezone if calendar is not None else "UTC")
+    if args.now:
+        from csmkit.cli._load import parse_cli_instant
+
+        now = parse_cli_instant(args.now, zone(tz_name), "--now")
+    else:
+        found = latest_instant(timelines)
+        assert found is not None
+        now = found
+    policy = load_policy(args.sla) if args.sla else None
+    if policy is not None and calendar is None and uses_business_time(policy):
+        raise UsageError(
+            f"the SLA policy {args.sla} counts business time: pass --calendar "
+            "(a calendar JSON file or the preset cn)"
+        )
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else []
+    if not metrics:
+        metrics = list(DEFAULT_METRICS)
+        if policy is not None:
+            metrics += [f"sla[{target}]" for target in sla_targets(policy)]
+    by = [b.strip() for b in args.by.split(",") if b.strip()] if args.by else []
+    options = ReportOptions(
+        metrics=metrics,
+        by=by,
+        period=args.period,
+        tz=zone(tz_name),
+        clock=calendar,
+        now=now,
+        sla=policy,
+    )
+    table = build_report(timelines, options)
+    meta = {
+        "file": str(path),
+        "tickets": len(timelines),
+        "now": now.isoformat(),
+        "timezone": tz_name,
+        "calendar": args.calendar,
+        "business_time": calendar is not None,
+        "sla": args.sla,
+        "metrics": metrics,
+        "by": by,
+        "period": args.period,
+        "durations": "seconds",
+    }
+    if args.format == "json":
+        text = format_json(table, meta)
+    elif args.format == "csv":
+        text = format_csv(table)
+    else:
+        keys = [*by, *([args.period] if args.period else [])]
+        text = (
+            f"{len(timelines)} tickets from {path}; as of {now.isoformat()}; "
+            f"{'business' if calendar is not None else 'calendar'} time; "
+            "rates in % [95 % interval], durations median (p90)\n"
+            + format_table(table, [_column_name(m) for m in metrics], keys)
+        )
+    if args.output:
+        try:
+            Path(args.output).write_text(text if text.endswith("\n") else text + "\n", "utf-8")
+        except OSError as exc:
+            raise ExportError(f"--output {args.output}: cannot write: {exc}") from None
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    if args.plot:
+        plot_report(Path(args.plot), timelines, options, size=size)
+        sys.stderr.write(f"csmkit: wrote {args.plot} ({size[0]}x{size[1]} px)\n")
+    return 0
+
+
+def _column_name(metric: str) -> str:
+    return metric
+
+
+def _plot_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise UsageError(
+            f"--plot-size {text!r}: write WIDTHxHEIGHT in pixels, e.g. 1200x400"
+        ) from None
+    if not (200 <= width <= 10000 and 200 <= height <= 10000):
+        raise UsageError(f"--plot-size {text!r}: each side must be 200..10000 pixels")
+    return width, height
+
+
+def _run_workflow_show(args: argparse.Namespace) -> int:
+    from csmkit.cli._commands import run_workflow_show
+
+    return run_workflow_show(args)
+
+
+def _run_workflow_check(args: argparse.Namespace) -> int:
+    from csmkit.cli._commands import run_workflow_check
+
+    return run_workflow_check(args)
+
+
+def _run_calendar(args: argparse.Namespace) -> int:
+    from csmkit.cli._commands import run_calendar
+
+    return run_calendar(args)
+
+
+def _run_plugins(args: argparse.Namespace) -> int:
+    from csmkit.cli._commands import run_plugins
+
+    return run_plugins(args)
+
+
+def _add_report(commands: Any) -> None:
+    parser = commands.add_parser(
+        "report",
+        help="KPIs from a ticket export (CSV or JSON Lines)",
+        description=(
+            "Compute service KPIs (response and resolution times, FCR, CSAT, NPS, SLA "
+            "attainment, backlog) from an export, with intervals. The schema is in docs/cli.md."
+        ),
+    )
+    parser.add_argument("file", help="export: .csv (flat tickets) or .jsonl (timelines/events)")
+    parser.add_argument("--mapping", help="column mapping: 'zendesk' or a mapping JSON file")
+    parser.add_argument("--calendar", help="business calendar: JSON file, preset 'cn' or plugin")
+    parser.add_argument("--sla", help="SLA policy (or policy set) JSON file; adds sla[...] metrics")
+    parser.add_argument(
+        "--by", help="group fields, comma-separated (channel,priority,fields.region)"
+    )
+    parser.add_argument("--period", choices=("day", "week", "month"), help="time buckets")
+    parser.add_argument(
+        "--tz",
+        help="IANA zone of the buckets and of instants without offset "
+        "(default: the calendar's, else UTC)",
+    )
+    parser.add_argument("--now", help="evaluation instant (default: the latest event)")
+    parser.add_argument("--metrics", help="comma-separated metric names (csmkit.metrics.METRICS)")
+    parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    parser.add_argument("--output", "-o", help="write the report to this file")
+    parser.add_argument("--plot", help="also write a PNG (needs the plot extra: matplotlib)")
+    parser.add_argument("--plot-size", default="1200x400", help="WIDTHxHEIGHT in pixels")
+    parser.set_defaults(handler=_run_report)
+
+
+def _add_workflow(commands: Any) -> None:
+    from csmkit.workflow import TEMPLATE_NAMES
+
+    parser = commands.add_parser("workflow", help="show or check workflow definitions")
+    sub = parser.add_subparsers(
+        dest="workflow_command", metavar="{show,check}", parser_class=_Parser
+    )
+    sub.required = True
+    show = sub.add_parser("show", help="print a workflow as Mermaid, DOT or a table")
+    show.add_argument("workflow", help=f"template ({', '.join(TEMPLATE_NAMES)}) or JSON/TOML file")
+    show.add_argument("--format", choices=("mermaid", "dot", "table"), default="mermaid")
+    show.add_argument("--lang", help="label language, e.g. zh or en")
+    show.add_argument("--current", help="highlight this state")
+    show.set_defaults(handler=_run_workflow_show)
+    check = sub.add_parser("check", help="validate a workflow file; list every problem")
+    check.add_argument("file", help="workflow JSON or TOML file")
+    check.set_defaults(handler=_run_workflow_check)
+
+
+def _add_calendar(commands: Any) -> None:
+    parser = commands.add_parser("calendar", help="business-time arithmetic on a calendar")
+    sub = parser.add_subparsers(
+        dest="calendar_command", metavar="{add,between,explain}", parser_class=_Parser
+    )
+    sub.required = True
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--calendar", required=True, help="JSON file, preset 'cn' or a plugin calendar"
+        )
+        p.add_argument("--json", action="store_true", help="print JSON")
+
+    add = sub.add_parser("add", help="the instant DURATION of business time after AT")
+    common(add)
+    add.add_argument("at", help="instant, e.g. 2026-09-30T17:00+08:00")
+    add.add_argument("duration", help="2h, 1h30m, 90s, -4h")
+    add.set_defaults(handler=_run_calendar)
+    for name, text in (
+        ("between", "business time between START and END"),
+        ("explain", "open intervals of a span and why each day is open or closed"),
+    ):
+        p = sub.add_parser(name, help=text)
+        common(p)
+        p.add_argument("start", help="instant or date, e.g. 2026-09-30 or 2026-09-30T09:00+08:00")
+        p.add_argument("end", help="instant or date (exclusive)")
+        p.set_defaults(handler=_run_calendar)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``csmkit`` command."""
-    parser = argparse.ArgumentParser(prog="csmkit", description=_DESCRIPTION)
+    parser = _Parser(
+        prog="csmkit",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"csmkit {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add_report(commands)
+    _add_workflow(commands)
+    _add_calendar(commands)
+    plugins = commands.add_parser("plugins", help="installed plugins and where they come from")
+    plugins.add_argument("--json", action="store_true", help="print JSON")
+    plugins.set_defaults(handler=_run_plugins)
     return parser
 
 
@@ -27,9 +293,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``csmkit`` command with ``argv`` (default: ``sys.argv[1:]``).
 
     Returns:
-        The process exit status.
+        The process exit status: 0 on success, 1 for data errors (any
+        :class:`~csmkit.errors.CsmkitError`, unreadable files), 2 for usage errors.
     """
     parser = build_parser()
-    parser.parse_args(sys.argv[1:] if argv is None else list(argv))
-    parser.print_help()
-    return 0
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # --debug is accepted anywhere on the line, also after the subcommand.
+    debug = "--debug" in arguments
+    args = parser.parse_args([item for item in arguments if item != "--debug"])
+    args.debug = debug
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    try:
+        return handler(args)
+    except BrokenPipeError:
+        # The reader went away (`csmkit ... | head`): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except UsageError as exc:
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(
+            f"csmkit {args.command}: error: {exc} (see `csmkit {args.command} --help`)\n"
+        )
+        return 2
+    except (CsmkitError, OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(f"csmkit {args.command}: {_one_line(exc)}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("csmkit: interrupted\n")
+        return 130
+
+
+def _one_line(exc: BaseException) -> str:
+    parts = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    parts = [part[2:] if part.startswith("- ") else part for part in parts]
+    return "; ".join(parts) or type(exc).__name__

@@ -1,0 +1,223 @@
+"""Calendars for the command line: files, presets, plugins; durations; ``explain``."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from csmkit.errors import CalendarError
+from csmkit.sla import BusinessCalendar
+
+__all__ = [
+    "PRESETS",
+    "DayExplanation",
+    "LoadedCalendar",
+    "explain_days",
+    "format_duration",
+    "load_calendar",
+    "parse_cli_duration",
+]
+
+CN_WEEK: dict[str, list[str]] = {"mon-fri": ["09:00-12:00", "13:00-18:00"]}
+
+PRESETS: dict[str, str] = {
+    "cn": (
+        "mainland China: Mon-Fri 09:00-12:00, 13:00-18:00 Asia/Shanghai, public holidays "
+        "and 调休 make-up workdays from the 'holidays' package (the years of your data)"
+    ),
+}
+"""Calendar presets of ``--calendar`` and what they are."""
+
+
+@attrs.frozen
+class LoadedCalendar:
+    """A calendar and what the command line knows about its dates.
+
+    Attributes:
+        calendar: The business calendar.
+        source: Where it came from (a file, ``preset cn``, ``plugin NAME``).
+        holiday_names: Names of holidays by date, when the source knows them.
+    """
+
+    calendar: BusinessCalendar
+    source: str
+    holiday_names: dict[date, str] = attrs.field(factory=dict)
+
+
+def _holidays_module() -> Any:
+    try:
+        return importlib.import_module("holidays")
+    except ImportError:
+        raise CalendarError(
+            "the 'cn' calendar preset needs the holidays extra: pip install 'csmkit[holidays]'"
+            " (or pass --calendar cal.json)"
+        ) from None
+
+
+def _cn(years: list[int]) -> LoadedCalendar:
+    module = _holidays_module()
+    calendar = BusinessCalendar.from_holidays("CN", years=years, week=CN_WEEK)
+    names: dict[date, str] = {}
+    for language in ("zh_CN", "en_US"):
+        try:
+            table = module.country_holidays("CN", years=years, language=language)
+        except (NotImplementedError, ValueError, TypeError):
+            continue
+        for day, name in table.items():
+            names[day] = f"{names[day]} / {name}" if day in names and names[day] != name else name
+    return LoadedCalendar(calendar, f"preset cn ({years[0]}..{years[-1]})", names)
+
+
+def load_calendar(spec: str, years: Iterable[int]) -> LoadedCalendar:
+    """The calendar named by ``--calendar``: a JSON file, a preset or a plugin calendar.
+
+    Args:
+        spec: A path to a ``BusinessCalendar.from_dict`` JSON file, a preset name
+            (:data:`PRESETS`), or the name of a calendar a plugin registers.
+        years: The years the preset must cover (those of the data or the instants).
+
+    Raises:
+        CalendarError: bad file, unknown name, or the preset's extra is missing.
+    """
+    path = Path(spec)
+    if path.suffix.lower() == ".json" or path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CalendarError(f"{spec}: cannot read the calendar: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise CalendarError(f"{spec}: not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise CalendarError(f"{spec}: a calendar file holds one JSON object")
+        try:
+            return LoadedCalendar(BusinessCalendar.from_dict(data), spec)
+        except CalendarError as exc:
+            raise CalendarError(f"{spec}: {exc}") from None
+    year_list = sorted(set(years))
+    if spec.lower() in PRESETS:
+        if not year_list:
+            raise CalendarError("the 'cn' preset needs instants to know which years to load")
+        return _cn(list(range(year_list[0], year_list[-1] + 1)))
+    from csmkit.plugins import PluginManager
+
+    registered = PluginManager().calendars()
+    if spec.lower() in registered:
+        made = registered[spec.lower()].factory()
+        if not isinstance(made, BusinessCalendar):
+            raise CalendarError(
+                f"calendar {spec!r} of a plugin is a {type(made).__name__}, "
+                "not a csmkit.sla.BusinessCalendar"
+            )
+        return LoadedCalendar(made, f"plugin calendar {spec!r}")
+    known = sorted({*PRESETS, *registered})
+    raise CalendarError(
+        f"--calendar {spec!r}: no such file, preset or plugin calendar; "
+        f"use a JSON file or one of: {', '.join(known)}"
+    )
+
+
+_DURATION = re.compile(r"^(?P<sign>[-+])?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
+
+
+def parse_cli_duration(text: str) -> timedelta:
+    """``"2h"``, ``"1h30m"``, ``"90s"``, ``"-4h"`` as a timedelta.
+
+    There is no day unit: a business "day" is ambiguous (24 business hours or one
+    working day), as in SLA goals.
+
+    Raises:
+        CalendarError: anything else.
+    """
+    match = _DURATION.match(text.strip().lower())
+    if match is None or not any(match.group(unit) for unit in ("h", "m", "s")):
+        raise CalendarError(
+            f"duration {text!r}: write hours, minutes, seconds such as 2h, 1h30m, 90s, -4h "
+            "(no day unit: a business day is ambiguous)"
+        )
+    value = timedelta(
+        hours=int(match.group("h") or 0),
+        minutes=int(match.group("m") or 0),
+        seconds=int(match.group("s") or 0),
+    )
+    return -value if match.group("sign") == "-" else value
+
+
+def format_duration(value: timedelta) -> str:
+    """``H:MM:SS`` (hours may exceed 24), negative with a leading ``-``."""
+    seconds = value.total_seconds()
+    sign = "-" if seconds < 0 else ""
+    whole = abs(seconds)
+    hours, rest = divmod(int(whole), 3600)
+    text = f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"
+    fraction = whole - int(whole)
+    return f"{text}{f'{fraction:.6f}'[1:]}" if fraction else text
+
+
+@attrs.frozen
+class DayExplanation:
+    """Why a local date is open or closed.
+
+    Attributes:
+        day: The local date.
+        hours: Its hours (``[]`` = closed).
+        rule: ``override``, ``holiday``, ``make-up workday``, ``weekly`` or
+            ``outside covered range``.
+        note: Extra words: a holiday's name, ``weekday closed``.
+    """
+
+    day: date
+    hours: tuple[str, ...]
+    rule: str
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "date": self.day.isoformat(),
+            "weekday": self.day.strftime("%a"),
+            "open": bool(self.hours),
+            "hours": list(self.hours),
+            "rule": self.rule,
+            "note": self.note,
+        }
+
+
+def explain_days(loaded: LoadedCalendar, first: date, last: date) -> list[DayExplanation]:
+    """The hours of each local date ``first..last`` and the rule that decided them.
+
+    The rules are those of :class:`BusinessCalendar`, first that applies: overrides,
+    holidays, make-up workdays, weekly hours.
+    """
+    calendar = loaded.calendar
+    overrides = dict(calendar.overrides)
+    out: list[DayExplanation] = []
+    day = first
+    while day <= last:
+        hours = tuple(calendar.hours_on(day))
+        name = loaded.holiday_names.get(day, "")
+        if calendar.covers is not None and not (calendar.covers[0] <= day <= calendar.covers[1]):
+            rule, note = "outside covered range", "weekly hours only"
+        elif day in overrides:
+            rule, note = "override", name
+        elif day in calendar.holidays:
+            rule, note = "holiday", name
+        elif day in calendar.workdays:
+            rule, note = "make-up workday", "补班 (working day in exchange for a holiday)"
+        else:
+            rule = "weekly"
+            note = "" if hours else f"{day.strftime('%A')} is closed"
+        out.append(DayExplanation(day, hours, rule, note))
+        day += timedelta(days=1)
+    return out
+
+
+def localise(value: datetime, calendar: BusinessCalendar) -> datetime:
+    """``value`` in the calendar's zone."""
+    return value.astimezone(calendar.zone)

@@ -1,0 +1,327 @@
+"""``csmkit report``: KPIs from an export, as a table, JSON, CSV and a picture."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import warnings
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from csmkit.errors import CsmkitError, MetricsError, SlaPolicyError
+from csmkit.metrics import Table, report, ticket_metrics
+from csmkit.sla import SlaPolicy, SlaPolicySet
+from csmkit.timeline import Timeline
+
+__all__ = [
+    "DEFAULT_METRICS",
+    "ReportOptions",
+    "build_report",
+    "format_csv",
+    "format_json",
+    "format_table",
+    "load_policy",
+    "plot_report",
+    "sla_targets",
+    "table_to_json_rows",
+    "uses_business_time",
+    "zone",
+]
+
+DEFAULT_METRICS: tuple[str, ...] = (
+    "tickets",
+    "first_response_time",
+    "full_resolution_time",
+    "fcr",
+    "reopen_rate",
+    "csat",
+    "nps",
+    "backlog",
+)
+"""Metrics of ``csmkit report`` without ``--metrics`` (plus ``sla[...]`` with ``--sla``)."""
+
+
+class ReportOptions:
+    """What ``csmkit report`` computes, resolved from the command line."""
+
+    def __init__(
+        self,
+        *,
+        metrics: Sequence[str],
+        by: Sequence[str],
+        period: str | None,
+        tz: ZoneInfo,
+        clock: Any,
+        now: datetime,
+        sla: SlaPolicy | SlaPolicySet | None,
+    ) -> None:
+        self.metrics = list(metrics)
+        self.by = list(by)
+        self.period = period
+        self.tz = tz
+        self.clock = clock
+        self.now = now
+        self.sla = sla
+
+
+def zone(name: str) -> ZoneInfo:
+    """An IANA zone, or a :class:`MetricsError` naming it."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise MetricsError(f"--tz {name!r} is not an IANA time zone (e.g. Asia/Shanghai)") from None
+
+
+def load_policy(spec: str) -> SlaPolicy | SlaPolicySet:
+    """An SLA policy (``{"name", "targets"}``) or policy set (``{"policies"}``) JSON file.
+
+    Raises:
+        SlaPolicyError: unreadable or invalid.
+    """
+    try:
+        data = json.loads(Path(spec).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SlaPolicyError(f"{spec}: cannot read the SLA policy: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise SlaPolicyError(f"{spec}: not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise SlaPolicyError(f"{spec}: an SLA policy file holds one JSON object")
+    try:
+        if "policies" in data:
+            return SlaPolicySet.from_dict(data)
+        return SlaPolicy.from_dict(data)
+    except SlaPolicyError as exc:
+        raise SlaPolicyError(f"{spec}: {exc}") from None
+
+
+def sla_targets(policy: SlaPolicy | SlaPolicySet) -> list[str]:
+    """The target names a policy (or any policy of a set) measures, in a stable order."""
+    policies = policy.policies if isinstance(policy, SlaPolicySet) else (policy,)
+    names: list[str] = []
+    for item in policies:
+        for name in item.to_dict().get("targets", {}):
+            if name not in names:
+                names.append(name)
+    order = ["first_response", "next_response", "periodic_update", "resolution"]
+    return sorted(names, key=lambda name: (order.index(name) if name in order else 99, name))
+
+
+def uses_business_time(policy: SlaPolicy | SlaPolicySet) -> bool:
+    """Whether any target of the policy (or set) counts business time."""
+    policies = policy.policies if isinstance(policy, SlaPolicySet) else (policy,)
+    targets = [item.target(name) for item in policies for name in item.to_dict()["targets"]]
+    return any(target is not None and target.business for target in targets)
+
+
+def build_report(timelines: Sequence[Timeline], options: ReportOptions) -> Table:
+    """The report table: exactly :func:`csmkit.metrics.report` with the options."""
+    return report(
+        timelines,
+        options.metrics,
+        by=options.by,
+        bucket=options.period,  # type: ignore[arg-type]
+        tz=options.tz,
+        clock=options.clock,
+        now=options.now,
+        sla=options.sla,
+    )
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, tuple):
+        return [_json_value(item) for item in value]
+    return value
+
+
+def table_to_json_rows(table: Table) -> list[dict[str, Any]]:
+    """Rows with durations as seconds (floats): the JSON and CSV forms of a report."""
+    return [{column: _json_value(row.get(column)) for column in table.columns} for row in table]
+
+
+def format_json(table: Table, meta: Mapping[str, Any]) -> str:
+    """``{"meta": ..., "columns": [...], "rows": [...]}``, durations in seconds."""
+    return json.dumps(
+        {"meta": dict(meta), "columns": list(table.columns), "rows": table_to_json_rows(table)},
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+def format_csv(table: Table) -> str:
+    """CSV with a header row; durations in seconds, empty cells for missing values."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(table.columns)
+    for row in table_to_json_rows(table):
+        writer.writerow(
+            ["" if row[column] is None else _csv_cell(row[column]) for column in table.columns]
+        )
+    return out.getvalue()
+
+
+def _csv_cell(value: Any) -> str:
+    if isinstance(value, list):
+        return "|".join(str(item) for item in value)
+    return str(value)
+
+
+def _hours(value: timedelta | None) -> str:
+    if value is None:
+        return "-"
+    hours = value.total_seconds() / 3600
+    return f"{hours:.1f}h"
+
+
+def format_table(table: Table, metrics: Sequence[str], keys: Sequence[str]) -> str:
+    """A compact, readable table: one column per metric.
+
+    Rates and scores read ``score [low, high]`` (the 95 % interval), durations
+    ``median (p90)`` in hours; ``--format json``/``csv`` give every column.
+    """
+    compact: list[dict[str, Any]] = []
+    columns = list(keys)
+    for name in metrics:
+        columns.append(name if name != "tickets" else "tickets")
+    for row in table:
+        out: dict[str, Any] = {key: row.get(key) for key in keys}
+        for name in metrics:
+            if f"{name}_median" in row:
+                n = row[f"{name}_n"]
+                out[name] = (
+                    "-"
+                    if not n
+                    else f"{_hours(row[f'{name}_median'])} ({_hours(row[f'{name}_p90'])})"
+                )
+            elif f"{name}_low" in row:
+                score = row[name]
+                if score is None:
+                    out[name] = "-"
+                elif row[f"{name}_low"] is None:
+                    out[name] = f"{score:.1f}"
+                else:
+                    out[name] = f"{score:.1f} [{row[f'{name}_low']:.1f}, {row[f'{name}_high']:.1f}]"
+            else:
+                out[name] = row.get(name)
+        compact.append(out)
+    return str(Table(tuple(columns), tuple(compact)))
+
+
+# --------------------------------------------------------------------------- plot
+def plot_report(
+    path: Path,
+    timelines: Sequence[Timeline],
+    options: ReportOptions,
+    *,
+    size: tuple[int, int],
+) -> None:
+    """Write a PNG with three panels: CSAT/NPS trend, SLA attainment by group, response times.
+
+    Raises:
+        MetricsError: matplotlib is missing (the ``plot`` extra) or the file cannot be
+            written.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import pyplot as plt
+    except ImportError:
+        raise MetricsError("--plot needs matplotlib: pip install 'csmkit[plot]'") from None
+    dpi = 100
+    figure, (trend_axes, sla_axes, time_axes) = plt.subplots(
+        1, 3, figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi
+    )
+    try:
+        _plot_trend(trend_axes, timelines, options)
+        _plot_sla(sla_axes, timelines, options)
+        _plot_times(time_axes, timelines, options)
+        figure.tight_layout()
+        with warnings.catch_warnings():
+            # Group names in Chinese may lack glyphs in the default font: still plot.
+            warnings.simplefilter("ignore", UserWarning)
+            figure.savefig(path, format="png", dpi=dpi)
+    except OSError as exc:
+        raise MetricsError(f"--plot {path}: cannot write the picture: {exc}") from None
+    finally:
+        plt.close(figure)
+
+
+def _plot_trend(axes: Any, timelines: Sequence[Timeline], options: ReportOptions) -> None:
+    period = options.period or "week"
+    table = report(
+        timelines,
+        ["csat", "nps"],
+        bucket=period,  # type: ignore[arg-type]
+        tz=options.tz,
+        clock=options.clock,
+    )
+    labels = [row[period] for row in table]
+    positions = list(range(len(labels)))
+    for name, colour in (("csat", "tab:blue"), ("nps", "tab:orange")):
+        points = [
+            (i, row[name], row[f"{name}_low"], row[f"{name}_high"])
+            for i, row in zip(positions, table, strict=True)
+            if row[name] is not None and row[f"{name}_low"] is not None
+        ]
+        if not points:
+            continue
+        xs = [p[0] for p in points]
+        ys = [p[1] for p in points]
+        errors = [[p[1] - p[2] for p in points], [p[3] - p[1] for p in points]]
+        label = "CSAT %" if name == "csat" else "NPS"
+        axes.errorbar(xs, ys, yerr=errors, marker="o", capsize=3, color=colour, label=label)
+    axes.set_xticks(positions)
+    axes.set_xticklabels(labels, rotation=45, ha="right", fontsize=7)
+    axes.axhline(0, color="grey", linewidth=0.5)
+    axes.set_title(f"CSAT and NPS per {period} (95 % intervals)")
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(fontsize=8)
+
+
+def _plot_sla(axes: Any, timelines: Sequence[Timeline], options: ReportOptions) -> None:
+    group = options.by[0] if options.by else "group"
+    if options.sla is None:
+        metric = "fcr"
+        title = f"FCR by {group} (no --sla given)"
+    else:
+        metric = f"sla[{sla_targets(options.sla)[-1]}]"
+        title = f"SLA attainment {metric} by {group}"
+    table = report(
+        timelines, [metric], by=[group], clock=options.clock, now=options.now, sla=options.sla
+    )
+    rows = [row for row in table if row[metric] is not None]
+    names = [str(row[group]) for row in rows]
+    values = [row[metric] for row in rows]
+    lows = [row[metric] - (row[f"{metric}_low"] or row[metric]) for row in rows]
+    highs = [(row[f"{metric}_high"] or row[metric]) - row[metric] for row in rows]
+    axes.bar(range(len(rows)), values, yerr=[lows, highs], capsize=3, color="tab:green")
+    axes.set_xticks(range(len(rows)))
+    axes.set_xticklabels(names, rotation=45, ha="right", fontsize=7)
+    axes.set_ylim(0, 105)
+    axes.set_ylabel("%")
+    axes.set_title(title)
+
+
+def _plot_times(axes: Any, timelines: Sequence[Timeline], options: ReportOptions) -> None:
+    hours = []
+    for timeline in timelines:
+        value = ticket_metrics(timeline, clock=options.clock).first_response
+        if value is not None:
+            hours.append(value.total_seconds() / 3600)
+    if hours:
+        axes.hist(hours, bins=min(30, max(5, len(hours) // 5)), color="tab:purple")
+    kind = "business" if options.clock is not None else "calendar"
+    axes.set_xlabel(f"first response time ({kind} hours)")
+    axes.set_ylabel("tickets")
+    axes.set_title("First response time distribution")
+
+
+def describe_error(exc: CsmkitError) -> str:
+    """The one-line form of an error message (multi-line problem lists joined)."""
+    return "; ".join(line.strip(" -") for line in str(exc).splitlines() if line.strip())
