@@ -198,3 +198,50 @@ def test_timer_index_matches_a_dict(ops: list[tuple[str, int]], cut: int) -> Non
     assert sorted(due) == sorted(t for _, t in expected)
     assert [reference[t] for t in due] == sorted(reference[t] for t in due)
     assert len(timers) == len(reference) - len(due)
+
+
+def test_a_queued_time_rule_reports_when_to_retry() -> None:
+    from csmkit.automation import Environment
+    from csmkit.routing import Agent, AgentPool, Router, RoutingRules
+
+    router = Router(
+        RoutingRules.from_dict(
+            {
+                "rules": [
+                    {
+                        "name": "regional",
+                        "when": "true",
+                        "target": "agent.region == ticket.fields.region",
+                        "steps": [{"after": "3h", "widen": ["*"]}],
+                    }
+                ],
+                "default": {"strategy": "round_robin"},
+            }
+        )
+    )
+    agents = AgentPool([Agent(id="li", name="李工", attributes={"region": "north"})])
+    engine = Automation(
+        RuleSet.from_dict(
+            {
+                "rules": [
+                    {
+                        "id": "late",
+                        "on": {"after": "1h", "since": "created"},
+                        "actions": [{"do": "assign"}],
+                    }
+                ]
+            }
+        )
+    )
+    created = TicketCreated(
+        ticket_id="T-1", at=T0, type="repair", channel="phone", fields={"region": "south"}
+    )
+    env = Environment(router=router, agents=agents)
+    early = engine.wake(Timeline([created]), now=T0 + timedelta(hours=2), env=env)
+    assert early.events == () and early.retry_at == T0 + timedelta(hours=3)
+    assert early.skipped[0].retry_at == T0 + timedelta(hours=3)
+    late = engine.wake(Timeline([created]), now=T0 + timedelta(hours=5), env=env)
+    assert [(e.kind, e.at, e.agent) for e in late.events] == [  # type: ignore[attr-defined]
+        ("assigned", T0 + timedelta(hours=3), "li")
+    ]
+    assert late.retry_at is None

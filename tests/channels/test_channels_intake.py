@@ -205,3 +205,50 @@ def test_ticket_events_are_announced_to_plugins(store: TicketStore) -> None:
     pm = PluginManager([Listener()], load_entrypoints=False)
     Intake(store, pm, blobs=MemoryBlobStore()).receive_email(raw("plain.eml"), received_at=AT)
     assert seen == ["TicketCreated", "MessageAdded"]
+
+
+def test_created_event_and_extra_events_join_the_intake_batch(store: TicketStore) -> None:
+    from csmkit.workflow import Workflow, template_dict
+
+    workflow = Workflow.from_dict(template_dict("complaint"))
+    seen: list[tuple[int, tuple[str, ...]]] = []
+
+    def extra(timeline: object, events: tuple[object, ...]) -> list[MessageAdded]:
+        seen.append((len(timeline), tuple(e.kind for e in events)))  # type: ignore[arg-type, attr-defined]
+        first = events[0]
+        return [
+            MessageAdded(
+                ticket_id=first.ticket_id,  # type: ignore[attr-defined]
+                at=first.at,  # type: ignore[attr-defined]
+                direction=Direction.INTERNAL,
+                channel="internal",
+                public=False,
+                meta={"rule": "ack"},
+            )
+        ]
+
+    intake = Intake(
+        store,
+        PluginManager(load_entrypoints=False),
+        ticket_type="complaint",
+        created_event=workflow.created_event,
+        extra_events=extra,
+    )
+    result = intake.receive_email(raw("gbk.eml"), received_at=AT)
+    assert result.ticket_id is not None
+    timeline = store.load(result.ticket_id)
+    created = timeline.events[0]
+    assert isinstance(created, TicketCreated)
+    assert (created.workflow, created.workflow_version) == ("complaint", workflow.version)
+    assert dict(created.fields) == {"severity": "minor"}  # the form's default
+    assert [e.meta.get("rule") for e in timeline.events] == [None, None, "ack"]
+    assert result.events == timeline.events and seen == [(2, ("created", "message_added"))]
+
+
+def test_default_created_event_is_a_plain_ticket_created(store: TicketStore) -> None:
+    result = Intake(store, PluginManager(load_entrypoints=False)).receive_email(
+        raw("gbk.eml"), received_at=AT
+    )
+    assert result.ticket_id is not None
+    created = store.load(result.ticket_id).events[0]
+    assert isinstance(created, TicketCreated) and created.workflow is None

@@ -142,8 +142,9 @@ class _Run:
         self.events.append(event)
         self.queue.append((event, chain, root))
 
-    def outcome(self) -> Outcome:
+    def outcome(self, retry_at: datetime | None = None) -> Outcome:
         return Outcome(
+            retry_at=retry_at,
             events=tuple(self.events),
             notifications=tuple(self.notifications),
             tickets=tuple(self.tickets),
@@ -228,47 +229,76 @@ class Automation:
         instant*, and its events are written at that instant (or at the ticket's latest
         event, if later), so the answer does not depend on when you call it. Running it
         again on the result does nothing.
+
+        A due rule whose actions write nothing because the router queued the ticket is
+        tried again at the router's next escalation instant (when the wider step is in
+        force): within this call when that instant is ``<= now``, else reported as
+        ``outcome.retry_at`` for the scheduler.
         """
         _aware(now, "now")
         env = env or Environment()
         run = _Run(timeline, env, env.routing_state)
-        tried: set[tuple[str, tuple[tuple[str, Any], ...]]] = set()
+        Key = tuple[str, tuple[tuple[str, Any], ...]]
+        tried: set[tuple[Key, datetime]] = set()
+        retry: dict[Key, datetime] = {}
         tried_timed: set[tuple[str, datetime]] = set()
         for step in range(_MAX_STEPS):
             candidates = self._occurrences(run.timeline, now, env)
-            pending = [
-                o
-                for o in candidates
-                if o.at <= now
-                and (o.rule.id, tuple(sorted(o.keys.items()))) not in tried
-                and not _done(run.timeline, o.rule.id, o.keys)
-            ]
+            pending: list[tuple[datetime, _Occurrence, Key]] = []
+            for o in candidates:
+                key = (o.rule.id, tuple(sorted(o.keys.items())))
+                due = retry.get(key, o.at)
+                if (
+                    due <= now
+                    and (key, due) not in tried
+                    and not _done(run.timeline, o.rule.id, o.keys)
+                ):
+                    pending.append((due, o, key))
             timed = self._due_timed(run.timeline, now, env, tried_timed)
             if not pending and timed is None:
                 break
-            first = min(pending, key=lambda o: (o.at, o.order)) if pending else None
-            if timed is not None and (first is None or timed[1] <= first.at):
+            first = min(pending, key=lambda p: (p[0], p[1].order)) if pending else None
+            if timed is not None and (first is None or timed[1] <= first[0]):
                 tried_timed.add((timed[0], timed[1]))
                 self._fire_timed(run, timed[0], timed[1], timed[2], root=-1 - step)
             elif first is not None:
-                tried.add((first.rule.id, tuple(sorted(first.keys.items()))))
-                at = max(first.at, run.timeline.updated_at)
+                due, occurrence, key = first
+                tried.add((key, due))
+                at = max(due, run.timeline.updated_at)
                 state_then = (
-                    run.timeline.state_at(first.at)
-                    if first.at >= run.timeline.created_at
+                    run.timeline.state_at(due)
+                    if due >= run.timeline.created_at
                     else run.timeline.ticket
                 )
-                events_then = [e for e in run.timeline.events if e.at <= first.at]
+                events_then = [e for e in run.timeline.events if e.at <= due]
                 context = {
                     "ticket": state_then,
                     "fields": state_then.fields,
-                    "event": dict(first.context),
+                    "event": dict(occurrence.context),
                     "stats": ticket_stats(events_then),
                 }
-                if first.rule.when is None or first.rule.when.evaluate(context):
-                    self._fire(run, first.rule, at, dict(first.keys), first.context, (), -1 - step)
+                rule = occurrence.rule
+                if rule.when is None or rule.when.evaluate(context):
+                    marks = (len(run.events), len(run.notifications), len(run.tickets))
+                    skips = len(run.skipped)
+                    self._fire(
+                        run, rule, at, dict(occurrence.keys), occurrence.context, (), -1 - step
+                    )
+                    wrote = (len(run.events), len(run.notifications), len(run.tickets)) != marks
+                    later = [
+                        s.retry_at
+                        for s in run.skipped[skips:]
+                        if s.retry_at is not None and s.retry_at > due
+                    ]
+                    if not wrote and later:
+                        retry[key] = min(later)
             self._drain(run, now)
-        return run.outcome()
+        waiting = [
+            at
+            for (rule_id, keys), at in retry.items()
+            if at > now and not _done(run.timeline, rule_id, dict(keys))
+        ]
+        return run.outcome(min(waiting) if waiting else None)
 
     def next_wakeup(
         self,
@@ -355,18 +385,17 @@ class Automation:
                             self._notification(action, values, None, rule, instant)
                         )
                     else:
-                        tickets.append(
-                            self._ticket_request(
-                                action,
-                                values,
-                                rule,
-                                instant,
-                                (rule.id, key, format_instant(anchor), str(index)),
-                                customer_id=record.get("customer_id"),
-                                source=None,
-                                chain=(rule.id,),
-                            )
+                        request = self._ticket_request(
+                            action,
+                            values,
+                            rule,
+                            instant,
+                            (rule.id, key, format_instant(anchor), str(index)),
+                            customer_id=record.get("customer_id"),
+                            source=None,
+                            chain=(rule.id,),
                         )
+                        tickets.append(attrs.evolve(request, source_asset=key or None))
         return Outcome(
             notifications=tuple(notifications), tickets=tuple(tickets), fired=tuple(fired)
         )
@@ -588,6 +617,7 @@ class Automation:
                     index,
                     "the router queued the ticket"
                     + (f" (next escalation {format_instant(when)})" if when else ""),
+                    when,
                 )
             )
             return []

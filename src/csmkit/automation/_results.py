@@ -76,6 +76,8 @@ class TicketRequest:
         rule: The rule.
         at: When.
         chain: Rules already in the causal chain (they will not fire on the new ticket).
+        source_asset: The asset (serial) an asset rule fired for, else ``None``; the
+            desk writes it into the new ticket's ``meta["asset"]``.
     """
 
     ticket_id: str
@@ -90,6 +92,7 @@ class TicketRequest:
     rule: str = ""
     at: datetime
     chain: tuple[str, ...] = ()
+    source_asset: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -123,11 +126,14 @@ class Skipped:
         rule: The rule.
         action: Index of the action in the rule.
         reason: Why, in words.
+        retry_at: When the action may succeed if tried again (the router's next
+            escalation step for a queued ``assign``), else ``None``.
     """
 
     rule: str
     action: int
     reason: str
+    retry_at: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -143,6 +149,10 @@ class Outcome:
         skipped: Actions that could not run.
         fired: Ids of the rules that fired, in order (with repeats).
         routing_state: The routing state after the run's assignments.
+        retry_at: For :meth:`~csmkit.automation.Automation.wake`: the earliest instant
+            after ``now`` at which a due time rule whose actions wrote nothing (a
+            router that queued the ticket) is tried again, else ``None``. Schedule the
+            ticket's next wake-up no later than this.
     """
 
     events: tuple[Event, ...] = ()
@@ -152,6 +162,7 @@ class Outcome:
     skipped: tuple[Skipped, ...] = ()
     fired: tuple[str, ...] = ()
     routing_state: RoutingState | None = None
+    retry_at: datetime | None = None
 
     @property
     def empty(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -17,7 +17,7 @@ from csmkit.channels._quotes import strip_quoted_reply
 from csmkit.errors import ConcurrencyError, MessageFormatError, StoreArgumentError
 from csmkit.plugins import PluginManager, auto_reply_reason
 from csmkit.storage import TicketStore
-from csmkit.timeline import Direction, Event, MessageAdded, TicketCreated
+from csmkit.timeline import Direction, Event, MessageAdded, TicketCreated, Timeline
 
 __all__ = ["CustomerResolver", "Intake", "IntakeResult", "default_ticket_id"]
 
@@ -95,6 +95,17 @@ class Intake:
         quote_stripper: Cuts quoted history off replies (default
             :func:`~csmkit.channels.strip_quoted_reply`); ``None`` keeps bodies whole.
         email_parser: Parser used by :meth:`receive_email`.
+        created_event: Builds the ``TicketCreated`` of a new ticket from keyword
+            arguments (``ticket_id``, ``at``, ``actor``, ``type``, ``channel``,
+            ``customer_id``, ``subject``), e.g. a workflow's ``created_event`` so the
+            ticket starts in the workflow's initial state with its name, version and
+            form defaults. Default: a plain ``TicketCreated``. Errors it raises
+            propagate and nothing is written.
+        extra_events: Called with the ticket's timeline after the intake's events
+            (``None`` when there was no ticket before) and those events; the events it
+            returns are appended **in the same batch**, so the message and what it
+            causes are stored together or not at all (``csmkit.desk`` runs its rules
+            here). It is called again when the append is retried.
     """
 
     def __init__(
@@ -108,6 +119,8 @@ class Intake:
         new_ticket_id: Callable[[InboundMessage], str] = default_ticket_id,
         quote_stripper: Callable[[str], str] | None = strip_quoted_reply,
         email_parser: EmailParser | None = None,
+        created_event: Callable[..., TicketCreated] | None = None,
+        extra_events: Callable[[Timeline, tuple[Event, ...]], Sequence[Event]] | None = None,
     ) -> None:
         self.store = store
         self.plugins = plugins
@@ -117,6 +130,8 @@ class Intake:
         self._new_id = new_ticket_id
         self._strip = quote_stripper
         self.email_parser = email_parser or EmailParser()
+        self._created_event = created_event if created_event is not None else TicketCreated
+        self._extra = extra_events
 
     def receive_email(self, raw: bytes, *, received_at: datetime) -> IntakeResult:
         """Parse RFC 5322 bytes with :attr:`email_parser` and :meth:`receive` them.
@@ -186,14 +201,15 @@ class Intake:
                 body_ref=self._body(text),
                 meta=meta,
             )
-            self.plugins.append_and_notify(self.store, ticket_id, [event], version)
-            return IntakeResult("appended", ticket_id, (event,), customer_id)
+            batch = self._with_extra(timeline, (event,))
+            self.plugins.append_and_notify(self.store, ticket_id, batch, version)
+            return IntakeResult("appended", ticket_id, batch, customer_id)
         ticket_id = self._new_id(message)
         if self.store.version(ticket_id) > 0:
             # Same derived id, already created: a replay whose id was not indexed.
             return IntakeResult("duplicate", ticket_id, reason=f"ticket {ticket_id} already exists")
         subject = _REPLY_PREFIX.sub("", message.subject).strip() or message.text[:80].strip()
-        created = TicketCreated(
+        created = self._created_event(
             ticket_id=ticket_id,
             at=message.received_at,
             actor=author,
@@ -213,8 +229,17 @@ class Intake:
             body_ref=self._body(message.text),
             meta=meta,
         )
-        self.plugins.append_and_notify(self.store, ticket_id, [created, added], 0)
-        return IntakeResult("created", ticket_id, (created, added), customer_id)
+        batch = self._with_extra(None, (created, added))
+        self.plugins.append_and_notify(self.store, ticket_id, batch, 0)
+        return IntakeResult("created", ticket_id, batch, customer_id)
+
+    def _with_extra(
+        self, timeline: Timeline | None, events: tuple[Event, ...]
+    ) -> tuple[Event, ...]:
+        if self._extra is None:
+            return events
+        current = Timeline(events) if timeline is None else timeline.append(*events)
+        return (*events, *self._extra(current, events))
 
     def _customer(self, message: InboundMessage) -> str | None:
         if not message.sender:

@@ -24,6 +24,7 @@ from csmkit.automation import (
 from csmkit.automation import ProblemCluster as ProblemCluster
 from csmkit.channels import InboundMessage, Intake, IntakeResult, SmtpChannel
 from csmkit.customers import CustomerDirectory, CustomerView
+from csmkit.desk._delivery import pending_deliveries, redelivered_marker, undelivered_marker
 from csmkit.desk._types import FeedbackStatus, LinkedStatus, TicketType, TickResult
 from csmkit.errors import AutomationError, ConcurrencyError, NotFoundError
 from csmkit.metrics import Table, report
@@ -49,6 +50,37 @@ _OPEN = ("new", "open", "pending", "on_hold")
 Build = Callable[[Timeline | None, datetime], Sequence[Event]]
 
 
+_RoutingItem = tuple[datetime, str, str, "str | None"]
+
+
+def _routing_item(timeline: Timeline) -> _RoutingItem | None:
+    """What one ticket adds to the routing load: ``(assigned at, agent, channel,
+    customer)`` while it is open and assigned, else ``None``."""
+    ticket = timeline.ticket
+    if ticket.assignee is None or ticket.category.value not in _OPEN:
+        return None
+    assigned = next(
+        (
+            e
+            for e in reversed(timeline.events)
+            if isinstance(e, Assigned) and e.agent == ticket.assignee
+        ),
+        None,
+    )
+    at = assigned.at if assigned is not None else ticket.updated_at
+    return (at, ticket.assignee, ticket.channel, ticket.customer_id)
+
+
+def _mark_redelivered(
+    position: int, notification: Notification
+) -> Callable[[Timeline, datetime], Sequence[Event]]:
+    def make(timeline: Timeline, at: datetime) -> Sequence[Event]:
+        still = any(p == position for p, _ in pending_deliveries(timeline))
+        return [redelivered_marker(position, notification, at)] if still else []
+
+    return make
+
+
 class _TypeSla:
     """Evaluates each ticket with its type's SLA policy (for the customer view)."""
 
@@ -70,8 +102,9 @@ class ServiceDesk:
     everything in **one** batch with the loaded version as ``expected_version``. When
     another writer got there first (``ConcurrencyError``) it reloads and decides again,
     up to ``max_retries`` times. After the append, ``csmkit_ticket_event`` fires for
-    each event, rule notifications are delivered, requested tickets are created and
-    the ticket's timer is rescheduled. Time comes only from ``clock``.
+    each event, rule notifications are delivered (a failed delivery is recorded in the
+    timeline and retried by :meth:`tick`, never raised), requested tickets are created
+    and the ticket's timer is rescheduled. Time comes only from ``clock``.
 
     Args:
         store: Where timelines live (``open_store(...)``).
@@ -86,14 +119,15 @@ class ServiceDesk:
             delivered through ``plugins.deliver_notification``.
         customers: A :class:`~csmkit.customers.CustomerDirectory` (sender resolution,
             360° view, asset rules).
-        intake_type: Ticket type of tickets opened by :meth:`receive`.
+        intake_type: Ticket type of tickets opened by :meth:`receive` (its workflow
+            starts them; its form must accept a ticket without fields).
         new_ticket_id: Makes ids for :meth:`open_ticket` without ``ticket_id``.
         max_retries: Attempts per operation under contention.
 
     Raises:
         AutomationError: the rules name unknown fields, channels, transitions or
             ticket types, or loop; an intake type whose workflow does not start in
-            ``new``; a naive clock.
+            ``new`` or whose form requires fields; a naive clock.
     """
 
     def __init__(
@@ -171,9 +205,29 @@ class ServiceDesk:
                     f"intake_type {intake_type!r}: channel intake opens tickets in state "
                     f"'new'; the workflow starts in {initial.name!r}"
                 )
-            self.intake = Intake(store, self.plugins, customers=customers, ticket_type=intake_type)
+            form = kind.workflow.form
+            missing = [] if form is None else [e.field for e in form.validate({}).errors]
+            if missing:
+                raise AutomationError(
+                    f"intake_type {intake_type!r}: its form requires {', '.join(missing)}, "
+                    "which an inbound message cannot fill; use a type whose form accepts a "
+                    "ticket without fields"
+                )
+            self.intake = Intake(
+                store,
+                self.plugins,
+                customers=customers,
+                ticket_type=intake_type,
+                created_event=kind.workflow.created_event,
+                extra_events=self._intake_rules,
+            )
+        self._intake_outcomes: list[Outcome] = []
         self.timers = TimerIndex()
+        self._routing_items: dict[str, _RoutingItem] | None = None
+        self._routing_cache: RoutingState | None = None
         self._scanned: datetime | None = None
+        self._undelivered: set[str] = set()
+        self._retry: dict[str, datetime] = {}
         self._last_tick: datetime | None = None
 
     # ------------------------------------------------------------------ basics
@@ -221,29 +275,46 @@ class ServiceDesk:
             if cursor is None:
                 return
 
-    def routing_state(self) -> RoutingState:
-        """The routing load derived from the store: one open ticket per assignee and
-        channel, assignment instants from the latest ``Assigned`` events. A restarted
-        desk derives the same state."""
-        items: list[tuple[datetime, str, str, str | None]] = []
-        for timeline in self._timelines(_OPEN):
-            ticket = timeline.ticket
-            if ticket.assignee is None:
-                continue
-            assigned = next(
-                (
-                    e
-                    for e in reversed(timeline.events)
-                    if isinstance(e, Assigned) and e.agent == ticket.assignee
-                ),
-                None,
-            )
-            at = assigned.at if assigned is not None else ticket.updated_at
-            items.append((at, ticket.assignee, ticket.channel, ticket.customer_id))
-        state = RoutingState()
-        for at, agent, channel, customer in sorted(items, key=lambda i: (i[0], i[1])):
-            state = state.assign(agent, channel, at, customer_id=customer)
-        return state
+    def routing_state(self, *, refresh: bool = False) -> RoutingState:
+        """The routing load: one open ticket per assignee and channel, assignment
+        instants from the latest ``Assigned`` events.
+
+        Derived from the store on first use (so a restarted desk derives the same
+        state), then **cached** and kept current from what this desk reads and writes:
+        every ticket an operation or a tick loads updates its own contribution, and a
+        ``ConcurrencyError`` (another writer is active) makes the next call re-derive
+        everything. Tickets another process changed and this desk has not read since
+        are seen with their last known state; ``refresh=True`` re-derives now.
+        """
+        if refresh or self._routing_items is None:
+            items: dict[str, _RoutingItem] = {}
+            for timeline in self._timelines(_OPEN):
+                item = _routing_item(timeline)
+                if item is not None:
+                    items[timeline.ticket_id] = item
+            self._routing_items = items
+            self._routing_cache = None
+        if self._routing_cache is None:
+            state = RoutingState()
+            for _, (at, agent, channel, customer) in sorted(
+                self._routing_items.items(), key=lambda kv: (kv[1][0], kv[1][1], kv[0])
+            ):
+                state = state.assign(agent, channel, at, customer_id=customer)
+            self._routing_cache = state
+        return self._routing_cache
+
+    def _observe(self, timeline: Timeline) -> None:
+        """Bring the cached routing contribution of one ticket up to ``timeline``."""
+        if self._routing_items is None:
+            return
+        item = _routing_item(timeline)
+        if self._routing_items.get(timeline.ticket_id) == item:
+            return
+        if item is None:
+            del self._routing_items[timeline.ticket_id]
+        else:
+            self._routing_items[timeline.ticket_id] = item
+        self._routing_cache = None
 
     # ------------------------------------------------------------------ the commit loop
     def _commit(
@@ -255,6 +326,7 @@ class ServiceDesk:
         chain: tuple[str, ...] = (),
         triggers: int | None = None,
         now: datetime | None = None,
+        react: bool = True,
     ) -> tuple[Timeline | None, Outcome]:
         """Decide, run rules, append atomically; retry on ``ConcurrencyError``."""
         fixed = now
@@ -264,6 +336,8 @@ class ServiceDesk:
                 timeline: Timeline | None = self.store.load(ticket_id)
             except NotFoundError:
                 timeline = None
+            if timeline is not None:
+                self._observe(timeline)
             version = 0 if timeline is None else len(timeline)
             at = now if timeline is None else max(now, timeline.updated_at)
             events = list(build(timeline, at))
@@ -273,8 +347,10 @@ class ServiceDesk:
             if events:
                 current = Timeline(events) if timeline is None else timeline.append(*events)
             assert current is not None
-            env = self._env(current.ticket)
-            if wake:
+            env = self._env(current.ticket) if react else self._env_light(current.ticket)
+            if not react:
+                outcome = Outcome()
+            elif wake:
                 outcome = self.automation.wake(current, now=now, env=env)
             else:
                 trigger_events = events if triggers is None else list(current.events[-triggers:])
@@ -287,6 +363,7 @@ class ServiceDesk:
             try:
                 self.store.append(ticket_id, batch, version)
             except ConcurrencyError:
+                self._routing_items = None  # another writer: re-derive on next use
                 continue
             final = current.append(*outcome.events) if outcome.events else current
             self._after(timeline, final, batch, outcome, now)
@@ -312,6 +389,7 @@ class ServiceDesk:
                 else ticket.apply(event)
             )
             self.plugins.ticket_event(event, ticket)
+        self._observe(final)
         self._execute(outcome)
         self._reschedule(final, now)
 
@@ -319,8 +397,8 @@ class ServiceDesk:
         delivered: list[Notification] = []
         created: list[str] = []
         for notification in outcome.notifications:
-            self._deliver(notification)
-            delivered.append(notification)
+            if self._try_deliver(notification):
+                delivered.append(notification)
         for request in outcome.tickets:
             if self._create_requested(request):
                 created.append(request.ticket_id)
@@ -329,6 +407,63 @@ class ServiceDesk:
             if opened is not None:
                 created.append(opened)
         return delivered, created
+
+    def _try_deliver(self, notification: Notification) -> bool:
+        """Deliver; on failure record a retriable marker in the ticket's timeline
+        (never raise: the operation's events are already stored)."""
+        try:
+            self._deliver(notification)
+        except Exception as exc:
+            if notification.ticket_id is None:
+                raise
+            self._record_failure(notification, exc)
+            return False
+        return True
+
+    def _record_failure(self, notification: Notification, error: Exception) -> None:
+        ticket_id = notification.ticket_id
+        assert ticket_id is not None
+        for _ in range(self.max_retries):
+            timeline = self.store.load(ticket_id)
+            at = max(self.now(), timeline.updated_at)
+            marker = undelivered_marker(notification, error, at)
+            try:
+                self.plugins.append_and_notify(self.store, ticket_id, [marker], len(timeline))
+            except ConcurrencyError:
+                self._routing_items = None
+                continue
+            self._undelivered.add(ticket_id)
+            return
+        raise ConcurrencyError(
+            f"ticket {ticket_id!r} kept changing while recording a failed delivery",
+            ticket_id=ticket_id,
+        )
+
+    def undelivered(self) -> tuple[Notification, ...]:
+        """Notifications whose delivery failed and that :meth:`tick` will retry (known
+        to this desk: from its own failures and from the tickets its ticks scanned)."""
+        found: list[Notification] = []
+        for ticket_id in sorted(self._undelivered):
+            found.extend(n for _, n in pending_deliveries(self.store.load(ticket_id)))
+        return tuple(found)
+
+    def _redeliver(self) -> list[Notification]:
+        """Retry failed deliveries; a success is recorded, a new failure is not."""
+        delivered: list[Notification] = []
+        for ticket_id in sorted(self._undelivered):
+            pending = pending_deliveries(self.store.load(ticket_id))
+            left = len(pending)
+            for position, notification in pending:
+                try:
+                    self._deliver(notification)
+                except Exception:
+                    continue  # still failing: try again on the next tick
+                left -= 1
+                delivered.append(notification)
+                self._operation(ticket_id, _mark_redelivered(position, notification), react=False)
+            if not left:
+                self._undelivered.discard(ticket_id)
+        return delivered
 
     def _deliver(self, notification: Notification) -> object | None:
         channel = self.channels.get(notification.channel)
@@ -351,7 +486,18 @@ class ServiceDesk:
     def _reschedule(self, timeline: Timeline, now: datetime) -> None:
         env = self._env_light(timeline.ticket)
         wake = self.automation.next_wakeup(timeline, now=now, after=self._last_tick, env=env)
-        self.timers.schedule(timeline.ticket_id, wake)
+        self.timers.schedule(timeline.ticket_id, self._earliest(timeline.ticket_id, wake))
+
+    def _earliest(
+        self, ticket_id: str, wake: datetime | None, after: datetime | None = None
+    ) -> datetime | None:
+        """``wake`` or the ticket's pending retry instant (a time rule the router
+        queued), whichever comes first."""
+        after = self._last_tick if after is None else after
+        retry = self._retry.get(ticket_id)
+        if retry is None or (after is not None and retry <= after):
+            return wake
+        return retry if wake is None or retry < wake else wake
 
     def _env_light(self, ticket: Ticket) -> Environment:
         kind = self.types.get(ticket.type)
@@ -423,36 +569,56 @@ class ServiceDesk:
         return derived_ticket_id("desk", self.now().isoformat(), str(self._counter))
 
     def _operation(
-        self, ticket_id: str, make: Callable[[Timeline, datetime], Sequence[Event]]
+        self,
+        ticket_id: str,
+        make: Callable[[Timeline, datetime], Sequence[Event]],
+        *,
+        react: bool = True,
     ) -> Ticket:
         def build(timeline: Timeline | None, at: datetime) -> Sequence[Event]:
             if timeline is None:
                 raise NotFoundError(f"ticket {ticket_id!r} not found")
             return make(timeline, at)
 
-        final, _ = self._commit(ticket_id, build)
+        final, _ = self._commit(ticket_id, build, react=react)
         assert final is not None
         return final.ticket
 
     def receive(self, message: InboundMessage) -> IntakeResult:
         """Take in an inbound message through :class:`~csmkit.channels.Intake`
-        (duplicates, filters, threading, customer resolution), then run the rules on
-        what it appended (a second batch: the intake's own append is already stored).
+        (duplicates, filters, threading, customer resolution). A new ticket is created
+        with the intake type's workflow (its initial state, name, version and form
+        defaults). The rules run on the intake's events and what they write is appended
+        **in the same batch** as the message, so a crash cannot store the message
+        without the rules' actions; the intents (notifications, tickets) run after it.
 
         Raises:
-            AutomationError: the desk has no ``intake_type``.
+            AutomationError: the desk has no ``intake_type``; too many chained actions
+                (nothing written).
         """
         if self.intake is None:
             raise AutomationError("receive() needs ServiceDesk(intake_type=...)")
-        result = self.intake.receive(message)
+        self._intake_outcomes.clear()
+        try:
+            result = self.intake.receive(message)
+            outcome = self._intake_outcomes[-1] if self._intake_outcomes else None
+        finally:
+            self._intake_outcomes.clear()
         if result.ticket_id is not None and result.events:
-            count = len(result.events)
-            self._commit(
-                result.ticket_id,
-                lambda timeline, at: [],
-                triggers=count,
-            )
+            final = self.store.load(result.ticket_id)
+            self._observe(final)
+            if outcome is not None:
+                self._execute(outcome)
+            self._reschedule(final, self.now())
         return result
+
+    def _intake_rules(self, timeline: Timeline, events: tuple[Event, ...]) -> Sequence[Event]:
+        """Run by the intake before its append: the rules' events join its batch."""
+        outcome = self.automation.react(
+            timeline, events, now=self.now(), env=self._env(timeline.ticket)
+        )
+        self._intake_outcomes.append(outcome)  # the last attempt is the one stored
+        return outcome.events
 
     def reply(
         self,
@@ -634,11 +800,15 @@ class ServiceDesk:
             count += len(outcome.events)
             notes.extend(outcome.notifications)
             created.extend(t.ticket_id for t in outcome.tickets)
+            if outcome.retry_at is None:
+                self._retry.pop(ticket_id, None)
+            else:
+                self._retry[ticket_id] = outcome.retry_at
             if final is not None:
                 wake = self.automation.next_wakeup(
                     final, now=now, after=now, env=self._env_light(final.ticket)
                 )
-                self.timers.schedule(ticket_id, wake)
+                self.timers.schedule(ticket_id, self._earliest(ticket_id, wake, now))
         if self.customers is not None and self.automation._asset_rules:
             records = [a.to_dict() for a in self.customers.expiring_within(3660, now=now)]
             outcome = self.automation.due_assets(
@@ -647,6 +817,7 @@ class ServiceDesk:
             for request in outcome.tickets:
                 if self._create_requested(request):
                     created.append(request.ticket_id)
+        notes.extend(self._redeliver())
         self._last_tick = now
         return TickResult(now, tuple(woken), count, tuple(notes), tuple(created))
 
@@ -658,10 +829,13 @@ class ServiceDesk:
             page = self.store.find_tickets(updated_since=since, limit=200, cursor=cursor)
             for summary in page.items:
                 timeline = self.store.load(summary.ticket_id)
+                self._observe(timeline)
+                if pending_deliveries(timeline):
+                    self._undelivered.add(summary.ticket_id)
                 wake = self.automation.next_wakeup(
                     timeline, now=now, after=self._last_tick, env=self._env_light(timeline.ticket)
                 )
-                self.timers.schedule(summary.ticket_id, wake)
+                self.timers.schedule(summary.ticket_id, self._earliest(summary.ticket_id, wake))
             cursor = page.next_cursor
             if cursor is None:
                 break
@@ -684,7 +858,11 @@ class ServiceDesk:
                 fields=dict(request.fields),
                 ticket_id=request.ticket_id,
                 actor="system",
-                meta={"rule": request.rule},
+                meta=(
+                    {"rule": request.rule}
+                    if request.source_asset is None
+                    else {"rule": request.rule, "asset": request.source_asset}
+                ),
                 _chain=request.chain,
             )
         except ConcurrencyError:

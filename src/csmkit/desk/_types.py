@@ -53,7 +53,9 @@ class TickResult:
         now: The instant it ran for.
         woken: Tickets whose timers were due, in order.
         events: Number of events appended.
-        notifications: Notifications delivered.
+        notifications: Notifications the rules sent, plus failed earlier deliveries that
+            went through on this tick (a send that fails now is in
+            :meth:`ServiceDesk.undelivered` instead of raising).
         created: Tickets created by rules (follow-ups, proactive tasks, problems).
     """
 
