@@ -269,6 +269,13 @@ def _add_calendar(commands: Any) -> None:
         p.set_defaults(handler=_run_calendar)
 
 
+def _add_demo(commands: Any) -> None:
+    from csmkit.cli._demo import add_demo_parser, run_demo
+
+    add_demo_parser(commands)
+    commands.choices["demo"].set_defaults(handler=run_demo)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``csmkit`` command."""
     parser = _Parser(
@@ -280,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"csmkit {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add_demo(commands)
     _add_report(commands)
     _add_workflow(commands)
     _add_calendar(commands)
