@@ -59,4 +59,6 @@ class PagesSkipATicket(MemoryStore):
 )
 def test_the_model_comparison_finds_the_bug(broken: type[MemoryStore]) -> None:
     with pytest.raises(AssertionError):
-        run_store_state_machine(broken, max_examples=200, shrink=False)
+        # derandomized: a random run can, rarely, miss a bug in 200 examples, and a test
+        # of the suite's teeth must not be flaky
+        run_store_state_machine(broken, max_examples=200, shrink=False, derandomize=True)

@@ -101,12 +101,13 @@ def render(template: str, values: Mapping[str, object]) -> str:
 
     Missing values and ``None`` render as the empty string; other values with ``str``.
 
-    >>> render("工单 {ticket_id} 已升级到 {group}", {"ticket_id": "T-1", "group": "主管"})
-    '工单 T-1 已升级到 主管'
-    >>> render("{ticket_id.__class__}", {})
-    Traceback (most recent call last):
-    ...
-    csmkit.errors.AutomationError: template '{ticket_id.__class__}': unknown placeholder ...
+    Examples:
+        >>> render("工单 {ticket_id} 已升级到 {group}", {"ticket_id": "T-1", "group": "主管"})
+        '工单 T-1 已升级到 主管'
+        >>> render("{ticket_id.__class__}", {})
+        Traceback (most recent call last):
+        ...
+        csmkit.errors.AutomationError: template '{ticket_id.__class__}': unknown placeholder ...
     """
     placeholders(template)
     out: list[str] = []

@@ -20,12 +20,14 @@ class TimerIndex:
     when they surface (lazy invalidation). ``pop_due(now)`` returns the tickets whose
     wake-up is at or before ``now``, earliest first, and forgets them.
 
-    >>> from datetime import datetime, timezone
-    >>> t = lambda h: datetime(2026, 10, 8, h, tzinfo=timezone.utc)
-    >>> timers = TimerIndex()
-    >>> timers.schedule("T-1", t(10)); timers.schedule("T-2", t(9)); timers.schedule("T-1", t(12))
-    >>> timers.pop_due(t(11)), timers.next_at() == t(12), len(timers)
-    (['T-2'], True, 1)
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> t = lambda h: datetime(2026, 10, 8, h, tzinfo=timezone.utc)
+        >>> timers = TimerIndex()
+        >>> timers.schedule("T-1", t(10)); timers.schedule("T-2", t(9))
+        >>> timers.schedule("T-1", t(12))
+        >>> timers.pop_due(t(11)), timers.next_at() == t(12), len(timers)
+        (['T-2'], True, 1)
     """
 
     __slots__ = ("_counter", "_heap", "_when")

@@ -78,13 +78,14 @@ class SubjectTag:
     Attributes:
         prefix: Text before ``#`` inside the brackets (``""`` for ``[#id]``).
 
-    >>> tag = SubjectTag("ACME")
-    >>> tag.apply("空调不制冷", "T-42")
-    '[ACME #T-42] 空调不制冷'
-    >>> tag.find("回复：Re: [ACME #T-42] 空调不制冷")
-    'T-42'
-    >>> tag.find("[#T-42] 别家的标签") is None
-    True
+    Examples:
+        >>> tag = SubjectTag("ACME")
+        >>> tag.apply("空调不制冷", "T-42")
+        '[ACME #T-42] 空调不制冷'
+        >>> tag.find("回复：Re: [ACME #T-42] 空调不制冷")
+        'T-42'
+        >>> tag.find("[#T-42] 别家的标签") is None
+        True
     """
 
     prefix: str = attrs.field(default="")
@@ -117,8 +118,9 @@ class SubjectTag:
 def parse_message_ids(value: str | None) -> tuple[str, ...]:
     """The ``<id>`` tokens of a Message-ID, In-Reply-To or References value, in order.
 
-    >>> parse_message_ids("<a@x.cn> junk <b@x.cn>")
-    ('<a@x.cn>', '<b@x.cn>')
+    Examples:
+        >>> parse_message_ids("<a@x.cn> junk <b@x.cn>")
+        ('<a@x.cn>', '<b@x.cn>')
     """
     if not value:
         return ()
@@ -154,8 +156,9 @@ class _TextExtractor(HTMLParser):
 def html_to_text(markup: str) -> str:
     """Plain text of an HTML body (tags dropped, block elements become line breaks).
 
-    >>> html_to_text("<p>您好，</p><p>空调&nbsp;不制冷<br>谢谢</p><style>p{}</style>")
-    '您好，\\n空调 不制冷\\n谢谢'
+    Examples:
+        >>> html_to_text("<p>您好，</p><p>空调&nbsp;不制冷<br>谢谢</p><style>p{}</style>")
+        '您好，\\n空调 不制冷\\n谢谢'
     """
     parser = _TextExtractor()
     parser.feed(markup)
@@ -215,19 +218,20 @@ class EmailParser:
       replayed message is still recognised.
     * ``ticket_ref`` is the subject tag found by ``subject_tag``.
 
-    Args:
+    Attributes:
         limits: Size limits (:class:`EmailLimits`).
         subject_tag: The ticket tag to look for in subjects.
         channel: The channel name put on messages.
 
-    >>> from datetime import datetime, timezone
-    >>> raw = (b"From: =?gbk?B?zfW3vA==?= <WangFang@Example.CN>\\r\\n"
-    ...        b"To: support@example.com\\r\\nSubject: Re: [#T-42] =?utf-8?B?56m66LCD?=\\r\\n"
-    ...        b"Message-ID: <r1@example.cn>\\r\\nIn-Reply-To: <n1@example.com>\\r\\n\\r\\n"
-    ...        b"still broken\\r\\n")
-    >>> m = EmailParser().parse(raw, received_at=datetime(2026, 10, 8, 1, tzinfo=timezone.utc))
-    >>> m.sender, m.sender_name, m.subject, m.ticket_ref, m.in_reply_to
-    ('wangfang@example.cn', '王芳', 'Re: [#T-42] 空调', 'T-42', '<n1@example.com>')
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> raw = (b"From: =?gbk?B?zfW3vA==?= <WangFang@Example.CN>\\r\\n"
+        ...        b"To: support@example.com\\r\\nSubject: Re: [#T-42] =?utf-8?B?56m66LCD?=\\r\\n"
+        ...        b"Message-ID: <r1@example.cn>\\r\\nIn-Reply-To: <n1@example.com>\\r\\n\\r\\n"
+        ...        b"still broken\\r\\n")
+        >>> m = EmailParser().parse(raw, received_at=datetime(2026, 10, 8, 1, tzinfo=timezone.utc))
+        >>> m.sender, m.sender_name, m.subject, m.ticket_ref, m.in_reply_to
+        ('wangfang@example.cn', '王芳', 'Re: [#T-42] 空调', 'T-42', '<n1@example.com>')
     """
 
     limits: EmailLimits = attrs.field(factory=EmailLimits)

@@ -258,10 +258,11 @@ class MemoryBlobStore:
 
     Storing the same bytes twice returns the same reference and keeps one copy.
 
-    >>> blobs = MemoryBlobStore()
-    >>> ref = blobs.put("您好".encode(), content_type="text/plain")
-    >>> ref[:7], blobs.get(ref).decode()
-    ('sha256:', '您好')
+    Examples:
+        >>> blobs = MemoryBlobStore()
+        >>> ref = blobs.put("您好".encode(), content_type="text/plain")
+        >>> ref[:7], blobs.get(ref).decode()
+        ('sha256:', '您好')
     """
 
     def __init__(self) -> None:

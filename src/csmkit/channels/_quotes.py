@@ -49,10 +49,11 @@ def strip_quoted_reply(text: str) -> str:
     Returns:
         The reply without the quoted history, trailing blank lines removed.
 
-    >>> strip_quoted_reply("已经修好了，谢谢！\\n\\n-----原始邮件-----\\n发件人: 客服")
-    '已经修好了，谢谢！'
-    >>> strip_quoted_reply("Thanks!\\nOn Thu, 8 Oct 2026, Support <s@example.cn> wrote:\\n> hi")
-    'Thanks!'
+    Examples:
+        >>> strip_quoted_reply("已经修好了，谢谢！\\n\\n-----原始邮件-----\\n发件人: 客服")
+        '已经修好了，谢谢！'
+        >>> strip_quoted_reply("Thanks!\\nOn Thu, 8 Oct 2026, Support <s@example.cn> wrote:\\n> hi")
+        'Thanks!'
     """
     lines = text.splitlines()
     cut = _cut_index(lines)

@@ -63,8 +63,9 @@ def sign_webhook(secret: str | bytes, msg_id: str, timestamp: int, body: bytes) 
         timestamp: The ``webhook-timestamp`` (Unix seconds).
         body: The raw request body.
 
-    >>> sign_webhook("s3cret", "msg_1", 1791450000, b'{}')
-    'v1,...'
+    Examples:
+        >>> sign_webhook("s3cret", "msg_1", 1791450000, b'{}')
+        'v1,...'
     """
     signed = f"{msg_id}.{timestamp}.".encode() + body
     digest = hmac.new(_key(secret), signed, hashlib.sha256).digest()

@@ -96,10 +96,11 @@ def resolve(context: Mapping[str, Any], name: str | tuple[str, ...]) -> Any:
         context: The evaluation context.
         name: A dotted name (``"ticket.fields.region"``) or its segments.
 
-    >>> resolve({"ticket": {"fields": {"region": "east"}}}, "ticket.fields.region")
-    'east'
-    >>> resolve({"ticket": {}}, ("ticket", "fields", "region")) is None
-    True
+    Examples:
+        >>> resolve({"ticket": {"fields": {"region": "east"}}}, "ticket.fields.region")
+        'east'
+        >>> resolve({"ticket": {}}, ("ticket", "fields", "region")) is None
+        True
     """
     path = name.split(".") if isinstance(name, str) else name
     value: Any = context

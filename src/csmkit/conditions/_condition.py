@@ -63,13 +63,15 @@ class Condition:
     both give the same tree, which :meth:`to_dict` and ``str()`` render back. The tree is
     compiled once; :meth:`evaluate` never re-parses.
 
-    >>> rule = Condition.parse('priority >= "high" and ticket.fields.region in ["east", "north"]')
-    >>> rule.evaluate({"priority": "urgent", "ticket": {"fields": {"region": "east"}}})
-    True
-    >>> rule.names
-    ('priority', 'ticket.fields.region')
-    >>> Condition.from_dict(rule.to_dict()) == rule
-    True
+    Examples:
+        >>> rule = Condition.parse(
+        ...     'priority >= "high" and ticket.fields.region in ["east", "north"]')
+        >>> rule.evaluate({"priority": "urgent", "ticket": {"fields": {"region": "east"}}})
+        True
+        >>> rule.names
+        ('priority', 'ticket.fields.region')
+        >>> Condition.from_dict(rule.to_dict()) == rule
+        True
 
     Raises:
         ConditionSyntaxError: from :meth:`parse` / :meth:`from_dict` on invalid input,

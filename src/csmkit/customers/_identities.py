@@ -56,10 +56,11 @@ def normalise_phone(value: str, *, region: str = "CN", library: bool | None = No
     Raises:
         IdentityError: not a phone number (or ``library=True`` and it is missing).
 
-    >>> normalise_phone("+86 138-0013-8000"), normalise_phone("0086 13800138000")
-    ('+8613800138000', '+8613800138000')
-    >>> normalise_phone("138 0013 8000", library=False)
-    '+8613800138000'
+    Examples:
+        >>> normalise_phone("+86 138-0013-8000"), normalise_phone("0086 13800138000")
+        ('+8613800138000', '+8613800138000')
+        >>> normalise_phone("138 0013 8000", library=False)
+        '+8613800138000'
     """
     if not isinstance(value, str) or not value.strip():
         raise IdentityError(f"a phone number must be a non-empty string, got {value!r}")
@@ -139,8 +140,9 @@ def normalise_email(value: str) -> str:
     Raises:
         IdentityError: not a single ``local@domain`` address.
 
-    >>> normalise_email(" 王芳 <Wang.Fang@Example.CN> ")
-    'wang.fang@example.cn'
+    Examples:
+        >>> normalise_email(" 王芳 <Wang.Fang@Example.CN> ")
+        'wang.fang@example.cn'
     """
     if not isinstance(value, str) or not value.strip():
         raise IdentityError(f"an e-mail address must be a non-empty string, got {value!r}")
@@ -171,8 +173,9 @@ def normalise_identity(kind: str, value: str, *, region: str = "CN") -> Identity
     Raises:
         IdentityError: a bad kind or value.
 
-    >>> normalise_identity("mobile", "138 0013 8000")
-    Identity(kind='phone', value='+8613800138000')
+    Examples:
+        >>> normalise_identity("mobile", "138 0013 8000")
+        Identity(kind='phone', value='+8613800138000')
     """
     if not isinstance(kind, str) or not _HANDLE_KIND.match(kind.strip().lower()):
         raise IdentityError(f"identity kind {kind!r} is not a slug such as 'email', 'wechat'")
@@ -192,10 +195,11 @@ def normalise_identity(kind: str, value: str, *, region: str = "CN") -> Identity
 def parse_identity(text: str, *, region: str = "CN") -> Identity:
     """An identity from what an agent types: ``kind:value``, an address or a number.
 
-    >>> parse_identity("wechat:wxid_wangfang")
-    Identity(kind='wechat', value='wxid_wangfang')
-    >>> parse_identity("Wang.Fang@example.cn").kind, parse_identity("+86 13800138000").kind
-    ('email', 'phone')
+    Examples:
+        >>> parse_identity("wechat:wxid_wangfang")
+        Identity(kind='wechat', value='wxid_wangfang')
+        >>> parse_identity("Wang.Fang@example.cn").kind, parse_identity("+86 13800138000").kind
+        ('email', 'phone')
 
     Raises:
         IdentityError: none of these forms.

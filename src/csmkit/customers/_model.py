@@ -106,11 +106,12 @@ class Asset:
         address: Installation address.
         attributes: Extra JSON-safe data (installer, batch …).
 
-    >>> from datetime import datetime, timezone
-    >>> a = Asset(serial="SN-001", model="KFR-35GW", product_line="空调",
-    ...           purchased="2025-06-01", warranty_until="2027-05-31")
-    >>> a.warranty_status(datetime(2027, 5, 31, 20, tzinfo=timezone.utc)).state.value
-    'in_warranty'
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> a = Asset(serial="SN-001", model="KFR-35GW", product_line="空调",
+        ...           purchased="2025-06-01", warranty_until="2027-05-31")
+        >>> a.warranty_status(datetime(2027, 5, 31, 20, tzinfo=timezone.utc)).state.value
+        'in_warranty'
     """
 
     serial: str = attrs.field(converter=_serial)

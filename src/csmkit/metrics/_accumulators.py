@@ -54,11 +54,12 @@ def _check_same_type(self: object, other: object) -> None:
 class ProportionAccumulator:
     """Counts successes and trials; :meth:`result` is a :class:`Rate`.
 
-    >>> acc = ProportionAccumulator("fcr")
-    >>> for solved_first_time in (True, False, True):
-    ...     _ = acc.update(solved_first_time)
-    >>> acc.result().successes, acc.result().trials
-    (2, 3)
+    Examples:
+        >>> acc = ProportionAccumulator("fcr")
+        >>> for solved_first_time in (True, False, True):
+        ...     _ = acc.update(solved_first_time)
+        >>> acc.result().successes, acc.result().trials
+        (2, 3)
     """
 
     __slots__ = ("name", "skipped", "successes", "trials")
@@ -158,11 +159,12 @@ class QuantileAccumulator:
         exact_limit: Keep every value while the count is at most this.
         relative_accuracy: The sketch's α, ``0 < α < 1``.
 
-    >>> acc = QuantileAccumulator(exact_limit=4)
-    >>> _ = acc.update_many([1.0, 2.0, 3.0, 4.0, 100.0])
-    >>> summary = acc.result()
-    >>> summary.exact, abs(summary.quantile(0.5) - 3.0) <= 0.01 * 3.0
-    (False, True)
+    Examples:
+        >>> acc = QuantileAccumulator(exact_limit=4)
+        >>> _ = acc.update_many([1.0, 2.0, 3.0, 4.0, 100.0])
+        >>> summary = acc.result()
+        >>> summary.exact, abs(summary.quantile(0.5) - 3.0) <= 0.01 * 3.0
+        (False, True)
     """
 
     __slots__ = (

@@ -322,10 +322,11 @@ class NpsResult:
 class NpsAccumulator:
     """Mergeable NPS state: the 11-bin histogram of answers.
 
-    >>> left, right = NpsAccumulator(), NpsAccumulator()
-    >>> _ = left.update_many([10, 9, 3]); _ = right.update(7)
-    >>> left.merge(right).result().score
-    25.0
+    Examples:
+        >>> left, right = NpsAccumulator(), NpsAccumulator()
+        >>> _ = left.update_many([10, 9, 3]); _ = right.update(7)
+        >>> left.merge(right).result().score
+        25.0
     """
 
     __slots__ = ("counts", "missing", "on_invalid", "seen", "skipped")
@@ -400,9 +401,10 @@ def nps(
         MetricsError: an answer is not an integer 0..10 (NaN, 8.5, 11, a string …); the
             message names the value and its position (``scores[3]``).
 
-    >>> r = nps([10, 10, 9, 9, 9, 8, 7, 4, 2, 1])   # AskNicely's worked example
-    >>> r.score, r.promoters, r.detractors, round(r.margin_of_error(0.95), 2)
-    (20.0, 5, 3, 54.03)
+    Examples:
+        >>> r = nps([10, 10, 9, 9, 9, 8, 7, 4, 2, 1])   # AskNicely's worked example
+        >>> r.score, r.promoters, r.detractors, round(r.margin_of_error(0.95), 2)
+        (20.0, 5, 3, 54.03)
     """
     return NpsAccumulator(on_invalid=on_invalid).update_many(scores, field=field).result()
 
@@ -498,9 +500,10 @@ def compare(
     Raises:
         MetricsError: empty samples, unequal lengths for a paired test, invalid answers.
 
-    >>> c = compare([10, 9, 9, 7, 3] * 40, [10, 8, 6, 5, 3] * 40)
-    >>> round(c.difference, 1), c.p_value < 0.05
-    (80.0, True)
+    Examples:
+        >>> c = compare([10, 9, 9, 7, 3] * 40, [10, 8, 6, 5, 3] * 40)
+        >>> round(c.difference, 1), c.p_value < 0.05
+        (80.0, True)
     """
     check_on_invalid(on_invalid)
     if method not in ("wald", "adjusted_wald"):
@@ -574,10 +577,11 @@ def nps_sample_size(
     ``n = ceil((z / (margin/100))² · (p + d − (p − d)²))``; without expected shares the
     worst case ``p = d = ½`` (variance 1) is used.
 
-    >>> nps_sample_size(5)        # ±5 points at 95 %, worst case
-    1537
-    >>> nps_sample_size(5, promoter_share=1/3, detractor_share=1/3)
-    1025
+    Examples:
+        >>> nps_sample_size(5)        # ±5 points at 95 %, worst case
+        1537
+        >>> nps_sample_size(5, promoter_share=1/3, detractor_share=1/3)
+        1025
     """
     if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 < margin <= 200:
         raise MetricsError(f"margin must be a number of NPS points in (0, 200], got {margin!r}")

@@ -321,10 +321,11 @@ def csat(
         MetricsError: a rating is not an integer on the scale (the message names it and
             its position), or the definition is inconsistent.
 
-    >>> csat(["good"] * 8 + ["bad"] * 2, convention="zendesk").score   # Assembled's example
-    80.0
-    >>> csat([5, 3, 4, 3], convention="mean").score                     # Podium's example
-    3.75
+    Examples:
+        >>> csat(["good"] * 8 + ["bad"] * 2, convention="zendesk").score   # Assembled's example
+        80.0
+        >>> csat([5, 3, 4, 3], convention="mean").score                     # Podium's example
+        3.75
     """
     accumulator = RatingAccumulator(
         "csat", scale=scale, satisfied=satisfied, convention=convention, on_invalid=on_invalid
@@ -357,9 +358,10 @@ def ces(
         field: Column or key to read from rows.
         on_invalid: ``"raise"`` or ``"skip"``.
 
-    >>> r = ces([7, 6, 5, 2, 7])
-    >>> r.score, ces([7, 6, 5, 2, 7], convention="top_box").score
-    (5.4, 80.0)
+    Examples:
+        >>> r = ces([7, 6, 5, 2, 7])
+        >>> r.score, ces([7, 6, 5, 2, 7], convention="top_box").score
+        (5.4, 80.0)
     """
     if convention not in ("mean", "top_box"):
         raise MetricsError(f"CES convention must be 'mean' or 'top_box', got {convention!r}")

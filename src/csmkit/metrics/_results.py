@@ -34,9 +34,10 @@ class Rate:
         skipped: Inputs left out because they were invalid (``on_invalid="skip"``) or lacked
             the needed events.
 
-    >>> r = Rate(8, 10, name="csat")
-    >>> r.score, tuple(round(x, 1) for x in r.interval(0.95))
-    (80.0, (49.0, 94.3))
+    Examples:
+        >>> r = Rate(8, 10, name="csat")
+        >>> r.score, tuple(round(x, 1) for x in r.interval(0.95))
+        (80.0, (49.0, 94.3))
     """
 
     successes: int

@@ -39,8 +39,9 @@ def check_confidence(confidence: object) -> float:
 def z_value(confidence: float) -> float:
     """The two-sided standard normal quantile for ``confidence`` (1.959964 for 0.95).
 
-    >>> round(z_value(0.95), 6)
-    1.959964
+    Examples:
+        >>> round(z_value(0.95), 6)
+        1.959964
     """
     return _NORMAL.inv_cdf(0.5 + check_confidence(confidence) / 2.0)
 
@@ -68,9 +69,10 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tu
     Raises:
         MetricsError: ``trials`` is 0 (no interval exists) or the counts are inconsistent.
 
-    >>> low, high = wilson_interval(8, 10)
-    >>> round(low, 4), round(high, 4)
-    (0.4902, 0.9433)
+    Examples:
+        >>> low, high = wilson_interval(8, 10)
+        >>> round(low, 4), round(high, 4)
+        (0.4902, 0.9433)
     """
     if trials <= 0:
         raise MetricsError("no interval for n = 0: there is no data")
@@ -137,8 +139,9 @@ def _student_t_upper_tail(t: float, df: float) -> float:
 def student_t_quantile(confidence: float, df: float) -> float:
     """Two-sided Student t critical value: P(|T| <= t) = ``confidence`` with ``df`` degrees.
 
-    >>> round(student_t_quantile(0.95, 10), 6)
-    2.228139
+    Examples:
+        >>> round(student_t_quantile(0.95, 10), 6)
+        2.228139
     """
     level = check_confidence(confidence)
     if df <= 0:

@@ -87,9 +87,10 @@ class RoiResult:
 def roi(*, ltv_gain: float, cost_savings: float = 0.0, investment: float) -> RoiResult:
     """Return on investment of a service initiative.
 
-    >>> r = roi(ltv_gain=250_000, cost_savings=150_000, investment=200_000)
-    >>> r.roi, r.net_gain
-    (1.0, 200000.0)
+    Examples:
+        >>> r = roi(ltv_gain=250_000, cost_savings=150_000, investment=200_000)
+        >>> r.roi, r.net_gain
+        (1.0, 200000.0)
 
     Raises:
         MetricsError: ``investment <= 0`` (ROI is undefined) or a value is not a number.
@@ -166,9 +167,10 @@ def ltv(
         convention: See above.
         horizon: Number of periods, ``None`` for infinite.
 
-    >>> [round(ltv(margin=100, retention=0.8, discount_rate=0.1, convention=c).value, 2)
-    ...  for c in ("first_margin_now", "margin_multiple", "end_of_period")]
-    [366.67, 266.67, 333.33]
+    Examples:
+        >>> [round(ltv(margin=100, retention=0.8, discount_rate=0.1, convention=c).value, 2)
+        ...  for c in ("first_margin_now", "margin_multiple", "end_of_period")]
+        [366.67, 266.67, 333.33]
     """
     m = _number("margin", margin)
     r = _number("retention", retention, low=0.0, high=1.0, high_open=True)
@@ -244,9 +246,10 @@ def churn(start: Iterable[Any], end: Iterable[Any]) -> ChurnResult:
     The denominator is the starting base; customers acquired inside the period are
     reported as ``new`` and left out (cohort convention).
 
-    >>> r = churn({"a", "b", "c", "d"}, {"a", "b", "c", "e"})
-    >>> r.churned.score, r.retained.score, r.new
-    (25.0, 75.0, 1)
+    Examples:
+        >>> r = churn({"a", "b", "c", "d"}, {"a", "b", "c", "e"})
+        >>> r.churned.score, r.retained.score, r.new
+        (25.0, 75.0, 1)
     """
     base, after = set(start), set(end)
     lost = len(base - after)
@@ -310,10 +313,11 @@ def retention_uplift(
     a period. Fixed acquisition spend is what turns a ~30 % value effect into Bain's
     25–95 % profit range.
 
-    >>> u = retention_uplift(0.80, 0.85, discount_rate=0.1, margin=100,
-    ...                      acquisition_cost=150, new_customers=1000)
-    >>> round(u.clv_uplift * 100, 1), round(u.profit_uplift * 100, 1)
-    (27.5, 47.6)
+    Examples:
+        >>> u = retention_uplift(0.80, 0.85, discount_rate=0.1, margin=100,
+        ...                      acquisition_cost=150, new_customers=1000)
+        >>> round(u.clv_uplift * 100, 1), round(u.profit_uplift * 100, 1)
+        (27.5, 47.6)
     """
     r0 = _number("retention", retention, low=0.0, high=1.0, high_open=True)
     r1 = _number("new_retention", new_retention, low=0.0, high=1.0, high_open=True)

@@ -115,9 +115,10 @@ class PluginManager:
         PluginError: an explicit or built-in plugin is invalid, a strict-mode failure,
             or two plugins register the same name.
 
-    >>> pm = PluginManager(load_entrypoints=False)
-    >>> sorted(pm.store_backends())
-    ['memory', 'sqlite']
+    Examples:
+        >>> pm = PluginManager(load_entrypoints=False)
+        >>> sorted(pm.store_backends())
+        ['memory', 'sqlite']
     """
 
     def __init__(

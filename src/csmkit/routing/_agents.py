@@ -89,9 +89,10 @@ class Agent:
         shift: Optional :class:`ShiftCalendar`; the agent is routed to only while it is open.
         shift_name: Name of the shift for :meth:`to_dict` (calendars are not serialized).
 
-    >>> a = Agent(id="e7", skills={"hvac": 4}, attributes={"region": "east"}, capacity=3)
-    >>> a.view["region"], a.headroom("phone", {"phone": 2})
-    ('east', 1)
+    Examples:
+        >>> a = Agent(id="e7", skills={"hvac": 4}, attributes={"region": "east"}, capacity=3)
+        >>> a.view["region"], a.headroom("phone", {"phone": 2})
+        ('east', 1)
     """
 
     id: str

@@ -21,8 +21,9 @@ __all__ = ["FairnessReport", "fairness_report", "gini"]
 def gini(values: Sequence[float]) -> float:
     """The Gini coefficient of non-negative ``values``: 0 = all equal, near 1 = one has all.
 
-    >>> gini([1, 1, 1]), round(gini([0, 0, 3]), 4)
-    (0.0, 0.6667)
+    Examples:
+        >>> gini([1, 1, 1]), round(gini([0, 0, 3]), 4)
+        (0.0, 0.6667)
 
     Raises:
         RoutingError: a negative value.

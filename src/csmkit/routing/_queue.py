@@ -58,11 +58,12 @@ class WorkQueue:
     With ``aging``, every full ``aging`` of waiting raises a ticket one priority level, up
     to ``urgent`` — so a ``low`` ticket is not starved forever by a stream of ``high`` ones.
 
-    Args:
+    Attributes:
         aging: Waiting time per priority level gained, or ``None`` for no aging.
 
-    >>> WorkQueue(aging=timedelta(hours=1)).aging
-    datetime.timedelta(seconds=3600)
+    Examples:
+        >>> WorkQueue(aging=timedelta(hours=1)).aging
+        datetime.timedelta(seconds=3600)
     """
 
     aging: timedelta | None = None

@@ -122,9 +122,10 @@ class RoutingState:
     ``n / 1024`` dict entries (a two-level bucketed persistent map), not a copy of
     everything.
 
-    >>> s = RoutingState().with_load("e7", "phone", 1)
-    >>> s.load("e7", "phone"), RoutingState().load("e7", "phone")
-    (1, 0)
+    Examples:
+        >>> s = RoutingState().with_load("e7", "phone", 1)
+        >>> s.load("e7", "phone"), RoutingState().load("e7", "phone")
+        (1, 0)
     """
 
     __slots__ = ("_customers", "_last", "_lineage", "_loads", "_sequence", "_version")

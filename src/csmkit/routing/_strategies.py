@@ -246,9 +246,10 @@ def _random(options: Mapping[str, Any], registry: StrategyRegistry) -> Strategy:
 class StrategyRegistry:
     """Strategy factories by name; the plugin hook adds third-party ones with :meth:`register`.
 
-    >>> registry = default_registry()
-    >>> registry.create({"name": "sticky", "fallback": "least_loaded"}).spec()
-    {'name': 'sticky', 'fallback': 'least_loaded'}
+    Examples:
+        >>> registry = default_registry()
+        >>> registry.create({"name": "sticky", "fallback": "least_loaded"}).spec()
+        {'name': 'sticky', 'fallback': 'least_loaded'}
     """
 
     def __init__(self) -> None:

@@ -227,10 +227,11 @@ class BusinessCalendar:
             CalendarError: Every problem found, each naming where it is
                 (``week.mon[1]: ...``).
 
-        >>> cal = BusinessCalendar.from_dict(
-        ...     {"timezone": "Asia/Shanghai", "week": {"mon-fri": ["09:00-18:00"]}})
-        >>> cal.to_dict()
-        {'timezone': 'Asia/Shanghai', 'week': {'mon-fri': ['09:00-18:00']}}
+        Examples:
+            >>> cal = BusinessCalendar.from_dict(
+            ...     {"timezone": "Asia/Shanghai", "week": {"mon-fri": ["09:00-18:00"]}})
+            >>> cal.to_dict()
+            {'timezone': 'Asia/Shanghai', 'week': {'mon-fri': ['09:00-18:00']}}
         """
         if not isinstance(data, Mapping):
             raise CalendarError(f"a calendar must be a dict, got {type(data).__name__}")
@@ -366,9 +367,11 @@ class BusinessCalendar:
     def hours_on(self, day: date) -> list[str]:
         """The hours that apply on a local date, in text form.
 
-        >>> cal = BusinessCalendar.from_dict({"timezone": "UTC", "week": {"mon": ["22:00-06:00"]}})
-        >>> cal.hours_on(date(2026, 1, 5)), cal.hours_on(date(2026, 1, 6))
-        (['22:00-06:00'], [])
+        Examples:
+            >>> cal = BusinessCalendar.from_dict(
+            ...     {"timezone": "UTC", "week": {"mon": ["22:00-06:00"]}})
+            >>> cal.hours_on(date(2026, 1, 5)), cal.hours_on(date(2026, 1, 6))
+            (['22:00-06:00'], [])
         """
         if not isinstance(day, date) or isinstance(day, datetime):
             raise CalendarError(f"day must be a date, got {type(day).__name__} {day!r}")

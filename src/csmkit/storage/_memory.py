@@ -22,15 +22,16 @@ class MemoryStore:
     store to use in tests. Each instance is independent (``open_store("memory://")``
     returns a new, empty one).
 
-    >>> from datetime import datetime, timezone
-    >>> from csmkit.timeline import TicketCreated
-    >>> store = MemoryStore()
-    >>> at = datetime(2026, 10, 8, 9, 30, tzinfo=timezone.utc)
-    >>> store.append("T-1", [TicketCreated(ticket_id="T-1", at=at, type="repair",
-    ...                                    channel="phone")], expected_version=0)
-    1
-    >>> store.load("T-1").ticket.status
-    'new'
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from csmkit.timeline import TicketCreated
+        >>> store = MemoryStore()
+        >>> at = datetime(2026, 10, 8, 9, 30, tzinfo=timezone.utc)
+        >>> store.append("T-1", [TicketCreated(ticket_id="T-1", at=at, type="repair",
+        ...                                    channel="phone")], expected_version=0)
+        1
+        >>> store.load("T-1").ticket.status
+        'new'
     """
 
     def __init__(self) -> None:

@@ -39,8 +39,9 @@ class Identity:
     case-insensitively (stored lower-cased). Other values are kept as given: normalise
     phone numbers (e.g. to E.164 ``+8613800138000``) before storing them.
 
-    >>> Identity("Email", " Li.Wei@Example.COM ")
-    Identity(kind='email', value='li.wei@example.com')
+    Examples:
+        >>> Identity("Email", " Li.Wei@Example.COM ")
+        Identity(kind='email', value='li.wei@example.com')
     """
 
     kind: str = attrs.field(converter=_kind)
@@ -102,10 +103,11 @@ class Customer:
         identities: How the customer is recognised on channels; sorted, no duplicates.
             An identity belongs to at most one customer in a store.
 
-    >>> c = Customer("C-7", name="王芳", identities=[Identity("phone", "+8613800138000"),
-    ...                                               Identity("wechat", "wxid_wangfang")])
-    >>> Customer.from_dict(c.to_dict()) == c
-    True
+    Examples:
+        >>> c = Customer("C-7", name="王芳", identities=[Identity("phone", "+8613800138000"),
+        ...                                               Identity("wechat", "wxid_wangfang")])
+        >>> Customer.from_dict(c.to_dict()) == c
+        True
     """
 
     id: str = attrs.field(validator=_non_empty)

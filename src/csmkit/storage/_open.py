@@ -31,13 +31,14 @@ def open_store(url: str, *, plugins: PluginManager | None = None, **options: obj
             backend failed to open (corrupt or foreign file, newer schema).
         StoreArgumentError: a malformed URL or unknown option.
 
-    >>> with open_store("memory://") as store:
-    ...     store.version("T-1")
-    0
-    >>> open_store("mongodb://db/desk")
-    Traceback (most recent call last):
-    ...
-    csmkit.errors.StorageError: no storage backend for mongodb:// ... sqlite://. ...
+    Examples:
+        >>> with open_store("memory://") as store:
+        ...     store.version("T-1")
+        0
+        >>> open_store("mongodb://db/desk")
+        Traceback (most recent call last):
+        ...
+        csmkit.errors.StorageError: no storage backend for mongodb:// ... sqlite://. ...
     """
     if plugins is None:
         from csmkit.plugins import PluginManager

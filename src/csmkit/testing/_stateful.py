@@ -216,6 +216,7 @@ def run_store_state_machine(
     max_examples: int = 25,
     steps: int = 20,
     shrink: bool = True,
+    derandomize: bool = False,
 ) -> None:
     """Run :func:`store_state_machine` as a test (raises on the first difference).
 
@@ -224,6 +225,8 @@ def run_store_state_machine(
         max_examples: Hypothesis examples (each a fresh store).
         steps: Rules per example.
         shrink: Minimise a failing example before reporting it (slower, clearer).
+        derandomize: Generate the same examples on every run (reproducible CI runs;
+            random runs explore more over time).
     """
     machine = store_state_machine(make_store)
     phases = list(Phase) if shrink else [p for p in Phase if p is not Phase.shrink]
@@ -235,6 +238,7 @@ def run_store_state_machine(
             deadline=None,
             phases=phases,
             database=None,
+            derandomize=derandomize,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )

@@ -61,10 +61,11 @@ class Priority(_StrEnum):
     ``Priority.HIGH > "normal"`` is true (plain string order would be wrong:
     ``"high" < "low"``). Comparing with an unknown string raises :class:`TimelineError`.
 
-    >>> Priority.URGENT > Priority.HIGH > "normal"
-    True
-    >>> sorted(["urgent", "low", "high"], key=Priority.parse)
-    ['low', 'high', 'urgent']
+    Examples:
+        >>> Priority.URGENT > Priority.HIGH > "normal"
+        True
+        >>> sorted(["urgent", "low", "high"], key=Priority.parse)
+        ['low', 'high', 'urgent']
     """
 
     LOW = "low"

@@ -64,12 +64,14 @@ class Ticket:
         workflow_version: Workflow definition version, if any.
         escalation_level: Highest escalation level reached (0 = never escalated).
 
-    >>> from datetime import datetime, timezone
-    >>> from csmkit.timeline import TicketCreated
-    >>> created = TicketCreated(ticket_id="T-1", at=datetime(2026, 9, 30, 9, tzinfo=timezone.utc),
-    ...                         type="repair", channel="phone", priority="high")
-    >>> Ticket.created(created).priority
-    <Priority.HIGH: 'high'>
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from csmkit.timeline import TicketCreated
+        >>> created = TicketCreated(
+        ...     ticket_id="T-1", at=datetime(2026, 9, 30, 9, tzinfo=timezone.utc),
+        ...     type="repair", channel="phone", priority="high")
+        >>> Ticket.created(created).priority
+        <Priority.HIGH: 'high'>
     """
 
     id: str = attrs.field(validator=non_empty_str)

@@ -55,17 +55,18 @@ class Timeline(Sequence[Event]):
         TimelineError: The sequence breaks one of the rules above; the message names the
             index of the offending event (``events[3]``). Nothing is built.
 
-    >>> from datetime import datetime, timedelta, timezone
-    >>> from csmkit.timeline import Assigned, TicketCreated
-    >>> t0 = datetime(2026, 9, 30, 9, 0, tzinfo=timezone(timedelta(hours=8)))
-    >>> tl = Timeline([
-    ...     TicketCreated(ticket_id="T-1", at=t0, type="repair", channel="phone"),
-    ...     Assigned(ticket_id="T-1", at=t0 + timedelta(minutes=5), agent="li.wei"),
-    ... ])
-    >>> tl.ticket.assignee, tl.ticket.version
-    ('li.wei', 2)
-    >>> tl.state_at(t0).assignee is None
-    True
+    Examples:
+        >>> from datetime import datetime, timedelta, timezone
+        >>> from csmkit.timeline import Assigned, TicketCreated
+        >>> t0 = datetime(2026, 9, 30, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+        >>> tl = Timeline([
+        ...     TicketCreated(ticket_id="T-1", at=t0, type="repair", channel="phone"),
+        ...     Assigned(ticket_id="T-1", at=t0 + timedelta(minutes=5), agent="li.wei"),
+        ... ])
+        >>> tl.ticket.assignee, tl.ticket.version
+        ('li.wei', 2)
+        >>> tl.state_at(t0).assignee is None
+        True
     """
 
     __slots__ = ("_events", "_states", "_ticket", "_times")

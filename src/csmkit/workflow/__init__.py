@@ -7,17 +7,18 @@ definition serves every ticket. :meth:`Workflow.check` says whether a transition
 allowed and why not; :meth:`Workflow.fire` returns the new ticket and the
 :mod:`csmkit.timeline` events to record.
 
->>> from datetime import datetime, timezone
->>> from csmkit.timeline import Ticket
->>> wf = template("repair")
->>> at = datetime(2026, 9, 30, 9, tzinfo=timezone.utc)
->>> ticket = Ticket.created(wf.created_event(
-...     ticket_id="T-1", at=at, type="repair", channel="phone",
-...     fields={"address": "上海市徐汇区", "contact_phone": "+86 138 0013 8000"}))
->>> ticket, events = wf.fire(ticket, "dispatch", actor=Actor("d1", {"dispatcher"}), at=at,
-...                          data={"engineer": "e7"})
->>> ticket.status, [e.kind for e in events]
-('dispatched', ['field_changed', 'status_changed'])
+Examples:
+    >>> from datetime import datetime, timezone
+    >>> from csmkit.timeline import Ticket
+    >>> wf = template("repair")
+    >>> at = datetime(2026, 9, 30, 9, tzinfo=timezone.utc)
+    >>> ticket = Ticket.created(wf.created_event(
+    ...     ticket_id="T-1", at=at, type="repair", channel="phone",
+    ...     fields={"address": "上海市徐汇区", "contact_phone": "+86 138 0013 8000"}))
+    >>> ticket, events = wf.fire(ticket, "dispatch", actor=Actor("d1", {"dispatcher"}), at=at,
+    ...                          data={"engineer": "e7"})
+    >>> ticket.status, [e.kind for e in events]
+    ('dispatched', ['field_changed', 'status_changed'])
 """
 
 from __future__ import annotations

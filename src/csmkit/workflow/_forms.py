@@ -365,12 +365,13 @@ class FormSchema:
     validated, defaults filled in) plus whatever ``context`` is passed to
     :meth:`validate` (e.g. ``ticket``).
 
-    >>> form = FormSchema.from_dict({"fields": [
-    ...     {"name": "phone", "type": "phone", "required": True},
-    ...     {"name": "model", "type": "choice", "choices": ["X1", "X2"]},
-    ... ]})
-    >>> [str(e) for e in form.validate({"model": "X9"}).errors]
-    ['phone: a value is required', "model: 'X9' is not one of ['X1', 'X2']"]
+    Examples:
+        >>> form = FormSchema.from_dict({"fields": [
+        ...     {"name": "phone", "type": "phone", "required": True},
+        ...     {"name": "model", "type": "choice", "choices": ["X1", "X2"]},
+        ... ]})
+        >>> [str(e) for e in form.validate({"model": "X9"}).errors]
+        ['phone: a value is required', "model: 'X9' is not one of ['X1', 'X2']"]
     """
 
     fields: tuple[FieldSpec, ...] = attrs.field(converter=_field_tuple)

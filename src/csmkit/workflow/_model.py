@@ -121,8 +121,9 @@ def parse_duration(text: str) -> timedelta:
     Raises:
         WorkflowError: ``text`` is not such a duration or is zero.
 
-    >>> parse_duration("P1DT12H")
-    datetime.timedelta(days=1, seconds=43200)
+    Examples:
+        >>> parse_duration("P1DT12H")
+        datetime.timedelta(days=1, seconds=43200)
     """
     match = _DURATION.match(text) if isinstance(text, str) else None
     if match is None or text in ("P", "PT") or text.endswith("T"):
@@ -147,8 +148,9 @@ def parse_duration(text: str) -> timedelta:
 def format_duration(delta: timedelta) -> str:
     """The canonical ISO 8601 form of a positive whole-second ``timedelta`` (``P7D``, ``PT4H``).
 
-    >>> format_duration(timedelta(days=7, hours=2))
-    'P7DT2H'
+    Examples:
+        >>> format_duration(timedelta(days=7, hours=2))
+        'P7DT2H'
     """
     total = int(delta.total_seconds())
     days, rest = divmod(total, 86400)
@@ -174,14 +176,15 @@ def _roles(value: Iterable[str]) -> frozenset[str]:
 class Actor:
     """Who fires a transition: an id (as written to events) and the roles they hold.
 
-    Args:
+    Attributes:
         id: The actor id recorded on the events (``"li.wei"``, ``"customer:42"``,
             ``"system"``).
         roles: The roles held now (``{"agent", "engineer"}``); a transition that lists
             roles needs at least one of them.
 
-    >>> Actor("li.wei", {"agent", "engineer"}).has_any(frozenset({"engineer"}))
-    True
+    Examples:
+        >>> Actor("li.wei", {"agent", "engineer"}).has_any(frozenset({"engineer"}))
+        True
     """
 
     id: str = attrs.field()

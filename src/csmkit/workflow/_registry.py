@@ -25,10 +25,11 @@ class WorkflowRegistry:
     :meth:`for_ticket` finds it. Registering the same name and version twice is allowed
     only with an identical definition, so a published version can never change.
 
-    >>> from csmkit.workflow import template
-    >>> registry = WorkflowRegistry([template("repair")])
-    >>> registry.latest("repair").version
-    1
+    Examples:
+        >>> from csmkit.workflow import template
+        >>> registry = WorkflowRegistry([template("repair")])
+        >>> registry.latest("repair").version
+        1
     """
 
     __slots__ = ("_by_key",)

@@ -537,8 +537,9 @@ def template_dict(name: str) -> dict[str, Any]:
 def template(name: str) -> Workflow:
     """The built-in template ``name`` as a validated :class:`Workflow`.
 
-    >>> template("repair").state("on_site").label("zh")
-    '上门中'
+    Examples:
+        >>> template("repair").state("on_site").label("zh")
+        '上门中'
 
     Raises:
         NotFoundError: no template of that name.
