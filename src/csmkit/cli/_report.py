@@ -36,7 +36,7 @@ DEFAULT_METRICS: tuple[str, ...] = (
     "tickets",
     "first_response_time",
     "full_resolution_time",
-    "fcr",
+    "fcr[one_touch]",
     "reopen_rate",
     "csat",
     "nps",
