@@ -1,17 +1,22 @@
-"""Notification delivery that fails after its recording event is stored: markers in
-the timeline, so a later tick (in this desk or a restarted one) delivers it again."""
+"""Notification delivery through the desk's channels. A delivery that fails after its
+recording event is stored leaves a marker in the timeline, so a later tick (in this desk
+or a restarted one) delivers it again."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from csmkit._jsonvalue import thaw
 from csmkit._time import format_instant, parse_instant
 from csmkit.automation import Notification
-from csmkit.timeline import Direction, MessageAdded, Timeline
+from csmkit.channels import SmtpChannel
+from csmkit.desk._core import DeskCore
+from csmkit.errors import AutomationError, ConcurrencyError
+from csmkit.timeline import Direction, Event, MessageAdded, Timeline
 
-__all__ = ["pending_deliveries", "redelivered_marker", "undelivered_marker"]
+__all__ = ["Deliveries", "pending_deliveries", "redelivered_marker", "undelivered_marker"]
 
 UNDELIVERED = "undelivered"
 REDELIVERED = "redelivered"
@@ -41,16 +46,18 @@ def _from_dict(data: Any, ticket_id: str, rule: str) -> Notification:
     )
 
 
-def _internal(ticket_id: str, at: datetime, channel: str, meta: dict[str, Any]) -> MessageAdded:
+def _marker(notification: Notification, at: datetime, meta: dict[str, Any]) -> MessageAdded:
+    """An internal event about ``notification`` with ``meta`` after its rule."""
+    assert notification.ticket_id is not None
     return MessageAdded(
-        ticket_id=ticket_id,
+        ticket_id=notification.ticket_id,
         at=at,
         actor="system",
         direction=Direction.INTERNAL,
-        channel=channel,
+        channel=notification.channel,
         author="system",
         public=False,
-        meta=meta,
+        meta={"rule": notification.rule, **meta},
     )
 
 
@@ -58,28 +65,13 @@ def undelivered_marker(
     notification: Notification, error: BaseException, at: datetime
 ) -> MessageAdded:
     """The internal event recording that ``notification`` could not be delivered."""
-    assert notification.ticket_id is not None
-    return _internal(
-        notification.ticket_id,
-        at,
-        notification.channel,
-        {
-            "rule": notification.rule,
-            UNDELIVERED: _to_dict(notification),
-            "error": f"{type(error).__name__}: {error}"[:500],
-        },
-    )
+    error_text = f"{type(error).__name__}: {error}"[:500]
+    return _marker(notification, at, {UNDELIVERED: _to_dict(notification), "error": error_text})
 
 
 def redelivered_marker(position: int, notification: Notification, at: datetime) -> MessageAdded:
     """The internal event recording that the failure at ``position`` was delivered."""
-    assert notification.ticket_id is not None
-    return _internal(
-        notification.ticket_id,
-        at,
-        notification.channel,
-        {"rule": notification.rule, REDELIVERED: position},
-    )
+    return _marker(notification, at, {REDELIVERED: position})
 
 
 def pending_deliveries(timeline: Timeline) -> list[tuple[int, Notification]]:
@@ -95,3 +87,94 @@ def pending_deliveries(timeline: Timeline) -> list[tuple[int, Notification]]:
         elif REDELIVERED in meta:
             failed.pop(int(thaw(meta[REDELIVERED])), None)
     return sorted(failed.items())
+
+
+def _mark_redelivered(
+    position: int, notification: Notification
+) -> Callable[[Timeline, datetime], Sequence[Event]]:
+    def make(timeline: Timeline, at: datetime) -> Sequence[Event]:
+        still = any(p == position for p, _ in pending_deliveries(timeline))
+        return [redelivered_marker(position, notification, at)] if still else []
+
+    return make
+
+
+class Deliveries(DeskCore):
+    """Delivery of rule notifications, with failures recorded and retried."""
+
+    _undelivered: set[str]
+
+    def _try_deliver(self, notification: Notification) -> bool:
+        """Deliver; on failure record a retriable marker in the ticket's timeline
+        (never raise: the operation's events are already stored)."""
+        try:
+            self._deliver(notification)
+        except Exception as exc:
+            if notification.ticket_id is None:
+                raise
+            self._record_failure(notification, exc)
+            return False
+        return True
+
+    def _record_failure(self, notification: Notification, error: Exception) -> None:
+        ticket_id = notification.ticket_id
+        assert ticket_id is not None
+        for _ in range(self.max_retries):
+            timeline = self.store.load(ticket_id)
+            at = max(self.now(), timeline.updated_at)
+            marker = undelivered_marker(notification, error, at)
+            try:
+                self.plugins.append_and_notify(self.store, ticket_id, [marker], len(timeline))
+            except ConcurrencyError:
+                self._routing.invalidate()
+                continue
+            self._undelivered.add(ticket_id)
+            return
+        raise ConcurrencyError(
+            f"ticket {ticket_id!r} kept changing while recording a failed delivery",
+            ticket_id=ticket_id,
+        )
+
+    def undelivered(self) -> tuple[Notification, ...]:
+        """Notifications whose delivery failed and that :meth:`tick` will retry (known
+        to this desk: from its own failures and from the tickets its ticks scanned)."""
+        found: list[Notification] = []
+        for ticket_id in sorted(self._undelivered):
+            found.extend(n for _, n in pending_deliveries(self.store.load(ticket_id)))
+        return tuple(found)
+
+    def _redeliver(self) -> list[Notification]:
+        """Retry failed deliveries; a success is recorded, a new failure is not."""
+        delivered: list[Notification] = []
+        for ticket_id in sorted(self._undelivered):
+            pending = pending_deliveries(self.store.load(ticket_id))
+            left = len(pending)
+            for position, notification in pending:
+                try:
+                    self._deliver(notification)
+                except Exception:
+                    continue  # still failing: try again on the next tick
+                left -= 1
+                delivered.append(notification)
+                self._operation(ticket_id, _mark_redelivered(position, notification), react=False)
+            if not left:
+                self._undelivered.discard(ticket_id)
+        return delivered
+
+    def _deliver(self, notification: Notification) -> object | None:
+        channel = self.channels.get(notification.channel)
+        if channel is None:
+            raise AutomationError(f"no outbound channel {notification.channel!r}")
+        payload: object = notification
+        if isinstance(channel, SmtpChannel):
+            from csmkit.channels import EmailNotification
+
+            payload = EmailNotification(
+                to=[notification.to],
+                subject=notification.subject or notification.text[:60],
+                text=notification.text,
+                at=notification.at,
+                ticket_id=notification.ticket_id,
+                automatic=True,
+            )
+        return self.plugins.deliver_notification(payload, channel)

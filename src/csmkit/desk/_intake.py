@@ -1,0 +1,95 @@
+"""Channel intake of the desk: inbound messages become tickets and messages, with the
+rules' actions in the same batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from csmkit.automation import Outcome
+from csmkit.channels import InboundMessage, Intake, IntakeResult
+from csmkit.customers import CustomerDirectory
+from csmkit.desk._core import DeskCore
+from csmkit.desk._types import TicketType
+from csmkit.errors import AutomationError
+from csmkit.timeline import Event, Timeline
+
+__all__ = ["IntakeOperations"]
+
+
+class IntakeOperations(DeskCore):
+    """:meth:`receive` and the channel intake behind it."""
+
+    _intake_outcomes: list[Outcome]
+
+    def _make_intake(
+        self, intake_type: str | None, customers: CustomerDirectory | None
+    ) -> Intake | None:
+        """The intake opening tickets of ``intake_type`` (``None`` without one).
+
+        Raises:
+            AutomationError: an unknown type, a workflow that does not start in
+                ``new`` or a form that requires fields.
+        """
+        if intake_type is None:
+            return None
+        kind: TicketType | None = self.types.get(intake_type)
+        if kind is None:
+            raise AutomationError(f"intake_type: unknown ticket type {intake_type!r}")
+        initial = kind.workflow.initial
+        if initial.name != "new" or initial.category.value != "new":
+            raise AutomationError(
+                f"intake_type {intake_type!r}: channel intake opens tickets in state "
+                f"'new'; the workflow starts in {initial.name!r}"
+            )
+        form = kind.workflow.form
+        missing = [] if form is None else [e.field for e in form.validate({}).errors]
+        if missing:
+            raise AutomationError(
+                f"intake_type {intake_type!r}: its form requires {', '.join(missing)}, "
+                "which an inbound message cannot fill; use a type whose form accepts a "
+                "ticket without fields"
+            )
+        return Intake(
+            self.store,
+            self.plugins,
+            customers=customers,
+            ticket_type=intake_type,
+            created_event=kind.workflow.created_event,
+            extra_events=self._intake_rules,
+        )
+
+    def receive(self, message: InboundMessage) -> IntakeResult:
+        """Take in an inbound message through :class:`~csmkit.channels.Intake`
+        (duplicates, filters, threading, customer resolution). A new ticket is created
+        with the intake type's workflow (its initial state, name, version and form
+        defaults). The rules run on the intake's events and what they write is appended
+        **in the same batch** as the message, so a crash cannot store the message
+        without the rules' actions; the intents (notifications, tickets) run after it.
+
+        Raises:
+            AutomationError: the desk has no ``intake_type``; too many chained actions
+                (nothing written).
+        """
+        if self.intake is None:
+            raise AutomationError("receive() needs ServiceDesk(intake_type=...)")
+        self._intake_outcomes.clear()
+        try:
+            result = self.intake.receive(message)
+            outcome = self._intake_outcomes[-1] if self._intake_outcomes else None
+        finally:
+            self._intake_outcomes.clear()
+        if result.ticket_id is not None and result.events:
+            final = self.store.load(result.ticket_id)
+            self._routing.observe(final)
+            if outcome is not None:
+                self._execute(outcome)
+            self._reschedule(final, self.now())
+        return result
+
+    def _intake_rules(self, timeline: Timeline, events: tuple[Event, ...]) -> Sequence[Event]:
+        """Run by the intake before its append: the rules' events join its batch."""
+        outcome = self.automation.react(
+            timeline, events, now=self.now(), env=self._env(timeline.ticket)
+        )
+        self._intake_outcomes.append(outcome)  # the last attempt is the one stored
+        return outcome.events
