@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from csmkit.hookspecs import hookimpl
 from csmkit.plugins import PluginManager, RoutingStrategyRegistration
-from csmkit.routing import Agent, AgentPool, Router, RoutingState, default_registry
+from csmkit.routing import Agent, AgentPool, Router, RoutingState
 from csmkit.timeline import Ticket, TicketCreated
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -63,10 +63,7 @@ class ClosestPlugin:
 def main() -> None:
     plugins = PluginManager(load_entrypoints=False)
     plugins.register(ClosestPlugin(), name="closest-plugin")
-    registry = default_registry()
-    for name, registration in plugins.routing_strategies().items():
-        if name not in registry:
-            registry.register(name, lambda options, _registry, f=registration.factory: f(**options))
+    registry = plugins.strategy_registry()  # the built-ins plus every plugin's strategies
     print("strategies:", ", ".join(registry.names()))
 
     router = Router(

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import attrs
 import pytest
@@ -457,3 +458,53 @@ def test_importing_csmkit_needs_no_test_tools() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+class _ClosestFirst:
+    """A plugin strategy: prefers agents whose id sorts first (a stand-in for distance)."""
+
+    name = "closest"
+
+    def __init__(self, *, bias: int = 0) -> None:
+        self.bias = bias
+
+    def score(self, agent: Any, context: Any) -> tuple[str]:
+        return (agent.id,)
+
+    def spec(self) -> dict[str, object]:
+        return {"name": self.name, "bias": self.bias}
+
+
+def test_strategy_registry_adds_plugin_strategies_to_the_built_ins() -> None:
+    from csmkit.hookspecs import hookimpl
+    from csmkit.plugins import RoutingStrategyRegistration
+    from csmkit.routing import default_registry
+
+    class StrategyPlugin:
+        @hookimpl
+        def csmkit_routing_strategies(self) -> list[RoutingStrategyRegistration]:
+            return [
+                RoutingStrategyRegistration("closest", lambda **options: _ClosestFirst(**options))
+            ]
+
+    pm = PluginManager([StrategyPlugin()], load_entrypoints=False)
+    registry = pm.strategy_registry()
+    assert set(registry.names()) == set(default_registry().names()) | {"closest"}
+    strategy = registry.create({"name": "closest", "bias": 3})
+    assert isinstance(strategy, _ClosestFirst)
+    assert strategy.bias == 3
+
+
+def test_strategy_registry_refuses_a_plugin_shadowing_a_built_in() -> None:
+    from csmkit.errors import PluginError
+    from csmkit.hookspecs import hookimpl
+    from csmkit.plugins import RoutingStrategyRegistration
+
+    class Shadowing:
+        @hookimpl
+        def csmkit_routing_strategies(self) -> list[RoutingStrategyRegistration]:
+            return [RoutingStrategyRegistration("round_robin", lambda **options: _ClosestFirst())]
+
+    pm = PluginManager([Shadowing()], load_entrypoints=False)
+    with pytest.raises(PluginError, match="'round_robin', the name of a built-in strategy"):
+        pm.strategy_registry()

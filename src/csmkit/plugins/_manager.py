@@ -26,6 +26,7 @@ from csmkit.plugins._records import (
 
 if TYPE_CHECKING:
     from csmkit.plugins._records import InboundMessageLike, Registration
+    from csmkit.routing import StrategyRegistry
     from csmkit.storage import TicketStore
     from csmkit.timeline import Event, Ticket
 
@@ -395,6 +396,36 @@ class PluginManager:
     def routing_strategies(self) -> Mapping[str, RoutingStrategyRegistration]:
         """Every registered routing strategy by name, sorted."""
         return self._registrations("csmkit_routing_strategies")
+
+    def strategy_registry(self) -> StrategyRegistry:
+        """A routing :class:`~csmkit.routing.StrategyRegistry` with the built-in strategies
+        and every plugin's ``csmkit_routing_strategies`` registration.
+
+        A plugin strategy's factory is called with the rule's strategy options as keyword
+        arguments (``{"name": "closest", "max_km": 30}`` → ``factory(max_km=30)``). Pass
+        the registry to ``Router(rules, registry=...)``.
+
+        Raises:
+            PluginError: a plugin registers the name of a built-in strategy.
+        """
+        from csmkit.routing import default_registry
+
+        registry = default_registry()
+        for name, registration in self.routing_strategies().items():
+            if name in registry:
+                raise PluginError(
+                    f"csmkit_routing_strategies: a plugin registers {name!r}, the name of a "
+                    "built-in strategy; rename it or block the plugin"
+                )
+            factory = registration.factory
+
+            def build(
+                options: Mapping[str, Any], _registry: StrategyRegistry, make: Any = factory
+            ) -> Any:
+                return make(**options)
+
+            registry.register(name, build)
+        return registry
 
     def calendars(self) -> Mapping[str, CalendarRegistration]:
         """Every registered calendar or holiday provider by name, sorted."""
