@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from csmkit._jsonvalue import thaw
-from csmkit._time import format_instant, is_aware
+from csmkit._time import format_instant, is_aware, parse_instant
 from csmkit.automation._results import (
     Environment,
     Notification,
@@ -782,10 +782,11 @@ def _field_instant(value: object, env: Environment) -> datetime | None:
         try:
             if len(value) == 10:
                 return datetime.combine(date.fromisoformat(value), time(0), env.zone())
-            parsed = datetime.fromisoformat(value)
+            # dateutil's parser, as everywhere in csmkit: the same answer on every
+            # supported Python (3.10's fromisoformat refuses a trailing "Z")
+            return parse_instant(value)
         except ValueError:
             return None
-        return parsed if is_aware(parsed) else None
     return None
 
 
