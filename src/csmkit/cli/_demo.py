@@ -15,16 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from csmkit.cli._simulate import (
-    ASSUMPTIONS,
-    CALENDAR,
-    MAX_WEEKS,
-    SLA,
-    START,
-    RunResult,
-    make_arrivals,
-    run_desk,
-)
+from csmkit.cli._scenario import ASSUMPTIONS, CALENDAR, MAX_WEEKS, SLA, START, make_arrivals
+from csmkit.cli._simulate import RunResult, run_desk
 from csmkit.metrics import (
     Table,
     backlog,
