@@ -24,7 +24,7 @@ from csmkit.channels._email import (
     parse_message_ids,
 )
 from csmkit.channels._intake import CustomerResolver, Intake, IntakeResult, default_ticket_id
-from csmkit.channels._mapping import FieldPath, PayloadMapping
+from csmkit.channels._mapping import MAPPING_EXAMPLES, FieldPath, PayloadMapping
 from csmkit.channels._message import Attachment, BlobStore, InboundMessage, MemoryBlobStore
 from csmkit.channels._outbound import (
     DeliveryReceipt,
@@ -39,6 +39,7 @@ from csmkit.channels._signatures import Delivery, WebhookSignature
 from csmkit.channels._webhook import WebhookParser, sign_webhook, webhook_headers
 
 __all__ = [
+    "MAPPING_EXAMPLES",
     "Attachment",
     "BlobStore",
     "CustomerResolver",

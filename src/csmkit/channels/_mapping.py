@@ -11,7 +11,7 @@ import attrs
 from csmkit.channels._message import InboundMessage
 from csmkit.errors import MessageFormatError
 
-__all__ = ["FieldPath", "PayloadMapping"]
+__all__ = ["MAPPING_EXAMPLES", "FieldPath", "PayloadMapping"]
 
 _STRING_FIELDS = (
     "external_id",
@@ -298,3 +298,35 @@ def _scalar(value: object, where: str, max_chars: int) -> str:
     if len(text) > max_chars:
         raise MessageFormatError(f"{where}: {len(text)} characters, over {max_chars}")
     return text
+
+
+MAPPING_EXAMPLES: Mapping[str, Mapping[str, Any]] = {
+    # GitHub "issues" events (X-GitHub-Event: issues): a newly opened issue is a message
+    # from its author; edits, labels and closes are ignored by "match".
+    "github-issues": {
+        "channel": "github",
+        "sender_kind": "github",
+        "fields": {
+            "external_id": {"path": "/issue/node_id", "prefix": "github:"},
+            "sender": "/sender/login",
+            "subject": "/issue/title",
+            "text": {"path": "/issue/body", "optional": True},
+            "recipients": "/repository/full_name",
+        },
+        "match": {"/action": ["opened", "reopened"]},
+    },
+    # A web contact form posting JSON (form builders' "webhook" integrations).
+    "form-post": {
+        "channel": "web-form",
+        "sender_kind": "email",
+        "fields": {
+            "external_id": {"path": "submission_id", "prefix": "form:"},
+            "sender": "contact.email",
+            "sender_name": {"path": "contact.name", "optional": True},
+            "subject": {"path": "topic", "optional": True},
+            "text": "message",
+        },
+    },
+}
+"""Ready-made payload mappings (plain data): ``PayloadMapping.from_dict(MAPPING_EXAMPLES[
+"github-issues"])``. Copy and adapt them for other providers."""
