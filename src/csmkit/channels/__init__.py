@@ -7,6 +7,9 @@
 * :class:`WebhookReceiver` — any provider's webhooks as configuration: a
   :class:`WebhookSignature` preset (Standard Webhooks/Svix, GitHub, Stripe, generic
   HMAC) and a :class:`PayloadMapping` from its JSON to a message;
+* :class:`WeChatParser` — WeChat Official Account callbacks (URL check, safe mode,
+  defused XML) keyed by OpenID; :class:`WeChatChannel` sends the customer-service
+  answer after the 5-second ack;
 * :class:`Intake` — filter, thread and store messages as ticket events;
 * :class:`SmtpChannel`, :class:`WebhookChannel` — outbound notifications, delivered
   through ``PluginManager.deliver_notification``.
@@ -37,9 +40,13 @@ from csmkit.channels._quotes import strip_quoted_reply
 from csmkit.channels._receiver import ReplayGuard, WebhookReceiver
 from csmkit.channels._signatures import Delivery, WebhookSignature
 from csmkit.channels._webhook import WebhookParser, sign_webhook, webhook_headers
+from csmkit.channels._wechat import WECHAT_ACK, WeChatMessage, WeChatParser, parse_wechat_xml
+from csmkit.channels._wechat_crypto import WeChatCrypto, wechat_signature
+from csmkit.channels._wechat_outbound import WeChatChannel, WeChatNotification, WeChatPlugin
 
 __all__ = [
     "MAPPING_EXAMPLES",
+    "WECHAT_ACK",
     "Attachment",
     "BlobStore",
     "CustomerResolver",
@@ -57,6 +64,12 @@ __all__ = [
     "ReplayGuard",
     "SmtpChannel",
     "SubjectTag",
+    "WeChatChannel",
+    "WeChatCrypto",
+    "WeChatMessage",
+    "WeChatNotification",
+    "WeChatParser",
+    "WeChatPlugin",
     "WebhookChannel",
     "WebhookNotification",
     "WebhookParser",
@@ -65,7 +78,9 @@ __all__ = [
     "default_ticket_id",
     "html_to_text",
     "parse_message_ids",
+    "parse_wechat_xml",
     "sign_webhook",
     "strip_quoted_reply",
     "webhook_headers",
+    "wechat_signature",
 ]
