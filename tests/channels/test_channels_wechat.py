@@ -401,6 +401,7 @@ def test_encrypted_text_message_becomes_a_ticket_linked_to_the_customer() -> Non
     )
     parser = safe_parser()
     message, inbound = parser.receive(safe_query(), FROM_XML, now=NOW)
+    assert message.open_id == OPEN_ID
     assert WECHAT_ACK == "success"  # what the endpoint answers within the 5 seconds
     assert inbound is not None
     result = desk.receive(inbound)
