@@ -329,6 +329,8 @@ def test_json_pointer_and_dotted_paths() -> None:
     assert FieldPath("/a~1b/~0x/1/c").lookup(data) == "deep"
     assert FieldPath("list.1").lookup(data) == "q"
     assert FieldPath("list.9").lookup(data) is None
+    assert FieldPath("/list/01").lookup(data) is None  # no leading zeros (RFC 6901)
+    assert FieldPath("/01").lookup({"01": "key, not index", "1": "other"}) == "key, not index"
     assert FieldPath("/a~1b/~0x/0/c").lookup(data) is None
     for bad in ("", "a..b", "/a~2"):
         with pytest.raises(MessageFormatError):

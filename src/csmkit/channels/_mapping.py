@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -28,9 +29,10 @@ FIELDS = _STRING_FIELDS + _LIST_FIELDS
 _OPTIONAL_BY_DEFAULT = frozenset({"in_reply_to", "html", "ticket_ref", "references", "recipients"})
 _MISSING = object()
 _MAX_SEGMENTS = 32
+_INDEX = re.compile(r"0|[1-9][0-9]{0,8}")  # RFC 6901 array indexes: no leading zeros
 
 
-def _segments(path: str, where: str) -> tuple[str | int, ...]:
+def _segments(path: str, where: str) -> tuple[str, ...]:
     """The keys/indexes of a JSON Pointer (``/a/0/b``) or a dotted path (``a.0.b``)."""
     if not isinstance(path, str) or not path:
         raise MessageFormatError(f"{where}: a path must be a non-empty string, got {path!r}")
@@ -47,7 +49,7 @@ def _segments(path: str, where: str) -> tuple[str | int, ...]:
             raise MessageFormatError(f"{where}: {path!r} has an empty segment")
     if len(parts) > _MAX_SEGMENTS:
         raise MessageFormatError(f"{where}: {path!r} has more than {_MAX_SEGMENTS} segments")
-    return tuple(int(p) if p.isdigit() and p.isascii() else p for p in parts)
+    return tuple(parts)
 
 
 @attrs.frozen
@@ -66,7 +68,7 @@ class FieldPath:
     path: str
     prefix: str = ""
     optional: bool = False
-    segments: tuple[str | int, ...] = attrs.field(init=False, eq=False, repr=False)
+    segments: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "segments", _segments(self.path, "path"))
@@ -80,9 +82,10 @@ class FieldPath:
         current = data
         for segment in self.segments:
             if isinstance(current, Mapping):
-                current = current.get(str(segment), _MISSING)
-            elif isinstance(current, list) and isinstance(segment, int):
-                current = current[segment] if segment < len(current) else _MISSING
+                current = current.get(segment, _MISSING)
+            elif isinstance(current, list) and _INDEX.fullmatch(segment):
+                index = int(segment)
+                current = current[index] if index < len(current) else _MISSING
             else:
                 return None
             if current is _MISSING:
