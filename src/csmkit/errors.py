@@ -35,6 +35,10 @@ __all__ = [
     "StoreArgumentError",
     "TimelineError",
     "TransitionNotAllowed",
+    "WebhookReplayError",
+    "WebhookSignatureError",
+    "WebhookTimestampError",
+    "WebhookTooLargeError",
     "WebhookVerificationError",
     "WorkflowError",
 ]
@@ -211,6 +215,30 @@ class WebhookVerificationError(MessageFormatError):
     timestamp outside the tolerance, an oversized or malformed body. Map it to
     HTTP 400; nothing was stored.
     """
+
+
+class WebhookSignatureError(WebhookVerificationError):
+    """No signature of a webhook request matches (wrong secret, altered body, or a
+    signature header missing or malformed). Map it to HTTP 401; nothing was stored."""
+
+
+class WebhookTimestampError(WebhookVerificationError):
+    """A webhook request's signed timestamp is outside the tolerance (a stale replay or
+    clock skew). Map it to HTTP 400; nothing was stored."""
+
+
+class WebhookReplayError(WebhookVerificationError):
+    """A correctly signed webhook request was already received within the replay window
+    (the same delivery id and timestamp, or WeChat's timestamp and nonce).
+
+    Nothing was stored again: answer HTTP 200 (or WeChat's ``success``) so the sender
+    stops, the first copy was taken in.
+    """
+
+
+class WebhookTooLargeError(WebhookVerificationError):
+    """A webhook request body is over the configured size limit; it was refused before
+    any signature or parsing work. Map it to HTTP 413; nothing was stored."""
 
 
 class NotificationError(CsmkitError, ValueError):

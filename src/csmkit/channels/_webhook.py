@@ -233,6 +233,8 @@ class WebhookParser:
             data = json.loads(bytes(body).decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise WebhookVerificationError(f"body is not UTF-8 JSON: {exc}") from None
+        except RecursionError:
+            raise WebhookVerificationError("body: JSON nested too deeply") from None
         items = self._items(data)
         messages = [self._message(item, f"messages[{i}]", now) for i, item in enumerate(items)]
         with self._lock:
