@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from csmkit._pickling import reduce_by_init
 from csmkit.errors import CalendarError
 from csmkit.sla._hours import (
     WEEKDAYS,
@@ -209,6 +210,11 @@ class BusinessCalendar:
         )
         object.__setattr__(self, "_engine", engine)
         object.__setattr__(self, "_zone", zone)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The engine holds a closure and lazily built blocks: pickle the definition only
+        # and rebuild (and re-validate) the calendar when it is loaded.
+        return reduce_by_init(self)
 
     # ------------------------------------------------------------------ dict form
     @classmethod
