@@ -666,3 +666,19 @@ EXCLUDED: dict[type[Any], str] = {
     testing.PluginContract: "a conformance test base",
     testing.StoreContract: "a conformance test base",
 }
+
+
+def business_response_times(
+    job: tuple[sla.BusinessCalendar, list[Timeline], datetime],
+) -> tuple[metrics.DurationAccumulator, list[metrics.TicketMetrics]]:
+    """A worker process's share of a report: business-time first responses.
+
+    Module level so that a ``spawn`` worker can import it; everything it gets and
+    returns crosses the process boundary by pickle.
+    """
+    clock, timelines, now = job
+    acc = metrics.DurationAccumulator("first_response_time", business=True)
+    measured = [metrics.ticket_metrics(item, clock=clock, now=now) for item in timelines]
+    for one in measured:
+        acc.update(one.first_response)
+    return acc, measured
