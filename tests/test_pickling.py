@@ -331,3 +331,16 @@ def test_business_time_metrics_run_in_spawned_worker_processes() -> None:
     assert merged.result().moments.n == len(timelines)
     by_ticket = {m.ticket: m for _, part in results for m in part}
     assert [by_ticket[m.ticket] for m in measured] == measured
+
+
+def test_frozen_maps_stay_frozen_and_hashable() -> None:
+    """The read-only mapping inside events and tickets survives a round trip as itself."""
+    from csmkit._jsonvalue import EMPTY, FrozenMap, freeze_mapping
+
+    value = freeze_mapping({"region": "华东", "models": ["KFR-35", 2], "x": {"y": None}}, "f")
+    loaded = _round_trip(value)
+    assert type(loaded) is FrozenMap and loaded == value and hash(loaded) == hash(value)
+    assert type(loaded["x"]) is FrozenMap
+    with pytest.raises(TypeError):
+        loaded["region"] = "华北"
+    assert _round_trip(EMPTY) == EMPTY
