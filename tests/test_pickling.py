@@ -27,7 +27,8 @@ from csmkit import automation, errors, metrics, routing, timeline, workflow
 from csmkit.conditions import Condition, Literal, Name
 from csmkit.sla import BusinessCalendar
 from csmkit.timeline import Timeline
-from pickle_cases import CASES, EQUAL_BY, EXCLUDED, business_response_times, routing_state
+from pickle_cases import CASES, EQUAL_BY, EXCLUDED
+from pickle_values import business_response_times, routing_state
 from strategies import condition_trees_over, timelines_events
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
