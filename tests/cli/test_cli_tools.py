@@ -150,6 +150,23 @@ def test_calendar_cn_preset_matches_from_holidays() -> None:
         assert result.stdout.strip() == want.isoformat()
 
 
+def test_calendar_cn_preset_refuses_years_without_official_data() -> None:
+    pytest.importorskip("holidays")
+    refused = run("calendar", "add", "--calendar", "cn", "2090-03-01T10:00+08:00", "2h")
+    assert refused.returncode == 1
+    assert "does not fully cover CN in 2090" in refused.stderr
+    assert "--partial-calendar" in refused.stderr and "allow_partial" not in refused.stderr
+    partial = run(
+        "calendar", "add", "--calendar", "cn", "--partial-calendar", "2090-03-01T10:00+08:00", "2h"
+    )
+    assert partial.returncode == 0, partial.stderr
+    assert partial.stdout.strip() == "2090-03-01T12:00:00+08:00"
+    # A preset's years are local years: the last day of a covered year needs no other.
+    end_of_year = run("calendar", "add", "--calendar", "cn", "2026-12-31T10:00+08:00", "2h")
+    assert end_of_year.returncode == 0, end_of_year.stderr
+    assert end_of_year.stdout.strip() == "2026-12-31T12:00:00+08:00"
+
+
 def test_calendar_explain_says_why() -> None:
     pytest.importorskip("holidays")
     result = run("calendar", "explain", "--calendar", "cn", "2026-09-30", "2026-10-11")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import types
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -68,3 +69,81 @@ def test_overrides_win_over_package_holidays():
         "CN", years=2026, week=WEEK, overrides={"2026-10-01": ["10:00-12:00"]}
     )
     assert cal.hours_on(date(2026, 10, 1)) == ["10:00-12:00"]
+
+
+# ---------------------------------------------------------------------- coverage (调休)
+def test_a_covered_year_has_its_make_up_days():
+    pytest.importorskip("holidays")
+    cal = BusinessCalendar.from_holidays("CN", years=2025, week=WEEK)
+    # 2025 Spring Festival: Sun 01-26 and Sat 02-08 are make-up working days (补班).
+    assert {date(2025, 1, 26), date(2025, 2, 8)} <= cal.workdays
+    assert cal.hours_on(date(2025, 1, 26)) == ["09:00-12:00", "13:00-18:00"]
+    assert all(cal.hours_on(date(2025, 1, day)) == [] for day in range(28, 32))
+    # Fri 01-24 17:00 + 2h lands on the working Sunday.
+    assert cal.add(sh(2025, 1, 24, 17), 2 * H) == sh(2025, 1, 26, 10)
+
+
+@pytest.mark.parametrize(
+    ("years", "named"), [(2090, "2090"), (range(2026, 2029), "2027..2028"), (2101, "2101")]
+)
+def test_a_year_without_official_data_is_refused(years: int | range, named: str):
+    pytest.importorskip("holidays")
+    from csmkit.sla._holidays import _spans, covered_years
+
+    covered = covered_years("CN")
+    assert 2025 in covered and 2090 not in covered
+    with pytest.raises(CalendarError) as caught:
+        BusinessCalendar.from_holidays("CN", years=years, week=WEEK)
+    message = str(caught.value)
+    assert f"does not fully cover CN in {named}:" in message
+    assert f"make-up workdays (调休) of {_spans(covered)} only" in message
+    assert "allow_partial=True" in message
+    # The same for a calendar that does not work the make-up days: the bridge days
+    # off are still only in the official data.
+    with pytest.raises(CalendarError, match=named):
+        BusinessCalendar.from_holidays("CN", years=years, week=WEEK, make_up_workdays=False)
+
+
+def test_allow_partial_uses_the_rule_based_holidays():
+    pytest.importorskip("holidays")
+    cal = BusinessCalendar.from_holidays("CN", years=2090, week=WEEK, allow_partial=True)
+    assert cal.covers == (date(2090, 1, 1), date(2090, 12, 31))
+    assert not cal.workdays  # no make-up days: nobody has announced them
+    assert cal.hours_on(date(2090, 10, 2)) == []  # the statutory National Day holiday
+    mixed = BusinessCalendar.from_holidays(
+        "CN", years=range(2026, 2028), week=WEEK, allow_partial=True
+    )
+    assert date(2026, 10, 10) in mixed.workdays
+    assert not [day for day in mixed.workdays if day.year == 2027]
+
+
+def test_countries_without_make_up_days_are_covered_by_the_package_range():
+    holidays = pytest.importorskip("holidays")
+    japan = holidays.country_holidays("JP")
+    cal = BusinessCalendar.from_holidays("JP", years=2030, week=WEEK)
+    assert date(2030, 1, 1) in cal.holidays
+    after = japan.end_year + 1
+    with pytest.raises(CalendarError, match=f"JP in {after}: it has the holidays of "):
+        BusinessCalendar.from_holidays("JP", years=after, week=WEEK)
+
+
+class _FakeTable(dict):  # type: ignore[type-arg]
+    start_year, end_year = 2000, 2100
+
+    def __init__(self, years: list[int] | None) -> None:
+        super().__init__()
+        self.special_public_holidays = {2030: ((5, 6, 5, 11),), 2031: ((5, 6, 5, 10),)}
+        self.weekend_workdays = {date(2030, 5, 11)} if years is not None else set()
+        for year in years or ():
+            self[date(year, 5, 1)] = "Labour Day"
+
+
+def test_coverage_is_read_from_the_installed_package(monkeypatch: pytest.MonkeyPatch):
+    """No year list is written in csmkit: a package that knows 2030..2031 covers those."""
+    fake = types.ModuleType("holidays")
+    fake.country_holidays = lambda country, subdiv=None, years=None, **_: _FakeTable(years)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "holidays", fake)
+    cal = BusinessCalendar.from_holidays("CN", years=2030, week=WEEK)
+    assert cal.workdays == {date(2030, 5, 11)} and date(2030, 5, 1) in cal.holidays
+    with pytest.raises(CalendarError, match=r"in 2032: it has .* of 2030\.\.2031 only"):
+        BusinessCalendar.from_holidays("CN", years=2032, week=WEEK)

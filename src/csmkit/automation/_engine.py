@@ -195,6 +195,10 @@ class Automation:
             r for r in self._event_rules if {"sla_warning", "sla_breach"} & set(r.on)
         )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The rule tables are derived from the rules: rebuild them on load.
+        return (Automation, (self.rules,))
+
     # ------------------------------------------------------------------ public API
     def react(
         self,

@@ -37,6 +37,20 @@ class TimerIndex:
         self._when: dict[str, datetime] = {}
         self._counter = itertools.count()
 
+    def __getstate__(self) -> dict[str, datetime]:
+        # Only the pending instants are the value; the heap and counter are rebuilt.
+        return dict(self._when)
+
+    def __setstate__(self, state: dict[str, datetime]) -> None:
+        self.__init__()  # type: ignore[misc]
+        for ticket_id, at in state.items():
+            self.schedule(ticket_id, at)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TimerIndex):
+            return NotImplemented
+        return self._when == other._when
+
     def schedule(self, ticket_id: str, at: datetime | None) -> None:
         """Set (``None``: clear) the ticket's next wake-up.
 

@@ -11,6 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
+from csmkit._pickling import reduce_by_init
 from csmkit._time import format_instant, is_aware, parse_instant
 from csmkit.errors import MessageFormatError, NotFoundError
 
@@ -177,6 +178,10 @@ class InboundMessage:
     received_at: datetime = attrs.field(validator=_aware)
     headers: Mapping[str, str] = attrs.field(factory=dict, converter=_headers, eq=False, hash=False)
     ticket_ref: str | None = attrs.field(default=None, validator=_optional_str)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Read-only mapping views cannot be pickled: go through the constructor.
+        return reduce_by_init(self)
 
     @html.validator
     def _check_html(self, attribute: attrs.Attribute[Any], value: object) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -23,6 +24,7 @@ __all__ = [
     "format_duration",
     "load_calendar",
     "parse_cli_duration",
+    "preset_zone",
 ]
 
 CN_WEEK: dict[str, list[str]] = {"mon-fri": ["09:00-12:00", "13:00-18:00"]}
@@ -34,6 +36,14 @@ PRESETS: dict[str, str] = {
     ),
 }
 """Calendar presets of ``--calendar`` and what they are."""
+
+_PRESET_ZONES: dict[str, str] = {"cn": "Asia/Shanghai"}
+
+
+def preset_zone(spec: str) -> ZoneInfo | None:
+    """The time zone of preset ``spec`` (its years are local years), else ``None``."""
+    name = _PRESET_ZONES.get(spec.lower())
+    return ZoneInfo(name) if name is not None and not Path(spec).is_file() else None
 
 
 @attrs.frozen
@@ -61,9 +71,18 @@ def _holidays_module() -> Any:
         ) from None
 
 
-def _cn(years: list[int]) -> LoadedCalendar:
+def _cn(years: list[int], allow_partial: bool) -> LoadedCalendar:
     module = _holidays_module()
-    calendar = BusinessCalendar.from_holidays("CN", years=years, week=CN_WEEK)
+    try:
+        calendar = BusinessCalendar.from_holidays(
+            "CN", years=years, week=CN_WEEK, allow_partial=allow_partial
+        )
+    except CalendarError as exc:
+        if "allow_partial" not in str(exc):
+            raise
+        text = str(exc).replace("allow_partial=True", "--partial-calendar")
+        text = text.replace("(BusinessCalendar.from_dict)", "(a calendar JSON file)")
+        raise CalendarError(f"--calendar cn: {text}") from None
     names: dict[date, str] = {}
     for language in ("zh_CN", "en_US"):
         try:
@@ -72,19 +91,27 @@ def _cn(years: list[int]) -> LoadedCalendar:
             continue
         for day, name in table.items():
             names[day] = f"{names[day]} / {name}" if day in names and names[day] != name else name
-    return LoadedCalendar(calendar, f"preset cn ({years[0]}..{years[-1]})", names)
+    source = f"preset cn ({years[0]}..{years[-1]})"
+    if allow_partial:
+        source += ", partial: years without official data have rule-based holidays only"
+    return LoadedCalendar(calendar, source, names)
 
 
-def load_calendar(spec: str, years: Iterable[int]) -> LoadedCalendar:
+def load_calendar(
+    spec: str, years: Iterable[int], *, allow_partial: bool = False
+) -> LoadedCalendar:
     """The calendar named by ``--calendar``: a JSON file, a preset or a plugin calendar.
 
     Args:
         spec: A path to a ``BusinessCalendar.from_dict`` JSON file, a preset name
             (:data:`PRESETS`), or the name of a calendar a plugin registers.
         years: The years the preset must cover (those of the data or the instants).
+        allow_partial: Let a preset cover years its data does not fully know
+            (``--partial-calendar``; see ``BusinessCalendar.from_holidays``).
 
     Raises:
-        CalendarError: bad file, unknown name, or the preset's extra is missing.
+        CalendarError: bad file, unknown name, the preset's extra is missing, or the
+            preset's data does not cover the years (without ``allow_partial``).
     """
     path = Path(spec)
     if path.suffix.lower() == ".json" or path.is_file():
@@ -104,7 +131,7 @@ def load_calendar(spec: str, years: Iterable[int]) -> LoadedCalendar:
     if spec.lower() in PRESETS:
         if not year_list:
             raise CalendarError("the 'cn' preset needs instants to know which years to load")
-        return _cn(list(range(year_list[0], year_list[-1] + 1)))
+        return _cn(list(range(year_list[0], year_list[-1] + 1)), allow_partial)
     from csmkit.plugins import PluginManager
 
     registered = PluginManager().calendars()

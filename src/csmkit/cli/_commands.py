@@ -18,6 +18,7 @@ from csmkit.cli._calendars import (
     format_duration,
     load_calendar,
     parse_cli_duration,
+    preset_zone,
 )
 from csmkit.cli._load import ExportError, parse_cli_instant
 from csmkit.errors import CalendarError, WorkflowError
@@ -116,16 +117,25 @@ def _instant(text: str, loaded_zone: Any, where: str) -> datetime:
         raise CalendarError(str(exc)) from None
 
 
-def _calendar_and_instants(spec: str, texts: list[str]) -> tuple[LoadedCalendar, list[datetime]]:
-    # The calendar's zone is not known yet: read naive instants as UTC to pick the years,
-    # widened by a day so that no zone offset can move an instant out of them.
-    provisional = [_instant(text, timezone.utc, f"instant {text!r}") for text in texts]
-    years = {
-        (value + step).year
-        for value in provisional
-        for step in (-timedelta(days=1), timedelta(days=1))
-    }
-    loaded = load_calendar(spec, years)
+def _calendar_and_instants(
+    spec: str, texts: list[str], allow_partial: bool = False
+) -> tuple[LoadedCalendar, list[datetime]]:
+    known = preset_zone(spec)
+    if known is not None:
+        # A preset's years are the local years of the instants, read in its zone.
+        years = {
+            _instant(text, known, f"instant {text!r}").astimezone(known).year for text in texts
+        }
+    else:
+        # The calendar's zone is not known yet: read naive instants as UTC to pick the
+        # years, widened by a day so that no zone offset can move an instant out of them.
+        provisional = [_instant(text, timezone.utc, f"instant {text!r}") for text in texts]
+        years = {
+            (value + step).year
+            for value in provisional
+            for step in (-timedelta(days=1), timedelta(days=1))
+        }
+    loaded = load_calendar(spec, years, allow_partial=allow_partial)
     zone = loaded.calendar.zone
     return loaded, [_instant(text, zone, f"instant {text!r}") for text in texts]
 
@@ -133,7 +143,7 @@ def _calendar_and_instants(spec: str, texts: list[str]) -> tuple[LoadedCalendar,
 def run_calendar(args: argparse.Namespace) -> int:
     """``calendar add|between|explain``."""
     if args.calendar_command == "add":
-        loaded, (start,) = _calendar_and_instants(args.calendar, [args.at])
+        loaded, (start,) = _calendar_and_instants(args.calendar, [args.at], args.partial_calendar)
         delta = parse_cli_duration(args.duration)
         result = loaded.calendar.add(start, delta)
         if args.json:
@@ -150,7 +160,9 @@ def run_calendar(args: argparse.Namespace) -> int:
         else:
             _out(result.isoformat())
         return 0
-    loaded, (start, end) = _calendar_and_instants(args.calendar, [args.start, args.end])
+    loaded, (start, end) = _calendar_and_instants(
+        args.calendar, [args.start, args.end], args.partial_calendar
+    )
     calendar = loaded.calendar
     if args.calendar_command == "between":
         spent = calendar.between(start, end)

@@ -33,6 +33,12 @@ Data errors exit with 1, usage errors with 2; --debug shows tracebacks.
 """
 
 
+_PARTIAL_HELP = (
+    "let the preset cover years its holiday data does not fully know (rule-based "
+    "holidays only, no make-up workdays; see docs/sla.md)"
+)
+
+
 class UsageError(Exception):
     """The command line itself is wrong (exit status 2)."""
 
@@ -80,7 +86,8 @@ def _run_report(args: argparse.Namespace) -> int:
         raise ExportError(f"{path}: no tickets in the export")
     calendar = None
     if args.calendar:
-        calendar = load_calendar(args.calendar, _instants_years(timelines)).calendar
+        years = _instants_years(timelines)
+        calendar = load_calendar(args.calendar, years, allow_partial=args.partial_calendar).calendar
     tz_name = args.tz or (calendar.timezone if calendar is not None else "UTC")
     if args.now:
         from csmkit.cli._load import parse_cli_instant
@@ -202,6 +209,7 @@ def _add_report(commands: Any) -> None:
     parser.add_argument("file", help="export: .csv (flat tickets) or .jsonl (timelines/events)")
     parser.add_argument("--mapping", help="column mapping: 'zendesk' or a mapping JSON file")
     parser.add_argument("--calendar", help="business calendar: JSON file, preset 'cn' or plugin")
+    parser.add_argument("--partial-calendar", action="store_true", help=_PARTIAL_HELP)
     parser.add_argument("--sla", help="SLA policy (or policy set) JSON file; adds sla[...] metrics")
     parser.add_argument(
         "--by", help="group fields, comma-separated (channel,priority,fields.region)"
@@ -252,6 +260,7 @@ def _add_calendar(commands: Any) -> None:
             "--calendar", required=True, help="JSON file, preset 'cn' or a plugin calendar"
         )
         p.add_argument("--json", action="store_true", help="print JSON")
+        p.add_argument("--partial-calendar", action="store_true", help=_PARTIAL_HELP)
 
     add = sub.add_parser("add", help="the instant DURATION of business time after AT")
     common(add)

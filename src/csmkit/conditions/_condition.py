@@ -138,6 +138,10 @@ class Condition:
     def __hash__(self) -> int:
         return hash(self._text)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The compiled predicate is a closure: pickle the tree and compile it on load.
+        return (Condition, (self._tree,))
+
     @property
     def tree(self) -> Node:
         """The syntax tree (immutable nodes from :mod:`csmkit.conditions`)."""

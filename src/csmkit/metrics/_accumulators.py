@@ -46,6 +46,14 @@ class Accumulator(Protocol[R_co]):
         """A frozen result computed from the state so far."""
 
 
+def same_state(self: Any, other: object) -> bool:
+    """Value equality of accumulators: the same type and equal state in every slot."""
+    slots: tuple[str, ...] = type(self).__slots__
+    return type(other) is type(self) and all(
+        getattr(self, name) == getattr(other, name) for name in slots
+    )
+
+
 def _check_same_type(self: object, other: object) -> None:
     if type(other) is not type(self):
         raise MetricsError(f"cannot merge {type(other).__name__} into {type(self).__name__}")
@@ -69,6 +77,9 @@ class ProportionAccumulator:
         self.successes = 0
         self.trials = 0
         self.skipped = 0
+
+    def __eq__(self, other: object) -> bool:
+        return same_state(self, other)
 
     def update(self, success: bool) -> ProportionAccumulator:
         """Count one trial; ``success`` must be a bool."""
@@ -116,6 +127,9 @@ class MeanAccumulator:
         self.total: int | Fraction = 0
         self.total_squares: int | Fraction = 0
         self.skipped = 0
+
+    def __eq__(self, other: object) -> bool:
+        return same_state(self, other)
 
     def update(self, value: float) -> MeanAccumulator:
         """Add one finite number."""
@@ -199,6 +213,9 @@ class QuantileAccumulator:
         self.zero_count = 0
         self.minimum: float | None = None
         self.maximum: float | None = None
+
+    def __eq__(self, other: object) -> bool:
+        return same_state(self, other)
 
     # ---------------------------------------------------------------- ingestion
     def _key(self, value: float) -> int:
@@ -389,6 +406,9 @@ class DurationAccumulator:
         )
         self.missing = 0
         self.skipped = 0
+
+    def __eq__(self, other: object) -> bool:
+        return same_state(self, other)
 
     def update(self, value: timedelta | None) -> DurationAccumulator:
         """Add one duration; ``None`` counts as *missing* (the ticket lacks the event)."""

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import attrs
 
 from csmkit.errors import MetricsError
+from csmkit.metrics._accumulators import same_state
 from csmkit.metrics._inputs import (
     OnInvalid,
     check_on_invalid,
@@ -337,6 +338,9 @@ class NpsAccumulator:
         self.seen = 0
         self.skipped = 0
         self.missing = 0
+
+    def __eq__(self, other: object) -> bool:
+        return same_state(self, other)
 
     def update(self, score: int) -> NpsAccumulator:
         """Add one answer (an integer 0..10)."""

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import attrs
 
 from csmkit.errors import MetricsError
+from csmkit.metrics._accumulators import same_state
 from csmkit.metrics._inputs import (
     OnInvalid,
     check_on_invalid,
@@ -211,6 +212,9 @@ class RatingAccumulator:
         self.on_invalid = check_on_invalid(on_invalid)
         self.counts = [0] * (self.high - self.low + 1)
         self.skipped = self.unrated = self.missing = 0
+
+    def __eq__(self, other: object) -> bool:
+        return same_state(self, other)
 
     def _zendesk(self, values: list[Any]) -> list[Any]:
         top = self.high if self.higher_is_better else self.low

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from csmkit._pickling import reduce_by_init
 from csmkit.errors import RoutingError
 from csmkit.routing._calendar import ShiftCalendar
 
@@ -107,6 +108,10 @@ class Agent:
     shift: ShiftCalendar | None = attrs.field(default=None, eq=False)
     shift_name: str | None = None
     _view: Mapping[str, Any] = attrs.field(init=False, eq=False, repr=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Read-only mapping views cannot be pickled; the view index is derived.
+        return reduce_by_init(self)
 
     def __attrs_post_init__(self) -> None:
         where = f"agent {self.id!r}"
@@ -320,6 +325,18 @@ class AgentPool:
         self._skills = {k: sorted(v) for k, v in skills.items()}
         self._levels = {k: [level for level, _ in v] for k, v in self._skills.items()}
         self._cache: dict[Any, frozenset[str]] = {}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The indexes are derived: pickle the agents and index them again on load.
+        return (AgentPool, (self._agents,))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AgentPool):
+            return NotImplemented
+        return self._agents == other._agents
+
+    def __hash__(self) -> int:
+        return hash(tuple(agent.id for agent in self._agents))
 
     @classmethod
     def coerce(cls, agents: AgentPool | Iterable[Agent]) -> AgentPool:

@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from csmkit._pickling import reduce_by_init
 from csmkit._time import format_instant, parse_instant
 from csmkit.errors import RoutingError
 
@@ -111,6 +112,10 @@ class Decision:
     removed: Mapping[str, int] = attrs.field(converter=_sorted_counts)
     tied: tuple[str, ...] = ()
     explain: str = "full"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Read-only mapping views cannot be pickled: go through the constructor.
+        return reduce_by_init(self)
 
     @property
     def outcome(self) -> str:

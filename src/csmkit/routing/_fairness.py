@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from csmkit._pickling import reduce_by_init
 from csmkit._time import is_aware
 from csmkit.errors import RoutingError
 from csmkit.routing._agents import Agent
@@ -61,6 +62,10 @@ class FairnessReport:
     load_spread: int | None
     since_last: Mapping[str, timedelta]
     since_last_spread: timedelta | None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Read-only mapping views cannot be pickled: go through the constructor.
+        return reduce_by_init(self)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (durations in seconds)."""

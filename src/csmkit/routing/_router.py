@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from csmkit._pickling import rebuild
 from csmkit._time import is_aware
 from csmkit.conditions import resolve
 from csmkit.errors import RoutingError
@@ -77,6 +78,18 @@ class Router:
         self._caches: dict[int, ChoiceCache] = {}
         self._caches_lock = threading.Lock()
         self._last_cache: ChoiceCache | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Compiled targets and heaps are caches (and a lock): keep them out of the pickle.
+        return (rebuild, (Router, {"rules": self.rules, "calendar": self.calendar}))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Router):
+            return NotImplemented
+        return self.rules == other.rules and self.calendar == other.calendar
+
+    def __hash__(self) -> int:
+        return hash(self.rules)
 
     # ------------------------------------------------------------------ escalation
     def escalation_instants(self, rule: RoutingRule, since: datetime) -> tuple[datetime, ...]:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from csmkit._pickling import reduce_by_init
 from csmkit.errors import CalendarError
 from csmkit.sla._hours import (
     WEEKDAYS,
@@ -210,6 +211,11 @@ class BusinessCalendar:
         object.__setattr__(self, "_engine", engine)
         object.__setattr__(self, "_zone", zone)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The engine holds a closure and lazily built blocks: pickle the definition only
+        # and rebuild (and re-validate) the calendar when it is loaded.
+        return reduce_by_init(self)
+
     # ------------------------------------------------------------------ dict form
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BusinessCalendar:
@@ -321,11 +327,18 @@ class BusinessCalendar:
         make_up_workdays: bool = True,
         workday_hours: list[str] | None = None,
         overrides: Mapping[str, Any] | None = None,
+        allow_partial: bool = False,
     ) -> BusinessCalendar:
         """Build a calendar from the ``holidays`` package (optional extra ``holidays``).
 
         The covered range is exactly the given years, so a query in a year whose
         holidays were not loaded raises instead of silently using weekly hours.
+
+        Every year asked for must be one the package fully knows: for a country that
+        shifts working days around its holidays (China), a year whose official
+        arrangement, holidays *and* make-up workdays, the package holds; otherwise a
+        year of its supported range. Another year raises :class:`CalendarError`
+        naming it and the years covered, unless ``allow_partial`` is true.
 
         Args:
             country: ISO country code, e.g. ``"CN"``.
@@ -339,10 +352,15 @@ class BusinessCalendar:
                 work them (e.g. financial markets).
             workday_hours: Hours of the make-up days (default: Monday's).
             overrides: Per-date hours as in :meth:`from_dict`.
+            allow_partial: Accept years the package does not fully cover; for those
+                the calendar has only what the package derives from fixed rules (for
+                China: the statutory holidays, without bridge days and without
+                make-up workdays; outside its supported range: no holidays at all).
 
         Raises:
             CalendarError: ``holidays`` is not installed, the country is unknown, the
-                years are not consecutive, or the resulting calendar is invalid.
+                years are not consecutive, a year is not fully covered (without
+                ``allow_partial``), or the resulting calendar is invalid.
         """
         from csmkit.sla._holidays import calendar_data
 
@@ -355,6 +373,7 @@ class BusinessCalendar:
             make_up_workdays=make_up_workdays,
             workday_hours=workday_hours,
             overrides=overrides,
+            allow_partial=allow_partial,
         )
         return cls.from_dict(data)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -9,7 +10,7 @@ from typing import Any
 
 from csmkit.errors import CalendarError
 
-__all__ = ["calendar_data"]
+__all__ = ["calendar_data", "covered_years"]
 
 _SINGLE_ZONE = {
     "CN": "Asia/Shanghai",
@@ -34,6 +35,103 @@ def _years(value: int | Iterable[int]) -> list[int]:
     return items
 
 
+@functools.lru_cache(maxsize=32)
+def _coverage(module: Any, country: str, subdiv: str | None) -> tuple[frozenset[int], bool]:
+    """The years the package fully knows for ``country``, and whether it shifts workdays.
+
+    Countries that move working days around holidays (China's 调休) publish each year's
+    arrangement by notice; the package holds those as per-year special-day tables, and
+    for any other year it can only apply the fixed rules (no bridge days, no make-up
+    workdays). So for such a country a year is covered when a special table has it;
+    for every other country, when it lies in the package's supported range.
+    """
+    table = module.country_holidays(country, subdiv=subdiv)
+    start, end = getattr(table, "start_year", None), getattr(table, "end_year", None)
+    special: set[int] = set()
+    for name in dir(table):
+        if name.startswith("special_") and name.endswith(("holidays", "holidays_observed")):
+            value = getattr(table, name, None)
+            if isinstance(value, Mapping):
+                special.update(year for year in value if isinstance(year, int))
+    if isinstance(start, int) and isinstance(end, int):
+        supported = frozenset(range(start, end + 1))
+        special &= supported
+    else:  # an old package without a declared range: only its special tables are known
+        supported = frozenset(special)
+    if special:
+        probe = module.country_holidays(country, subdiv=subdiv, years=sorted(special))
+        if getattr(probe, "weekend_workdays", None):
+            return frozenset(special), True
+    return supported, False
+
+
+def _spans(years: Iterable[int]) -> str:
+    """``2001..2026, 2028`` for a set of years."""
+    items = sorted(years)
+    if not items:
+        return "no year"
+    parts: list[str] = []
+    first = last = items[0]
+    for year in [*items[1:], None]:
+        if year is not None and year == last + 1:
+            last = year
+            continue
+        parts.append(str(first) if first == last else f"{first}..{last}")
+        if year is not None:
+            first = last = year
+    return ", ".join(parts)
+
+
+def covered_years(country: str, *, subdiv: str | None = None) -> frozenset[int]:
+    """The years for which the installed ``holidays`` package fully knows ``country``.
+
+    For a country that shifts working days around its holidays (China's 调休), the
+    years whose official arrangement (holidays *and* make-up workdays) the package
+    holds; for other countries, its supported range.
+
+    Raises:
+        CalendarError: ``holidays`` is not installed or does not know the country.
+    """
+    module = _holidays_module()
+    try:
+        return _coverage(module, country, subdiv)[0]
+    except NotImplementedError as exc:
+        raise CalendarError(
+            f"country: the holidays package does not know {country!r} ({exc})"
+        ) from None
+
+
+def _holidays_module() -> Any:
+    try:
+        return importlib.import_module("holidays")
+    except ImportError:
+        raise CalendarError(
+            "BusinessCalendar.from_holidays needs the 'holidays' package: "
+            "pip install 'csmkit[holidays]'"
+        ) from None
+
+
+def _check_coverage(
+    module: Any, country: str, subdiv: str | None, years: list[int], allow_partial: bool
+) -> None:
+    covered, shifts = _coverage(module, country, subdiv)
+    missing = [year for year in years if year not in covered]
+    if not missing or allow_partial:
+        return
+    version = getattr(module, "__version__", "?")
+    if shifts:
+        what = "the official holidays and make-up workdays (调休)"
+        fallback = "its rule-based holidays (no bridge days, no make-up workdays)"
+    else:
+        what, fallback = "the holidays", "no holidays at all"
+    raise CalendarError(
+        f"years: the holidays package ({version}) does not fully cover {country} in "
+        f"{_spans(missing)}: it has {what} of {_spans(covered)} only. Give the dates "
+        "yourself (BusinessCalendar.from_dict), or pass allow_partial=True to accept "
+        f"{fallback} in those years"
+    )
+
+
 def calendar_data(
     country: str,
     *,
@@ -44,15 +142,10 @@ def calendar_data(
     make_up_workdays: bool,
     workday_hours: list[str] | None,
     overrides: Mapping[str, Any] | None,
+    allow_partial: bool = False,
 ) -> dict[str, Any]:
     """The :meth:`BusinessCalendar.from_dict` data for a country's holidays."""
-    try:
-        holidays = importlib.import_module("holidays")
-    except ImportError:
-        raise CalendarError(
-            "BusinessCalendar.from_holidays needs the 'holidays' package: "
-            "pip install 'csmkit[holidays]'"
-        ) from None
+    holidays = _holidays_module()
     year_list = _years(years)
     if timezone is None:
         if not isinstance(country, str) or country.upper() not in _SINGLE_ZONE:
@@ -62,6 +155,7 @@ def calendar_data(
         timezone = _SINGLE_ZONE[country.upper()]
     try:
         table = holidays.country_holidays(country, subdiv=subdiv, years=year_list)
+        _check_coverage(holidays, country, subdiv, year_list, allow_partial)
     except NotImplementedError as exc:
         raise CalendarError(
             f"country: the holidays package does not know {country!r} ({exc})"

@@ -92,6 +92,11 @@ class Timeline(Sequence[Event]):
         self._times = [event.at for event in items]
         self._states = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The folded ticket, instants and memoised states are derived: pickle the events
+        # only; loading folds (and so validates) them again.
+        return (Timeline, (self._events,))
+
     # ----------------------------------------------------------------- construction
     def append(self, *events: Event) -> Timeline:
         """A new timeline with ``events`` added at the end (validated the same way)."""

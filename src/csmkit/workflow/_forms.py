@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from csmkit._jsonvalue import EMPTY, JsonValue, freeze, thaw
+from csmkit._pickling import reduce_by_init
 from csmkit._time import is_aware
 from csmkit.conditions import Condition
 from csmkit.errors import ConditionError, WorkflowError
@@ -146,6 +147,10 @@ class FieldSpec:
     default: JsonValue = attrs.field(default=None, converter=_default)
     description: str = ""
     _regex: re.Pattern[str] | None = attrs.field(init=False, eq=False, repr=False, default=None)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The compiled pattern is derived: pickle the definition only.
+        return reduce_by_init(self)
 
     def __attrs_post_init__(self) -> None:
         problems = self._problems()
@@ -377,6 +382,10 @@ class FormSchema:
     fields: tuple[FieldSpec, ...] = attrs.field(converter=_field_tuple)
     allow_unknown: bool = attrs.field(default=False, kw_only=True)
     _index: Mapping[str, FieldSpec] = attrs.field(init=False, eq=False, repr=False, default=EMPTY)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The field index is derived: pickle the definition only.
+        return reduce_by_init(self)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_index", {spec.name: spec for spec in self.fields})

@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from csmkit._pickling import reduce_by_init
 from csmkit._time import is_aware
 from csmkit.errors import NotFoundError, WorkflowError
 from csmkit.timeline import Ticket, Timeline, WorkflowMigrated
@@ -202,6 +203,10 @@ class Migration:
     from_version: int
     to_version: int
     status_map: Mapping[str, str] = attrs.field(factory=dict, converter=_status_map)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A read-only mapping view cannot be pickled: go through the constructor.
+        return reduce_by_init(self)
 
     def problems(self, registry: WorkflowRegistry) -> list[str]:
         """Every problem of this migration against ``registry`` (empty when valid)."""

@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from csmkit._jsonvalue import EMPTY, JsonValue, freeze_mapping, thaw
+from csmkit._pickling import reduce_by_init
 from csmkit._time import is_aware
 from csmkit.errors import ConditionError, TransitionNotAllowed, WorkflowError
 from csmkit.timeline import (
@@ -152,6 +153,10 @@ class Workflow:
     _outgoing: Mapping[str, tuple[Transition, ...]] = attrs.field(
         init=False, eq=False, repr=False, default=EMPTY
     )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The indexes and plans are derived: pickle the definition, rebuild on load.
+        return reduce_by_init(self)
 
     def __attrs_post_init__(self) -> None:
         problems: list[str] = []
