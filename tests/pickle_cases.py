@@ -33,6 +33,24 @@ from csmkit.conditions import Condition
 from pickle_values import SH, T0
 
 CASES: dict[type[Any], Callable[[], Any]] = {
+    # ----------------------------------------------------------------- webhooks, WeChat
+    channels.Delivery: lambda: channels.Delivery(
+        id="msg_1", timestamp=1_700_000_000, signature="v1,x"
+    ),
+    channels.FieldPath: lambda: channels.FieldPath("/issue/title", prefix="gh:", optional=True),
+    channels.PayloadMapping: lambda: channels.PayloadMapping.from_dict(
+        channels.MAPPING_EXAMPLES["github-issues"]
+    ),
+    channels.WebhookSignature: channels.WebhookSignature.standard,
+    channels.WeChatMessage: lambda: channels.WeChatMessage(
+        to_user="gh_1",
+        open_id="oUser",
+        create_time=1_700_000_000,
+        msg_type="text",
+        msg_id="123",
+        fields={"Content": "空调不制冷"},
+    ),
+    channels.WeChatNotification: lambda: channels.WeChatNotification(to="oUser", text="您好"),
     # ----------------------------------------------------------------- automation
     automation.Action: lambda: v.rule_set().rules[0].actions[0],
     automation.Automation: lambda: automation.Automation(v.rule_set()),
@@ -300,6 +318,12 @@ EQUAL_BY: dict[type[Any], Callable[[Any], Any]] = {
 """How to compare the classes that are engines rather than values."""
 
 EXCLUDED: dict[type[Any], str] = {
+    channels.ReplayGuard: "live state: the keys seen in this process's time window",
+    channels.WeChatChannel: "holds an HTTP sender and an access-token source (live resources)",
+    channels.WeChatCrypto: "holds key material; rebuilt from configuration, never shipped",
+    channels.WeChatParser: "an endpoint: holds secrets and a replay guard (live state)",
+    channels.WeChatPlugin: "a plugin object registered in a PluginManager",
+    channels.WebhookReceiver: "an endpoint: holds secrets and a replay guard (live state)",
     # Protocols: interfaces, not values.
     channels.BlobStore: "protocol",
     channels.CustomerResolver: "protocol",

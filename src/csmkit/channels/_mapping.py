@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from csmkit._pickling import reduce_by_init
 from csmkit.channels._message import InboundMessage
 from csmkit.errors import MessageFormatError
 
@@ -76,6 +77,10 @@ class FieldPath:
             raise MessageFormatError(f"prefix must be a string, got {self.prefix!r}")
         if not isinstance(self.optional, bool):
             raise MessageFormatError(f"optional must be true or false, got {self.optional!r}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The parsed segments are derived: rebuild them from the path on load.
+        return reduce_by_init(self)
 
     def lookup(self, data: object) -> object:
         """The value at :attr:`path` in ``data``, or ``None`` when absent."""
