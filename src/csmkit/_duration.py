@@ -141,10 +141,10 @@ def parse_duration(
         delta = _parse_text(value, where, days)
     else:
         raise _syntax(value, where)
-    if delta < timedelta(0) and not signed:
-        raise _fail(value, where, "must not be negative")
-    if not delta and not allow_zero:
-        raise _fail(value, where, "must be longer than zero")
+    if (delta < timedelta(0) and not signed) or (not delta and not allow_zero):
+        raise _fail(
+            value, where, "must not be negative" if allow_zero else "must be longer than zero"
+        )
     return delta
 
 
