@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from csmkit._duration import parse_duration
 from csmkit._jsonvalue import thaw
 from csmkit._time import format_instant, is_aware, parse_instant
 from csmkit.automation._results import (
@@ -22,7 +23,7 @@ from csmkit.automation._results import (
     Skipped,
     TicketRequest,
 )
-from csmkit.automation._rules import Action, Rule, RuleSet, TimeTrigger, parse_span
+from csmkit.automation._rules import Action, Rule, RuleSet, TimeTrigger
 from csmkit.automation._template import render
 from csmkit.errors import AutomationError, TransitionNotAllowed, WorkflowError
 from csmkit.routing import RoutingState
@@ -574,7 +575,7 @@ class Automation:
                 ProblemRequest(
                     ticket_id=ticket.id,
                     by=tuple(str(b) for b in p["by"]),
-                    window=parse_span(p.get("window", "30d"), "window"),
+                    window=parse_duration(p.get("window", "30d"), "window"),
                     min_count=int(p.get("min_count", 3)),
                     subject=render(str(p.get("subject", "")), values),
                     rule=rule.id,
