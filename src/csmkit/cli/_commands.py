@@ -161,8 +161,8 @@ def run_calendar(args: argparse.Namespace) -> int:
                 )
             )
         else:
-            hours = spent / timedelta(hours=1)
-            _out(f"{format_duration(spent, days=False)} ({hours:g} business hours)")
+            in_hours = spent / timedelta(hours=1)
+            _out(f"{format_duration(spent, days=False)} ({in_hours:g} business hours)")
         return 0
     if end < start:
         raise CalendarError("explain: END is before START")
