@@ -783,8 +783,7 @@ def _field_instant(value: object, env: Environment) -> datetime | None:
         try:
             if len(value) == 10:
                 return datetime.combine(date.fromisoformat(value), time(0), env.zone())
-            # dateutil's parser, as everywhere in csmkit: the same answer on every
-            # supported Python (3.10's fromisoformat refuses a trailing "Z")
+            # csmkit's instant codec: the same answer on every supported Python
             return parse_instant(value)
         except ValueError:
             return None
