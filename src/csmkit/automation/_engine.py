@@ -14,7 +14,7 @@ import attrs
 
 from csmkit._duration import parse_duration
 from csmkit._jsonvalue import thaw
-from csmkit._time import format_instant, is_aware, parse_instant
+from csmkit._time import format_instant, is_aware, parse_instant, require_aware
 from csmkit.automation._results import (
     Environment,
     Notification,
@@ -51,9 +51,7 @@ _MAX_STEPS = 1000
 
 
 def _aware(value: object, name: str) -> datetime:
-    if not isinstance(value, datetime) or not is_aware(value):
-        raise AutomationError(f"{name} must be a timezone-aware datetime, got {value!r}")
-    return value
+    return require_aware(value, name, AutomationError)
 
 
 def derived_ticket_id(*parts: str, prefix: str = "T-") -> str:
