@@ -64,6 +64,11 @@ def format_instant(value: datetime) -> str:
 
 def _rewrite(text: str) -> datetime | None:
     """Read the forms Python 3.10's ``fromisoformat`` refuses; ``None`` if not ISO 8601."""
+    if text[-1:] in ("Z", "z"):  # the common one first: "...T09:30:00.123456Z"
+        try:
+            return datetime.fromisoformat(text[:-1] + "+00:00")
+        except ValueError:
+            pass
     match = _ISO.fullmatch(text.strip())
     if match is None:
         return None
