@@ -173,3 +173,41 @@ def test_canonical_text(value: timedelta, compact: str, iso: str) -> None:
 def test_business_text_is_written_in_hours() -> None:
     assert format_duration(timedelta(days=2), days=False) == "48h"
     assert format_duration(timedelta(days=2), days=False, iso=True) == "PT48H"
+
+
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={unit: st.integers(0, 10_000) for unit in ("w", "d", "h", "m", "s")},
+    ).filter(bool),
+    st.sampled_from(["", "5", "25", "000001", "999999"]),
+    st.booleans(),
+)
+def test_compact_and_iso_written_apart_read_the_same(
+    parts: dict[str, int], fraction: str, negative: bool
+) -> None:
+    seconds_text = f"{parts['s']}.{fraction}" if "s" in parts and fraction else None
+    compact = "".join(
+        (seconds_text if unit == "s" and seconds_text else str(parts[unit])) + unit
+        for unit in ("w", "d", "h", "m", "s")
+        if unit in parts
+    )
+    date_part = "".join(f"{parts[u]}{u.upper()}" for u in ("w", "d") if u in parts)
+    time_part = "".join(
+        (seconds_text if u == "s" and seconds_text else str(parts[u])) + u.upper()
+        for u in ("h", "m", "s")
+        if u in parts
+    )
+    iso = "P" + date_part + (f"T{time_part}" if time_part else "")
+    sign = "-" if negative else ""
+    expected = timedelta(
+        weeks=parts.get("w", 0),
+        days=parts.get("d", 0),
+        hours=parts.get("h", 0),
+        minutes=parts.get("m", 0),
+        seconds=parts.get("s", 0),
+        microseconds=int(fraction.ljust(6, "0")) if seconds_text else 0,
+    )
+    expected = -expected if negative else expected
+    read = {"signed": True, "allow_zero": True}
+    assert parse_duration(sign + compact, **read) == parse_duration(sign + iso, **read) == expected
