@@ -1,12 +1,31 @@
-"""Private helpers for timezone-aware instants, shared by every part of csmkit."""
+"""The instant codec and the aware-datetime check, shared by every part of csmkit.
+
+Instants are written with :meth:`datetime.isoformat` and read with
+:meth:`datetime.fromisoformat`, so every aware datetime round-trips exactly -- including
+offsets with seconds (Asia/Shanghai before 1901 is ``+08:05:43``) and microseconds. The
+few ISO 8601 forms Python 3.10's ``fromisoformat`` lacks (a trailing ``Z``, a ``,``
+before the fraction, fractions of other than 3 or 6 digits, basic formats such as
+``20261008T093000+0800``, an offset of hours only, ``24:00``) are rewritten into the form it
+reads, so every supported Python gives the same answer.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta, tzinfo
 
-from dateutil.parser import isoparse
+from csmkit.errors import TimelineError
 
-__all__ = ["format_instant", "is_aware", "parse_instant"]
+__all__ = ["format_instant", "is_aware", "parse_instant", "require_aware"]
+
+_ISO = re.compile(
+    r"(?P<y>\d{4})-?(?P<mo>\d{2})-?(?P<d>\d{2})"
+    r"(?:[T ](?P<h>\d{2})(?::?(?P<mi>\d{2})(?::?(?P<s>\d{2})(?:[.,](?P<f>\d+))?)?)?)?"
+    r" ?(?P<tz>[Zz]|[+-]\d{2}(?::?\d{2}(?::?\d{2}(?:\.\d{1,6})?)?)?)?",
+    re.ASCII,
+)
+_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})?(?::?(\d{2}(?:\.\d+)?))?", re.ASCII)
 
 
 def is_aware(value: datetime) -> bool:
@@ -14,18 +33,96 @@ def is_aware(value: datetime) -> bool:
     return value.tzinfo is not None and value.utcoffset() is not None
 
 
+def require_aware(
+    value: object, where: str, error: Callable[[str], Exception] = TimelineError
+) -> datetime:
+    """``value`` if it is a timezone-aware datetime; else ``error`` naming ``where``.
+
+    Args:
+        value: The argument to check.
+        where: Its name as the caller knows it (``"now"``, ``"TicketCreated.at"``).
+        error: The exception class (or factory) the caller documents, e.g.
+            :class:`~csmkit.errors.RoutingError`; :class:`~csmkit.errors.TimelineError`
+            by default.
+
+    Raises:
+        Exception: ``error(message)``: ``value`` is naive or not a datetime.
+    """
+    if isinstance(value, datetime):
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            return value
+        got = f"naive {value!r} (attach a tzinfo, e.g. ZoneInfo('Asia/Shanghai'))"
+    else:
+        got = f"{type(value).__name__} {value!r}"
+    raise error(f"{where} must be a timezone-aware datetime, got {got}")
+
+
 def format_instant(value: datetime) -> str:
     """ISO 8601 text with the UTC offset, microseconds kept when present."""
     return value.isoformat()
 
 
-def parse_instant(text: str) -> datetime:
-    """Parse ISO 8601 text that must carry an offset (``Z`` or ``+08:00``).
+def _rewrite(text: str) -> datetime | None:
+    """Read the forms Python 3.10's ``fromisoformat`` refuses; ``None`` if not ISO 8601."""
+    if text[-1:] in ("Z", "z"):  # the common one first: "...T09:30:00.123456Z"
+        try:
+            return datetime.fromisoformat(text[:-1] + "+00:00")
+        except ValueError:
+            pass
+    match = _ISO.fullmatch(text.strip())
+    if match is None:
+        return None
+    part = match.groupdict()
+    fraction = (part["f"] or "")[:6].ljust(6, "0")  # finer than a µs: dropped, as 3.11 does
+    clock = f"{part['h'] or '00'}:{part['mi'] or '00'}:{part['s'] or '00'}.{fraction}"
+    next_day = clock == "24:00:00.000000"
+    if next_day:
+        clock = "00:00:00.000000"
+    offset = ""
+    if part["tz"] in ("Z", "z"):
+        offset = "+00:00"
+    elif part["tz"]:
+        offset_match = _OFFSET.fullmatch(part["tz"])
+        assert offset_match is not None  # _ISO admits only what _OFFSET reads
+        sign, hours, minutes, seconds = offset_match.groups()
+        offset = f"{sign}{hours}:{minutes or '00'}"
+        if seconds:
+            whole, _, micros = seconds.partition(".")
+            offset += f":{whole}" + (f".{micros.ljust(6, '0')}" if micros else "")
+    try:
+        value = datetime.fromisoformat(f"{part['y']}-{part['mo']}-{part['d']}T{clock}{offset}")
+    except ValueError:
+        return None
+    return value + timedelta(days=1) if next_day else value
+
+
+def parse_instant(text: object, where: str = "", *, zone: tzinfo | None = None) -> datetime:
+    """Parse ISO 8601 text that carries an offset (``Z``, ``+08:00``, ``+08:05:43``).
+
+    Args:
+        text: The text, as written by :func:`format_instant` or any ISO 8601 writer.
+        where: Where it came from, for the error (``"events[3].at"``).
+        zone: Read text without an offset as wall-clock time in this zone instead of
+            refusing it (for exports whose instants are local times).
 
     Raises:
-        ValueError: The text is not ISO 8601 or has no offset.
+        TimelineError: (a ``ValueError``) not ISO 8601, or no offset and no ``zone``.
     """
-    value = isoparse(text)
-    if not is_aware(value):
-        raise ValueError(f"instant {text!r} has no UTC offset")
+    try:
+        value = datetime.fromisoformat(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        parsed = _rewrite(text) if isinstance(text, str) else None
+        if parsed is None:
+            raise TimelineError(
+                f"{text!r} is not an ISO 8601 instant such as '2026-10-08T09:30:00+08:00'",
+                path=where,
+            ) from None
+        value = parsed
+    if value.tzinfo is None or value.utcoffset() is None:
+        if zone is None:
+            raise TimelineError(
+                f"instant {text!r} has no UTC offset (write one, e.g. '+08:00' or 'Z')",
+                path=where,
+            )
+        value = value.replace(tzinfo=zone)
     return value

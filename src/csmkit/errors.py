@@ -23,6 +23,7 @@ __all__ = [
     "ConditionSyntaxError",
     "CsmkitError",
     "DeliveryError",
+    "DurationError",
     "IdentityError",
     "MessageFormatError",
     "MetricsError",
@@ -121,6 +122,23 @@ class CalendarError(CsmkitError, ValueError):
 
 class SlaPolicyError(CsmkitError, ValueError):
     """An SLA policy is malformed (unknown target, non-positive duration, bad threshold)."""
+
+
+class DurationError(CsmkitError, ValueError):
+    """A duration is not written in csmkit's duration grammar, or not allowed where it is.
+
+    The grammar is the compact form (``1h30m``, ``7d``) or ISO 8601 (``PT1H30M``,
+    ``P7D``); see "Durations" in the concepts page.
+
+    Attributes:
+        value: The value that was read.
+        where: Where it came from (``targets.resolution.goals.high``).
+    """
+
+    def __init__(self, message: str, *, value: object = None, where: str = "") -> None:
+        self.value = value
+        self.where = where
+        super().__init__(message)
 
 
 class WorkflowError(CsmkitError, ValueError):

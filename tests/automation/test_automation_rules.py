@@ -77,6 +77,55 @@ def test_round_trip(data: dict[str, Any]) -> None:
     assert RuleSet.from_dict(ruleset.to_dict()).to_dict() == ruleset.to_dict()
 
 
+def _time_rule(on: dict[str, Any]) -> dict[str, Any]:
+    return {"rules": [{"id": "r", "on": on, "actions": [{"do": "assign"}]}]}
+
+
+@pytest.mark.parametrize(
+    ("on", "after"),
+    [
+        ({"after": "P7D", "since": "updated"}, timedelta(days=7)),
+        ({"after": "7d", "since": "updated"}, timedelta(days=7)),
+        ({"after": "PT1H30M", "clock": "business"}, timedelta(minutes=90)),
+        ({"after": "1h 30m", "clock": "business"}, timedelta(minutes=90)),
+        ({"after": "PT48H", "clock": "business"}, timedelta(hours=48)),
+    ],
+)
+def test_time_rules_read_the_one_duration_grammar(on: dict[str, Any], after: timedelta) -> None:
+    (rule,) = RuleSet.from_dict(_time_rule(on)).rules
+    assert rule.time is not None and rule.time.after == after
+
+
+@pytest.mark.parametrize(
+    ("on", "message"),
+    [
+        (
+            {"after": "2d", "clock": "business"},
+            "rules[0] 'r'.on.after: '2d' has a day or week unit",
+        ),
+        ({"after": "P2D", "clock": "business"}, "'P2D' has a day or week unit"),
+        ({"after": "1w", "clock": "business"}, "'1w' has a day or week unit"),
+        ({"after": "P1M"}, "'P1M' has years or months"),
+        ({"after": "0s"}, "'0s' must be longer than zero"),
+        ({"after": "-1h"}, "'-1h' must be longer than zero"),
+        ({"after": "soon"}, "'soon' is not a duration: write compact units like '1h30m'"),
+    ],
+)
+def test_bad_time_rule_durations(on: dict[str, Any], message: str) -> None:
+    with pytest.raises(AutomationError) as info:
+        RuleSet.from_dict(_time_rule(on))
+    assert any(message in problem for problem in info.value.problems), info.value.problems
+
+
+def test_problem_window_reads_both_forms() -> None:
+    action = {"do": "open_problem", "by": ["type"], "window": "P30D"}
+    data = {"rules": [{"id": "r", "on": "created", "actions": [action]}]}
+    assert RuleSet.from_dict(data).rules[0].actions[0].params["window"] == "P30D"
+    action["window"] = "30 days"
+    with pytest.raises(AutomationError, match=r"actions\[0\]\.window: '30 days' is not a duration"):
+        RuleSet.from_dict(data)
+
+
 def test_every_problem_is_reported_before_anything_runs() -> None:
     data = {
         "rules": [

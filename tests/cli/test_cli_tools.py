@@ -122,6 +122,10 @@ def test_calendar_add_and_between_equal_the_library() -> None:
     assert result.stdout.strip() == "2026-10-08T10:00:00+08:00"
     back = run("calendar", "add", "--calendar", CAL, "--json", "--", "2026-10-08T10:00", "-2h")
     assert json.loads(back.stdout)["result"] == "2026-09-30T17:00:00+08:00"
+    iso = run("calendar", "add", "--calendar", CAL, "--", "2026-10-08T10:00", "-PT1H60M")
+    assert iso.stdout.strip() == "2026-09-30T17:00:00+08:00", iso.stderr
+    text = run("calendar", "between", "--calendar", CAL, "2026-09-30T09:00", "2026-10-11T09:00")
+    assert text.stdout.strip() == "32h (32 business hours)"
     between = run(
         "calendar",
         "between",
@@ -178,7 +182,7 @@ def test_calendar_explain_says_why() -> None:
     assert "holiday" in days[1] and "国庆节" in days[1] and "closed" in days[1]
     assert "make-up workday" in days[10] and "补班" in days[10]
     assert "Sunday is closed" in days[4]
-    assert lines[-1] == "business time: 32:00:00 (32 h)"
+    assert lines[-1] == "business time: 32h (32 h)"
     data = json.loads(
         run("calendar", "explain", "--calendar", "cn", "2026-10-09", "2026-10-11", "--json").stdout
     )
@@ -214,7 +218,13 @@ def test_calendar_explain_override(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["add", "--calendar", CAL, "2026-09-30T17:00+08:00", "2d"], 1, "no day unit"),
+        (["add", "--calendar", CAL, "2026-09-30T17:00+08:00", "2d"], 1, "'2d' has a day or week"),
+        (["add", "--calendar", CAL, "2026-09-30T17:00+08:00", "P1D"], 1, "counts business time"),
+        (
+            ["add", "--calendar", CAL, "2026-09-30T17:00+08:00", "soon"],
+            1,
+            "ISO 8601 like 'PT1H30M'",
+        ),
         (["add", "--calendar", CAL, "yesterday", "2h"], 1, "not an ISO 8601 instant"),
         (["add", "--calendar", CAL, "2026-12-31T17:00+08:00", "2h"], 1, "covered range"),
         (["add", "--calendar", "mars", "2026-12-31T17:00+08:00", "2h"], 1, "no such file"),

@@ -363,7 +363,7 @@ def test_rule_problems_are_collected() -> None:
 
 def test_naive_now_and_registry_register() -> None:
     router = router_for(None, "least_loaded")
-    with pytest.raises(RoutingError, match="now: expected a timezone-aware"):
+    with pytest.raises(RoutingError, match="now must be a timezone-aware datetime, got naive"):
         router.route(make_ticket(), [], RoutingState(), datetime(2026, 1, 1))
     registry = default_registry()
     with pytest.raises(RoutingError, match="already registered"):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from csmkit.errors import RoutingError
 from csmkit.routing import Agent, AgentPool, Router, RoutingRules, RoutingState, WorkQueue
 from csmkit.timeline import Ticket, TicketCreated
 
@@ -243,3 +246,27 @@ def test_rules_round_trip(data: st.DataObject, n: int) -> None:
     again = RoutingRules.from_dict(rules.to_dict())
     assert again == rules
     assert again.to_dict() == rules.to_dict()
+
+
+def test_escalation_steps_read_the_one_duration_grammar() -> None:
+    def steps(*afters: str) -> RoutingRules:
+        return RoutingRules.from_dict(
+            {
+                "default": {
+                    "strategy": "round_robin",
+                    "steps": [{"after": a, "group": "g"} for a in afters],
+                }
+            }
+        )
+
+    compact, iso = steps("30m", "1h30m", "48h"), steps("PT30M", "PT1H30M", "PT48H")
+    assert compact == iso
+    assert [s["after"] for s in iso.to_dict()["default"]["steps"]] == ["30m", "1h30m", "48h"]
+    for text, message in (
+        ("P1D", "'P1D' has a day or week unit, but this counts business time"),
+        ("2d", "'2d' has a day or week unit"),
+        ("0s", "'0s' must be longer than zero"),
+        ("half an hour", "'half an hour' is not a duration: write compact units like '1h30m'"),
+    ):
+        with pytest.raises(RoutingError, match=re.escape(f"default.steps[0].after: {message}")):
+            steps(text)

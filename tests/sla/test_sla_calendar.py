@@ -379,13 +379,13 @@ def test_all_problems_are_collected():
 
 def test_naive_and_wrong_arguments(nine_to_six: BusinessCalendar):
     naive = datetime(2024, 1, 1, 10)
-    with pytest.raises(CalendarError, match="at must be timezone-aware"):
+    with pytest.raises(CalendarError, match="at must be a timezone-aware datetime, got naive"):
         nine_to_six.is_open(naive)
-    with pytest.raises(CalendarError, match="at must be timezone-aware"):
+    with pytest.raises(CalendarError, match="at must be a timezone-aware datetime, got naive"):
         nine_to_six.add(naive, H)
-    with pytest.raises(CalendarError, match="end must be timezone-aware"):
+    with pytest.raises(CalendarError, match="end must be a timezone-aware datetime, got naive"):
         nine_to_six.between(utc(2024, 1, 1), naive)
-    with pytest.raises(CalendarError, match="start must be timezone-aware"):
+    with pytest.raises(CalendarError, match="start must be a timezone-aware datetime, got naive"):
         nine_to_six.open_intervals(naive, utc(2024, 1, 1))
     with pytest.raises(CalendarError, match="at must be a timezone-aware datetime"):
         nine_to_six.next_open("2024-01-01T10:00:00Z")  # type: ignore[arg-type]

@@ -337,7 +337,7 @@ def test_events_after_now_are_ignored_and_report_is_pure():
 
 def test_bad_evaluation_arguments():
     timeline = Timeline(Story().events)
-    with pytest.raises(SlaPolicyError, match="now must be timezone-aware"):
+    with pytest.raises(SlaPolicyError, match="now must be a timezone-aware datetime, got naive"):
         POLICY.evaluate(timeline, calendar=CAL, now=datetime(2026, 9, 14, 12))
     with pytest.raises(SlaPolicyError, match="before the ticket's creation"):
         POLICY.evaluate(timeline, calendar=CAL, now=MON - H)

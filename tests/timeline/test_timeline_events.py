@@ -78,7 +78,9 @@ class TestEnums:
 
 class TestValidation:
     def test_naive_datetime_is_rejected_naming_the_field(self) -> None:
-        with pytest.raises(TimelineError, match=r"TicketCreated\.at must be timezone-aware"):
+        with pytest.raises(
+            TimelineError, match=r"TicketCreated\.at must be a timezone-aware datetime"
+        ):
             created(at=datetime(2026, 9, 30, 9))
 
     def test_errors_are_csmkit_and_value_errors(self) -> None:

@@ -288,19 +288,45 @@ def test_values_reject_bad_input() -> None:
     ("text", "delta", "canonical"),
     [
         ("P7D", timedelta(days=7), "P7D"),
+        ("7d", timedelta(days=7), "P7D"),
         ("P1W", timedelta(days=7), "P7D"),
         ("PT4H30M", timedelta(hours=4, minutes=30), "PT4H30M"),
+        ("4h30m", timedelta(hours=4, minutes=30), "PT4H30M"),
         ("P1DT12H", timedelta(days=1, hours=12), "P1DT12H"),
         ("PT90S", timedelta(seconds=90), "PT1M30S"),
     ],
 )
 def test_durations(text: str, delta: timedelta, canonical: str) -> None:
     assert parse_duration(text) == delta
-    assert format_duration(delta) == canonical
+    assert format_duration(delta, iso=True) == canonical
     assert parse_duration(canonical) == delta
+    timed = TimedTransition(state="a", transition="t", after=text)
+    assert timed.after == delta
+    assert timed.to_dict()["after"] == canonical
 
 
-@pytest.mark.parametrize("text", ["", "P", "PT", "P1DT", "7d", "P1M", "P1Y", "PT0S", "P-1D"])
+@pytest.mark.parametrize("text", ["", "P", "PT", "P1DT", "7 days", "P1M", "P1Y", "PT0S", "P-1D"])
 def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError, match=r"TimedTransition\.after"):
+        TimedTransition(state="a", transition="t", after=text)
     with pytest.raises(WorkflowError):
-        parse_duration(text)
+        TimedTransition(state="a", transition="t", after=text)
+
+
+def test_business_timers_are_written_in_hours() -> None:
+    timed = {"state": "open", "transition": "close", "after": "P2D", "clock": "business"}
+    data = {
+        "name": "w",
+        "states": [
+            {"name": "open", "category": "open", "initial": True},
+            {"name": "done", "category": "closed"},
+        ],
+        "transitions": [{"name": "close", "sources": ["open"], "target": "done"}],
+        "timed": [timed],
+    }
+    with pytest.raises(WorkflowError, match=r"timed\[0\]: after: 'P2D' has a day or week unit"):
+        Workflow.from_dict(data)
+    timed["after"] = "48h"
+    workflow = Workflow.from_dict(data)
+    assert workflow.to_dict()["timed"][0]["after"] == "PT48H"
+    assert Workflow.from_dict(workflow.to_dict()) == workflow

@@ -76,12 +76,15 @@ def workflows(draw: Any) -> dict[str, Any]:
     if middle and draw(st.booleans()):
         name, src = middle[0]
         src = src if isinstance(src, str) else src[0]
+        clock = draw(st.sampled_from(["calendar", "business"]))
+        # business time is written in hours (a business day would be ambiguous)
+        afters = ["PT48H", "4h", "PT1H30M"] if clock == "business" else ["P7D", "4h", "P1DT30M"]
         data["timed"] = [
             {
                 "state": src,
                 "transition": name,
-                "after": draw(st.sampled_from(["P7D", "PT4H", "P1DT30M"])),
-                "clock": draw(st.sampled_from(["calendar", "business"])),
+                "after": draw(st.sampled_from(afters)),
+                "clock": clock,
             }
         ]
         timed_data = draw(

@@ -12,8 +12,9 @@ from typing import Any
 
 import attrs
 
+from csmkit._duration import parse_duration
 from csmkit._jsonvalue import thaw
-from csmkit._time import format_instant, is_aware, parse_instant
+from csmkit._time import format_instant, is_aware, parse_instant, require_aware
 from csmkit.automation._results import (
     Environment,
     Notification,
@@ -22,7 +23,7 @@ from csmkit.automation._results import (
     Skipped,
     TicketRequest,
 )
-from csmkit.automation._rules import Action, Rule, RuleSet, TimeTrigger, parse_span
+from csmkit.automation._rules import Action, Rule, RuleSet, TimeTrigger
 from csmkit.automation._template import render
 from csmkit.errors import AutomationError, TransitionNotAllowed, WorkflowError
 from csmkit.routing import RoutingState
@@ -50,9 +51,7 @@ _MAX_STEPS = 1000
 
 
 def _aware(value: object, name: str) -> datetime:
-    if not isinstance(value, datetime) or not is_aware(value):
-        raise AutomationError(f"{name} must be a timezone-aware datetime, got {value!r}")
-    return value
+    return require_aware(value, name, AutomationError)
 
 
 def derived_ticket_id(*parts: str, prefix: str = "T-") -> str:
@@ -578,7 +577,7 @@ class Automation:
                 ProblemRequest(
                     ticket_id=ticket.id,
                     by=tuple(str(b) for b in p["by"]),
-                    window=parse_span(p.get("window", "30d"), "window"),
+                    window=parse_duration(p.get("window", "30d"), "window"),
                     min_count=int(p.get("min_count", 3)),
                     subject=render(str(p.get("subject", "")), values),
                     rule=rule.id,
@@ -786,8 +785,7 @@ def _field_instant(value: object, env: Environment) -> datetime | None:
         try:
             if len(value) == 10:
                 return datetime.combine(date.fromisoformat(value), time(0), env.zone())
-            # dateutil's parser, as everywhere in csmkit: the same answer on every
-            # supported Python (3.10's fromisoformat refuses a trailing "Z")
+            # csmkit's instant codec: the same answer on every supported Python
             return parse_instant(value)
         except ValueError:
             return None

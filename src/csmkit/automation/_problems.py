@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from csmkit._jsonvalue import thaw
-from csmkit._time import is_aware
+from csmkit._time import require_aware
 from csmkit.errors import AutomationError
 from csmkit.timeline import Linked, Ticket, Timeline
 
@@ -98,8 +98,7 @@ def recurring_problems(
         raise AutomationError(f"window must be a positive timedelta, got {window!r}")
     if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
         raise AutomationError(f"min_count must be an integer >= 1, got {min_count!r}")
-    if not isinstance(now, datetime) or not is_aware(now):
-        raise AutomationError(f"now must be a timezone-aware datetime, got {now!r}")
+    require_aware(now, "now", AutomationError)
     skip = frozenset(exclude_types)
     groups: dict[tuple[tuple[str, Any], ...], list[tuple[datetime, str, tuple[str, ...]]]] = {}
     start = now - window

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
 from datetime import timedelta
 from typing import Any
 
 import attrs
 
+from csmkit._duration import format_duration, parse_duration
 from csmkit._jsonvalue import EMPTY, JsonValue, freeze_mapping, thaw
 from csmkit.automation._template import placeholders
 from csmkit.conditions import Condition
-from csmkit.errors import AutomationError, ConditionSyntaxError
+from csmkit.errors import AutomationError, ConditionSyntaxError, DurationError
 from csmkit.timeline import EVENT_TYPES, RESERVED_FIELDS, Priority, SurveyKind, Ticket
 
 __all__ = [
@@ -83,35 +83,14 @@ _EVENT_KEYS = frozenset(
     {a.name for cls in EVENT_TYPES.values() for a in attrs.fields(cls)}
     | {"kind", "target", "cycle", "fraction", "anchor"}
 )
-_SPAN = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _SINCE = ("created", "updated", "status", "field")
 
 
-def parse_span(value: object, where: str) -> timedelta:
-    """``"7d"``, ``"2h"``, ``"1h30m"``, ``"45s"`` (or a ``timedelta``) as a positive span.
+parse_span = parse_duration
+"""The duration grammar of csmkit (an alias of :func:`csmkit.sla.parse_duration`)."""
 
-    Raises:
-        AutomationError: naming ``where`` and the value.
-    """
-    if isinstance(value, timedelta):
-        delta = value
-    elif isinstance(value, str) and value and (match := _SPAN.match(value)):
-        days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
-        delta = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-    else:
-        raise AutomationError(f"{where}: {value!r} is not a duration like '7d', '2h' or '1h30m'")
-    if delta <= timedelta(0) or delta.microseconds:
-        raise AutomationError(f"{where}: {value!r} must be a positive whole number of seconds")
-    return delta
-
-
-def format_span(delta: timedelta, *, days: bool = True) -> str:
-    """The text form :func:`parse_span` reads (``"1d2h"``; ``"26h"`` with ``days=False``)."""
-    whole_days = delta.days if days else 0
-    hours, rest = divmod(int(delta.total_seconds()) - whole_days * 86400, 3600)
-    minutes, seconds = divmod(rest, 60)
-    parts = [(whole_days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")]
-    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
+format_span = format_duration
+"""The duration formatter of csmkit (an alias of :func:`csmkit.sla.format_duration`)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -140,7 +119,7 @@ class TimeTrigger:
     def to_dict(self) -> dict[str, Any]:
         """Dict form (lossless with :meth:`from_dict`)."""
         data: dict[str, Any] = {
-            ("before" if self.before else "after"): format_span(
+            ("before" if self.before else "after"): format_duration(
                 self.after, days=self.clock != "business"
             ),
             "since": self.since,
@@ -180,15 +159,17 @@ def _time_trigger(data: object, where: str, problems: list[str]) -> TimeTrigger 
         problems.append(f"{where}: give exactly one of 'after' and 'before'")
         return None
     before = "before" in data
+    clock = data.get("clock", "calendar")
     try:
-        span = parse_span(
-            data["before" if before else "after"], f"{where}.{'before' if before else 'after'}"
+        span = parse_duration(
+            data["before" if before else "after"],
+            f"{where}.{'before' if before else 'after'}",
+            days=clock != "business",  # a business day: 24 or 8 hours?
         )
-    except AutomationError as exc:
+    except DurationError as exc:
         problems.append(str(exc))
         return None
     since = data.get("since", "field" if before else "created")
-    clock = data.get("clock", "calendar")
     field = data.get("field")
     of = data.get("of", "ticket")
     start = len(problems)
@@ -209,11 +190,6 @@ def _time_trigger(data: object, where: str, problems: list[str]) -> TimeTrigger 
         problems.append(f"{where}.before: only for since='field'")
     if of == "asset" and since != "field":
         problems.append(f"{where}.of: an asset rule needs since='field'")
-    raw_span = data["before" if before else "after"]
-    if clock == "business" and isinstance(raw_span, str) and "d" in raw_span:
-        problems.append(
-            f"{where}: business time has no day unit (is a day 24 or 8 hours?); use hours"
-        )
     if len(problems) > start:
         return None
     return TimeTrigger(after=span, since=since, clock=clock, field=field, before=before, of=of)
@@ -637,8 +613,8 @@ def _check_params(name: str, params: Mapping[str, Any], where: str, problems: li
             problems.append(f"{where}.by: must be a non-empty list of ticket attributes")
         if "window" in params:
             try:
-                parse_span(params["window"], f"{where}.window")
-            except AutomationError as exc:
+                parse_duration(params["window"], f"{where}.window")
+            except DurationError as exc:
                 problems.append(str(exc))
         count = params.get("min_count", 3)
         if isinstance(count, bool) or not isinstance(count, int) or count < 2:

@@ -6,7 +6,7 @@ import heapq
 import itertools
 from datetime import datetime
 
-from csmkit._time import is_aware
+from csmkit._time import require_aware
 from csmkit.errors import AutomationError
 
 __all__ = ["TimerIndex"]
@@ -60,8 +60,7 @@ class TimerIndex:
         if at is None:
             self._when.pop(ticket_id, None)
             return
-        if not isinstance(at, datetime) or not is_aware(at):
-            raise AutomationError(f"at must be a timezone-aware datetime, got {at!r}")
+        require_aware(at, "at", AutomationError)
         if self._when.get(ticket_id) == at:
             return
         self._when[ticket_id] = at
@@ -88,6 +87,7 @@ class TimerIndex:
 
     def pop_due(self, now: datetime) -> list[str]:
         """Tickets due at or before ``now``, earliest first; they are unscheduled."""
+        require_aware(now, "now", AutomationError)
         due: list[str] = []
         while True:
             self._clean_top()

@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from csmkit._time import is_aware
+from csmkit._time import require_aware
 from csmkit.channels._message import Attachment, BlobStore, InboundMessage
 from csmkit.errors import MessageFormatError
 
@@ -257,10 +257,7 @@ class EmailParser:
         """
         if not isinstance(raw, (bytes, bytearray)):
             raise MessageFormatError(f"raw e-mail must be bytes, got {type(raw).__name__}")
-        if not isinstance(received_at, datetime) or not is_aware(received_at):
-            raise MessageFormatError(
-                f"received_at must be a timezone-aware datetime, got {received_at!r}"
-            )
+        require_aware(received_at, "received_at", MessageFormatError)
         limits = self.limits
         if len(raw) > limits.max_bytes:
             raise MessageFormatError(

@@ -12,7 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from csmkit._pickling import reduce_by_init
-from csmkit._time import format_instant, is_aware, parse_instant
+from csmkit._time import format_instant, parse_instant, require_aware
 from csmkit.errors import MessageFormatError, NotFoundError
 
 __all__ = ["Attachment", "BlobStore", "InboundMessage", "MemoryBlobStore"]
@@ -63,11 +63,7 @@ def _headers(value: object) -> Mapping[str, str]:
 
 
 def _aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, datetime) or not is_aware(value):
-        raise MessageFormatError(
-            f"{type(instance).__name__}.{attribute.name} must be a timezone-aware datetime, "
-            f"got {value!r}"
-        )
+    require_aware(value, f"{type(instance).__name__}.{attribute.name}", MessageFormatError)
 
 
 @attrs.frozen(kw_only=True)

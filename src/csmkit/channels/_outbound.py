@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from csmkit._jsonvalue import freeze_mapping, thaw
-from csmkit._time import format_instant, is_aware
+from csmkit._time import format_instant, require_aware
 from csmkit.channels._email import SubjectTag, parse_message_ids
 from csmkit.channels._webhook import webhook_headers
 from csmkit.errors import DeliveryError, NotificationError
@@ -83,10 +83,7 @@ def _ids(value: object) -> tuple[str, ...]:
 
 
 def _aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, datetime) or not is_aware(value):
-        raise NotificationError(
-            f"{type(instance).__name__}.{attribute.name} must be a timezone-aware datetime"
-        )
+    require_aware(value, f"{type(instance).__name__}.{attribute.name}", NotificationError)
 
 
 @attrs.frozen(kw_only=True)

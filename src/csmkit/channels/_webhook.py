@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from csmkit._time import is_aware
+from csmkit._time import require_aware
 from csmkit.channels._message import Attachment, InboundMessage
 from csmkit.errors import MessageFormatError, WebhookVerificationError
 
@@ -78,8 +78,7 @@ def webhook_headers(secret: str | bytes, msg_id: str, at: datetime, body: bytes)
     Raises:
         WebhookVerificationError: ``at`` is naive, or a bad secret.
     """
-    if not isinstance(at, datetime) or not is_aware(at):
-        raise WebhookVerificationError(f"at must be a timezone-aware datetime, got {at!r}")
+    require_aware(at, "at", WebhookVerificationError)
     timestamp = int(at.timestamp())
     return {
         "webhook-id": msg_id,
@@ -158,8 +157,7 @@ class WebhookParser:
             WebhookVerificationError: missing headers, stale timestamp, no matching
                 signature.
         """
-        if not isinstance(now, datetime) or not is_aware(now):
-            raise WebhookVerificationError(f"now must be a timezone-aware datetime, got {now!r}")
+        require_aware(now, "now", WebhookVerificationError)
         lowered = {str(k).strip().lower(): str(v) for k, v in headers.items()}
         msg_id = lowered.get("webhook-id", "").strip() or None
         if self._keys is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -21,9 +20,7 @@ __all__ = [
     "DayExplanation",
     "LoadedCalendar",
     "explain_days",
-    "format_duration",
     "load_calendar",
-    "parse_cli_duration",
     "preset_zone",
 ]
 
@@ -148,43 +145,6 @@ def load_calendar(
         f"--calendar {spec!r}: no such file, preset or plugin calendar; "
         f"use a JSON file or one of: {', '.join(known)}"
     )
-
-
-_DURATION = re.compile(r"^(?P<sign>[-+])?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
-
-
-def parse_cli_duration(text: str) -> timedelta:
-    """``"2h"``, ``"1h30m"``, ``"90s"``, ``"-4h"`` as a timedelta.
-
-    There is no day unit: a business "day" is ambiguous (24 business hours or one
-    working day), as in SLA goals.
-
-    Raises:
-        CalendarError: anything else.
-    """
-    match = _DURATION.match(text.strip().lower())
-    if match is None or not any(match.group(unit) for unit in ("h", "m", "s")):
-        raise CalendarError(
-            f"duration {text!r}: write hours, minutes, seconds such as 2h, 1h30m, 90s, -4h "
-            "(no day unit: a business day is ambiguous)"
-        )
-    value = timedelta(
-        hours=int(match.group("h") or 0),
-        minutes=int(match.group("m") or 0),
-        seconds=int(match.group("s") or 0),
-    )
-    return -value if match.group("sign") == "-" else value
-
-
-def format_duration(value: timedelta) -> str:
-    """``H:MM:SS`` (hours may exceed 24), negative with a leading ``-``."""
-    seconds = value.total_seconds()
-    sign = "-" if seconds < 0 else ""
-    whole = abs(seconds)
-    hours, rest = divmod(int(whole), 3600)
-    text = f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"
-    fraction = whole - int(whole)
-    return f"{text}{f'{fraction:.6f}'[1:]}" if fraction else text
 
 
 @attrs.frozen

@@ -11,17 +11,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from csmkit.cli._calendars import (
-    PRESETS,
-    LoadedCalendar,
-    explain_days,
-    format_duration,
-    load_calendar,
-    parse_cli_duration,
-    preset_zone,
-)
+from csmkit.cli._calendars import PRESETS, LoadedCalendar, explain_days, load_calendar, preset_zone
 from csmkit.cli._load import ExportError, parse_cli_instant
 from csmkit.errors import CalendarError, WorkflowError
+from csmkit.sla import format_duration, parse_duration
 from csmkit.workflow import TEMPLATE_NAMES, Workflow, template
 
 __all__ = ["run_calendar", "run_plugins", "run_workflow_check", "run_workflow_show"]
@@ -144,7 +137,8 @@ def run_calendar(args: argparse.Namespace) -> int:
     """``calendar add|between|explain``."""
     if args.calendar_command == "add":
         loaded, (start,) = _calendar_and_instants(args.calendar, [args.at], args.partial_calendar)
-        delta = parse_cli_duration(args.duration)
+        # business time: a day unit would be ambiguous (24 business hours or a working day?)
+        delta = parse_duration(args.duration, "duration", signed=True, allow_zero=True, days=False)
         result = loaded.calendar.add(start, delta)
         if args.json:
             _out(
@@ -178,7 +172,8 @@ def run_calendar(args: argparse.Namespace) -> int:
                 )
             )
         else:
-            _out(f"{format_duration(spent)} ({spent.total_seconds() / 3600:g} business hours)")
+            in_hours = spent / timedelta(hours=1)
+            _out(f"{format_duration(spent, days=False)} ({in_hours:g} business hours)")
         return 0
     if end < start:
         raise CalendarError("explain: END is before START")
@@ -214,10 +209,10 @@ def run_calendar(args: argparse.Namespace) -> int:
         )
     _out("open intervals:")
     for a, b in intervals:
-        _out(f"  {a.isoformat()} .. {b.isoformat()}  ({format_duration(b - a)})")
+        _out(f"  {a.isoformat()} .. {b.isoformat()}  ({format_duration(b - a, days=False)})")
     if not intervals:
         _out("  (none)")
-    _out(f"business time: {format_duration(total)} ({total.total_seconds() / 3600:g} h)")
+    _out(f"business time: {format_duration(total, days=False)} ({total / timedelta(hours=1):g} h)")
     return 0
 
 

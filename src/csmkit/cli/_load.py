@@ -10,8 +10,7 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from dateutil.parser import isoparse
-
+from csmkit._time import parse_instant
 from csmkit.errors import CsmkitError, TimelineError
 from csmkit.timeline import (
     Assigned,
@@ -197,7 +196,7 @@ def parse_cli_instant(text: str, zone: tzinfo, where: str) -> datetime:
     """
     raw = text.strip()
     try:
-        value = isoparse(raw)
+        value = parse_instant(raw, where, zone=zone)
     except ValueError:
         # Zendesk writes "2026-09-28 09:15:00 +0800".
         try:

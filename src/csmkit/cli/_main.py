@@ -265,7 +265,7 @@ def _add_calendar(commands: Any) -> None:
     add = sub.add_parser("add", help="the instant DURATION of business time after AT")
     common(add)
     add.add_argument("at", help="instant, e.g. 2026-09-30T17:00+08:00")
-    add.add_argument("duration", help="2h, 1h30m, 90s, -4h")
+    add.add_argument("duration", help="2h, 1h30m, PT1H30M, -4h (hours: business time)")
     add.set_defaults(handler=_run_calendar)
     for name, text in (
         ("between", "business time between START and END"),

@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from csmkit._jsonvalue import freeze_mapping, thaw
-from csmkit._time import format_instant, is_aware, parse_instant
+from csmkit._time import format_instant, parse_instant, require_aware
 from csmkit.errors import IdentityError
 
 __all__ = ["Asset", "AuditEntry", "WarrantyState", "WarrantyStatus"]
@@ -53,9 +53,7 @@ def json_mapping(value: object) -> Mapping[str, Any]:
 
 def check_now(value: object, name: str = "now") -> datetime:
     """Validate an aware instant argument."""
-    if not isinstance(value, datetime) or not is_aware(value):
-        raise IdentityError(f"{name} must be a timezone-aware datetime, got {value!r}")
-    return value
+    return require_aware(value, name, IdentityError)
 
 
 class WarrantyState(str, enum.Enum):

@@ -6,7 +6,7 @@ import abc
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
-from csmkit._time import is_aware
+from csmkit._time import require_aware
 from csmkit.automation import (
     Automation,
     Environment,
@@ -64,9 +64,7 @@ class DeskCore(abc.ABC):
     def now(self) -> datetime:
         """The injected clock's instant (checked to be aware)."""
         value = self._clock()
-        if not isinstance(value, datetime) or not is_aware(value):
-            raise AutomationError(f"clock() must return an aware datetime, got {value!r}")
-        return value
+        return require_aware(value, "clock()", AutomationError)
 
     def ticket(self, ticket_id: str) -> Ticket:
         """The ticket's current state. Raises ``NotFoundError`` for an unknown id."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from csmkit._time import is_aware
+from csmkit._time import require_aware
 from csmkit.automation import (
     Automation,
     Environment,
@@ -202,8 +202,7 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         is read from the timelines, so a repeated tick (or one after a restart) adds
         nothing."""
         now = self.now() if now is None else now
-        if not isinstance(now, datetime) or not is_aware(now):
-            raise AutomationError(f"now must be an aware datetime, got {now!r}")
+        require_aware(now, "now", AutomationError)
         self._scan(now)
         woken = self.timers.pop_due(now)
         count = 0

@@ -8,7 +8,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
-from csmkit._time import is_aware
+from csmkit._time import require_aware
 from csmkit.errors import CsmkitError, MetricsError, TimelineError
 from csmkit.metrics._accumulators import DurationAccumulator, ProportionAccumulator
 from csmkit.metrics._results import DurationResult, Rate
@@ -59,11 +59,7 @@ class BusinessClock(Protocol):
 
 def check_instant(value: object, name: str) -> datetime:
     """``value`` if it is an aware datetime, else a :class:`MetricsError` naming ``name``."""
-    if not isinstance(value, datetime):
-        raise MetricsError(f"{name} must be a datetime, got {type(value).__name__} {value!r}")
-    if not is_aware(value):
-        raise MetricsError(f"{name} must be timezone-aware, got naive {value!r}")
-    return value
+    return require_aware(value, name, MetricsError)
 
 
 def _span(clock: BusinessClock | None, start: datetime, end: datetime) -> timedelta:

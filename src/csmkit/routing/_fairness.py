@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from csmkit._pickling import reduce_by_init
-from csmkit._time import is_aware
+from csmkit._time import require_aware
 from csmkit.errors import RoutingError
 from csmkit.routing._agents import Agent
 from csmkit.routing._decision import Decision
@@ -100,8 +100,7 @@ def fairness_report(
     Raises:
         RoutingError: naive ``now``.
     """
-    if not isinstance(now, datetime) or not is_aware(now):
-        raise RoutingError(f"now: expected a timezone-aware datetime, got {now!r}")
+    require_aware(now, "now", RoutingError)
     counts: dict[str, int] = {}
     for agent in agents:
         counts[agent if isinstance(agent, str) else agent.id] = 0

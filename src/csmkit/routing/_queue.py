@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 
+from csmkit._time import require_aware
 from csmkit.conditions import Condition
 from csmkit.errors import RoutingError
 from csmkit.routing._agents import Agent, Presence
@@ -87,6 +88,7 @@ class WorkQueue:
 
     def effective_priority(self, entry: QueueEntry, now: datetime) -> Priority:
         """``entry``'s priority at ``now`` after aging."""
+        require_aware(now, "now", RoutingError)
         rank = entry.priority.rank
         if self.aging is not None and now > entry.enqueued_at:
             rank = min(_TOP, rank + int((now - entry.enqueued_at) / self.aging))
@@ -109,8 +111,7 @@ class WorkQueue:
         Raises:
             RoutingError: the ticket is already queued, or ``at`` is naive.
         """
-        if at.tzinfo is None or at.utcoffset() is None:
-            raise RoutingError(f"at: expected a timezone-aware datetime, got {at!r}")
+        require_aware(at, "at", RoutingError)
         if ticket.id in self:
             raise RoutingError(f"ticket {ticket.id!r} is already queued")
         if decision is not None:
@@ -146,6 +147,7 @@ class WorkQueue:
 
     def ordered(self, now: datetime) -> Iterator[QueueEntry]:
         """Entries in serving order at ``now`` (lazily)."""
+        require_aware(now, "now", RoutingError)  # on first use: this is a generator
 
         def key(item: tuple[datetime, str, QueueEntry]) -> tuple[int, datetime, str]:
             return (-self.effective_priority(item[2], now).rank, item[0], item[1])
@@ -161,6 +163,7 @@ class WorkQueue:
         The agent must be available, on shift, in the entry's group and satisfy its
         target; with ``state`` it must also have room on the ticket's channel.
         """
+        require_aware(now, "now", RoutingError)
         if agent.presence is not Presence.AVAILABLE:
             return None
         if agent.shift is not None and not agent.shift.is_open(now):
@@ -177,6 +180,7 @@ class WorkQueue:
 
     def to_dict(self, now: datetime) -> list[dict[str, Any]]:
         """The entries in serving order at ``now``, as plain data (for display)."""
+        require_aware(now, "now", RoutingError)
         return [
             {
                 "ticket_id": e.ticket.id,

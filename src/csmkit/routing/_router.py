@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from csmkit._pickling import rebuild
-from csmkit._time import is_aware
+from csmkit._time import require_aware
 from csmkit.conditions import resolve
 from csmkit.errors import RoutingError
 from csmkit.routing._agents import Agent, AgentPool, Presence
@@ -33,9 +33,7 @@ _MAX_MEMO = 1 << 16
 
 
 def _aware(value: object, name: str) -> datetime:
-    if not isinstance(value, datetime) or not is_aware(value):
-        raise RoutingError(f"{name}: expected a timezone-aware datetime, got {value!r}")
-    return value
+    return require_aware(value, name, RoutingError)
 
 
 class Router:
@@ -94,6 +92,7 @@ class Router:
     # ------------------------------------------------------------------ escalation
     def escalation_instants(self, rule: RoutingRule, since: datetime) -> tuple[datetime, ...]:
         """When each escalation step of ``rule`` fires for a ticket waiting since ``since``."""
+        require_aware(since, "since", RoutingError)
         if self.calendar is None:
             return tuple(since + step.after for step in rule.steps)
         return tuple(self.calendar.add(since, step.after) for step in rule.steps)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
 import attrs
 
+from csmkit._duration import format_duration, parse_duration
 from csmkit.conditions import Condition
-from csmkit.errors import ConditionSyntaxError, RoutingError
+from csmkit.errors import ConditionSyntaxError, DurationError, RoutingError
 from csmkit.routing._agents import RESERVED_AGENT_NAMES
 from csmkit.routing._strategies import Strategy, StrategyRegistry, default_registry
 from csmkit.routing._target import TargetFilter, split_target
@@ -25,36 +25,8 @@ __all__ = [
     "parse_duration",
 ]
 
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _TICKET_NAMES = frozenset(a.name for a in attrs.fields(Ticket))
 _AGENT_VIEW_NAMES = RESERVED_AGENT_NAMES - {"capacity", "costs"}
-
-
-def parse_duration(value: object, where: str) -> timedelta:
-    """``"2h"``, ``"30m"``, ``"1h30m"``, ``"45s"`` or a :class:`timedelta`, positive.
-
-    Raises:
-        RoutingError: naming ``where`` and the value.
-    """
-    if isinstance(value, timedelta):
-        delta = value
-    elif isinstance(value, str) and value and (match := _DURATION.match(value)):
-        hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
-        delta = timedelta(hours=hours, minutes=minutes, seconds=seconds)
-    else:
-        raise RoutingError(f"{where}: {value!r} is not a duration like '2h', '30m' or '1h30m'")
-    if delta <= timedelta(0) or delta.microseconds:
-        raise RoutingError(f"{where}: {value!r} must be a positive whole number of seconds")
-    return delta
-
-
-def format_duration(delta: timedelta) -> str:
-    """The text form :func:`parse_duration` reads (``"1h30m"``)."""
-    total = int(delta.total_seconds())
-    hours, rest = divmod(total, 3600)
-    minutes, seconds = divmod(rest, 60)
-    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
-    return text + (f"{seconds}s" if seconds or not text else "")
 
 
 def _condition(value: object, where: str, problems: list[str]) -> Condition | None:
@@ -92,7 +64,7 @@ class EscalationStep:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
-        out: dict[str, Any] = {"after": format_duration(self.after)}
+        out: dict[str, Any] = {"after": format_duration(self.after, days=False)}
         if self.target is not None:
             out["target"] = str(self.target)
         if self.widen:
@@ -276,8 +248,9 @@ def _load_step(data: object, where: str, check: _Checker) -> EscalationStep | No
         return None
     check.keys(data, {"after", "target", "widen", "group", "priority", "strategy"}, where)
     try:
-        after = parse_duration(data.get("after"), f"{where}.after")
-    except RoutingError as exc:
+        # business time when the router has a calendar: a day would be ambiguous
+        after = parse_duration(data.get("after"), f"{where}.after", days=False)
+    except DurationError as exc:
         check.problems.append(str(exc))
         return None
     target = _condition(data.get("target"), f"{where}.target", check.problems)
@@ -339,8 +312,8 @@ def _load_rule(data: object, where: str, check: _Checker, *, default: bool) -> R
         if step is not None:
             if step.after <= previous:
                 check.problems.append(
-                    f"{where}.steps[{i}].after: {format_duration(step.after)} must be later "
-                    f"than the step before ({format_duration(previous)})"
+                    f"{where}.steps[{i}].after: {format_duration(step.after, days=False)} must "
+                    f"be later than the step before ({format_duration(previous, days=False)})"
                 )
             previous = step.after
     group = check.group(data.get("group"), f"{where}.group")

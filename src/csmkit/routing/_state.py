@@ -9,7 +9,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from csmkit._time import format_instant, is_aware, parse_instant
+from csmkit._time import format_instant, parse_instant, require_aware
 from csmkit.errors import RoutingError
 
 if TYPE_CHECKING:
@@ -237,8 +237,7 @@ class RoutingState:
         self, agent_id: str, channel: str, at: datetime, *, customer_id: str | None = None
     ) -> RoutingState:
         """A state where ``agent_id`` received one more ``channel`` ticket at ``at``."""
-        if not isinstance(at, datetime) or not is_aware(at):
-            raise RoutingError(f"at: expected a timezone-aware datetime, got {at!r}")
+        require_aware(at, "at", RoutingError)
         current = dict(self._loads.get(agent_id) or _EMPTY_LOADS)
         current[channel] = current.get(channel, 0) + 1
         loads = self._loads.set(agent_id, MappingProxyType(current))

@@ -10,6 +10,7 @@ state, due instants, warnings and breach, plus the next instant a scheduler must
 
 from __future__ import annotations
 
+from csmkit._duration import format_duration, parse_duration
 from csmkit.sla._calendar import BusinessCalendar
 from csmkit.sla._clock import SlaCycle, SlaReport, SlaState, SlaWarning
 from csmkit.sla._policy import (
@@ -31,4 +32,6 @@ __all__ = [
     "SlaState",
     "SlaTarget",
     "SlaWarning",
+    "format_duration",
+    "parse_duration",
 ]

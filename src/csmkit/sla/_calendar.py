@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from csmkit._pickling import reduce_by_init
+from csmkit._time import require_aware
 from csmkit.errors import CalendarError
 from csmkit.sla._hours import (
     WEEKDAYS,
@@ -52,13 +53,8 @@ def _to_us(value: object, name: str) -> int:
     try:
         result: int = (value - EPOCH) // MICROSECOND  # type: ignore[operator]
     except TypeError:
-        if isinstance(value, datetime):
-            raise CalendarError(
-                f"{name} must be timezone-aware, got naive datetime {value.isoformat()}"
-            ) from None
-        raise CalendarError(
-            f"{name} must be a timezone-aware datetime, got {type(value).__name__} {value!r}"
-        ) from None
+        require_aware(value, name, CalendarError)
+        raise  # an aware datetime that does not subtract: not csmkit's to explain
     return result
 
 

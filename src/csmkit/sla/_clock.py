@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from csmkit._time import format_instant, is_aware
+from csmkit._time import format_instant, require_aware
 from csmkit.errors import SlaPolicyError
 from csmkit.timeline import (
     Direction,
@@ -334,10 +334,7 @@ class _Clock:
 
 
 def _check_now(timeline: Timeline, now: object) -> datetime:
-    if not isinstance(now, datetime):
-        raise SlaPolicyError(f"now must be a timezone-aware datetime, got {now!r}")
-    if not is_aware(now):
-        raise SlaPolicyError(f"now must be timezone-aware, got naive {now.isoformat()}")
+    now = require_aware(now, "now", SlaPolicyError)
     if now < timeline.created_at:
         raise SlaPolicyError(
             f"now={now.isoformat()} is before the ticket's creation "

@@ -1,4 +1,4 @@
-"""Parsing and rendering of opening hours, weekday keys, dates and durations.
+"""Parsing and rendering of opening hours, weekday keys and dates.
 
 Everything here works on plain data and reports problems as ``(path, message)`` lines so
 that a calendar or policy loader can collect all of them before raising.
@@ -7,7 +7,7 @@ that a calendar or policy loader can collect all of them before raising.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from itertools import pairwise
 
 __all__ = [
@@ -15,12 +15,10 @@ __all__ = [
     "WEEKDAYS",
     "Hours",
     "Interval",
-    "format_duration",
     "format_hours",
     "format_interval",
     "hours_problems",
     "parse_date",
-    "parse_duration",
     "parse_hours",
     "parse_weekday_key",
 ]
@@ -39,8 +37,6 @@ Hours = tuple[Interval, ...]
 """The sorted, non-overlapping intervals of one day."""
 
 _TIME = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2}))?$")
-_DURATION_PART = re.compile(r"(\d+)([hms])")
-_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
 
 
 def _parse_time(text: str, *, allow_24: bool) -> int | None:
@@ -169,51 +165,3 @@ def parse_date(value: object, path: str, problems: list[str]) -> date | None:
             pass
     problems.append(f"{path}: {value!r} is not a date like '2026-10-01'")
     return None
-
-
-def parse_duration(value: object) -> timedelta | None:
-    """``"1h30m"``, ``"45m"``, ``"72h"``, ``"90s"`` or a :class:`~datetime.timedelta`.
-
-    Returns ``None`` when the text is malformed. There is deliberately no day unit: "one
-    day" of business time is ambiguous (24 business hours, or one working day?).
-    """
-    if isinstance(value, timedelta):
-        return value
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip().lower().replace(" ", "")
-    sign = 1
-    if text[:1] in ("+", "-"):  # a sign is parsed so "-1h" can be refused by its value
-        sign = -1 if text[0] == "-" else 1
-        text = text[1:]
-    pos, total, seen = 0, 0, ""
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != pos or match[2] in seen:
-            return None
-        seen += match[2]
-        total += int(match[1]) * _UNIT_SECONDS[match[2]]
-        pos = match.end()
-    if pos != len(text) or not seen:
-        return None
-    if "".join(sorted(seen, key="hms".index)) != seen:
-        return None
-    return timedelta(seconds=sign * total)
-
-
-def format_duration(value: timedelta) -> str:
-    """The canonical text of a duration (``timedelta(minutes=90)`` → ``"1h30m"``).
-
-    Sub-second parts cannot be written in the text form; they are rendered with
-    microseconds dropped only if zero, otherwise a ``ValueError`` is raised.
-    """
-    if value.microseconds:
-        raise ValueError(f"duration {value} has a sub-second part; use whole seconds")
-    seconds = int(value.total_seconds())
-    if seconds <= 0:
-        return "0s" if seconds == 0 else "-" + format_duration(-value)
-    out = []
-    for unit in "hms":
-        count, seconds = divmod(seconds, _UNIT_SECONDS[unit])
-        if count:
-            out.append(f"{count}{unit}")
-    return "".join(out)

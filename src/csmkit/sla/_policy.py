@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from csmkit._duration import format_duration, parse_duration
 from csmkit.conditions import Condition
-from csmkit.errors import ConditionError, SlaPolicyError
-from csmkit.sla._hours import format_duration, parse_duration
+from csmkit.errors import ConditionError, DurationError, SlaPolicyError
 from csmkit.timeline import Priority, StatusCategory, Ticket, Timeline
 
 if TYPE_CHECKING:
@@ -54,8 +54,6 @@ def _target_problems(target: SlaTarget, path: str) -> list[str]:
         seen.add(priority)
         if not isinstance(goal, timedelta) or goal <= timedelta(0):
             problems.append(f"{path}.goals.{priority}: {goal!r} is not a positive duration")
-        elif goal.microseconds:
-            problems.append(f"{path}.goals.{priority}: {goal} is not a whole number of seconds")
     for i, fraction in enumerate(target.warnings):
         if (
             isinstance(fraction, bool)
@@ -127,7 +125,7 @@ class SlaTarget:
     def to_dict(self) -> dict[str, Any]:
         """The plain-data form (every key written out)."""
         return {
-            "goals": {str(p): format_duration(g) for p, g in self.goals},
+            "goals": {str(p): format_duration(g, days=False) for p, g in self.goals},
             "business": self.business,
             "warnings": list(self.warnings),
             "pause": sorted(str(c) for c in self.pause),
@@ -147,6 +145,8 @@ def _parse_target(name: str, data: object, path: str) -> SlaTarget | list[str]:
             problems.append(f"{path}.{key}: unknown key; expected one of {_TARGET_KEYS}")
     goals: list[tuple[Priority, timedelta]] = []
     raw_goals = data.get("goals")
+    # a day of business time is ambiguous (24 business hours or one working day?)
+    days = data.get("business", True) is False
     if not isinstance(raw_goals, Mapping) or not raw_goals:
         problems.append(f"{path}.goals: expected {{priority: duration}}, e.g. {{'high': '4h'}}")
     else:
@@ -158,17 +158,10 @@ def _parse_target(name: str, data: object, path: str) -> SlaTarget | list[str]:
                     f"{path}.goals.{key}: unknown priority; expected low, normal, high, urgent"
                 )
                 continue
-            goal = parse_duration(value)
-            if goal is None:
-                problems.append(
-                    f"{path}.goals.{key}: {value!r} is not a duration like '4h' or '1h30m'"
-                )
-            elif goal <= timedelta(0):
-                problems.append(f"{path}.goals.{key}: {value!r} must be longer than zero")
-            elif goal.microseconds:
-                problems.append(f"{path}.goals.{key}: {goal} is not a whole number of seconds")
-            else:
-                goals.append((priority, goal))
+            try:
+                goals.append((priority, parse_duration(value, f"{path}.goals.{key}", days=days)))
+            except DurationError as exc:
+                problems.append(str(exc))
     business = data.get("business", True)
     if not isinstance(business, bool):
         problems.append(f"{path}.business: expected true or false, got {business!r}")

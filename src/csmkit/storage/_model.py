@@ -10,7 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from csmkit._time import format_instant, is_aware, parse_instant
+from csmkit._time import format_instant, parse_instant, require_aware
 from csmkit.errors import StoreArgumentError
 from csmkit.timeline import Event, Priority, StatusCategory, Ticket, Timeline
 
@@ -350,8 +350,4 @@ class TicketStore(Protocol):
 
 def check_instant(value: object, name: str) -> datetime:
     """Validate an aware datetime argument."""
-    if not isinstance(value, datetime):
-        raise StoreArgumentError(f"{name} must be a datetime, got {type(value).__name__}")
-    if not is_aware(value):
-        raise StoreArgumentError(f"{name} must be timezone-aware, got naive {value!r}")
-    return value
+    return require_aware(value, name, StoreArgumentError)

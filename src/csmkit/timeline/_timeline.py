@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, overload
 
-from csmkit._time import is_aware
+from csmkit._time import require_aware
 from csmkit.errors import TimelineError
 from csmkit.timeline._codec import EVENT_TYPES, event_from_dict, join_path
 from csmkit.timeline._enums import Direction
@@ -20,11 +20,7 @@ E = TypeVar("E", bound=Event)
 
 
 def _check_instant(value: object, name: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise TimelineError(f"{name} must be a datetime, got {type(value).__name__} {value!r}")
-    if not is_aware(value):
-        raise TimelineError(f"{name} must be timezone-aware, got naive {value!r}")
-    return value
+    return require_aware(value, name, TimelineError)
 
 
 def _kind_names(kinds: tuple[str | type[Event], ...]) -> frozenset[str]:

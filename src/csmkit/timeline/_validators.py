@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import attrs
 
 from csmkit._jsonvalue import JsonValue, freeze, freeze_mapping
-from csmkit._time import is_aware
+from csmkit._time import is_aware, require_aware
 from csmkit.errors import TimelineError
 from csmkit.timeline._enums import Direction, Priority, StatusCategory, SurveyKind, parse_enum
 
@@ -73,17 +74,9 @@ def optional_str(instance: object, attribute: attrs.Attribute[Any], value: objec
 
 def aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """Require a timezone-aware :class:`datetime`."""
-    if not isinstance(value, datetime):
-        raise TimelineError(
-            f"{_where(instance, attribute)} must be a datetime, got {type(value).__name__} "
-            f"{value!r}",
-            path=attribute.name,
-        )
-    if not is_aware(value):
-        raise TimelineError(
-            f"{_where(instance, attribute)} must be timezone-aware, got naive {value!r} "
-            "(attach a tzinfo, e.g. ZoneInfo('Asia/Shanghai'))",
-            path=attribute.name,
+    if not isinstance(value, datetime) or not is_aware(value):  # fast path first
+        require_aware(
+            value, _where(instance, attribute), partial(TimelineError, path=attribute.name)
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from csmkit._duration import parse_duration
 from csmkit.errors import WorkflowError
 from csmkit.workflow._forms import FormSchema
 from csmkit.workflow._model import SeparationOfDuty, State, TimedTransition, Transition
@@ -111,10 +112,8 @@ def _build_transition(item: Mapping[str, Any], path: str, problems: list[str]) -
 
 
 def _build_timed(item: Mapping[str, Any], path: str, problems: list[str]) -> TimedTransition:
-    if not isinstance(item["after"], str):
-        raise WorkflowError(
-            f"after must be an ISO 8601 duration text like 'P7D', got {item['after']!r}"
-        )
+    # a business day is ambiguous (24 business hours or one working day?): hours only
+    parse_duration(item["after"], "after", days=item.get("clock") != "business")
     return TimedTransition(**dict(item))
 
 

@@ -12,7 +12,7 @@ import attrs
 
 from csmkit._jsonvalue import EMPTY, JsonValue, freeze, thaw
 from csmkit._pickling import reduce_by_init
-from csmkit._time import is_aware
+from csmkit._time import parse_instant
 from csmkit.conditions import Condition
 from csmkit.errors import ConditionError, WorkflowError
 from csmkit.workflow._model import Labels, _labels_to_dict, label_of, to_labels
@@ -52,10 +52,9 @@ def _parse_datetime(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_instant(value)  # an offset is required (naive text is refused)
     except ValueError:
         return None
-    return parsed if is_aware(parsed) else None
 
 
 @attrs.frozen(kw_only=True)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any, Literal
 
 import attrs
 
+from csmkit._duration import format_duration, parse_duration
 from csmkit._jsonvalue import EMPTY, JsonValue, freeze_mapping, thaw
 from csmkit.conditions import Condition
-from csmkit.errors import ConditionSyntaxError, WorkflowError
+from csmkit.errors import ConditionSyntaxError, DurationError, WorkflowError
 from csmkit.timeline import StatusCategory
 
 __all__ = [
@@ -105,60 +105,6 @@ def _meta(value: object, owner: str) -> Mapping[str, JsonValue]:
         return freeze_mapping(value if value is not None else {}, f"{owner}.metadata")
     except ValueError as exc:
         raise _fail(owner, str(exc)) from None
-
-
-# --------------------------------------------------------------------------- durations
-_DURATION = re.compile(
-    r"^P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$"
-)
-
-
-def parse_duration(text: str) -> timedelta:
-    """Parse an ISO 8601 duration of weeks, days, hours, minutes and seconds (``P7D``, ``PT4H30M``).
-
-    Months and years are refused: their length depends on the calendar.
-
-    Raises:
-        WorkflowError: ``text`` is not such a duration or is zero.
-
-    Examples:
-        >>> parse_duration("P1DT12H")
-        datetime.timedelta(days=1, seconds=43200)
-    """
-    match = _DURATION.match(text) if isinstance(text, str) else None
-    if match is None or text in ("P", "PT") or text.endswith("T"):
-        raise _fail(
-            "duration",
-            f"{text!r} is not an ISO 8601 duration like 'P7D' or 'PT4H30M' "
-            "(weeks, days, hours, minutes, seconds)",
-        )
-    parts = {key: int(val) for key, val in match.groupdict().items() if val}
-    delta = timedelta(
-        weeks=parts.get("w", 0),
-        days=parts.get("d", 0),
-        hours=parts.get("h", 0),
-        minutes=parts.get("m", 0),
-        seconds=parts.get("s", 0),
-    )
-    if delta <= timedelta(0):
-        raise _fail("duration", f"{text!r} must be longer than zero")
-    return delta
-
-
-def format_duration(delta: timedelta) -> str:
-    """The canonical ISO 8601 form of a positive whole-second ``timedelta`` (``P7D``, ``PT4H``).
-
-    Examples:
-        >>> format_duration(timedelta(days=7, hours=2))
-        'P7DT2H'
-    """
-    total = int(delta.total_seconds())
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    out = "P" + (f"{days}D" if days else "")
-    clock = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n)
-    return out + ("T" + clock if clock else "")
 
 
 # --------------------------------------------------------------------------- actor
@@ -411,13 +357,10 @@ class Transition:
 
 
 def _delta(value: object) -> timedelta:
-    if isinstance(value, str):
-        return parse_duration(value)
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise _fail("TimedTransition.after", f"must be a positive duration, got {value!r}")
-    if value.microseconds:
-        raise _fail("TimedTransition.after", f"must be whole seconds, got {value!r}")
-    return value
+    try:
+        return parse_duration(value, "TimedTransition.after")
+    except DurationError as exc:
+        raise WorkflowError(str(exc), problems=(str(exc),)) from None
 
 
 def _timed_data(value: object) -> Mapping[str, JsonValue]:
@@ -444,7 +387,8 @@ class TimedTransition:
         state: The state the ticket must be in.
         transition: The transition to fire (it must leave ``state``); it is fired by
             :meth:`Actor.system`, so its roles must be empty or include ``system``.
-        after: How long (a positive whole-second ``timedelta``; ``"P7D"`` in dict form).
+        after: How long (a positive ``timedelta``; ``"P7D"`` or ``"7d"`` in dict form,
+            hours only with the business clock, e.g. ``"PT48H"``).
         clock: ``"calendar"`` (wall-clock time) or ``"business"`` (counted with a
             business calendar passed to ``due_transitions``).
         since: ``"entered"`` (when the ticket entered ``state``) or ``"updated"`` (its
@@ -481,11 +425,12 @@ class TimedTransition:
             raise _fail("TimedTransition", f"since must be 'entered' or 'updated', got {value!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON-safe dict form (``after`` as ISO 8601, e.g. ``"P7D"``)."""
+        """The JSON-safe dict form (``after`` as ISO 8601, e.g. ``"P7D"``; ``"PT48H"``
+        with the business clock)."""
         out: dict[str, Any] = {
             "state": self.state,
             "transition": self.transition,
-            "after": format_duration(self.after),
+            "after": format_duration(self.after, days=self.clock != "business", iso=True),
         }
         if self.clock != "calendar":
             out["clock"] = self.clock

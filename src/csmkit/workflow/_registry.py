@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from csmkit._pickling import reduce_by_init
-from csmkit._time import is_aware
+from csmkit._time import require_aware
 from csmkit.errors import NotFoundError, WorkflowError
 from csmkit.timeline import Ticket, Timeline, WorkflowMigrated
 from csmkit.workflow._model import Actor
@@ -325,8 +325,7 @@ class Migration:
                 ``actor``/``reason`` are not valid event values.
         """
         self.validate(registry)
-        if not isinstance(at, datetime) or not is_aware(at):
-            raise WorkflowError(f"at must be a timezone-aware datetime, got {at!r}")
+        require_aware(at, "at", WorkflowError)
         if isinstance(ticket, Timeline):
             current = ticket.ticket
         elif isinstance(ticket, Ticket):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from csmkit._duration import DURATION_PATTERN
+
 __all__ = ["WORKFLOW_SCHEMA"]
 
 _NAME: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": r"^\S(.*\S)?$"}
@@ -22,8 +24,8 @@ _CONDITION: dict[str, Any] = {
 }
 _DURATION: dict[str, Any] = {
     "type": "string",
-    "pattern": r"^P(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$",
-    "description": "ISO 8601 duration of weeks, days, hours, minutes, seconds (P7D, PT4H)",
+    "pattern": DURATION_PATTERN,
+    "description": "a duration: compact (7d, 1h30m) or ISO 8601 (P7D, PT1H30M)",
 }
 _FIELD: dict[str, Any] = {
     "type": "object",

@@ -10,7 +10,7 @@ import attrs
 
 from csmkit._jsonvalue import EMPTY, JsonValue, freeze_mapping, thaw
 from csmkit._pickling import reduce_by_init
-from csmkit._time import is_aware
+from csmkit._time import require_aware
 from csmkit.errors import ConditionError, TransitionNotAllowed, WorkflowError
 from csmkit.timeline import (
     Event,
@@ -96,11 +96,7 @@ def _split(
 
 
 def _aware(value: object, name: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise WorkflowError(f"{name} must be a datetime, got {type(value).__name__} {value!r}")
-    if not is_aware(value):
-        raise WorkflowError(f"{name} must be timezone-aware, got naive {value!r}")
-    return value
+    return require_aware(value, name, WorkflowError)
 
 
 @attrs.frozen(kw_only=True)
