@@ -240,8 +240,8 @@ def _canonical_row(
             if isinstance(value, str):
                 value = value.strip()
             table = mapping.values.get(name) if mapping is not None else None
-            if table is not None and isinstance(value, str) and value in table:
-                value = table[value]
+            if table is not None and isinstance(value, str):
+                value = _translate(table, value)
             if value is not None and value != "":
                 row[name] = value
     fields = {
@@ -250,6 +250,21 @@ def _canonical_row(
         if key not in used and key is not None and value not in (None, "")
     }
     return row, fields
+
+
+def _translate(table: Mapping[str, Any], value: str) -> Any:
+    """``table[value]``, else the entry equal ignoring case and surrounding whitespace.
+
+    Exports spell the same label ``Good``, ``good`` and ``GOOD``; a value the table does
+    not know is returned unchanged (and then checked like any other value).
+    """
+    if value in table:
+        return table[value]
+    wanted = value.strip().casefold()
+    for key, translated in table.items():
+        if key.strip().casefold() == wanted:
+            return translated
+    return value
 
 
 def ticket_timeline(

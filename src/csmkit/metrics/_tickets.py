@@ -12,6 +12,7 @@ from csmkit._time import is_aware
 from csmkit.errors import CsmkitError, MetricsError, TimelineError
 from csmkit.metrics._accumulators import DurationAccumulator
 from csmkit.metrics._results import DurationResult
+from csmkit.sla import is_public_reply
 from csmkit.timeline import (
     Direction,
     MessageAdded,
@@ -82,9 +83,15 @@ class TicketMetrics:
 
     Definitions follow Zendesk's native metrics (support.zendesk.com 4408834848154):
 
-    * ``first_response``: creation → first public agent reply (an outbound public message
-      whose actor is not ``"system"``; an outbound message at the creation instant, before
-      any customer message, is the agent's opening comment and does not count).
+    * ``first_response``: creation → first public agent reply. What is a public reply is
+      the SLA clock's rule, :func:`csmkit.sla.is_public_reply` (outbound and
+      ``public=True``): internal notes and non-public outbound messages never count. Two
+      further exclusions follow Zendesk: a message whose actor is ``"system"`` (an
+      automatic acknowledgement), and an outbound message at the creation instant, before
+      any customer message (the agent's opening comment of a ticket it created).
+    * ``agent_replies``: public agent replies counted the same way (the one-touch and
+      one-agent-reply FCR rules read it); ``agent_touches`` adds internal notes and
+      non-public outbound messages.
     * ``first_resolution`` / ``full_resolution``: creation → first / last entry into a
       solved or closed category; ``full_resolution`` is ``None`` while the ticket is not
       done.
@@ -201,14 +208,14 @@ def ticket_metrics(
                     initial_inbound = True
             elif event.actor == _SYSTEM:
                 continue
-            elif event.direction is Direction.OUTBOUND:
+            elif is_public_reply(event):  # the SLA clock's rule: outbound and public
                 if event.at == created and inbound == 0 and replies == 0 and touches == 0:
                     continue  # the opening comment of an agent-created ticket
                 replies += 1
                 touches += 1
                 if first_reply_at is None:
                     first_reply_at = event.at
-            else:
+            else:  # an internal note or a non-public outbound message
                 touches += 1
         elif isinstance(event, StatusChanged):
             close_segment(event.at)

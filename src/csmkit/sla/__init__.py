@@ -19,6 +19,7 @@ from csmkit.sla._policy import (
     SlaPolicySet,
     SlaTarget,
 )
+from csmkit.sla._replies import is_public_reply
 
 __all__ = [
     "DEFAULT_WARNINGS",
@@ -31,4 +32,5 @@ __all__ = [
     "SlaState",
     "SlaTarget",
     "SlaWarning",
+    "is_public_reply",
 ]
