@@ -10,6 +10,7 @@ import attrs
 
 from csmkit.errors import MetricsError
 from csmkit.metrics._accumulators import ProportionAccumulator
+from csmkit.metrics._grouping import GroupPaths
 from csmkit.metrics._results import Rate
 from csmkit.metrics._tickets import BusinessClock, TicketMetrics, _span, iter_ticket_metrics
 
@@ -90,6 +91,15 @@ class FcrRule:
                 "survey(field) or no_reopen_within(days)"
             )
         return factories[rule]()
+
+    @property
+    def path(self) -> str | None:
+        """The ticket path the rule reads (``fields.FIELD`` for ``survey``), else ``None``.
+
+        Eligibility is decided by it, so :func:`fcr` and :func:`report` refuse a field no
+        ticket has (a typo would make every ticket ineligible).
+        """
+        return f"fields.{self.field}" if self.name == "survey" else None
 
     @property
     def label(self) -> str:
@@ -202,15 +212,22 @@ def fcr(
     """First-contact resolution rate under ``rule`` (see :class:`FcrRule`), with Wilson CI.
 
     Tickets that are not eligible (e.g. unresolved) are counted in ``skipped``.
+
+    Raises:
+        MetricsError: a ``survey`` rule reads a field that no ticket has (with a "did
+            you mean" from the fields that exist).
     """
     chosen = FcrRule.coerce(rule)
     accumulator = ProportionAccumulator(chosen.label)
+    reads = GroupPaths([chosen.path] if chosen.path is not None else [], what=chosen.label)
     for metrics in iter_ticket_metrics(timelines, clock=clock, now=now):
+        reads.key(metrics.ticket)
         verdict = chosen.evaluate(metrics, clock)
         if verdict is None:
             accumulator.skipped += 1
         else:
             accumulator.update(verdict)
+    reads.check()
     return accumulator.result()
 
 

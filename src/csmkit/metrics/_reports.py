@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from csmkit.errors import CsmkitError, MetricsError, TimelineError
 from csmkit.metrics._fcr import FcrRule
+from csmkit.metrics._grouping import GroupPaths
 from csmkit.metrics._snapshot import UNRESOLVED
 from csmkit.metrics._specs import METRICS, Row, make_spec, metric_columns
 from csmkit.metrics._table import Table
@@ -18,19 +19,6 @@ from csmkit.timeline import StatusCategory, Timeline
 __all__ = ["METRICS", "Table", "rank", "report", "trend"]
 
 Bucket = Literal["day", "week", "month"]
-
-
-def _walk(ticket: Any, path: str) -> Any:
-    value = ticket
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, Mapping) else getattr(value, part, None)
-        if value is None:
-            return None
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return tuple(value)
-    return value
 
 
 def _bucket_label(instant: datetime, bucket: Bucket, zone: ZoneInfo) -> str:
@@ -109,6 +97,8 @@ def report(
             the rule's ``label``).
         by: Ticket attributes or dotted paths to group by (``"channel"``, ``"assignee"``,
             ``"priority"``, ``"fields.region"``); values as of ``now`` when given.
+            Tickets without the field fall in a group whose value is ``None``; a name
+            that *no* ticket has is an error (a typo must not give one blank group).
         bucket: ``"day"``, ``"week"`` (labelled by its Monday) or ``"month"``.
         tz: Time zone of the buckets.
         bucket_on: Which instant puts a ticket in a bucket; tickets without it (never
@@ -132,6 +122,11 @@ def report(
         ``name`` alone (counts: ``tickets``, ``backlog``). Rows are sorted by group.
         With ``bucket``, backlog and SLA rows are cohorts: the tickets created (or first
         resolved) in the bucket, their backlog as of ``now``, their SLA cycles.
+
+    Raises:
+        MetricsError: an unknown metric or option; a ``by`` path, or the field of an
+            ``fcr[survey(FIELD)]`` rule, that no ticket has (the message names it and
+            suggests the closest names that exist).
     """
     if isinstance(metrics, str) or not metrics:
         raise MetricsError("report needs a list of at least one metric")
@@ -162,10 +157,14 @@ def report(
         raise MetricsError(f"bucket must be 'day', 'week' or 'month', got {bucket!r}")
     if bucket_on not in ("created", "first_resolved"):
         raise MetricsError(f"bucket_on must be 'created' or 'first_resolved', got {bucket_on!r}")
+    paths = GroupPaths(by)
+    reads = [GroupPaths(spec.reads, what=spec.name) for spec in specs if spec.reads]
     groups: dict[tuple[Any, ...], list[Any]] = {}
     timeline_list = _timelines(timelines)
     for index, metrics_row in enumerate(iter_ticket_metrics(timeline_list, clock=clock, now=now)):
-        key: list[Any] = [_walk(metrics_row.ticket, path) for path in by]
+        key: list[Any] = paths.key(metrics_row.ticket)
+        for filtered in reads:
+            filtered.key(metrics_row.ticket)
         if bucket is not None:
             instant = (
                 metrics_row.ticket.created_at
@@ -198,7 +197,9 @@ def report(
                 raise MetricsError(
                     f"timelines[{index}] ({metrics_row.ticket_id!r}), {spec.name}: {exc}"
                 ) from None
-    key_columns = [*by, *([bucket] if bucket is not None else [])]
+    for checked in (paths, *reads):
+        checked.check()
+    key_columns = [*paths.paths, *([bucket] if bucket is not None else [])]
     rows = []
     value_columns: list[str] = []
     for spec in specs:

@@ -44,6 +44,7 @@ class Spec:
     kind: str  # "rate", "duration", "mean", "count", "score"
     needs_now: bool = False
     needs_sla: bool = False
+    reads: tuple[str, ...] = ()  # ticket paths the metric filters on; some ticket must have each
 
 
 def _duration_spec(name: str, attribute: str, business: bool) -> Spec:
@@ -82,8 +83,15 @@ def _fcr_spec(rule: FcrRule) -> Spec:
             accumulator.update(verdict)
 
     needs_now = rule.name == "no_reopen_within"
+    reads = (rule.path,) if rule.path is not None else ()
     return Spec(
-        rule.label, lambda: ProportionAccumulator(rule.label), feed_fcr, True, "rate", needs_now
+        rule.label,
+        lambda: ProportionAccumulator(rule.label),
+        feed_fcr,
+        True,
+        "rate",
+        needs_now,
+        reads=reads,
     )
 
 

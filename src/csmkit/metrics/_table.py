@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from csmkit._suggest import did_you_mean
 from csmkit.errors import MetricsError
 
 __all__ = ["Table"]
@@ -65,7 +66,10 @@ class Table:
     def column(self, name: str) -> list[Any]:
         """The values of one column."""
         if name not in self.columns:
-            raise MetricsError(f"no column {name!r}; columns are {', '.join(self.columns)}")
+            raise MetricsError(
+                f"no column {name!r}{did_you_mean(name, self.columns)}; "
+                f"columns are {', '.join(self.columns)}"
+            )
         return [row.get(name) for row in self.rows]
 
     def to_pandas(self) -> Any:
