@@ -146,7 +146,7 @@ def _survey_spec(name: str) -> Spec:
             return NpsAccumulator()
         if name == "csat":
             return RatingAccumulator("csat")
-        return RatingAccumulator("ces", convention="mean")
+        return RatingAccumulator("ces", scale=7, convention="mean")  # as ces(): CES 2.0, 1–7
 
     def feed(accumulator: Any, row: Row) -> None:
         answer = _latest(row.timeline, kind)
