@@ -248,3 +248,29 @@ def test_other_zendesk_csat_labels_name_their_row(
     status, _, err = run(capsys, str(path), "--mapping", "zendesk", "--metrics", "csat")
     assert status == 1
     assert f"{path}:2.csat: 'Great' is not a number" in err
+
+
+def test_by_an_attribute_no_flat_row_gives(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Without a priority column every ticket would be "normal": one plausible group.
+    path = write(tmp_path, "flat.csv", HEADER + ROWS[0] + ROWS[2])
+    status, out, err = run(capsys, str(path), "--by", "channel,priority")
+    assert (status, out) == (1, "")
+    assert err == (
+        f"csmkit report: --by priority: no row of {path} gives priority (a missing column, "
+        "or a --mapping that does not name it); every ticket would fall in one group of "
+        "the default\n"
+    )
+    assert load_export(path, mapping=None, zone=timezone.utc).ungiven == {
+        "type",
+        "priority",
+        "group",
+        "assignee",
+        "customer_id",
+        "subject",
+    }
+    # Timelines carry their attributes: nothing is a default there.
+    assert load_export(JSONL, mapping=None, zone=timezone.utc).ungiven == frozenset()
+    status, _, _ = run(capsys, str(JSONL), "--by", "priority", "--metrics", "tickets")
+    assert status == 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +23,7 @@ from csmkit.errors import MetricsError, TimelineError
 from csmkit.metrics import ces, csat
 from csmkit.timeline import Event, SurveyAnswered, SurveyKind, Timeline
 
-__all__ = ["Export", "OnError", "SkippedRow", "load_export", "load_timelines"]
+__all__ = ["GROUP_COLUMNS", "Export", "OnError", "SkippedRow", "load_export", "load_timelines"]
 
 OnError = Literal["raise", "skip"]
 
@@ -58,19 +58,67 @@ class Export:
     Attributes:
         timelines: One timeline per ticket, in file order.
         skipped: Every row left out, in file order; empty in strict mode.
+        ungiven: Ticket attributes (of :data:`GROUP_COLUMNS`) that no row gave, when
+            every ticket came from a flat row: their values are the loader's defaults.
     """
 
     timelines: tuple[Timeline, ...]
     skipped: tuple[SkippedRow, ...] = ()
+    ungiven: frozenset[str] = frozenset()
+
+    def check_groups(self, by: Sequence[str], path: Path) -> None:
+        """Refuse to group by a ticket attribute that no row of a flat export gave.
+
+        The loader fills such an attribute with a default (channel ``unknown``, priority
+        ``normal``, no group …), so the report would show one plausible group holding
+        every ticket.
+
+        Raises:
+            ExportError: naming each such ``--by`` field.
+        """
+        missing = [name for name in by if name in self.ungiven]
+        if missing:
+            raise ExportError(
+                f"--by {','.join(missing)}: no row of {path} gives "
+                f"{' or '.join(missing)} (a missing column, or a --mapping that does not "
+                "name it); every ticket would fall in one group of the default"
+            )
+
+
+GROUP_COLUMNS: tuple[str, ...] = (
+    "type",
+    "channel",
+    "priority",
+    "group",
+    "assignee",
+    "customer_id",
+    "subject",
+)
+"""Canonical columns that become ticket attributes with a default when a row lacks them."""
 
 
 class _Rows:
-    """Collects bad rows in skip mode, raises them in strict mode."""
+    """Collects bad rows in skip mode, raises them in strict mode; notes given columns."""
 
-    def __init__(self, path: Path, on_error: OnError) -> None:
+    def __init__(self, path: Path, on_error: OnError, mapping: ColumnMapping | None) -> None:
         self.path = path
         self.on_error = on_error
+        self.mapping = mapping
         self.skipped: list[SkippedRow] = []
+        self.histories = 0  # timelines and events: their attributes are real
+        self.given: set[str] = set()
+
+    def flat(self, record: Mapping[str, Any]) -> None:
+        columns = self.mapping.columns if self.mapping is not None else {}
+        for name in GROUP_COLUMNS:
+            value = record.get(columns.get(name, name))
+            if value is not None and str(value).strip():
+                self.given.add(name)
+
+    def ungiven(self) -> frozenset[str]:
+        if self.histories:
+            return frozenset()
+        return frozenset(GROUP_COLUMNS) - self.given
 
     def bad(self, lines: Sequence[int], error: ExportError) -> None:
         if self.on_error == "raise":
@@ -113,7 +161,7 @@ def load_export(
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ExportError(f"{path}: cannot read the file: {exc}") from None
-    rows = _Rows(path, on_error)
+    rows = _Rows(path, on_error, mapping)
     if suffix == ".csv":
         found = _csv_rows(path, text, mapping, zone, rows)
     elif suffix in (".jsonl", ".ndjson", ".json"):
@@ -143,7 +191,7 @@ def load_export(
         first_line[timeline.ticket_id] = lines[0]
         timelines.append(timeline)
     skipped = tuple(sorted(rows.skipped, key=lambda row: row.line))
-    return Export(tuple(timelines), skipped)
+    return Export(tuple(timelines), skipped, rows.ungiven())
 
 
 def _bad_answer(timeline: Timeline) -> str | None:
@@ -206,6 +254,7 @@ def _csv_rows(
     except csv.Error as exc:
         raise ExportError(f"{path}:{start}: malformed CSV: {exc}") from None
     for line, record in records:
+        rows.flat(record)
         try:
             yield [line], ticket_timeline(record, mapping, zone, f"{path}:{line}")
         except ExportError as exc:
@@ -233,6 +282,9 @@ def _json_lines(
             data = _json(line, where)
             if isinstance(data, dict) and "events" not in data and "kind" not in data:
                 flat_keys.update(str(key) for key in data)
+                rows.flat(data)
+            else:
+                rows.histories += 1
             kind, value = read_record(data, mapping, zone, where)
         except ExportError as exc:
             rows.bad([number], exc)

@@ -110,6 +110,7 @@ def _run_report(args: argparse.Namespace) -> int:
         if policy is not None:
             metrics += [f"sla[{target}]" for target in sla_targets(policy)]
     by = [b.strip() for b in args.by.split(",") if b.strip()] if args.by else []
+    export.check_groups(by, path)
     options = ReportOptions(
         metrics=metrics,
         by=by,
