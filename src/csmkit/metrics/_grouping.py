@@ -24,12 +24,22 @@ _TICKET_ATTRIBUTES: tuple[str, ...] = tuple(field.name for field in attrs.fields
 _MAX_FIELD_NAMES = 1000  # enough for any real form; bounds memory on hostile data
 
 
+_ATTRIBUTE_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _attribute_names(cls: type) -> frozenset[str]:
+    names = _ATTRIBUTE_NAMES.get(cls)
+    if names is None:
+        names = _ATTRIBUTE_NAMES[cls] = frozenset(field.name for field in attrs.fields(cls))
+    return names
+
+
 def _step(value: Any, part: str) -> tuple[bool, Any]:
     if isinstance(value, Mapping):
         return (True, value[part]) if part in value else (False, None)
     if attrs.has(type(value)):
-        names = {field.name for field in attrs.fields(type(value))}
-        return (True, getattr(value, part)) if part in names else (False, None)
+        found = part in _attribute_names(type(value))
+        return (True, getattr(value, part)) if found else (False, None)
     if part.startswith("_") or not hasattr(value, part):
         return False, None
     found = getattr(value, part)
