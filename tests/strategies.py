@@ -26,6 +26,7 @@ from csmkit.timeline import (
     SurveyAnswered,
     SurveyKind,
     TicketCreated,
+    Timeline,
     Unassigned,
 )
 
@@ -225,3 +226,70 @@ __all__ = [
     "json_values",
     "timelines_events",
 ]
+
+
+# ------------------------------------------------------------------ conversations
+agents = st.sampled_from(["agent-1", "agent-2", "张伟", None])
+
+
+@st.composite
+def conversation_timelines(draw: st.DrawFn, max_events: int = 14) -> Timeline:
+    """A ticket's conversation: customer messages, public replies, internal notes,
+    non-public outbound messages and status changes (solves and reopens included).
+
+    Every event after the creation is strictly later than it and no actor is
+    ``"system"``, so no message is an opening comment or an automatic reply: what is a
+    reply is decided by direction and ``public`` alone.
+    """
+    ticket_id = draw(ids)
+    created = draw(instants())
+    events: list[Event] = [
+        TicketCreated(
+            ticket_id=ticket_id,
+            at=created,
+            type="question",
+            channel="email",
+            priority=draw(st.sampled_from(list(Priority))),
+        )
+    ]
+    at = created
+    status = "new"
+    for _ in range(draw(st.integers(0, max_events - 1))):
+        at += draw(
+            st.sampled_from([timedelta(seconds=1), timedelta(minutes=7), timedelta(hours=3)])
+        )
+        actor = draw(agents)
+        kind = draw(st.sampled_from(["inbound", "reply", "note", "private", "status"]))
+        event: Event
+        if kind == "inbound":
+            event = MessageAdded(ticket_id=ticket_id, at=at, direction="inbound", channel="email")
+        elif kind == "reply":
+            event = MessageAdded(
+                ticket_id=ticket_id, at=at, actor=actor, direction="outbound", channel="email"
+            )
+        elif kind == "note":
+            event = MessageAdded(
+                ticket_id=ticket_id, at=at, actor=actor, direction="internal", channel="email"
+            )
+        elif kind == "private":
+            event = MessageAdded(
+                ticket_id=ticket_id,
+                at=at,
+                actor=actor,
+                direction="outbound",
+                channel="email",
+                public=False,
+            )
+        else:
+            new_status = draw(st.sampled_from(["open", "pending", "on_hold", "solved", "closed"]))
+            event = StatusChanged(
+                ticket_id=ticket_id,
+                at=at,
+                actor=actor,
+                from_status=status,
+                to_status=new_status,
+                category=new_status,
+            )
+            status = new_status
+        events.append(event)
+    return Timeline(events)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from datetime import datetime, timezone
 
 import pytest
 from hypothesis import given
@@ -20,9 +21,11 @@ from csmkit.metrics import (
     csat,
     nps,
     nps_sample_size,
+    report,
     student_t_quantile,
     wilson_interval,
 )
+from csmkit.timeline import SurveyAnswered, TicketCreated, Timeline
 
 ASKNICELY = [10, 10, 9, 9, 9, 8, 7, 4, 2, 1]
 
@@ -255,3 +258,17 @@ def _linear(ordered: list[float], q: float) -> float:
 def test_nps_result_validates_counts() -> None:
     with pytest.raises(MetricsError):
         NpsResult((1, 2))
+
+
+def test_report_reads_ces_on_the_same_1_to_7_scale_as_ces() -> None:
+    at = datetime(2026, 9, 28, 9, tzinfo=timezone.utc)
+    timelines = [
+        Timeline(
+            [
+                TicketCreated(ticket_id=f"T-{score}", at=at, type="question", channel="web"),
+                SurveyAnswered(ticket_id=f"T-{score}", at=at, survey="ces", score=score),
+            ]
+        )
+        for score in (7, 6, 2)
+    ]
+    assert report(timelines, ["ces"])[0]["ces"] == ces(timelines).score == 5.0

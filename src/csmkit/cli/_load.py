@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -30,8 +29,8 @@ __all__ = [
     "ExportError",
     "latest_instant",
     "load_mapping",
-    "load_timelines",
     "parse_cli_instant",
+    "read_record",
     "ticket_timeline",
 ]
 
@@ -239,8 +238,8 @@ def _canonical_row(
             if isinstance(value, str):
                 value = value.strip()
             table = mapping.values.get(name) if mapping is not None else None
-            if table is not None and isinstance(value, str) and value in table:
-                value = table[value]
+            if table is not None and isinstance(value, str):
+                value = _translate(table, value)
             if value is not None and value != "":
                 row[name] = value
     fields = {
@@ -249,6 +248,21 @@ def _canonical_row(
         if key not in used and key is not None and value not in (None, "")
     }
     return row, fields
+
+
+def _translate(table: Mapping[str, Any], value: str) -> Any:
+    """``table[value]``, else the entry equal ignoring case and surrounding whitespace.
+
+    Exports spell the same label ``Good``, ``good`` and ``GOOD``; a value the table does
+    not know is returned unchanged (and then checked like any other value).
+    """
+    if value in table:
+        return table[value]
+    wanted = value.strip().casefold()
+    for key, translated in table.items():
+        if key.strip().casefold() == wanted:
+            return translated
+    return value
 
 
 def ticket_timeline(
@@ -406,9 +420,17 @@ def _fields(row: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _from_json_line(
+def read_record(
     data: Any, mapping: ColumnMapping | None, zone: tzinfo, where: str
 ) -> tuple[str, Any]:
+    """One JSON Lines record: ``("timeline", Timeline)`` or ``("event", Event)``.
+
+    A record with ``events`` is a timeline, one with ``kind`` an event, anything else a
+    flat ticket (see :func:`ticket_timeline`).
+
+    Raises:
+        ExportError: the record is none of these, naming ``where``.
+    """
     if not isinstance(data, dict):
         raise ExportError(f"{where}: expected a JSON object, got {type(data).__name__}")
     if "events" in data:
@@ -422,79 +444,6 @@ def _from_json_line(
         except TimelineError as exc:
             raise ExportError(f"{where}: {exc}") from None
     return "timeline", ticket_timeline(data, mapping, zone, where)
-
-
-def load_timelines(path: Path, *, mapping: ColumnMapping | None, zone: tzinfo) -> list[Timeline]:
-    """Every ticket of an export as a timeline, in file order.
-
-    ``.csv`` files hold flat ticket rows; ``.jsonl``/``.ndjson``/``.json`` files hold
-    one JSON object per line: a timeline (``Timeline.to_dict()``), an event
-    (``event.to_dict()``; events are grouped by ticket in file order) or a flat ticket
-    record.
-
-    Raises:
-        ExportError: unreadable file or malformed data, naming the line or row.
-    """
-    suffix = path.suffix.lower()
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExportError(f"{path}: cannot read the file: {exc}") from None
-    if suffix == ".csv":
-        reader = csv.DictReader(text.splitlines())
-        if reader.fieldnames is None:
-            raise ExportError(f"{path}: the CSV file is empty (it needs a header row)")
-        try:
-            rows = list(reader)
-        except csv.Error as exc:
-            raise ExportError(f"{path}: malformed CSV: {exc}") from None
-        timelines = [
-            ticket_timeline(row, mapping, zone, f"{path}:{index + 2}")
-            for index, row in enumerate(rows)
-        ]
-    elif suffix in (".jsonl", ".ndjson", ".json"):
-        timelines = _json_lines(path, text, mapping, zone)
-    else:
-        raise ExportError(
-            f"{path}: unknown export format {suffix or '(no suffix)'!r}; "
-            "use .csv or .jsonl (JSON Lines)"
-        )
-    seen: set[str] = set()
-    for timeline in timelines:
-        if timeline.ticket_id in seen:
-            raise ExportError(f"{path}: ticket {timeline.ticket_id!r} appears twice")
-        seen.add(timeline.ticket_id)
-    return timelines
-
-
-def _json_lines(
-    path: Path, text: str, mapping: ColumnMapping | None, zone: tzinfo
-) -> list[Timeline]:
-    timelines: list[Timeline] = []
-    events: dict[str, list[Event]] = {}
-    order: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ExportError(f"{where}: not JSON ({exc.msg}); one JSON object per line") from None
-        kind, value = _from_json_line(data, mapping, zone, where)
-        if kind == "timeline":
-            timelines.append(value)
-        else:
-            if value.ticket_id not in events:
-                events[value.ticket_id] = []
-                order.append(value.ticket_id)
-            events[value.ticket_id].append(value)
-    for ticket_id in order:
-        try:
-            timelines.append(Timeline(events[ticket_id]))
-        except TimelineError as exc:
-            raise ExportError(f"{path}: events of ticket {ticket_id!r}: {exc}") from None
-    return timelines
 
 
 def latest_instant(timelines: Iterable[Timeline]) -> datetime | None:

@@ -60,7 +60,8 @@ def _instants_years(timelines: Sequence[Any]) -> set[int]:
 
 def _run_report(args: argparse.Namespace) -> int:
     from csmkit.cli._calendars import load_calendar
-    from csmkit.cli._load import ExportError, latest_instant, load_mapping, load_timelines
+    from csmkit.cli._export import OnError, load_export
+    from csmkit.cli._load import ExportError, latest_instant, load_mapping
     from csmkit.cli._report import (
         DEFAULT_METRICS,
         ReportOptions,
@@ -81,9 +82,16 @@ def _run_report(args: argparse.Namespace) -> int:
     size = _plot_size(args.plot_size)
     mapping = load_mapping(args.mapping) if args.mapping else None
     read_zone = zone(args.tz) if args.tz else timezone.utc
-    timelines = load_timelines(path, mapping=mapping, zone=read_zone)
+    on_error: OnError = "skip" if args.skip_bad_rows else "raise"
+    export = load_export(path, mapping=mapping, zone=read_zone, on_error=on_error)
+    timelines = list(export.timelines)
+    skipped = f" ({len(export.skipped)} bad rows skipped)" if export.skipped else ""
+    for row in export.skipped:  # every one, never a silent partial report
+        sys.stderr.write(f"csmkit report: skipped {row}\n")
+    if skipped:
+        sys.stderr.write(f"csmkit report: {path}: {len(export.skipped)} bad rows skipped\n")
     if not timelines:
-        raise ExportError(f"{path}: no tickets in the export")
+        raise ExportError(f"{path}: no tickets in the export{skipped}")
     calendar = None
     if args.calendar:
         years = _instants_years(timelines)
@@ -109,6 +117,7 @@ def _run_report(args: argparse.Namespace) -> int:
         if policy is not None:
             metrics += [f"sla[{target}]" for target in sla_targets(policy)]
     by = [b.strip() for b in args.by.split(",") if b.strip()] if args.by else []
+    export.check_groups(by, path)
     options = ReportOptions(
         metrics=metrics,
         by=by,
@@ -122,6 +131,7 @@ def _run_report(args: argparse.Namespace) -> int:
     meta = {
         "file": str(path),
         "tickets": len(timelines),
+        "skipped_rows": [row.to_dict() for row in export.skipped],
         "now": now.isoformat(),
         "timezone": tz_name,
         "calendar": args.calendar,
@@ -139,7 +149,7 @@ def _run_report(args: argparse.Namespace) -> int:
     else:
         keys = [*by, *([args.period] if args.period else [])]
         text = (
-            f"{len(timelines)} tickets from {path}; as of {now.isoformat()}; "
+            f"{len(timelines)} tickets from {path}{skipped}; as of {now.isoformat()}; "
             f"{'business' if calendar is not None else 'calendar'} time; "
             "rates in % [95 % interval], durations median (p90)\n"
             + format_table(table, [_column_name(m) for m in metrics], keys)
@@ -208,6 +218,11 @@ def _add_report(commands: Any) -> None:
     )
     parser.add_argument("file", help="export: .csv (flat tickets) or .jsonl (timelines/events)")
     parser.add_argument("--mapping", help="column mapping: 'zendesk' or a mapping JSON file")
+    parser.add_argument(
+        "--skip-bad-rows",
+        action="store_true",
+        help="leave out malformed rows, listing each (file:line) on stderr, instead of failing",
+    )
     parser.add_argument("--calendar", help="business calendar: JSON file, preset 'cn' or plugin")
     parser.add_argument("--partial-calendar", action="store_true", help=_PARTIAL_HELP)
     parser.add_argument("--sla", help="SLA policy (or policy set) JSON file; adds sla[...] metrics")

@@ -16,14 +16,9 @@ from csmkit.metrics._accumulators import (
     ProportionAccumulator,
     QuantileAccumulator,
 )
-from csmkit.metrics._nps import (
-    NpsAccumulator,
-    NpsComparison,
-    NpsResult,
-    compare,
-    nps,
-    nps_sample_size,
-)
+from csmkit.metrics._fcr import FcrRule, fcr, no_reopen_within, reopen_rate
+from csmkit.metrics._nps import NpsAccumulator, NpsResult, nps
+from csmkit.metrics._nps_compare import NpsComparison, compare, nps_sample_size
 from csmkit.metrics._ratings import RatingAccumulator, RatingResult, ces, csat
 from csmkit.metrics._reports import METRICS, Table, rank, report, trend
 from csmkit.metrics._results import DurationResult, MeanResult, QuantileSummary, Rate
@@ -32,17 +27,13 @@ from csmkit.metrics._stats import student_t_quantile, wilson_interval, z_value
 from csmkit.metrics._tickets import (
     DURATION_METRICS,
     BusinessClock,
-    FcrRule,
     TicketMetrics,
     agent_wait_time,
     durations,
-    fcr,
     first_resolution_time,
     first_response_time,
     full_resolution_time,
-    no_reopen_within,
     on_hold_time,
-    reopen_rate,
     requester_wait_time,
     ticket_metrics,
 )

@@ -221,14 +221,16 @@ class RatingAccumulator:
         bottom = self.low if self.higher_is_better else self.high
         out = []
         for value in values:
-            if value is None or (isinstance(value, str) and value in _UNRATED):
+            # Exports spell the labels "Good", "bad", " GOOD " …: match them like Zendesk.
+            label = value.strip().casefold() if isinstance(value, str) else None
+            if value is None or label in _UNRATED:
                 self.unrated += 1
-            elif value == "good":
+            elif label == "good":
                 out.append(top)
-            elif value == "bad":
+            elif label == "bad":
                 out.append(bottom)
             else:
-                out.append(value)
+                out.append(value)  # rejected (or counted) with its position below
         return out
 
     def update(self, rating: Any) -> RatingAccumulator:
@@ -309,7 +311,9 @@ def csat(
       stay in the denominator (Simplesat: 7 positive, 1 neutral, 2 negative → 70 %).
     * ``"zendesk"``: ``good / (good + bad)``; accepts ``"good"``/``"bad"`` labels as
       well as numbers (on 1–5, 4–5 good and 1–3 bad); ``None``, ``"offered"`` and
-      ``"unoffered"`` are unrated and excluded (counted in ``unrated``).
+      ``"unoffered"`` are unrated and excluded (counted in ``unrated``). Labels are
+      matched ignoring case and surrounding whitespace (``"Good"``, ``" BAD "``); any
+      other text is an invalid answer.
     * ``"mean"``: the average rating (Podium's 5, 3, 4, 3 → 3.75), t interval.
 
     Args:

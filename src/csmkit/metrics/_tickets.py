@@ -10,8 +10,9 @@ import attrs
 
 from csmkit._time import require_aware
 from csmkit.errors import CsmkitError, MetricsError, TimelineError
-from csmkit.metrics._accumulators import DurationAccumulator, ProportionAccumulator
-from csmkit.metrics._results import DurationResult, Rate
+from csmkit.metrics._accumulators import DurationAccumulator
+from csmkit.metrics._results import DurationResult
+from csmkit.sla import is_public_reply
 from csmkit.timeline import (
     Direction,
     MessageAdded,
@@ -24,19 +25,15 @@ from csmkit.timeline import (
 __all__ = [
     "DURATION_METRICS",
     "BusinessClock",
-    "FcrRule",
     "TicketMetrics",
     "agent_wait_time",
     "check_instant",
     "durations",
-    "fcr",
     "first_resolution_time",
     "first_response_time",
     "full_resolution_time",
     "iter_ticket_metrics",
-    "no_reopen_within",
     "on_hold_time",
-    "reopen_rate",
     "requester_wait_time",
     "ticket_metrics",
 ]
@@ -82,9 +79,15 @@ class TicketMetrics:
 
     Definitions follow Zendesk's native metrics (support.zendesk.com 4408834848154):
 
-    * ``first_response``: creation → first public agent reply (an outbound public message
-      whose actor is not ``"system"``; an outbound message at the creation instant, before
-      any customer message, is the agent's opening comment and does not count).
+    * ``first_response``: creation → first public agent reply. What is a public reply is
+      the SLA clock's rule, :func:`csmkit.sla.is_public_reply` (outbound and
+      ``public=True``): internal notes and non-public outbound messages never count. Two
+      further exclusions follow Zendesk: a message whose actor is ``"system"`` (an
+      automatic acknowledgement), and an outbound message at the creation instant, before
+      any customer message (the agent's opening comment of a ticket it created).
+    * ``agent_replies``: public agent replies counted the same way (the one-touch and
+      one-agent-reply FCR rules read it); ``agent_touches`` adds internal notes and
+      non-public outbound messages.
     * ``first_resolution`` / ``full_resolution``: creation → first / last entry into a
       solved or closed category; ``full_resolution`` is ``None`` while the ticket is not
       done.
@@ -201,14 +204,14 @@ def ticket_metrics(
                     initial_inbound = True
             elif event.actor == _SYSTEM:
                 continue
-            elif event.direction is Direction.OUTBOUND:
+            elif is_public_reply(event):  # the SLA clock's rule: outbound and public
                 if event.at == created and inbound == 0 and replies == 0 and touches == 0:
                     continue  # the opening comment of an agent-created ticket
                 replies += 1
                 touches += 1
                 if first_reply_at is None:
                     first_reply_at = event.at
-            else:
+            else:  # an internal note or a non-public outbound message
                 touches += 1
         elif isinstance(event, StatusChanged):
             close_segment(event.at)
@@ -276,234 +279,6 @@ def iter_ticket_metrics(
             yield ticket_metrics(item, clock=clock, now=now)
         except MetricsError as exc:
             raise MetricsError(f"timelines[{index}] ({item.ticket_id!r}): {exc}") from None
-
-
-# --------------------------------------------------------------------------- FCR rules
-@attrs.frozen
-class FcrRule:
-    """A named first-contact-resolution rule (the research note's §1.4 families).
-
-    Build with the constructors: :meth:`one_touch` (Zendesk Explore "one-touch": solved or
-    closed with fewer than 2 agent replies, 0 included — the default), :meth:`one_agent_reply`
-    (exactly one, fivetran ``dbt_zendesk``), :meth:`no_customer_followup` (Freshservice:
-    resolved with no customer contact after the first), :func:`no_reopen_within` (first
-    resolution not reopened within ``days`` calendar or business days; needs ``now``) and
-    :meth:`survey` (the customer said so: a ticket field, ``first_contact_resolved`` by
-    default, holding a bool or ``"yes"``/``"no"``).
-
-    Eligible tickets (the denominator) are resolved ones, except: ``no_reopen_within``
-    counts a ticket once its window has passed (or it was reopened within it), and
-    ``survey`` counts tickets that carry the field.
-
-    Attributes:
-        name: The rule's name.
-        days: The window of ``no_reopen_within``.
-        field: The ticket field read by ``survey``.
-        business_day: For ``no_reopen_within`` in business days: the business time one
-            day stands for (see :func:`no_reopen_within`); ``None`` for calendar days.
-    """
-
-    name: str
-    days: float | None = None
-    field: str | None = None
-    business_day: timedelta | None = None
-
-    @classmethod
-    def one_touch(cls) -> FcrRule:
-        """Resolved with fewer than 2 public agent replies."""
-        return cls("one_touch")
-
-    @classmethod
-    def one_agent_reply(cls) -> FcrRule:
-        """Resolved with exactly one public agent reply."""
-        return cls("one_agent_reply")
-
-    @classmethod
-    def no_customer_followup(cls) -> FcrRule:
-        """Resolved without any customer message after the initial contact."""
-        return cls("no_customer_followup")
-
-    @classmethod
-    def survey(cls, field: str = "first_contact_resolved") -> FcrRule:
-        """The ticket field ``field`` (a bool or ``"yes"``/``"no"``) says so.
-
-        Tickets without the field (or with another value) are not eligible.
-        """
-        if not isinstance(field, str) or not field:
-            raise MetricsError(f"field must be a non-empty str, got {field!r}")
-        return cls("survey", field=field)
-
-    @classmethod
-    def coerce(cls, rule: FcrRule | str) -> FcrRule:
-        """Accept a rule or one of the names ``one_touch``, ``one_agent_reply``,
-        ``no_customer_followup``, ``survey``."""
-        if isinstance(rule, FcrRule):
-            return rule
-        if isinstance(rule, str) and rule.startswith("survey(") and rule.endswith(")"):
-            return cls.survey(rule[7:-1].strip().strip("'\""))
-        factories = {
-            "one_touch": cls.one_touch,
-            "one_agent_reply": cls.one_agent_reply,
-            "no_customer_followup": cls.no_customer_followup,
-            "survey": cls.survey,
-        }
-        if rule not in factories:
-            raise MetricsError(
-                f"unknown FCR rule {rule!r}; use one of {', '.join(factories)}, "
-                "survey(field) or no_reopen_within(days)"
-            )
-        return factories[rule]()
-
-    @property
-    def label(self) -> str:
-        """``fcr[one_touch]``, ``fcr[no_reopen_within(3)]``, ``fcr[survey(field)]`` …"""
-        if self.name == "no_reopen_within":
-            if self.business_day is not None:
-                hours = self.business_day.total_seconds() / 3600
-                return f"fcr[no_reopen_within({self.days:g}, business_day={hours:g}h)]"
-            return f"fcr[no_reopen_within({self.days:g})]"
-        if self.name == "survey" and self.field != "first_contact_resolved":
-            return f"fcr[survey({self.field})]"
-        return f"fcr[{self.name}]"
-
-    def evaluate(self, metrics: TicketMetrics, clock: BusinessClock | None = None) -> bool | None:
-        """``True``/``False`` for an eligible ticket, ``None`` when it is not eligible.
-
-        ``clock`` measures the business days of ``no_reopen_within(days,
-        business_day=...)``; the other rules ignore it.
-        """
-        if self.name == "survey":
-            value: object = metrics.ticket.fields.get(self.field or "")
-            if isinstance(value, bool):
-                return value
-            if value in ("yes", "no"):
-                return value == "yes"
-            return None
-        if self.name == "no_reopen_within":
-            if metrics.first_resolved_at is None:
-                return None
-            if metrics.as_of is None:
-                raise MetricsError("the no_reopen_within rule needs now= to know the window")
-            window = _Window(self.days or 0.0, self.business_day, clock)
-            if any(window.contains(metrics.first_resolved_at, at) for at in metrics.reopened_at):
-                return False
-            return True if window.passed(metrics.first_resolved_at, metrics.as_of) else None
-        if not metrics.resolved:
-            return None
-        if self.name == "one_touch":
-            return metrics.agent_replies < 2
-        if self.name == "one_agent_reply":
-            return metrics.agent_replies == 1
-        if self.name == "no_customer_followup":
-            return metrics.customer_followups == 0
-        raise MetricsError(f"unknown FCR rule {self.name!r}")  # pragma: no cover
-
-
-class _Window:
-    """A reopen window of ``days`` calendar days, or of ``days`` business days."""
-
-    __slots__ = ("business", "calendar", "clock")
-
-    def __init__(
-        self, days: float, business_day: timedelta | None, clock: BusinessClock | None
-    ) -> None:
-        self.clock = clock
-        self.calendar = timedelta(days=days)
-        self.business: timedelta | None = None
-        if business_day is not None:
-            if clock is None:
-                raise MetricsError("a window in business days needs a business clock: pass clock=")
-            self.business = days * business_day
-
-    def contains(self, start: datetime, at: datetime) -> bool:
-        """Whether ``at`` (>= ``start``) lies within the window opened at ``start``."""
-        if self.business is None:
-            return at <= start + self.calendar
-        return _span(self.clock, start, at) <= self.business
-
-    def passed(self, start: datetime, now: datetime) -> bool:
-        """Whether nothing at or after ``now`` can fall in the window any more."""
-        if self.business is None:
-            return now >= start + self.calendar
-        return _span(self.clock, start, now) > self.business
-
-
-def no_reopen_within(days: float, *, business_day: timedelta | None = None) -> FcrRule:
-    """FCR rule: the first resolution was not reopened within ``days`` days.
-
-    Calendar days by default (``days × 24h``, whatever clock measures the durations).
-    With ``business_day`` the window is ``days`` *business* days, measured with the
-    business clock passed to :func:`fcr` / :func:`report` (only its ``between`` is
-    used): a reopen is within the window when at most ``days × business_day`` of open
-    time lies between the first resolution and the reopen. On a calendar whose every
-    working day has exactly ``business_day`` of open time, that is "the same time of
-    day, ``days`` working days later" (holidays and 调休 make-up days included), and a
-    reopen in the closed hours right after the window still counts as within — no
-    business time has passed. The verdict "not reopened" is final only once *more* than
-    ``days × business_day`` of open time lies between the resolution and ``now``.
-
-    Raises:
-        MetricsError: ``days`` not a positive number, ``business_day`` not a positive
-            timedelta.
-    """
-    if isinstance(days, bool) or not isinstance(days, (int, float)) or not days > 0:
-        raise MetricsError(f"days must be a positive number, got {days!r}")
-    if business_day is not None and (
-        not isinstance(business_day, timedelta) or business_day <= timedelta(0)
-    ):
-        raise MetricsError(f"business_day must be a positive timedelta, got {business_day!r}")
-    return FcrRule("no_reopen_within", days=float(days), business_day=business_day)
-
-
-def fcr(
-    timelines: Iterable[Any],
-    rule: FcrRule | str = "one_touch",
-    *,
-    clock: BusinessClock | None = None,
-    now: datetime | None = None,
-) -> Rate:
-    """First-contact resolution rate under ``rule`` (see :class:`FcrRule`), with Wilson CI.
-
-    Tickets that are not eligible (e.g. unresolved) are counted in ``skipped``.
-    """
-    chosen = FcrRule.coerce(rule)
-    accumulator = ProportionAccumulator(chosen.label)
-    for metrics in iter_ticket_metrics(timelines, clock=clock, now=now):
-        verdict = chosen.evaluate(metrics, clock)
-        if verdict is None:
-            accumulator.skipped += 1
-        else:
-            accumulator.update(verdict)
-    return accumulator.result()
-
-
-def reopen_rate(
-    timelines: Iterable[Any],
-    *,
-    now: datetime | None = None,
-    within: float | None = None,
-    business_day: timedelta | None = None,
-    clock: BusinessClock | None = None,
-) -> Rate:
-    """Share of resolved tickets that were reopened (optionally within ``within`` days of
-    their first resolution; business days with ``business_day`` and ``clock``, as in
-    :func:`no_reopen_within`). Tickets never resolved are counted in ``skipped``."""
-    if within is not None:
-        no_reopen_within(within, business_day=business_day)  # validates
-    elif business_day is not None:
-        raise MetricsError("business_day needs within= (the window in business days)")
-    window = _Window(within or 0.0, business_day, clock)
-    accumulator = ProportionAccumulator("reopen_rate")
-    for metrics in iter_ticket_metrics(timelines, now=now):
-        resolved_at = metrics.first_resolved_at
-        if resolved_at is None:
-            accumulator.skipped += 1
-            continue
-        reopens = metrics.reopened_at
-        if within is not None:
-            reopens = tuple(at for at in reopens if window.contains(resolved_at, at))
-        accumulator.update(bool(reopens))
-    return accumulator.result()
 
 
 DURATION_METRICS: Mapping[str, str] = {

@@ -20,6 +20,7 @@ from csmkit.sla._policy import (
     SlaPolicySet,
     SlaTarget,
 )
+from csmkit.sla._replies import is_public_reply
 
 __all__ = [
     "DEFAULT_WARNINGS",
@@ -33,5 +34,6 @@ __all__ = [
     "SlaTarget",
     "SlaWarning",
     "format_duration",
+    "is_public_reply",
     "parse_duration",
 ]

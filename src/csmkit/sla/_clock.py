@@ -11,6 +11,7 @@ import attrs
 
 from csmkit._time import format_instant, require_aware
 from csmkit.errors import SlaPolicyError
+from csmkit.sla._replies import is_public_reply
 from csmkit.timeline import (
     Direction,
     FieldChanged,
@@ -404,7 +405,7 @@ def evaluate(
             priority = Priority.parse(event.new)
             clock.set_priority(at, priority)
         elif isinstance(event, MessageAdded):
-            if event.direction is Direction.OUTBOUND and event.public:
+            if is_public_reply(event):
                 replied = reply_pending = True
                 clock.stop("first_response", at, cancelled=False)
                 clock.stop("next_response", at, cancelled=False)

@@ -1,0 +1,309 @@
+"""Reading a whole export: rows to timelines, strict by default or skipping bad rows.
+
+Each row (a CSV record, a JSON line) becomes a timeline or an event. A bad row is an
+:class:`~csmkit.cli._load.ExportError` naming the file and line; with
+``on_error="skip"`` it is left out instead and listed in :attr:`Export.skipped` with its
+file, line and error, so a report can say how many rows it did not count and which.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+
+from csmkit._suggest import did_you_mean
+from csmkit.cli._load import MAPPINGS, ColumnMapping, ExportError, read_record, ticket_timeline
+from csmkit.errors import MetricsError, TimelineError
+from csmkit.metrics import ces, csat
+from csmkit.timeline import Event, SurveyAnswered, SurveyKind, Timeline
+
+__all__ = ["GROUP_COLUMNS", "Export", "OnError", "SkippedRow", "load_export", "load_timelines"]
+
+OnError = Literal["raise", "skip"]
+
+
+@attrs.frozen
+class SkippedRow:
+    """A row of an export left out by ``on_error="skip"``.
+
+    Attributes:
+        file: The export's path.
+        line: The row's line number (1-based; a CSV record's first line).
+        error: What was wrong, as the strict mode would have raised it (it starts with
+            ``file:line``).
+    """
+
+    file: str
+    line: int
+    error: str
+
+    def __str__(self) -> str:
+        return self.error
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"file", "line", "error"}``."""
+        return {"file": self.file, "line": self.line, "error": self.error}
+
+
+@attrs.frozen
+class Export:
+    """The tickets of an export, and the rows that were skipped (with ``on_error="skip"``).
+
+    Attributes:
+        timelines: One timeline per ticket, in file order.
+        skipped: Every row left out, in file order; empty in strict mode.
+        ungiven: Ticket attributes (of :data:`GROUP_COLUMNS`) that no row gave, when
+            every ticket came from a flat row: their values are the loader's defaults.
+    """
+
+    timelines: tuple[Timeline, ...]
+    skipped: tuple[SkippedRow, ...] = ()
+    ungiven: frozenset[str] = frozenset()
+
+    def check_groups(self, by: Sequence[str], path: Path) -> None:
+        """Refuse to group by a ticket attribute that no row of a flat export gave.
+
+        The loader fills such an attribute with a default (channel ``unknown``, priority
+        ``normal``, no group …), so the report would show one plausible group holding
+        every ticket.
+
+        Raises:
+            ExportError: naming each such ``--by`` field.
+        """
+        missing = [name for name in by if name in self.ungiven]
+        if missing:
+            raise ExportError(
+                f"--by {','.join(missing)}: no row of {path} gives "
+                f"{' or '.join(missing)} (a missing column, or a --mapping that does not "
+                "name it); every ticket would fall in one group of the default"
+            )
+
+
+GROUP_COLUMNS: tuple[str, ...] = (
+    "type",
+    "channel",
+    "priority",
+    "group",
+    "assignee",
+    "customer_id",
+    "subject",
+)
+"""Canonical columns that become ticket attributes with a default when a row lacks them."""
+
+
+class _Rows:
+    """Collects bad rows in skip mode, raises them in strict mode; notes given columns."""
+
+    def __init__(self, path: Path, on_error: OnError, mapping: ColumnMapping | None) -> None:
+        self.path = path
+        self.on_error = on_error
+        self.mapping = mapping
+        self.skipped: list[SkippedRow] = []
+        self.histories = 0  # timelines and events: their attributes are real
+        self.given: set[str] = set()
+
+    def flat(self, record: Mapping[str, Any]) -> None:
+        columns = self.mapping.columns if self.mapping is not None else {}
+        for name in GROUP_COLUMNS:
+            value = record.get(columns.get(name, name))
+            if value is not None and str(value).strip():
+                self.given.add(name)
+
+    def ungiven(self) -> frozenset[str]:
+        if self.histories:
+            return frozenset()
+        return frozenset(GROUP_COLUMNS) - self.given
+
+    def bad(self, lines: Sequence[int], error: ExportError) -> None:
+        if self.on_error == "raise":
+            raise error
+        self.skipped.extend(SkippedRow(str(self.path), line, str(error)) for line in lines)
+
+
+def load_export(
+    path: Path,
+    *,
+    mapping: ColumnMapping | None,
+    zone: tzinfo,
+    on_error: OnError = "raise",
+) -> Export:
+    """Every ticket of an export as a timeline, in file order.
+
+    ``.csv`` files hold flat ticket rows; ``.jsonl``/``.ndjson``/``.json`` files hold
+    one JSON object per line: a timeline (``Timeline.to_dict()``), an event
+    (``event.to_dict()``; events are grouped by ticket in file order) or a flat ticket
+    record. A mapping file (not a built-in mapping such as ``zendesk``, whose columns are
+    optional) must name columns the export has.
+
+    Args:
+        path: The export file.
+        mapping: Column mapping, or ``None`` for the canonical column names.
+        zone: Zone of instants written without an offset.
+        on_error: ``"raise"`` (default): the first bad row is an error. ``"skip"``: bad
+            rows (malformed values, an unreadable JSON line, a ticket whose events do not
+            form a timeline, a repeated ticket id) are left out and listed in
+            :attr:`Export.skipped`, one entry per line.
+
+    Raises:
+        ExportError: an unreadable file, a mapping naming missing columns, or (strict)
+            a bad row, naming the file and line.
+    """
+    if on_error not in ("raise", "skip"):
+        raise ExportError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    suffix = path.suffix.lower()
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExportError(f"{path}: cannot read the file: {exc}") from None
+    rows = _Rows(path, on_error, mapping)
+    if suffix == ".csv":
+        found = _csv_rows(path, text, mapping, zone, rows)
+    elif suffix in (".jsonl", ".ndjson", ".json"):
+        found = _json_lines(path, text, mapping, zone, rows)
+    else:
+        raise ExportError(
+            f"{path}: unknown export format {suffix or '(no suffix)'!r}; "
+            "use .csv or .jsonl (JSON Lines)"
+        )
+    first_line: dict[str, int] = {}
+    timelines: list[Timeline] = []
+    for lines, timeline in found:
+        problem = _bad_answer(timeline)
+        if problem is not None:
+            rows.bad(
+                lines, ExportError(f"{path}:{lines[0]}: ticket {timeline.ticket_id!r}: {problem}")
+            )
+            continue
+        seen = first_line.get(timeline.ticket_id)
+        if seen is not None:
+            error = ExportError(
+                f"{path}:{lines[0]}: ticket {timeline.ticket_id!r} appears twice "
+                f"(first at line {seen})"
+            )
+            rows.bad(lines, error)
+            continue
+        first_line[timeline.ticket_id] = lines[0]
+        timelines.append(timeline)
+    skipped = tuple(sorted(rows.skipped, key=lambda row: row.line))
+    return Export(tuple(timelines), skipped, rows.ungiven())
+
+
+def _bad_answer(timeline: Timeline) -> str | None:
+    """Why the survey answer a report reads (the latest CSAT / CES) is invalid, if it is.
+
+    The report would refuse it anyway, but only here is the file and line known, so the
+    row can be named and, on request, skipped. CSAT is 1–5 and CES 1–7, as in
+    :func:`csmkit.metrics.csat` and :func:`csmkit.metrics.ces` (NPS answers are checked
+    when the event is built).
+    """
+    checks: dict[SurveyKind, Callable[[list[float]], object]] = {
+        SurveyKind.CSAT: csat,
+        SurveyKind.CES: ces,
+    }
+    for event in reversed(timeline.events):
+        if isinstance(event, SurveyAnswered) and event.survey in checks:
+            check = checks.pop(event.survey)
+            try:
+                check([event.score])
+            except MetricsError as exc:
+                reason = str(exc).split(": ", 1)[-1]  # drop the "ratings[0]" position
+                return f"{event.survey.value} answer: {reason}"
+    return None
+
+
+def load_timelines(path: Path, *, mapping: ColumnMapping | None, zone: tzinfo) -> list[Timeline]:
+    """The timelines of :func:`load_export` in strict mode (any bad row is an error)."""
+    return list(load_export(path, mapping=mapping, zone=zone).timelines)
+
+
+def _check_columns(path: Path, mapping: ColumnMapping | None, columns: Sequence[str]) -> None:
+    """A mapping file must name columns the export has (a typo would empty a column)."""
+    if mapping is None or mapping.name in MAPPINGS:
+        return
+    problems = [
+        f"columns.{canonical} names {source!r}{did_you_mean(source, columns)}"
+        for canonical, source in mapping.columns.items()
+        if source not in columns
+    ]
+    if problems:
+        raise ExportError(
+            f"{path}: the mapping {mapping.name} names columns the export does not have: "
+            + "; ".join(problems)
+        )
+
+
+def _csv_rows(
+    path: Path, text: str, mapping: ColumnMapping | None, zone: tzinfo, rows: _Rows
+) -> Iterator[tuple[list[int], Timeline]]:
+    reader = csv.DictReader(text.splitlines())
+    if reader.fieldnames is None:
+        raise ExportError(f"{path}: the CSV file is empty (it needs a header row)")
+    _check_columns(path, mapping, [str(name) for name in reader.fieldnames])
+    records: list[tuple[int, dict[str, Any]]] = []
+    start = reader.line_num + 1
+    try:
+        for record in reader:
+            records.append((start, record))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise ExportError(f"{path}:{start}: malformed CSV: {exc}") from None
+    for line, record in records:
+        rows.flat(record)
+        try:
+            yield [line], ticket_timeline(record, mapping, zone, f"{path}:{line}")
+        except ExportError as exc:
+            rows.bad([line], exc)
+
+
+def _json(line: str, where: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ExportError(f"{where}: not JSON ({exc.msg}); one JSON object per line") from None
+
+
+def _json_lines(
+    path: Path, text: str, mapping: ColumnMapping | None, zone: tzinfo, rows: _Rows
+) -> Iterator[tuple[list[int], Timeline]]:
+    found: list[tuple[list[int], Timeline]] = []
+    events: dict[str, list[tuple[int, Event]]] = {}
+    flat_keys: set[str] = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            data = _json(line, where)
+            if isinstance(data, dict) and "events" not in data and "kind" not in data:
+                flat_keys.update(str(key) for key in data)
+                rows.flat(data)
+            else:
+                rows.histories += 1
+            kind, value = read_record(data, mapping, zone, where)
+        except ExportError as exc:
+            rows.bad([number], exc)
+            continue
+        if kind == "timeline":
+            found.append(([number], value))
+        else:
+            events.setdefault(value.ticket_id, []).append((number, value))
+    if flat_keys:
+        _check_columns(path, mapping, sorted(flat_keys))
+    for ticket_id, numbered in events.items():
+        lines = [number for number, _ in numbered]
+        try:
+            found.append((lines, Timeline([event for _, event in numbered])))
+        except TimelineError as exc:
+            error = ExportError(
+                f"{path}:{lines[0]}: events of ticket {ticket_id!r} "
+                f"(lines {', '.join(map(str, lines))}): {exc}"
+            )
+            rows.bad(lines, error)
+    found.sort(key=lambda item: item[0][0])
+    yield from found
