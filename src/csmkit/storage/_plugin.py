@@ -16,7 +16,7 @@ __all__ = ["csmkit_store_backends", "open_memory_store", "open_sqlite_store"]
 
 def open_memory_store(url: str, **options: object) -> MemoryStore:
     """Open ``memory://`` (always a new, empty store)."""
-    if url.rstrip("/") != "memory:":
+    if url.rstrip("/").lower() != "memory:":
         raise StoreArgumentError(f"{url!r}: a memory store URL is just 'memory://'")
     if options:
         raise StoreArgumentError(f"memory stores take no options, got {sorted(options)}")
@@ -31,7 +31,7 @@ def open_sqlite_store(url: str, **options: object) -> SqliteStore:
     ``synchronous`` (``full``/``normal``/``off``/``extra``); keyword options win.
     """
     prefix = "sqlite://"
-    if not url.startswith(prefix):
+    if url[: len(prefix)].lower() != prefix:
         raise StoreArgumentError(f"{url!r} is not a sqlite:// URL")
     rest, _, query = url[len(prefix) :].partition("?")
     if rest in ("", "/", "/:memory:"):
