@@ -24,6 +24,7 @@ from csmkit.errors import (
 from csmkit.storage._common import Query, check_append, encode_cursor, fold_batch, order_key
 from csmkit.storage._model import Customer, Identity, TicketPage, TicketStore, TicketSummary
 from csmkit.storage._schema import MIGRATIONS, Migration, prepare
+from csmkit.storage._text import check_customer_text, check_payload_text, storable
 from csmkit.timeline import (
     Event,
     MessageAdded,
@@ -142,6 +143,10 @@ class SqliteStore:
                 yield self._connection
             except sqlite3.Error as exc:
                 raise StorageError(f"{what} in {self._path}: {exc}") from exc
+            except UnicodeError as exc:  # the checks before each call should make it moot
+                raise StorageError(
+                    f"{what} in {self._path}: text that cannot be encoded as UTF-8 ({exc})"
+                ) from None
 
     @contextmanager
     def _write(self, connection: sqlite3.Connection) -> Iterator[None]:
@@ -198,9 +203,11 @@ class SqliteStore:
     def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
         """Append a batch atomically; see :meth:`TicketStore.append`."""
         batch = check_append(ticket_id, events, expected_version)
+        payloads = [_dumps(event) for event in batch]
+        check_payload_text(ticket_id, batch, payloads)
         rows = [
-            (ticket_id, expected_version + i, event.kind, format_instant(event.at), _dumps(event))
-            for i, event in enumerate(batch, 1)
+            (ticket_id, expected_version + i, event.kind, format_instant(event.at), payload)
+            for i, (event, payload) in enumerate(zip(batch, payloads, strict=True), 1)
         ]
         message_ids = [
             (event.message_id, ticket_id)
@@ -265,6 +272,8 @@ class SqliteStore:
 
     def load(self, ticket_id: str) -> Timeline:
         """The ticket's timeline; see :meth:`TicketStore.load`."""
+        if isinstance(ticket_id, str) and not storable(ticket_id):
+            raise NotFoundError(f"no ticket {ticket_id!r} in {self._path}")
         with self._session(f"load ticket {ticket_id!r}") as connection:
             events = self._read_events(connection, ticket_id)
         if not events:
@@ -277,6 +286,8 @@ class SqliteStore:
 
     def version(self, ticket_id: str) -> int:
         """The stream's version (0 when absent)."""
+        if isinstance(ticket_id, str) and not storable(ticket_id):
+            return 0
         with self._session(f"version of ticket {ticket_id!r}") as connection:
             row = connection.execute(
                 "SELECT version FROM tickets WHERE ticket_id = ?", (ticket_id,)
@@ -302,6 +313,8 @@ class SqliteStore:
             limit=limit,
             cursor=cursor,
         )
+        if query.unmatchable:
+            return TicketPage((), None)
         where: list[str] = []
         params: list[Any] = []
         if query.categories is not None:
@@ -352,6 +365,8 @@ class SqliteStore:
 
     def find_ticket_by_message_id(self, message_id: str) -> str | None:
         """The ticket holding this message id, or ``None``."""
+        if isinstance(message_id, str) and not storable(message_id):
+            return None
         with self._session("find message id") as connection:
             row = connection.execute(
                 "SELECT ticket_id FROM message_ids WHERE message_id = ?", (message_id,)
@@ -363,6 +378,7 @@ class SqliteStore:
         """Insert or replace a customer; see :meth:`TicketStore.save_customer`."""
         if not isinstance(customer, Customer):
             raise TypeError(f"expected a Customer, got {type(customer).__name__}")
+        check_customer_text(customer)
         with (
             self._session(f"save customer {customer.id!r}") as connection,
             self._write(connection),
@@ -407,6 +423,8 @@ class SqliteStore:
 
     def get_customer(self, customer_id: str) -> Customer:
         """The customer with this id; raises ``NotFoundError``."""
+        if isinstance(customer_id, str) and not storable(customer_id):
+            raise NotFoundError(f"no customer {customer_id!r} in {self._path}")
         with self._session(f"get customer {customer_id!r}") as connection:
             customer = self._customer(connection, customer_id)
         if customer is None:
@@ -416,6 +434,8 @@ class SqliteStore:
     def find_customer(self, kind: str, value: str) -> Customer | None:
         """The customer owning this identity, or ``None``."""
         identity = Identity(kind, value)
+        if not storable(identity.value):
+            return None
         with self._session("find customer") as connection:
             row = connection.execute(
                 "SELECT customer_id FROM customer_identities WHERE kind = ? AND value = ?",

@@ -7,14 +7,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from csmkit.errors import ConcurrencyError, CsmkitError
+from csmkit.errors import ConcurrencyError, CsmkitError, StorageError
 from csmkit.storage import Customer, Identity, MemoryStore, TicketStore, TicketSummary
 from csmkit.testing._scenario import ACTIONS, OFFSETS, T0, created, next_event
-from csmkit.timeline import Event, StatusCategory, StatusChanged
+from csmkit.timeline import Event, StatusCategory, StatusChanged, TicketCreated
 
 __all__ = ["run_store_state_machine", "store_state_machine"]
 
@@ -26,6 +27,51 @@ IDENTITIES = (
     Identity("wechat", "wxid_wangfang"),
     Identity("email", "li.lei@example.com"),
 )
+
+
+#: Where the ``unencodable`` rule puts a lone surrogate (the last four in creations only).
+PLACES: tuple[str, ...] = (
+    "actor",
+    "meta value",
+    "meta key",
+    "subject",
+    "field value",
+    "field key",
+    "tag",
+)
+
+
+def _inject(event: Event, place: str, text: str) -> tuple[Event, str]:
+    """``event`` with ``text`` at ``place`` (creation-only places fall back to ``actor``)."""
+    if place == "meta value":
+        return attrs.evolve(event, meta={"note": text}), "meta.note"
+    if place == "meta key":
+        return attrs.evolve(event, meta={text: 1}), "meta["
+    if isinstance(event, TicketCreated):
+        if place == "subject":
+            return attrs.evolve(event, subject=text), "subject"
+        if place == "field value":
+            return attrs.evolve(event, fields={"区域": [1, text]}), "fields.区域[1]"
+        if place == "field key":
+            return attrs.evolve(event, fields={text: "x"}), "fields["
+        if place == "tag":
+            return attrs.evolve(event, tags=(text,)), "tags[0]"
+    return attrs.evolve(event, actor=text), "actor"
+
+
+def _refusal(call: Callable[[], Any]) -> tuple[Any, ...]:
+    """Like :func:`_outcome`, keeping a :class:`StorageError`'s message; a raw exception
+    from the store is a failure of its own (the point of the rule)."""
+    try:
+        return ("ok", call())
+    except StorageError as exc:
+        return ("error", type(exc).__name__, str(exc))
+    except CsmkitError as exc:
+        return ("error", type(exc).__name__)
+    except Exception as exc:
+        raise AssertionError(
+            f"the store raised {type(exc).__name__} ({exc}) instead of a StorageError"
+        ) from exc
 
 
 def _outcome(call: Callable[[], Any]) -> tuple[Any, ...]:
@@ -132,6 +178,43 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
                 category=StatusCategory.OPEN,
             )
             self._append(ticket_id, [good, bad], version)
+
+        @rule(
+            ticket_id=st.sampled_from(TICKETS),
+            place=st.sampled_from(PLACES),
+            surrogate=st.integers(0xD800, 0xDFFF).map(chr),
+            around=st.tuples(st.text(max_size=3), st.text(max_size=3)),
+            second=st.booleans(),
+            step=st.integers(0, 10**6),
+        )
+        def unencodable(
+            self,
+            ticket_id: str,
+            place: str,
+            surrogate: str,
+            around: tuple[str, str],
+            second: bool,
+            step: int,
+        ) -> None:
+            version = self.model.version(ticket_id)
+            at = self._advance(step, timezone.utc)
+            text = around[0] + surrogate + around[1]
+            if version == 0:
+                batch: list[Event] = [created(ticket_id, at)]
+                second = False
+            else:
+                ticket = self.model.load(ticket_id).ticket
+                batch = [next_event(ticket, "assign", at)]
+                if second:
+                    batch.append(next_event(ticket.apply(batch[0]), "escalate", at))
+            batch[-1], tail = _inject(batch[-1], place, text)
+            path = f"events[{len(batch) - 1}].{tail}"
+            mine = _refusal(lambda: self.store.append(ticket_id, batch, version))
+            reference = _refusal(lambda: self.model.append(ticket_id, batch, version))
+            assert reference[:2] == ("error", "StorageError"), reference
+            assert mine[:2] == reference[:2], f"append: store {mine} != model {reference}"
+            assert path in mine[2], f"the store's error does not name {path}: {mine[2]}"
+            assert repr(ticket_id) in mine[2], f"the error does not name the ticket: {mine[2]}"
 
         @rule(
             customer_id=st.sampled_from(CUSTOMERS),
