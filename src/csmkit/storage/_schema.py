@@ -83,6 +83,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX identities_by_customer ON customer_identities (customer_id)",
         ),
     ),
+    Migration(
+        3,
+        "ticket state snapshots: appends fold onto them instead of the whole stream",
+        # NULL for tickets written before; filled by their next append.
+        ("ALTER TABLE tickets ADD COLUMN state TEXT",),
+    ),
 )
 """Every schema step, oldest first."""
 

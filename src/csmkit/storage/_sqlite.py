@@ -24,6 +24,7 @@ from csmkit.errors import (
 from csmkit.storage._common import Query, check_append, encode_cursor, fold_batch, order_key
 from csmkit.storage._model import Customer, Identity, TicketPage, TicketStore, TicketSummary
 from csmkit.storage._schema import MIGRATIONS, Migration, prepare
+from csmkit.storage._snapshot import dump_state, load_state
 from csmkit.storage._text import check_customer_text, check_payload_text, storable
 from csmkit.timeline import (
     Event,
@@ -184,10 +185,22 @@ class SqliteStore:
                 ) from None
         return events
 
-    def _state(self, connection: sqlite3.Connection, ticket_id: str, version: int) -> Ticket:
+    def _state(
+        self, connection: sqlite3.Connection, ticket_id: str, version: int, snapshot: object
+    ) -> Ticket:
+        """The ticket at ``version``: cached, else the stored snapshot, else the stream.
+
+        After another writer (thread, handle or process) appended, the cache is stale
+        and the snapshot written with that append (same transaction) is the state: one
+        row, never the whole history. Only tickets written before schema 3 (no
+        snapshot yet) are folded from their events, once.
+        """
         cached = self._cache.get(ticket_id)
         if cached is not None and cached.version == version:
             return cached
+        stored = load_state(snapshot, ticket_id, version)
+        if stored is not None:
+            return stored
         events = self._read_events(connection, ticket_id)
         if len(events) != version:
             raise StorageError(
@@ -218,7 +231,7 @@ class SqliteStore:
             try:
                 with self._write(connection):
                     row = connection.execute(
-                        "SELECT version FROM tickets WHERE ticket_id = ?", (ticket_id,)
+                        "SELECT version, state FROM tickets WHERE ticket_id = ?", (ticket_id,)
                     ).fetchone()
                     actual = 0 if row is None else int(row[0])
                     if actual != expected_version:
@@ -229,7 +242,9 @@ class SqliteStore:
                             expected=expected_version,
                             actual=actual,
                         )
-                    current = None if actual == 0 else self._state(connection, ticket_id, actual)
+                    current = (
+                        None if row is None else self._state(connection, ticket_id, actual, row[1])
+                    )
                     ticket = fold_batch(current, batch, expected_version)
                     connection.executemany(
                         "INSERT INTO events (ticket_id, version, kind, at, payload) "
@@ -237,8 +252,8 @@ class SqliteStore:
                         rows,
                     )
                     connection.execute(
-                        f"INSERT OR REPLACE INTO tickets ({_SUMMARY_COLUMNS}) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        f"INSERT OR REPLACE INTO tickets ({_SUMMARY_COLUMNS}, state) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             ticket.id,
                             ticket.version,
@@ -251,6 +266,7 @@ class SqliteStore:
                             format_instant(ticket.created_at),
                             format_instant(ticket.updated_at),
                             order_key(ticket.updated_at),
+                            dump_state(ticket),
                         ),
                     )
                     if message_ids:
