@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -21,6 +22,7 @@ from csmkit.errors import (
     StoreArgumentError,
     TimelineError,
 )
+from csmkit.storage._access import cannot_read, cannot_write, is_access_error
 from csmkit.storage._common import Query, check_append, encode_cursor, fold_batch, order_key
 from csmkit.storage._model import Customer, Identity, TicketPage, TicketStore, TicketSummary
 from csmkit.storage._schema import MIGRATIONS, Migration, prepare
@@ -68,10 +70,14 @@ class SqliteStore:
         synchronous: ``PRAGMA synchronous``: ``"full"`` (default; a committed append
             survives power loss), ``"normal"`` (survives process crashes; faster),
             ``"off"`` or ``"extra"``.
+        read_only: Open the file read-only (``mode=ro``): reads work, every write is a
+            :class:`~csmkit.errors.StorageError`; the file must exist with the current
+            schema.
 
     Raises:
         StorageError: the file cannot be opened, is corrupt or foreign, or has a newer
-            schema.
+            schema; a read-only file or directory (or ``read_only``) when the file must
+            be created or migrated; the message says which and what to do.
         StoreArgumentError: bad options.
     """
 
@@ -83,6 +89,7 @@ class SqliteStore:
         *,
         busy_timeout: float = 5.0,
         synchronous: str = "full",
+        read_only: bool = False,
     ) -> None:
         if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, (int, float)):
             raise StoreArgumentError(f"busy_timeout must be a number, got {busy_timeout!r}")
@@ -92,31 +99,56 @@ class SqliteStore:
             raise StoreArgumentError(
                 f"synchronous must be one of {', '.join(_SYNCHRONOUS)}, got {synchronous!r}"
             )
+        if not isinstance(read_only, bool):
+            raise StoreArgumentError(f"read_only must be True or False, got {read_only!r}")
         self._path = os.fspath(path)
+        if read_only and self._path == ":memory:":
+            raise StoreArgumentError("an in-memory database cannot be opened read-only")
+        self._read_only = read_only
         self._lock = threading.RLock()
         self._cache: OrderedDict[str, Ticket] = OrderedDict()
         self._cache_size = 4096
         if self._path != ":memory:" and os.path.isdir(self._path):
             raise StorageError(f"{self._path} is a directory, not a SQLite database file")
+        if read_only and not os.path.isfile(self._path):
+            raise StorageError(f"{self._path} does not exist (opened read-only, mode=ro)")
+        target = Path(self._path).absolute().as_uri() + "?mode=ro" if read_only else self._path
         try:
             connection = sqlite3.connect(
-                self._path,
+                target,
                 timeout=float(busy_timeout),
                 isolation_level=None,
                 check_same_thread=False,
+                uri=read_only,
             )
         except sqlite3.Error as exc:
+            if is_access_error(exc) and not read_only:
+                raise StorageError(
+                    cannot_write(self._path, "open the store", exc, read_only=False)
+                ) from exc
             raise StorageError(f"cannot open SQLite database {self._path}: {exc}") from exc
         try:
-            self.schema_version = prepare(connection, self._path, self._migrations)
-            if self._path != ":memory:":
+            self.schema_version = prepare(
+                connection, self._path, self._migrations, read_only=read_only
+            )
+            if self._path != ":memory:" and not read_only:
                 mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
-                    raise StorageError(f"{self._path}: cannot switch to WAL mode (got {mode})")
+                    problem = f"cannot switch to WAL mode (got {mode})"
+                    if not self._writable():
+                        problem = cannot_write(self._path, problem, OSError(), read_only=False)
+                    raise StorageError(f"{self._path}: {problem}")
             connection.execute(f"PRAGMA synchronous = {synchronous.upper()}")
             connection.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
             connection.close()
+            if is_access_error(exc):
+                message = (
+                    cannot_read(self._path, exc)
+                    if read_only
+                    else cannot_write(self._path, "open the store", exc, read_only=False)
+                )
+                raise StorageError(message) from exc
             raise StorageError(
                 f"{self._path} is not a usable SQLite database ({exc}); it was left untouched"
             ) from exc
@@ -133,6 +165,19 @@ class SqliteStore:
         """The database path (``":memory:"`` for an in-memory database)."""
         return self._path
 
+    @property
+    def read_only(self) -> bool:
+        """Whether the store was opened read-only (``mode=ro``): every write refuses."""
+        return self._read_only
+
+    def _writable(self) -> bool:
+        if self._path == ":memory:":
+            return True
+        directory = os.path.dirname(os.path.abspath(self._path))
+        if os.path.exists(self._path) and not os.access(self._path, os.W_OK):
+            return False
+        return os.access(directory, os.W_OK)
+
     # ----------------------------------------------------------------- plumbing
     @contextmanager
     def _session(self, what: str) -> Iterator[sqlite3.Connection]:
@@ -143,6 +188,9 @@ class SqliteStore:
             try:
                 yield self._connection
             except sqlite3.Error as exc:
+                if is_access_error(exc):
+                    message = cannot_write(self._path, what, exc, read_only=self._read_only)
+                    raise StorageError(message) from exc
                 raise StorageError(f"{what} in {self._path}: {exc}") from exc
             except UnicodeError as exc:  # the checks before each call should make it moot
                 raise StorageError(
