@@ -63,6 +63,10 @@ class SqliteStore:
       newer schema, a foreign database or a corrupt file raise
       :class:`~csmkit.errors.StorageError` and are never written to.
     * Events are stored as JSON (``event.to_dict()``) with the instant's original offset.
+    * Each ticket's folded state is stored with its index row, so an append after
+      another writer folds onto one row instead of re-reading the stream.
+    * A read-only file or directory is a :class:`~csmkit.errors.StorageError` saying
+      which and what to do; ``read_only=True`` (``?mode=ro``) opens a file for reading.
 
     Args:
         path: The database file (created when missing), or ``":memory:"``.
