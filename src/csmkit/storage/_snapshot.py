@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import enum
 import json
-from datetime import datetime
 from typing import Any
 
 import attrs
 
-from csmkit._jsonvalue import thaw
 from csmkit._time import format_instant, parse_instant
 from csmkit.errors import CsmkitError
 from csmkit.timeline import Ticket
@@ -20,17 +17,15 @@ _NAMES: tuple[str, ...] = tuple(attribute.name for attribute in attrs.fields(Tic
 _INSTANTS = ("created_at", "updated_at")
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return format_instant(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    return thaw(value)
-
-
 def dump_state(ticket: Ticket) -> str:
-    """The ticket's state as compact JSON (every attribute, instants with their offset)."""
-    data = {name: _plain(getattr(ticket, name)) for name in _NAMES}
+    """The ticket's state as compact JSON (every attribute, instants with their offset).
+
+    Status category and priority are ``str`` enums and ``fields`` a ``dict``, which
+    ``json`` writes as their values directly; only the instants need formatting.
+    """
+    data: dict[str, Any] = {name: getattr(ticket, name) for name in _NAMES}
+    for name in _INSTANTS:
+        data[name] = format_instant(data[name])
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
