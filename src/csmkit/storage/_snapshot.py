@@ -17,15 +17,16 @@ _NAMES: tuple[str, ...] = tuple(attribute.name for attribute in attrs.fields(Tic
 _INSTANTS = ("created_at", "updated_at")
 
 
-def dump_state(ticket: Ticket) -> str:
+def dump_state(ticket: Ticket, created_at: str | None = None, updated_at: str | None = None) -> str:
     """The ticket's state as compact JSON (every attribute, instants with their offset).
 
     Status category and priority are ``str`` enums and ``fields`` a ``dict``, which
-    ``json`` writes as their values directly; only the instants need formatting.
+    ``json`` writes as their values directly; only the instants need formatting (pass
+    them when already formatted).
     """
     data: dict[str, Any] = {name: getattr(ticket, name) for name in _NAMES}
-    for name in _INSTANTS:
-        data[name] = format_instant(data[name])
+    data["created_at"] = created_at or format_instant(ticket.created_at)
+    data["updated_at"] = updated_at or format_instant(ticket.updated_at)
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -46,6 +46,18 @@ _SUMMARY_COLUMNS = (
     "created_at, updated_at, updated_key"
 )
 
+# Same parameter order for both; an UPDATE leaves the indexes of unchanged columns alone.
+_INSERT_TICKET = (
+    "INSERT INTO tickets (version, status, category, priority, assignee, group_name, "
+    "customer_id, created_at, updated_at, updated_key, state, ticket_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPDATE_TICKET = (
+    "UPDATE tickets SET version = ?, status = ?, category = ?, priority = ?, assignee = ?, "
+    "group_name = ?, customer_id = ?, created_at = ?, updated_at = ?, updated_key = ?, "
+    "state = ? WHERE ticket_id = ?"
+)
+
 
 def _dumps(event: Event) -> str:
     return json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":"))
@@ -298,16 +310,16 @@ class SqliteStore:
                         None if row is None else self._state(connection, ticket_id, actual, row[1])
                     )
                     ticket = fold_batch(current, batch, expected_version)
+                    created_at = format_instant(ticket.created_at)
+                    updated_at = format_instant(ticket.updated_at)
                     connection.executemany(
                         "INSERT INTO events (ticket_id, version, kind, at, payload) "
                         "VALUES (?, ?, ?, ?, ?)",
                         rows,
                     )
                     connection.execute(
-                        f"INSERT OR REPLACE INTO tickets ({_SUMMARY_COLUMNS}, state) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        _INSERT_TICKET if row is None else _UPDATE_TICKET,
                         (
-                            ticket.id,
                             ticket.version,
                             ticket.status,
                             ticket.category.value,
@@ -315,10 +327,11 @@ class SqliteStore:
                             ticket.assignee,
                             ticket.group,
                             ticket.customer_id,
-                            format_instant(ticket.created_at),
-                            format_instant(ticket.updated_at),
+                            created_at,
+                            updated_at,
                             order_key(ticket.updated_at),
-                            dump_state(ticket),
+                            dump_state(ticket, created_at, updated_at),
+                            ticket.id,
                         ),
                     )
                     if message_ids:
