@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
@@ -54,8 +55,41 @@ class PagesSkipATicket(MemoryStore):
         return page
 
 
+class ReplacesUnencodableText(MemoryStore):
+    """Stores '?' for text UTF-8 cannot hold, instead of refusing the batch."""
+
+    def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
+        cleaned = [
+            Event.from_dict(
+                json.loads(
+                    json.dumps(event.to_dict(), ensure_ascii=False)
+                    .encode("utf-8", "replace")
+                    .decode("utf-8")
+                )
+            )
+            for event in events
+        ]
+        return super().append(ticket_id, cleaned, expected_version)
+
+
+class LeaksUnicodeEncodeError(MemoryStore):
+    """Fails on text UTF-8 cannot hold with the driver's raw exception (SQLite's old bug)."""
+
+    def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
+        for event in events:
+            json.dumps(event.to_dict(), ensure_ascii=False).encode("utf-8")
+        return super().append(ticket_id, events, expected_version)
+
+
 @pytest.mark.parametrize(
-    "broken", [NoConcurrencyCheck, DropsLastEventOfBigBatches, PagesSkipATicket]
+    "broken",
+    [
+        NoConcurrencyCheck,
+        DropsLastEventOfBigBatches,
+        PagesSkipATicket,
+        ReplacesUnencodableText,
+        LeaksUnicodeEncodeError,
+    ],
 )
 def test_the_model_comparison_finds_the_bug(broken: type[MemoryStore]) -> None:
     with pytest.raises(AssertionError):

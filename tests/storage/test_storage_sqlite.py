@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from csmkit.errors import NotFoundError, StorageError, StoreArgumentError
-from csmkit.storage import SCHEMA_VERSION, Customer, Identity, SqliteStore, open_store
+from csmkit.hookspecs import hookimpl
+from csmkit.plugins import PluginManager, StoreBackend
+from csmkit.storage import SCHEMA_VERSION, Customer, Identity, MemoryStore, SqliteStore, open_store
 from csmkit.storage._schema import MIGRATIONS, prepare
 from csmkit.testing import T0, created, next_event
 from csmkit.timeline import Timeline
@@ -56,6 +58,52 @@ def test_bad_store_urls(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     with pytest.raises(StoreArgumentError):
         open_store(url)
     assert not (tmp_path / "desk.db").exists()
+
+
+@pytest.mark.parametrize("scheme", ["SQLITE", "Sqlite", "sQLite"])
+def test_sqlite_scheme_is_case_insensitive(
+    scheme: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with open_store(f"{scheme}:///x.db") as store:
+        assert isinstance(store, SqliteStore)
+        assert store.path == "x.db"
+        store.append("T-1", [created("T-1")], 0)
+    with open_store(f"{scheme}://") as store:
+        assert store.path == ":memory:"  # type: ignore[attr-defined]
+    with open_store("sqlite:///x.db") as store:
+        assert store.version("T-1") == 1
+
+
+@pytest.mark.parametrize("url", ["Memory://", "MEMORY://", "memory:///"])
+def test_memory_scheme_is_case_insensitive(url: str) -> None:
+    with open_store(url) as store:
+        assert isinstance(store, MemoryStore)
+
+
+class ShoutingBackend:
+    """A plugin registering a scheme in capitals; its factory sees the lower-case URL."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    @hookimpl
+    def csmkit_store_backends(self) -> list[StoreBackend]:
+        return [StoreBackend("Desk-Archive", self.open)]
+
+    def open(self, url: str) -> MemoryStore:
+        self.urls.append(url)
+        return MemoryStore()
+
+
+def test_plugin_schemes_are_case_insensitive() -> None:
+    plugin = ShoutingBackend()
+    manager = PluginManager([("shouting", plugin)], load_entrypoints=False)
+    for url in ("desk-archive://Shelf/B", "DESK-ARCHIVE://Shelf/B", "Desk-Archive://Shelf/B"):
+        with open_store(url, plugins=manager) as store:
+            assert isinstance(store, MemoryStore)
+    # Only the scheme is folded: the rest of the URL reaches the factory as written.
+    assert plugin.urls == ["desk-archive://Shelf/B"] * 3
 
 
 def test_unknown_scheme_names_the_known_ones() -> None:

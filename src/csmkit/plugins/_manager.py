@@ -449,7 +449,9 @@ class PluginManager:
             raise StoreArgumentError(
                 f"a store URL looks like 'scheme://...' (e.g. 'sqlite:///desk.db'), got {url!r}"
             )
-        scheme = url.split("://", 1)[0].lower()
+        given, rest = url.split("://", 1)
+        scheme = given.lower()
+        url = f"{scheme}://{rest}"  # schemes are case-insensitive (RFC 3986 §3.1)
         backends = self.store_backends()
         backend = backends.get(scheme)
         if backend is None:

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from csmkit.errors import StoreArgumentError, TimelineError
 from csmkit.storage._model import check_instant
+from csmkit.storage._text import storable
 from csmkit.timeline import Event, StatusCategory, Ticket, TicketCreated
 
 __all__ = [
@@ -116,6 +117,8 @@ def decode_cursor(cursor: object) -> tuple[str, str]:
         tag, key, ticket_id = data
         if tag != "c1" or not isinstance(key, str) or not isinstance(ticket_id, str):
             raise ValueError
+        if not (storable(key) and storable(ticket_id)):
+            raise ValueError
     except (TypeError, ValueError, UnicodeError, binascii.Error):
         raise StoreArgumentError(f"cursor {cursor!r} was not issued by this store") from None
     return key, ticket_id
@@ -131,9 +134,19 @@ class Query:
         since_key: :func:`order_key` of ``updated_since``, or ``None``.
         limit: Page size.
         after: ``(key, ticket_id)`` decoded from the cursor, or ``None``.
+        unmatchable: A text filter cannot be encoded as UTF-8, so no stored ticket can
+            match it: the answer is an empty page.
     """
 
-    __slots__ = ("after", "assignee", "categories", "customer_id", "limit", "since_key")
+    __slots__ = (
+        "after",
+        "assignee",
+        "categories",
+        "customer_id",
+        "limit",
+        "since_key",
+        "unmatchable",
+    )
 
     def __init__(
         self,
@@ -151,6 +164,9 @@ class Query:
                 raise StoreArgumentError(f"{name} must be a string or None, got {value!r}")
         self.assignee: str | None = assignee  # type: ignore[assignment]
         self.customer_id: str | None = customer_id  # type: ignore[assignment]
+        self.unmatchable = any(
+            isinstance(value, str) and not storable(value) for value in (assignee, customer_id)
+        )
         self.since_key = (
             None
             if updated_since is None

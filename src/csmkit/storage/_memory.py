@@ -10,6 +10,7 @@ from types import TracebackType
 from csmkit.errors import ConcurrencyError, NotFoundError, StorageError
 from csmkit.storage._common import Query, check_append, encode_cursor, fold_batch, order_key
 from csmkit.storage._model import Customer, Identity, TicketPage, TicketStore, TicketSummary
+from csmkit.storage._text import check_batch_text, check_customer_text
 from csmkit.timeline import Event, MessageAdded, StatusCategory, Ticket, Timeline
 
 __all__ = ["MemoryStore"]
@@ -55,6 +56,8 @@ class MemoryStore:
     def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
         """Append a batch atomically; see :meth:`TicketStore.append`."""
         batch = check_append(ticket_id, events, expected_version)
+        # What a UTF-8 database would refuse, the reference refuses too.
+        check_batch_text(ticket_id, batch)
         with self._lock:
             self._check_open()
             stored = self._events.get(ticket_id)
@@ -147,6 +150,7 @@ class MemoryStore:
         """Insert or replace a customer; see :meth:`TicketStore.save_customer`."""
         if not isinstance(customer, Customer):
             raise TypeError(f"expected a Customer, got {type(customer).__name__}")
+        check_customer_text(customer)
         with self._lock:
             self._check_open()
             for identity in customer.identities:

@@ -241,7 +241,8 @@ class TicketPage:
 class TicketStore(Protocol):
     """The storage port: an event store of ticket timelines plus a customer directory.
 
-    Every method is safe to call from several threads. Implementations prove
+    Every method is safe to call from several threads. Lookups by text that cannot be
+    encoded as UTF-8 find nothing (no store can hold it). Implementations prove
     themselves with :class:`csmkit.testing.StoreContract`.
     """
 
@@ -261,7 +262,9 @@ class TicketStore(Protocol):
             ConcurrencyError: the stream is not at ``expected_version``; nothing written.
             TimelineError: the events do not continue the timeline; nothing written.
             StoreArgumentError: bad arguments (empty batch, negative version …).
-            StorageError: the backend failed; nothing written.
+            StorageError: the backend failed, or some text of the batch cannot be
+                encoded as UTF-8 (a lone surrogate; the message names the ticket, the
+                event index and the JSON path); nothing written.
         """
         ...
 
@@ -314,7 +317,8 @@ class TicketStore(Protocol):
         """Insert or replace a customer and its identities.
 
         Raises:
-            StorageError: one of its identities already belongs to another customer.
+            StorageError: one of its identities already belongs to another customer, or
+                its text cannot be encoded as UTF-8; nothing saved.
         """
         ...
 

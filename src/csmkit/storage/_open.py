@@ -18,7 +18,8 @@ def open_store(url: str, *, plugins: PluginManager | None = None, **options: obj
         url: ``"memory://"`` (a new, empty in-memory store),
             ``"sqlite:///relative/desk.db"``, ``"sqlite:////absolute/desk.db"``,
             ``"sqlite://"`` (an in-memory SQLite database), or any scheme a plugin
-            registers.
+            registers. Schemes are case-insensitive (``"SQLite:///desk.db"`` works);
+            the backend receives the URL with its scheme lower-cased.
         plugins: The application's plugin manager. Without one, a new manager with the
             built-in backends and the installed plugins is created for this call.
         **options: Backend options (SQLite: ``busy_timeout``, ``synchronous``).

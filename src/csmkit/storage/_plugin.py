@@ -16,7 +16,7 @@ __all__ = ["csmkit_store_backends", "open_memory_store", "open_sqlite_store"]
 
 def open_memory_store(url: str, **options: object) -> MemoryStore:
     """Open ``memory://`` (always a new, empty store)."""
-    if url.rstrip("/") != "memory:":
+    if url.rstrip("/").lower() != "memory:":
         raise StoreArgumentError(f"{url!r}: a memory store URL is just 'memory://'")
     if options:
         raise StoreArgumentError(f"memory stores take no options, got {sorted(options)}")
@@ -27,11 +27,13 @@ def open_sqlite_store(url: str, **options: object) -> SqliteStore:
     """Open ``sqlite:///path/to/desk.db`` (path relative to the working directory),
     ``sqlite:////abs/path/desk.db`` or ``sqlite://`` (an in-memory database).
 
-    Query parameters and keyword options: ``busy_timeout`` (seconds) and
-    ``synchronous`` (``full``/``normal``/``off``/``extra``); keyword options win.
+    Query parameters and keyword options: ``busy_timeout`` (seconds),
+    ``synchronous`` (``full``/``normal``/``off``/``extra``) and ``mode`` (``rw``, the
+    default, or ``ro``: read-only, every write is a ``StorageError``); keyword options
+    win.
     """
     prefix = "sqlite://"
-    if not url.startswith(prefix):
+    if url[: len(prefix)].lower() != prefix:
         raise StoreArgumentError(f"{url!r} is not a sqlite:// URL")
     rest, _, query = url[len(prefix) :].partition("?")
     if rest in ("", "/", "/:memory:"):
@@ -45,11 +47,14 @@ def open_sqlite_store(url: str, **options: object) -> SqliteStore:
         )
     merged: dict[str, object] = dict(parse_qsl(query, keep_blank_values=True))
     merged.update(options)
-    unknown = sorted(set(merged) - {"busy_timeout", "synchronous"})
+    unknown = sorted(set(merged) - {"busy_timeout", "synchronous", "mode"})
     if unknown:
         raise StoreArgumentError(
-            f"{url!r}: unknown option(s) {unknown}; known: busy_timeout, synchronous"
+            f"{url!r}: unknown option(s) {unknown}; known: busy_timeout, synchronous, mode"
         )
+    mode = merged.get("mode", "rw")
+    if mode not in ("ro", "rw"):
+        raise StoreArgumentError(f"{url!r}: mode must be 'ro' (read-only) or 'rw', got {mode!r}")
     timeout = merged.get("busy_timeout", 5.0)
     if isinstance(timeout, str):
         try:
@@ -61,7 +66,9 @@ def open_sqlite_store(url: str, **options: object) -> SqliteStore:
     synchronous = merged.get("synchronous", "full")
     if not isinstance(synchronous, str):
         raise StoreArgumentError(f"synchronous must be a string, got {synchronous!r}")
-    return SqliteStore(path, busy_timeout=timeout, synchronous=synchronous.lower())
+    return SqliteStore(
+        path, busy_timeout=timeout, synchronous=synchronous.lower(), read_only=mode == "ro"
+    )
 
 
 @hookimpl

@@ -83,6 +83,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX identities_by_customer ON customer_identities (customer_id)",
         ),
     ),
+    Migration(
+        3,
+        "ticket state snapshots: appends fold onto them instead of the whole stream",
+        # NULL for tickets written before; filled by their next append.
+        ("ALTER TABLE tickets ADD COLUMN state TEXT",),
+    ),
 )
 """Every schema step, oldest first."""
 
@@ -127,6 +133,8 @@ def prepare(
     connection: sqlite3.Connection,
     where: str,
     migrations: tuple[Migration, ...] = MIGRATIONS,
+    *,
+    read_only: bool = False,
 ) -> int:
     """Create or migrate the schema; refuse foreign files and newer schemas.
 
@@ -138,6 +146,7 @@ def prepare(
         connection: An open connection.
         where: The database's name for messages (its path).
         migrations: The steps to apply (tests pass a prefix to build old schemas).
+        read_only: The connection may not write: a missing or older schema is an error.
 
     Returns:
         The schema version of the database afterwards.
@@ -155,6 +164,12 @@ def prepare(
         )
     if current == target:
         return current
+    if read_only:
+        state = "has no csmkit schema yet" if current is None else f"has schema version {current}"
+        raise StorageError(
+            f"{where} {state} and is opened read-only (mode=ro), so it cannot be set up for "
+            f"schema version {target}; open it once without mode=ro (it was left untouched)"
+        )
     connection.execute("BEGIN IMMEDIATE")
     try:
         current = _stored_version(connection, where)  # another process may have won

@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -21,9 +22,12 @@ from csmkit.errors import (
     StoreArgumentError,
     TimelineError,
 )
+from csmkit.storage._access import cannot_read, cannot_write, is_access_error
 from csmkit.storage._common import Query, check_append, encode_cursor, fold_batch, order_key
 from csmkit.storage._model import Customer, Identity, TicketPage, TicketStore, TicketSummary
 from csmkit.storage._schema import MIGRATIONS, Migration, prepare
+from csmkit.storage._snapshot import dump_state, load_state
+from csmkit.storage._text import check_customer_text, check_payload_text, storable
 from csmkit.timeline import (
     Event,
     MessageAdded,
@@ -40,6 +44,18 @@ _SYNCHRONOUS = ("off", "normal", "full", "extra")
 _SUMMARY_COLUMNS = (
     "ticket_id, version, status, category, priority, assignee, group_name, customer_id, "
     "created_at, updated_at, updated_key"
+)
+
+# Same parameter order for both; an UPDATE leaves the indexes of unchanged columns alone.
+_INSERT_TICKET = (
+    "INSERT INTO tickets (version, status, category, priority, assignee, group_name, "
+    "customer_id, created_at, updated_at, updated_key, state, ticket_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPDATE_TICKET = (
+    "UPDATE tickets SET version = ?, status = ?, category = ?, priority = ?, assignee = ?, "
+    "group_name = ?, customer_id = ?, created_at = ?, updated_at = ?, updated_key = ?, "
+    "state = ? WHERE ticket_id = ?"
 )
 
 
@@ -59,6 +75,10 @@ class SqliteStore:
       newer schema, a foreign database or a corrupt file raise
       :class:`~csmkit.errors.StorageError` and are never written to.
     * Events are stored as JSON (``event.to_dict()``) with the instant's original offset.
+    * Each ticket's folded state is stored with its index row, so an append after
+      another writer folds onto one row instead of re-reading the stream.
+    * A read-only file or directory is a :class:`~csmkit.errors.StorageError` saying
+      which and what to do; ``read_only=True`` (``?mode=ro``) opens a file for reading.
 
     Args:
         path: The database file (created when missing), or ``":memory:"``.
@@ -66,10 +86,14 @@ class SqliteStore:
         synchronous: ``PRAGMA synchronous``: ``"full"`` (default; a committed append
             survives power loss), ``"normal"`` (survives process crashes; faster),
             ``"off"`` or ``"extra"``.
+        read_only: Open the file read-only (``mode=ro``): reads work, every write is a
+            :class:`~csmkit.errors.StorageError`; the file must exist with the current
+            schema.
 
     Raises:
         StorageError: the file cannot be opened, is corrupt or foreign, or has a newer
-            schema.
+            schema; a read-only file or directory (or ``read_only``) when the file must
+            be created or migrated; the message says which and what to do.
         StoreArgumentError: bad options.
     """
 
@@ -81,6 +105,7 @@ class SqliteStore:
         *,
         busy_timeout: float = 5.0,
         synchronous: str = "full",
+        read_only: bool = False,
     ) -> None:
         if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, (int, float)):
             raise StoreArgumentError(f"busy_timeout must be a number, got {busy_timeout!r}")
@@ -90,31 +115,56 @@ class SqliteStore:
             raise StoreArgumentError(
                 f"synchronous must be one of {', '.join(_SYNCHRONOUS)}, got {synchronous!r}"
             )
+        if not isinstance(read_only, bool):
+            raise StoreArgumentError(f"read_only must be True or False, got {read_only!r}")
         self._path = os.fspath(path)
+        if read_only and self._path == ":memory:":
+            raise StoreArgumentError("an in-memory database cannot be opened read-only")
+        self._read_only = read_only
         self._lock = threading.RLock()
         self._cache: OrderedDict[str, Ticket] = OrderedDict()
         self._cache_size = 4096
         if self._path != ":memory:" and os.path.isdir(self._path):
             raise StorageError(f"{self._path} is a directory, not a SQLite database file")
+        if read_only and not os.path.isfile(self._path):
+            raise StorageError(f"{self._path} does not exist (opened read-only, mode=ro)")
+        target = Path(self._path).absolute().as_uri() + "?mode=ro" if read_only else self._path
         try:
             connection = sqlite3.connect(
-                self._path,
+                target,
                 timeout=float(busy_timeout),
                 isolation_level=None,
                 check_same_thread=False,
+                uri=read_only,
             )
         except sqlite3.Error as exc:
+            if is_access_error(exc) and not read_only:
+                raise StorageError(
+                    cannot_write(self._path, "open the store", exc, read_only=False)
+                ) from exc
             raise StorageError(f"cannot open SQLite database {self._path}: {exc}") from exc
         try:
-            self.schema_version = prepare(connection, self._path, self._migrations)
-            if self._path != ":memory:":
+            self.schema_version = prepare(
+                connection, self._path, self._migrations, read_only=read_only
+            )
+            if self._path != ":memory:" and not read_only:
                 mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
-                    raise StorageError(f"{self._path}: cannot switch to WAL mode (got {mode})")
+                    problem = f"cannot switch to WAL mode (got {mode})"
+                    if not self._writable():
+                        problem = cannot_write(self._path, problem, OSError(), read_only=False)
+                    raise StorageError(f"{self._path}: {problem}")
             connection.execute(f"PRAGMA synchronous = {synchronous.upper()}")
             connection.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
             connection.close()
+            if is_access_error(exc):
+                message = (
+                    cannot_read(self._path, exc)
+                    if read_only
+                    else cannot_write(self._path, "open the store", exc, read_only=False)
+                )
+                raise StorageError(message) from exc
             raise StorageError(
                 f"{self._path} is not a usable SQLite database ({exc}); it was left untouched"
             ) from exc
@@ -131,6 +181,19 @@ class SqliteStore:
         """The database path (``":memory:"`` for an in-memory database)."""
         return self._path
 
+    @property
+    def read_only(self) -> bool:
+        """Whether the store was opened read-only (``mode=ro``): every write refuses."""
+        return self._read_only
+
+    def _writable(self) -> bool:
+        if self._path == ":memory:":
+            return True
+        directory = os.path.dirname(os.path.abspath(self._path))
+        if os.path.exists(self._path) and not os.access(self._path, os.W_OK):
+            return False
+        return os.access(directory, os.W_OK)
+
     # ----------------------------------------------------------------- plumbing
     @contextmanager
     def _session(self, what: str) -> Iterator[sqlite3.Connection]:
@@ -141,7 +204,14 @@ class SqliteStore:
             try:
                 yield self._connection
             except sqlite3.Error as exc:
+                if is_access_error(exc):
+                    message = cannot_write(self._path, what, exc, read_only=self._read_only)
+                    raise StorageError(message) from exc
                 raise StorageError(f"{what} in {self._path}: {exc}") from exc
+            except UnicodeError as exc:  # the checks before each call should make it moot
+                raise StorageError(
+                    f"{what} in {self._path}: text that cannot be encoded as UTF-8 ({exc})"
+                ) from None
 
     @contextmanager
     def _write(self, connection: sqlite3.Connection) -> Iterator[None]:
@@ -179,10 +249,22 @@ class SqliteStore:
                 ) from None
         return events
 
-    def _state(self, connection: sqlite3.Connection, ticket_id: str, version: int) -> Ticket:
+    def _state(
+        self, connection: sqlite3.Connection, ticket_id: str, version: int, snapshot: object
+    ) -> Ticket:
+        """The ticket at ``version``: cached, else the stored snapshot, else the stream.
+
+        After another writer (thread, handle or process) appended, the cache is stale
+        and the snapshot written with that append (same transaction) is the state: one
+        row, never the whole history. Only tickets written before schema 3 (no
+        snapshot yet) are folded from their events, once.
+        """
         cached = self._cache.get(ticket_id)
         if cached is not None and cached.version == version:
             return cached
+        stored = load_state(snapshot, ticket_id, version)
+        if stored is not None:
+            return stored
         events = self._read_events(connection, ticket_id)
         if len(events) != version:
             raise StorageError(
@@ -198,9 +280,11 @@ class SqliteStore:
     def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
         """Append a batch atomically; see :meth:`TicketStore.append`."""
         batch = check_append(ticket_id, events, expected_version)
+        payloads = [_dumps(event) for event in batch]
+        check_payload_text(ticket_id, batch, payloads)
         rows = [
-            (ticket_id, expected_version + i, event.kind, format_instant(event.at), _dumps(event))
-            for i, event in enumerate(batch, 1)
+            (ticket_id, expected_version + i, event.kind, format_instant(event.at), payload)
+            for i, (event, payload) in enumerate(zip(batch, payloads, strict=True), 1)
         ]
         message_ids = [
             (event.message_id, ticket_id)
@@ -211,7 +295,7 @@ class SqliteStore:
             try:
                 with self._write(connection):
                     row = connection.execute(
-                        "SELECT version FROM tickets WHERE ticket_id = ?", (ticket_id,)
+                        "SELECT version, state FROM tickets WHERE ticket_id = ?", (ticket_id,)
                     ).fetchone()
                     actual = 0 if row is None else int(row[0])
                     if actual != expected_version:
@@ -222,18 +306,20 @@ class SqliteStore:
                             expected=expected_version,
                             actual=actual,
                         )
-                    current = None if actual == 0 else self._state(connection, ticket_id, actual)
+                    current = (
+                        None if row is None else self._state(connection, ticket_id, actual, row[1])
+                    )
                     ticket = fold_batch(current, batch, expected_version)
+                    created_at = format_instant(ticket.created_at)
+                    updated_at = format_instant(ticket.updated_at)
                     connection.executemany(
                         "INSERT INTO events (ticket_id, version, kind, at, payload) "
                         "VALUES (?, ?, ?, ?, ?)",
                         rows,
                     )
                     connection.execute(
-                        f"INSERT OR REPLACE INTO tickets ({_SUMMARY_COLUMNS}) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        _INSERT_TICKET if row is None else _UPDATE_TICKET,
                         (
-                            ticket.id,
                             ticket.version,
                             ticket.status,
                             ticket.category.value,
@@ -241,9 +327,11 @@ class SqliteStore:
                             ticket.assignee,
                             ticket.group,
                             ticket.customer_id,
-                            format_instant(ticket.created_at),
-                            format_instant(ticket.updated_at),
+                            created_at,
+                            updated_at,
                             order_key(ticket.updated_at),
+                            dump_state(ticket, created_at, updated_at),
+                            ticket.id,
                         ),
                     )
                     if message_ids:
@@ -265,6 +353,8 @@ class SqliteStore:
 
     def load(self, ticket_id: str) -> Timeline:
         """The ticket's timeline; see :meth:`TicketStore.load`."""
+        if isinstance(ticket_id, str) and not storable(ticket_id):
+            raise NotFoundError(f"no ticket {ticket_id!r} in {self._path}")
         with self._session(f"load ticket {ticket_id!r}") as connection:
             events = self._read_events(connection, ticket_id)
         if not events:
@@ -277,6 +367,8 @@ class SqliteStore:
 
     def version(self, ticket_id: str) -> int:
         """The stream's version (0 when absent)."""
+        if isinstance(ticket_id, str) and not storable(ticket_id):
+            return 0
         with self._session(f"version of ticket {ticket_id!r}") as connection:
             row = connection.execute(
                 "SELECT version FROM tickets WHERE ticket_id = ?", (ticket_id,)
@@ -302,6 +394,8 @@ class SqliteStore:
             limit=limit,
             cursor=cursor,
         )
+        if query.unmatchable:
+            return TicketPage((), None)
         where: list[str] = []
         params: list[Any] = []
         if query.categories is not None:
@@ -352,6 +446,8 @@ class SqliteStore:
 
     def find_ticket_by_message_id(self, message_id: str) -> str | None:
         """The ticket holding this message id, or ``None``."""
+        if isinstance(message_id, str) and not storable(message_id):
+            return None
         with self._session("find message id") as connection:
             row = connection.execute(
                 "SELECT ticket_id FROM message_ids WHERE message_id = ?", (message_id,)
@@ -363,6 +459,7 @@ class SqliteStore:
         """Insert or replace a customer; see :meth:`TicketStore.save_customer`."""
         if not isinstance(customer, Customer):
             raise TypeError(f"expected a Customer, got {type(customer).__name__}")
+        check_customer_text(customer)
         with (
             self._session(f"save customer {customer.id!r}") as connection,
             self._write(connection),
@@ -407,6 +504,8 @@ class SqliteStore:
 
     def get_customer(self, customer_id: str) -> Customer:
         """The customer with this id; raises ``NotFoundError``."""
+        if isinstance(customer_id, str) and not storable(customer_id):
+            raise NotFoundError(f"no customer {customer_id!r} in {self._path}")
         with self._session(f"get customer {customer_id!r}") as connection:
             customer = self._customer(connection, customer_id)
         if customer is None:
@@ -416,6 +515,8 @@ class SqliteStore:
     def find_customer(self, kind: str, value: str) -> Customer | None:
         """The customer owning this identity, or ``None``."""
         identity = Identity(kind, value)
+        if not storable(identity.value):
+            return None
         with self._session("find customer") as connection:
             row = connection.execute(
                 "SELECT customer_id FROM customer_identities WHERE kind = ? AND value = ?",

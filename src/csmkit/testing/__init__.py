@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import pytest
 
-pytest.register_assert_rewrite("csmkit.testing._contracts", "csmkit.testing._stateful")
+pytest.register_assert_rewrite(
+    "csmkit.testing._contracts", "csmkit.testing._stateful", "csmkit.testing._text_contract"
+)
 
 from csmkit.testing._contracts import (  # noqa: E402
     CustomerStoreContract,

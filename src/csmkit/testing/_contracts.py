@@ -18,6 +18,7 @@ from csmkit.errors import (
 from csmkit.storage import Customer, Identity, TicketStore, TicketSummary
 from csmkit.testing._scenario import OFFSETS, T0, created, next_event
 from csmkit.testing._stateful import run_store_state_machine
+from csmkit.testing._text_contract import CustomerTextContract, EventTextContract
 from csmkit.timeline import Event, StatusChanged, Ticket
 
 __all__ = ["CustomerStoreContract", "PluginContract", "StoreContract"]
@@ -41,7 +42,7 @@ def _script(ticket_id: str, actions: list[str], start: datetime = T0, **kw: obje
     return events
 
 
-class StoreContract:
+class StoreContract(EventTextContract):
     """The behaviour every :class:`~csmkit.storage.TicketStore` must have.
 
     Subclass it in a test module (name the subclass ``Test…``) and provide a
@@ -401,7 +402,7 @@ class StoreContract:
         run_store_state_machine(make_store, max_examples=self.stateful_examples)
 
 
-class CustomerStoreContract:
+class CustomerStoreContract(CustomerTextContract):
     """The customer directory part of a store; needs the same ``store`` fixture.
 
     Usually combined with :class:`StoreContract`::

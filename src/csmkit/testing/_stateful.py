@@ -7,14 +7,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from csmkit.errors import ConcurrencyError, CsmkitError
+from csmkit.errors import ConcurrencyError, CsmkitError, StorageError
 from csmkit.storage import Customer, Identity, MemoryStore, TicketStore, TicketSummary
 from csmkit.testing._scenario import ACTIONS, OFFSETS, T0, created, next_event
-from csmkit.timeline import Event, StatusCategory, StatusChanged
+from csmkit.timeline import Event, StatusCategory, StatusChanged, TicketCreated
 
 __all__ = ["run_store_state_machine", "store_state_machine"]
 
@@ -26,6 +27,66 @@ IDENTITIES = (
     Identity("wechat", "wxid_wangfang"),
     Identity("email", "li.lei@example.com"),
 )
+
+
+#: Where the ``unencodable`` rule puts a lone surrogate (the last four in creations only).
+PLACES: tuple[str, ...] = (
+    "actor",
+    "meta value",
+    "meta key",
+    "subject",
+    "field value",
+    "field key",
+    "tag",
+)
+
+
+#: About one creation or batch in eight carries a lone surrogate: (place, text) or None.
+BAD_TEXT = st.integers(0, 7).flatmap(
+    lambda n: (
+        st.none()
+        if n
+        else st.tuples(
+            st.sampled_from(PLACES),
+            st.tuples(st.text(max_size=3), st.integers(0xD800, 0xDFFF), st.text(max_size=3)).map(
+                lambda parts: parts[0] + chr(parts[1]) + parts[2]
+            ),
+        )
+    )
+)
+
+
+def _inject(event: Event, place: str, text: str) -> tuple[Event, str]:
+    """``event`` with ``text`` at ``place`` (creation-only places fall back to ``actor``)."""
+    if place == "meta value":
+        return attrs.evolve(event, meta={"note": text}), "meta.note"
+    if place == "meta key":
+        return attrs.evolve(event, meta={text: 1}), "meta["
+    if isinstance(event, TicketCreated):
+        if place == "subject":
+            return attrs.evolve(event, subject=text), "subject"
+        if place == "field value":
+            return attrs.evolve(event, fields={"区域": [1, text]}), "fields.区域[1]"
+        if place == "field key":
+            return attrs.evolve(event, fields={text: "x"}), "fields["
+        if place == "tag":
+            return attrs.evolve(event, tags=(text,)), "tags[0]"
+    return attrs.evolve(event, actor=text), "actor"
+
+
+def _refusal(call: Callable[[], Any]) -> tuple[Any, ...]:
+    """Like :func:`_outcome`, keeping a :class:`StorageError`'s message; a raw exception
+    from the store is a failure of its own (the point of the rule)."""
+    try:
+        return ("ok", call())
+    except StorageError as exc:
+        return ("error", type(exc).__name__, str(exc))
+    except CsmkitError as exc:
+        return ("error", type(exc).__name__)
+    except Exception as exc:
+        raise AssertionError(
+            f"the store raised {type(exc).__name__} ({exc}) instead of a StorageError"
+        ) from exc
 
 
 def _outcome(call: Callable[[], Any]) -> tuple[Any, ...]:
@@ -42,8 +103,9 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
     """Build a state machine class that drives a new store and a :class:`MemoryStore`.
 
     Each rule runs the same operation (appends, stale appends, invalid batches,
-    customers, paged queries) on both and requires identical outcomes; invariants
-    compare every stream, message-id lookup and customer after each step.
+    batches with unencodable text, customers, paged queries) on both and requires
+    identical outcomes; invariants compare every stream, message-id lookup and
+    customer after each step.
 
     Args:
         make_store: Returns a new, empty store; called once per generated example.
@@ -72,15 +134,41 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
             reference = _outcome(lambda: self.model.append(ticket_id, events, expected))
             assert mine == reference, f"append: store {mine} != model {reference}"
 
+        def _refuse(
+            self, ticket_id: str, events: list[Event], expected: int, bad: tuple[str, str]
+        ) -> None:
+            """Append ``events`` with ``bad`` text in the last one: both stores refuse it
+            with a StorageError naming the ticket and the JSON path, writing nothing."""
+            events[-1], tail = _inject(events[-1], *bad)
+            path = f"events[{len(events) - 1}].{tail}"
+            mine = _refusal(lambda: self.store.append(ticket_id, events, expected))
+            reference = _refusal(lambda: self.model.append(ticket_id, events, expected))
+            assert reference[:2] == ("error", "StorageError"), reference
+            assert mine[:2] == reference[:2], f"append: store {mine} != model {reference}"
+            assert path in mine[2], f"the store's error does not name {path}: {mine[2]}"
+            assert repr(ticket_id) in mine[2], f"the error does not name the ticket: {mine[2]}"
+
         @rule(
             ticket_id=st.sampled_from(TICKETS),
             customer=st.none() | st.sampled_from(CUSTOMERS),
             step=st.integers(0, 10**9),
             offset=st.sampled_from(OFFSETS),
+            bad=BAD_TEXT,
         )
-        def create(self, ticket_id: str, customer: str | None, step: int, offset: timezone) -> None:
+        def create(
+            self,
+            ticket_id: str,
+            customer: str | None,
+            step: int,
+            offset: timezone,
+            bad: tuple[str, str] | None,
+        ) -> None:
             at = self._advance(step, offset)
-            self._append(ticket_id, [created(ticket_id, at, customer_id=customer)], 0)
+            events: list[Event] = [created(ticket_id, at, customer_id=customer)]
+            if bad is not None and self.model.version(ticket_id) == 0:
+                self._refuse(ticket_id, events, 0, bad)
+            else:
+                self._append(ticket_id, events, 0)
 
         @rule(
             ticket_id=st.sampled_from(TICKETS),
@@ -89,6 +177,7 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
             offset=st.sampled_from(OFFSETS),
             stale=st.booleans(),
             reuse=st.booleans(),
+            bad=BAD_TEXT,
         )
         def act(
             self,
@@ -98,6 +187,7 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
             offset: timezone,
             stale: bool,
             reuse: bool,
+            bad: tuple[str, str] | None,
         ) -> None:
             version = self.model.version(ticket_id)
             if version == 0:
@@ -114,7 +204,10 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
                 event = next_event(ticket, action, at, message_id=message_id)
                 events.append(event)
                 ticket = ticket.apply(event)
-            self._append(ticket_id, events, version - 1 if stale else version)
+            if bad is not None:  # never stale: which check comes first is not specified
+                self._refuse(ticket_id, events, version, bad)
+            else:
+                self._append(ticket_id, events, version - 1 if stale else version)
 
         @rule(ticket_id=st.sampled_from(TICKETS), step=st.integers(0, 10**6))
         def invalid_batch(self, ticket_id: str, step: int) -> None:
