@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from csmkit.errors import TransitionNotAllowed
 from csmkit.timeline import Ticket, Timeline
 from csmkit.workflow import Actor, Workflow
+from csmkit.workflow._engine import check_data
 from csmkit.workflow._execute import reference_fire_events
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -155,7 +156,7 @@ def test_fire_stays_in_graph_and_agrees_with_check(
             wf.state(wf.transition(name).target),
             actor=actor.id,
             at=T0 + timedelta(minutes=i),
-            data=wf._check_data(payload or {})[0],
+            data=check_data(wf.form, payload or {})[0],
             reason=None,
         )
         assert (ticket, events) == reference
