@@ -170,6 +170,7 @@ def test_fire_keeps_the_timeline_errors() -> None:
     with pytest.raises(TimelineError, match="reason"):
         WF.fire(ticket, "accept", actor=AGENT, at=T0, reason=3)  # type: ignore[arg-type]
 
+
 def test_invalid_core_attribute_values_are_refused_by_check_and_fire_alike() -> None:
     ticket = Ticket.created(WF.created_event(ticket_id="T", at=T0, type="x", channel="web"))
     for key, value in [
