@@ -11,7 +11,14 @@ from csmkit.workflow._model import ANY_SOURCE, State, TimedTransition, Transitio
 if TYPE_CHECKING:
     from csmkit.workflow._forms import FormSchema
 
-__all__ = ["CONDITION_ROOTS", "RESERVED_DATA_KEYS", "build_graph", "expand_sources", "problems_of"]
+__all__ = [
+    "CONDITION_ROOTS",
+    "RESERVED_DATA_KEYS",
+    "build_graph",
+    "expand_sources",
+    "graph_problems",
+    "problems_of",
+]
 
 CONDITION_ROOTS: frozenset[str] = frozenset({"ticket", "fields", "data", "actor"})
 """The names a transition condition may read (``ticket.priority``, ``fields.model`` …)."""
@@ -47,7 +54,11 @@ def build_graph(states: Sequence[State], transitions: Sequence[Transition]) -> A
             terminal=state.terminal,
         )
     for transition in transitions:
+        if transition.target not in graph:
+            continue  # an undefined target is a reference problem, not an edge
         for source in expand_sources(transition, states):
+            if source not in graph:
+                continue
             graph.add_edge(
                 source,
                 transition.target,
@@ -103,11 +114,11 @@ def problems_of(
         idx = [i for i, s in enumerate(states) if s.name == name]
         problems.append(f"states{idx}: duplicate state name {name!r}")
     initial = [s.name for s in states if s.initial]
-    if states and not initial:
+    if states and not initial and not known_states:  # a broken state may be the initial one
         problems.append("states: no initial state (mark exactly one state with initial: true)")
     elif len(initial) > 1:
         problems.append(f"states: several initial states {initial} (exactly one is allowed)")
-    if states and not any(s.category.is_done for s in states):
+    if states and not known_states and not any(s.category.is_done for s in states):
         problems.append(
             "states: no state of category 'solved' or 'closed'; tickets could never end"
         )
@@ -117,6 +128,8 @@ def problems_of(
         problems.append(f"transitions{idx}: duplicate transition name {name!r}")
     for i, t in enumerate(transitions):
         where = f"transitions[{i}] {t.name!r}"
+        if not t.sources:
+            problems.append(f"{where}.sources: no source state (name at least one, or '*')")
         if ANY_SOURCE in t.sources and len(t.sources) > 1:
             problems.append(f"{where}.sources: '*' cannot be combined with named states")
         for source in t.sources:
@@ -198,14 +211,22 @@ def problems_of(
                     f"{sorted(found.roles)}; a timed transition is fired by the 'system' role"
                 )
 
-    if graph and not problems:
-        problems.extend(_graph_problems(states, transitions))
+    if graph and not known_states and not known_transitions:
+        problems.extend(graph_problems(states, transitions))
     return problems
 
 
-def _graph_problems(states: Sequence[State], transitions: Sequence[Transition]) -> list[str]:
+def graph_problems(states: Sequence[State], transitions: Sequence[Transition]) -> list[str]:
+    """Unreachable states, dead ends and states that cannot end, when the graph can be built.
+
+    The graph can be built when the state names are unique and exactly one is initial;
+    transitions naming undefined states (reported elsewhere) add no edge.
+    """
     import networkx as nx  # type: ignore[import-untyped, unused-ignore]
 
+    names = [s.name for s in states]
+    if not states or len(set(names)) != len(names) or sum(s.initial for s in states) != 1:
+        return []
     g = build_graph(states, transitions)
     problems: list[str] = []
     initial = next(s.name for s in states if s.initial)
