@@ -215,3 +215,20 @@ STATE_NAMES = st.text(min_size=1, max_size=8).filter(lambda n: n == n.strip())
 @given(st.lists(STATE_NAMES, min_size=2, max_size=6, unique=True))
 def test_ids_are_unique_and_valid_for_any_state_names(names: list[str]) -> None:
     _check_ids(chain(names))
+
+
+def test_timed_data_for_core_attributes_follows_the_timeline_rule() -> None:
+    data = three_states(
+        timed=[
+            {
+                "state": "a",
+                "transition": "go",
+                "after": "P1D",
+                "data": {"priority": "bogus", "tags": ["x", ""], "subject": "ok"},
+            }
+        ]
+    )
+    found = problems(data)
+    assert any(p.startswith("timed[0].data.priority: unknown priority 'bogus'") for p in found)
+    assert "timed[0].data.tags[1]: tag '' is not a non-empty string" in found
+    assert not any("subject" in p for p in found)

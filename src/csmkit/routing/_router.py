@@ -15,14 +15,14 @@ from csmkit.routing._agents import Agent, AgentPool, Presence
 from csmkit.routing._calendar import ShiftCalendar
 from csmkit.routing._choice import AgentScore, ChoiceCache
 from csmkit.routing._decision import CandidateVerdict, Decision
-from csmkit.routing._eligibility import FILTER_ORDER, INDEXED, Eligibility, Failure
+from csmkit.routing._eligibility import INDEXED, Eligibility, Failure
 from csmkit.routing._rules import EffectiveTarget, RoutingRule, RoutingRules
 from csmkit.routing._select import RuleIndex
 from csmkit.routing._state import RoutingState
 from csmkit.routing._strategies import ChoiceContext, StrategyRegistry
 from csmkit.timeline import Priority, Ticket
 
-__all__ = ["FILTER_ORDER", "Router"]
+__all__ = ["Router"]
 
 _MAX_POOLS = 8
 _MAX_MEMO = 1 << 16

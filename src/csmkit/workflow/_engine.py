@@ -10,16 +10,14 @@ written here once, so ``check``, ``fire`` and ``available`` cannot disagree.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any
 
 from csmkit._jsonvalue import EMPTY, JsonValue, freeze
 from csmkit.conditions import Condition
-from csmkit.errors import ConditionError, TimelineError
+from csmkit.errors import ConditionError
 from csmkit.timeline import (
     CORE_FIELDS,
-    FieldChanged,
     StatusCategory,
     StatusChanged,
     Ticket,
@@ -27,7 +25,7 @@ from csmkit.timeline import (
 )
 from csmkit.workflow._forms import FormSchema
 from csmkit.workflow._model import Actor, State, Transition
-from csmkit.workflow._validate import RESERVED_DATA_KEYS
+from csmkit.workflow._validate import RESERVED_DATA_KEYS, core_value_problem
 from csmkit.workflow._verdict import Reason, Verdict
 
 __all__ = [
@@ -37,8 +35,6 @@ __all__ = [
     "condition_context",
     "present",
 ]
-
-_PROBE_AT = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
 def present(value: object) -> bool:
@@ -96,16 +92,9 @@ def condition_context(
 
 
 def _core_value_reason(key: str, value: JsonValue) -> Reason | None:
-    """Why ``value`` cannot be written to the core ticket attribute ``key``, if it cannot.
-
-    The rule is the timeline's own: whatever :class:`FieldChanged` rejects.
-    """
-    try:
-        FieldChanged(ticket_id="check", at=_PROBE_AT, name=key, new=value)
-    except TimelineError as exc:
-        path = f"data.{exc.path}" if exc.path.startswith(key) else f"data.{key}"
-        return Reason("invalid_data", f"{path}: {exc.message}", path)
-    return None
+    """Why ``value`` cannot be written to the core ticket attribute ``key``, if it cannot."""
+    found = core_value_problem(key, value)
+    return None if found is None else Reason("invalid_data", f"{found[0]}: {found[1]}", found[0])
 
 
 def check_data(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from csmkit.timeline import CORE_FIELDS, StatusCategory
+from csmkit.errors import TimelineError
+from csmkit.timeline import CORE_FIELDS, FieldChanged, StatusCategory
 from csmkit.workflow._model import ANY_SOURCE, State, TimedTransition, Transition
 
 if TYPE_CHECKING:
@@ -15,6 +17,7 @@ __all__ = [
     "CONDITION_ROOTS",
     "RESERVED_DATA_KEYS",
     "build_graph",
+    "core_value_problem",
     "expand_sources",
     "graph_problems",
     "problems_of",
@@ -28,6 +31,23 @@ RESERVED_DATA_KEYS: frozenset[str] = frozenset(
     | {"workflow", "workflow_version", "escalation_level", "channel", "fields"}
 )
 """Ticket attributes a transition's data may not write (they have their own events)."""
+
+
+_PROBE_AT = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def core_value_problem(key: str, value: object) -> tuple[str, str] | None:
+    """``(path, message)`` if ``value`` cannot be written to core ticket attribute ``key``.
+
+    The rule is the timeline's own: whatever :class:`~csmkit.timeline.FieldChanged`
+    rejects. ``path`` is ``data.<key>`` (``data.tags[1]`` for one bad tag).
+    """
+    try:
+        FieldChanged(ticket_id="check", at=_PROBE_AT, name=key, new=value)
+    except TimelineError as exc:
+        path = f"data.{exc.path}" if exc.path.startswith(key) else f"data.{key}"
+        return path, exc.message
+    return None
 
 
 def expand_sources(transition: Transition, states: Sequence[State]) -> tuple[str, ...]:
@@ -177,7 +197,11 @@ def problems_of(
         for key, value in timer.data.items():
             if key in RESERVED_DATA_KEYS:
                 problems.append(f"{where}.data.{key}: data may not write ticket attribute {key!r}")
-            elif form is not None and key not in CORE_FIELDS:
+            elif key in CORE_FIELDS:
+                bad = core_value_problem(key, value)
+                if bad is not None:
+                    problems.append(f"{where}.{bad[0]}: {bad[1]}")
+            elif form is not None:
                 if key not in form:
                     if not form.allow_unknown:
                         problems.append(f"{where}.data.{key}: field {key!r} is not in the form")
