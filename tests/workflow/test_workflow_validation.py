@@ -232,3 +232,20 @@ def test_timed_data_for_core_attributes_follows_the_timeline_rule() -> None:
     assert any(p.startswith("timed[0].data.priority: unknown priority 'bogus'") for p in found)
     assert "timed[0].data.tags[1]: tag '' is not a non-empty string" in found
     assert not any("subject" in p for p in found)
+
+
+def test_paths_name_the_input_index_when_earlier_items_failed() -> None:
+    data = three_states()
+    data["transitions"] = [
+        {"name": "broken", "sources": ["a"], "target": "z", "condition": "=="},
+        {"name": "park", "sources": [], "target": "b"},
+        {"name": "park", "sources": ["a"], "target": "b"},
+    ]
+    data["timed"] = [
+        {"state": "a", "transition": "go", "after": "P1D", "clock": "moon"},
+        {"state": "a", "transition": "nope", "after": "P1D"},
+    ]
+    found = problems(data)
+    assert "transitions[1] 'park'.sources: no source state (name at least one, or '*')" in found
+    assert "transitions[1, 2]: duplicate transition name 'park'" in found
+    assert "timed[1].transition: transition 'nope' is not defined" in found

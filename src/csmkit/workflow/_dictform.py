@@ -44,6 +44,7 @@ def _parse_items(
     build: Any,
     problems: list[str],
     known: list[str],
+    positions: dict[str, list[int]],
 ) -> list[Any]:
     raw = data.get(key, [])
     if not isinstance(raw, list):
@@ -70,6 +71,7 @@ def _parse_items(
         if not bad:
             try:
                 out.append(build(item, path, problems))
+                positions.setdefault(key, []).append(i)
                 continue
             except (WorkflowError, TypeError, ValueError) as exc:
                 messages = _messages(exc)
@@ -207,8 +209,16 @@ def workflow_from_dict(cls: type[Workflow], data: Mapping[str, Any]) -> Workflow
         problems.append(f"version: must be an integer >= 1, got {version!r}")
     known_states: list[str] = []
     known_transitions: list[str] = []
+    positions: dict[str, list[int]] = {}
     states = _parse_items(
-        data, "states", _STATE_KEYS, ("name", "category"), _build_state, problems, known_states
+        data,
+        "states",
+        _STATE_KEYS,
+        ("name", "category"),
+        _build_state,
+        problems,
+        known_states,
+        positions,
     )
     transitions = _parse_items(
         data,
@@ -218,6 +228,7 @@ def workflow_from_dict(cls: type[Workflow], data: Mapping[str, Any]) -> Workflow
         _build_transition,
         problems,
         known_transitions,
+        positions,
     )
     timed_known: list[str] = []
     timed = _parse_items(
@@ -228,6 +239,7 @@ def workflow_from_dict(cls: type[Workflow], data: Mapping[str, Any]) -> Workflow
         _build_timed,
         problems,
         timed_known,
+        positions,
     )
     form = None
     if data.get("form") is not None:
@@ -257,6 +269,7 @@ def workflow_from_dict(cls: type[Workflow], data: Mapping[str, Any]) -> Workflow
                 known_states=known_states,
                 known_transitions=known_transitions,
                 graph=False,
+                positions=positions,
             )
         )
         problems.extend(_graph_problems_of(data, states, transitions, known_states))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +109,7 @@ def problems_of(
     known_states: Iterable[str] = (),
     known_transitions: Iterable[str] = (),
     graph: bool = True,
+    positions: Mapping[str, Sequence[int]] | None = None,
 ) -> list[str]:
     """Every problem of a definition, one line each, naming its location.
 
@@ -121,7 +122,15 @@ def problems_of(
         known_states: Names of states that failed to parse (not reported as undefined).
         known_transitions: Likewise for transitions.
         graph: Whether to run the graph-shape checks (skipped when pieces are missing).
+        positions: Where each parsed item stood in the input (``{"states": [0, 2], …}``)
+            when some failed to parse, so paths name the input's indexes.
     """
+    where_of = positions or {}
+
+    def at(kind: str, i: int) -> int:
+        index = where_of.get(kind)
+        return index[i] if index is not None else i
+
     problems: list[str] = []
     by_state = {s.name: s for s in states}
     state_names = set(by_state) | set(known_states)
@@ -131,7 +140,7 @@ def problems_of(
     if not states and not known_states:
         problems.append("states: a workflow needs at least one state")
     for name in _duplicates(s.name for s in states):
-        idx = [i for i, s in enumerate(states) if s.name == name]
+        idx = [at("states", i) for i, s in enumerate(states) if s.name == name]
         problems.append(f"states{idx}: duplicate state name {name!r}")
     initial = [s.name for s in states if s.initial]
     if states and not initial and not known_states:  # a broken state may be the initial one
@@ -144,10 +153,10 @@ def problems_of(
         )
 
     for name in _duplicates(t.name for t in transitions):
-        idx = [i for i, t in enumerate(transitions) if t.name == name]
+        idx = [at("transitions", i) for i, t in enumerate(transitions) if t.name == name]
         problems.append(f"transitions{idx}: duplicate transition name {name!r}")
     for i, t in enumerate(transitions):
-        where = f"transitions[{i}] {t.name!r}"
+        where = f"transitions[{at('transitions', i)}] {t.name!r}"
         if not t.sources:
             problems.append(f"{where}.sources: no source state (name at least one, or '*')")
         if ANY_SOURCE in t.sources and len(t.sources) > 1:
@@ -193,7 +202,7 @@ def problems_of(
             )
 
     for i, timer in enumerate(timed):
-        where = f"timed[{i}]"
+        where = f"timed[{at('timed', i)}]"
         for key, value in timer.data.items():
             if key in RESERVED_DATA_KEYS:
                 problems.append(f"{where}.data.{key}: data may not write ticket attribute {key!r}")
