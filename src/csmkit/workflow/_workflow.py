@@ -408,7 +408,7 @@ class Workflow:
             frozen, data_reasons = _data(self.form, data)
         plan = self._plans.get(transition) if type(transition) is str else rules.plan(transition)
         first = rules.reasons(current, timeline, transition, plan, actor, frozen, data_reasons)
-        if plan is None or next(first, None):
+        if plan is None or next(first, None) is not None:
             verdict = rules.verdict(current, timeline, transition, actor, frozen, data_reasons)
             raise TransitionNotAllowed(verdict.explain(), verdict=verdict)
         every = self.observers + tuple(observers) if observers else self.observers
