@@ -273,7 +273,7 @@ class TransitionRules:
         data_reasons: Sequence[Reason],
     ) -> Verdict:
         """Every reason of :meth:`reasons`, collected into a :class:`Verdict`."""
-        plan = self.plan(transition)
+        plan = self.plans.get(transition) if type(transition) is str else self.plan(transition)
         reasons = tuple(
             self.reasons(current, timeline, transition, plan, actor, frozen, data_reasons)
         )

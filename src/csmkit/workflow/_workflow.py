@@ -350,7 +350,10 @@ class Workflow:
         Raises:
             WorkflowError: ``ticket`` or ``actor`` is not of the right type.
         """
-        current, timeline = _split(ticket)
+        if type(ticket) is Ticket:
+            current, timeline = ticket, None
+        else:
+            current, timeline = _split(ticket)
         if type(actor) is not Actor:
             _check_actor(actor)
         if data is None:
