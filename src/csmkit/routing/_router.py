@@ -85,16 +85,10 @@ class Router:
     def effective_target(
         self, ticket: Ticket, now: datetime, *, since: datetime | None = None
     ) -> tuple[RoutingRule, EffectiveTarget, datetime | None]:
-        """The rule, its state at ``now`` and the next escalation instant."""
-        rule = self._rules.select(ticket)
+        """The rule, its state at ``now`` and the next escalation instant (as ``route``)."""
         start = ticket.created_at if since is None else _aware(since, "since")
-        instants = self.escalation_instants(rule, start)
-        fired = sum(1 for instant in instants if instant <= now)
-        key = (id(rule), fired)
-        target = self._targets.get(key)
-        if target is None:
-            target = self._targets[key] = rule.at_step(fired)
-        return rule, target, instants[fired] if fired < len(instants) else None
+        plan, next_at = self._plan(ticket, now, start)
+        return plan.rule, plan.target, next_at
 
     # ------------------------------------------------------------------ routing
     def route(
