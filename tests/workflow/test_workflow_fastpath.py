@@ -22,6 +22,7 @@ from csmkit.timeline import (
 )
 from csmkit.timeline._events import trusted_event
 from csmkit.workflow import Actor, Observer, TransitionContext, Workflow, _fast
+from csmkit.workflow._engine import check_data
 from csmkit.workflow._execute import reference_fire_events
 
 T0 = datetime(2026, 9, 30, 9, tzinfo=timezone(timedelta(hours=8)))
@@ -139,7 +140,7 @@ def test_fire_equals_validating_reference(
             assert exc.verdict == verdict
             continue
         assert verdict, verdict.explain()
-        frozen = WF._check_data(data or {})[0]
+        frozen = check_data(WF.form, data or {})[0]
         ref_ticket, ref_events = reference_fire_events(
             current,
             name,
@@ -168,8 +169,27 @@ def test_fire_keeps_the_timeline_errors() -> None:
         WF.fire(ticket, "accept", actor=AGENT, at=T0, reason="")
     with pytest.raises(TimelineError, match="reason"):
         WF.fire(ticket, "accept", actor=AGENT, at=T0, reason=3)  # type: ignore[arg-type]
-    with pytest.raises(TimelineError, match="priority"):
-        WF.fire(ticket, "accept", actor=AGENT, at=T0, data={"priority": "bogus"})
+
+
+def test_invalid_core_attribute_values_are_refused_by_check_and_fire_alike() -> None:
+    ticket = Ticket.created(WF.created_event(ticket_id="T", at=T0, type="x", channel="web"))
+    for key, value in [
+        ("priority", "bogus"),
+        ("priority", None),
+        ("subject", 3),
+        ("customer_id", ""),
+        ("type", ""),
+        ("tags", "vip"),
+        ("tags", ["ok", ""]),
+    ]:
+        verdict = WF.check(ticket, "accept", actor=AGENT, data={key: value})
+        assert verdict.codes == ("invalid_data",), (key, value)
+        assert verdict.reasons[0].path.startswith(f"data.{key}")
+        with pytest.raises(TransitionNotAllowed) as caught:
+            WF.fire(ticket, "accept", actor=AGENT, at=T0, data={key: value})
+        assert caught.value.verdict == verdict
+    assert WF.check(ticket, "accept", actor=AGENT, data={"customer_id": None})
+    assert WF.check(ticket, "accept", actor=AGENT, data={"priority": "urgent", "tags": ["b"]})
 
 
 def test_fire_accepts_other_aware_timezones_and_datetime_subclasses() -> None:

@@ -1,16 +1,26 @@
-"""Hypothesis properties: dict round trips, fire never leaves the graph, check agrees with fire."""
+"""Hypothesis properties: dict round trips, fire never leaves the graph, check ≡ fire ≡ available.
+
+One transition engine: ``check``, ``fire`` and ``available`` agree for every input.
+
+The documented rule: ``available`` lists a transition exactly when ``check`` finds no
+reason other than ``missing_field`` (the UI collects required fields on the click), so
+with the same data a transition is available and has no missing field exactly when
+``fire`` succeeds, and ``fire`` succeeds exactly when ``check`` allows it.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from csmkit.errors import TransitionNotAllowed
+from csmkit.errors import TransitionNotAllowed, WorkflowError
 from csmkit.timeline import Ticket, Timeline
-from csmkit.workflow import Actor, Workflow
+from csmkit.workflow import REASON_CODES, Actor, Workflow
+from csmkit.workflow._engine import check_data
 from csmkit.workflow._execute import reference_fire_events
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -158,7 +168,7 @@ def test_fire_stays_in_graph_and_agrees_with_check(
             wf.state(wf.transition(name).target),
             actor=actor.id,
             at=T0 + timedelta(minutes=i),
-            data=wf._check_data(payload or {})[0],
+            data=check_data(wf.form, payload or {})[0],
             reason=None,
         )
         assert (ticket, events) == reference
@@ -169,3 +179,180 @@ def test_fire_stays_in_graph_and_agrees_with_check(
         assert isinstance(ticket, Ticket)
     if timeline.ticket.status in graph.nodes and graph.nodes[timeline.ticket.status]["terminal"]:
         assert wf.outgoing(timeline.ticket.status) == ()
+
+
+# ---------------------------------------------------------------- one transition engine
+ENGINE_ACTORS = [
+    Actor("a1", {"agent"}),
+    Actor("e1", {"engineer"}),
+    Actor("bot", {"agent", "engineer", "supervisor"}),
+    Actor("nobody"),
+]
+VALUES = st.one_of(
+    st.none(),
+    st.sampled_from(["", "x", "low", "normal", "urgent", "bogus", "vip"]),
+    st.integers(-2, 7),
+    st.lists(st.sampled_from(["", "a", "b"]), max_size=3),
+)
+KEYS = st.sampled_from(
+    ["a", "b", "count", "note", "priority", "subject", "customer_id", "type", "tags"]
+    + ["status", "assignee", "", "fields"]
+)
+ENGINE_DATA = st.one_of(
+    st.none(),
+    st.dictionaries(KEYS, VALUES, max_size=4),
+    st.just(["a"]),
+    st.just({1: "x"}),
+)
+FIELDS = st.dictionaries(st.sampled_from(["a", "b", "count"]), st.one_of(st.integers(), st.text()))
+FORM = {
+    "fields": [
+        {"name": "a", "type": "text"},
+        {"name": "b", "type": "number", "min": 0},
+        {"name": "count", "type": "number"},
+    ]
+}
+
+
+@st.composite
+def definitions(draw: st.DrawFn) -> Workflow:
+    data = draw(workflows())
+    transitions = data["transitions"]
+    if draw(st.booleans()):
+        rule = {"not_actor_of": [transitions[0]["name"]]}
+        transitions[draw(st.integers(0, len(transitions) - 1))]["separation"] = [rule]
+    if draw(st.booleans()):
+        data["form"] = {**FORM, "allow_unknown": draw(st.booleans())}
+        data.pop("timed", None)  # timed data is drawn without the form in mind
+    return Workflow.from_dict(data)
+
+
+@st.composite
+def tickets(draw: st.DrawFn, wf: Workflow) -> Ticket:
+    status = draw(st.sampled_from([s.name for s in wf.states] + ["ghost"]))
+    category = wf.state(status).category if status != "ghost" else "open"
+    return Ticket(
+        id="T",
+        type="repair",
+        channel="web",
+        status=status,
+        category=category,
+        priority=draw(st.sampled_from(["low", "normal", "high", "urgent"])),
+        customer_id=draw(st.sampled_from([None, "c1"])),
+        subject="s",
+        fields=draw(FIELDS),
+        created_at=T0,
+        updated_at=T0,
+        workflow=draw(st.sampled_from([wf.name, wf.name, "other", None])),
+        workflow_version=draw(st.sampled_from([wf.version, wf.version, wf.version + 1, None])),
+    )
+
+
+def _assert_agree(
+    wf: Workflow, subject: Ticket | Timeline, name: str, actor: Actor, data: Any
+) -> None:
+    verdict = wf.check(subject, name, actor=actor, data=data)
+    assert set(verdict.codes) <= set(REASON_CODES)
+    offered = name in [t.name for t in wf.available(subject, actor, data=data)]
+    assert offered == all(code == "missing_field" for code in verdict.codes), verdict.explain()
+    current = subject if isinstance(subject, Ticket) else subject.ticket
+    try:
+        wf.fire(subject, name, actor=actor, at=current.updated_at + timedelta(1), data=data)
+    except TransitionNotAllowed as exc:
+        assert not verdict.allowed
+        assert exc.verdict == verdict
+    else:
+        assert verdict.allowed, verdict.explain()
+        assert offered
+
+
+@given(st.data())
+def test_check_fire_and_available_agree_on_random_tickets(draw: st.DataObject) -> None:
+    wf = draw.draw(definitions())
+    ticket = draw.draw(tickets(wf))
+    names = [t.name for t in wf.transitions] + ["nonexistent"]
+    for _ in range(4):
+        name = draw.draw(st.sampled_from(names))
+        actor = draw.draw(st.sampled_from(ENGINE_ACTORS))
+        data = draw.draw(ENGINE_DATA)
+        _assert_agree(wf, ticket, name, actor, data)
+
+
+@given(st.data())
+def test_check_fire_and_available_agree_along_a_history(draw: st.DataObject) -> None:
+    wf = draw.draw(definitions())
+    created = wf.created_event(ticket_id="T", at=T0, type="x", channel="web")
+    timeline = Timeline([created])
+    names = [t.name for t in wf.transitions]
+    for i in range(6):
+        name = draw.draw(st.sampled_from(names))
+        actor = draw.draw(st.sampled_from(ENGINE_ACTORS))
+        data = draw.draw(ENGINE_DATA)
+        _assert_agree(wf, timeline, name, actor, data)
+        _assert_agree(wf, timeline.ticket, name, actor, data)
+        if wf.check(timeline, name, actor=actor, data=data):
+            _, events = wf.fire(timeline, name, actor=actor, at=T0 + timedelta(hours=i), data=data)
+            timeline = timeline.append(*events)
+
+
+def test_reasons_have_paths_and_come_in_a_fixed_order() -> None:
+    wf = Workflow.from_dict(
+        {
+            "name": "w",
+            "states": [
+                {"name": "new", "category": "new", "initial": True},
+                {"name": "done", "category": "closed"},
+            ],
+            "transitions": [
+                {
+                    "name": "finish",
+                    "sources": "new",
+                    "target": "done",
+                    "roles": ["agent"],
+                    "required": ["code"],
+                    "condition": "fields.code != 'x'",
+                }
+            ],
+        }
+    )
+    ticket = wf.created_event(ticket_id="T", at=T0, type="x", channel="web")
+    verdict = wf.check(
+        Ticket.created(ticket),
+        "finish",
+        actor=Actor("u"),
+        data={"code": "", "priority": "bogus", "status": "done"},
+    )
+    assert [(r.code, r.path) for r in verdict.reasons] == [
+        ("role", "actor.roles"),
+        ("invalid_data", "data.priority"),
+        ("invalid_data", "data.status"),
+        ("missing_field", "data.code"),
+    ]
+    assert verdict.to_dict()["reasons"][0]["path"] == "actor.roles"
+    assert wf.check(Ticket.created(ticket), "nope", actor=Actor("u")).reasons[0].path == (
+        "transition"
+    )
+
+
+def test_argument_errors_stay_workflow_errors() -> None:
+    wf = Workflow.from_dict(
+        {
+            "name": "w",
+            "states": [
+                {"name": "new", "category": "new", "initial": True},
+                {"name": "done", "category": "closed"},
+            ],
+            "transitions": [{"name": "finish", "sources": "new", "target": "done"}],
+        }
+    )
+    ticket = Ticket.created(wf.created_event(ticket_id="T", at=T0, type="x", channel="web"))
+    with pytest.raises(WorkflowError, match="actor must be an Actor"):
+        wf.check(ticket, "finish", actor="root")  # type: ignore[arg-type]
+    with pytest.raises(WorkflowError, match="actor must be an Actor"):
+        wf.available(ticket, "root")  # type: ignore[arg-type]
+    with pytest.raises(WorkflowError, match="actor must be an Actor"):
+        wf.fire(ticket, "finish", actor="root", at=T0)  # type: ignore[arg-type]
+    with pytest.raises(TransitionNotAllowed) as caught:
+        wf.fire(ticket, ["finish"], actor=Actor("u"), at=T0)  # type: ignore[arg-type]
+    assert caught.value.verdict is not None
+    assert caught.value.verdict.codes == ("unknown_transition",)

@@ -262,8 +262,8 @@ def test_exports() -> None:
     assert "on_site --> repaired: 完成维修" in mermaid
     dot = wf.to_dot(current="on_site")
     assert dot.startswith('digraph "repair" {')
-    assert '"on_site" [label="on_site", style="rounded,filled", fillcolor="#ffd54f"];' in dot
-    assert '"dispatched" -> "accepted" [label="accept"];' in dot
+    assert 'on_site [label="on_site", style="rounded,filled", fillcolor="#ffd54f"];' in dot
+    assert 'dispatched -> accepted [label="accept"];' in dot
     table = wf.to_table(lang="zh")
     assert table.splitlines()[0].split() == [
         "transition",

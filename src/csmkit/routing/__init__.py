@@ -12,9 +12,10 @@ from __future__ import annotations
 from csmkit.routing._agents import RESERVED_AGENT_NAMES, Agent, AgentPool, Presence
 from csmkit.routing._calendar import ShiftCalendar
 from csmkit.routing._decision import CandidateVerdict, Decision
+from csmkit.routing._eligibility import FILTER_ORDER
 from csmkit.routing._fairness import FairnessReport, fairness_report, gini
 from csmkit.routing._queue import QueueEntry, WorkQueue
-from csmkit.routing._router import FILTER_ORDER, Router
+from csmkit.routing._router import Router
 from csmkit.routing._rules import (
     EffectiveTarget,
     EscalationStep,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,18 +16,15 @@ from csmkit.routing._agents import Agent, AgentPool, Presence
 from csmkit.routing._calendar import ShiftCalendar
 from csmkit.routing._choice import AgentScore, ChoiceCache
 from csmkit.routing._decision import CandidateVerdict, Decision
+from csmkit.routing._eligibility import INDEXED, Eligibility, Failure
 from csmkit.routing._rules import EffectiveTarget, RoutingRule, RoutingRules
 from csmkit.routing._select import RuleIndex
 from csmkit.routing._state import RoutingState
 from csmkit.routing._strategies import ChoiceContext, StrategyRegistry
 from csmkit.timeline import Priority, Ticket
 
-__all__ = ["FILTER_ORDER", "Router"]
+__all__ = ["Router"]
 
-FILTER_ORDER: tuple[str, ...] = ("excluded", "presence", "group", "target[i]", "shift", "capacity")
-"""The order eligibility filters run in; an agent is reported under the first that fails."""
-
-_EXPLAIN = frozenset({"full", "candidates", "chosen"})
 _MAX_POOLS = 8
 _MAX_MEMO = 1 << 16
 
@@ -100,16 +97,10 @@ class Router:
     def effective_target(
         self, ticket: Ticket, now: datetime, *, since: datetime | None = None
     ) -> tuple[RoutingRule, EffectiveTarget, datetime | None]:
-        """The rule, its state at ``now`` and the next escalation instant."""
-        rule = self._rules.select(ticket)
+        """The rule, its state at ``now`` and the next escalation instant (as ``route``)."""
         start = ticket.created_at if since is None else _aware(since, "since")
-        instants = self.escalation_instants(rule, start)
-        fired = sum(1 for instant in instants if instant <= now)
-        key = (id(rule), fired)
-        target = self._targets.get(key)
-        if target is None:
-            target = self._targets[key] = rule.at_step(fired)
-        return rule, target, instants[fired] if fired < len(instants) else None
+        plan, next_at = self._plan(ticket, now, start)
+        return plan.rule, plan.target, next_at
 
     # ------------------------------------------------------------------ routing
     def route(
@@ -134,13 +125,14 @@ class Router:
             since: Start of the escalation clock (default ``ticket.created_at``).
             exclude: Agent ids that may not take it (e.g. they declined it).
             explain: How much the decision explains; the chosen agent is the same in
-                every mode. ``"full"``: a verdict for every agent. ``"candidates"``: the
-                indexes rule agents out without a verdict (counted under
-                ``removed["indexes"]``). ``"chosen"``: verdicts only for the agents
-                examined in score order up to the winner (the rest of the index
-                candidates are counted under ``removed["unexamined"]``) and ``tied``
-                holds the winner alone; with a strategy offering ``agent_score`` and an
-                :class:`AgentPool`, this costs O(log n) per decision.
+                every mode (every mode asks the same eligibility filters). ``"full"``: a
+                verdict for every agent. ``"candidates"``: the indexes rule agents out
+                without a verdict (counted under ``removed["indexes"]``). ``"chosen"``:
+                verdicts only for the agents examined in score order up to the winner
+                (the rest of the index candidates are counted under
+                ``removed["unexamined"]``) and ``tied`` holds the winner alone; with a
+                strategy offering ``agent_score`` and an :class:`AgentPool`, this costs
+                O(log n) per decision.
 
         Raises:
             RoutingError: naive ``now``/``since``, a non-ticket, an unknown ``explain``.
@@ -150,156 +142,70 @@ class Router:
             raise RoutingError(f"ticket: expected a Ticket, got {ticket!r}")
         if not isinstance(state, RoutingState):
             raise RoutingError(f"state: expected a RoutingState, got {state!r}")
-        if explain not in _EXPLAIN:
+        choose = _EXPLAINERS.get(explain) if isinstance(explain, str) else None
+        if choose is None:
             raise RoutingError(f"explain: {explain!r} is not 'full', 'candidates' or 'chosen'")
-        given_pool = isinstance(agents, AgentPool)
-        pool = agents if isinstance(agents, AgentPool) else AgentPool(agents)
-        excluded = frozenset(exclude)
         start = ticket.created_at if since is None else _aware(since, "since")
         plan, next_at = self._plan(ticket, now, start)
-        target = plan.target
-        channel = ticket.channel
-        shift_cache: dict[int, bool] = {}
+        request = _Request(ticket, agents, state, now, frozenset(exclude), plan)
+        outcome = choose(self, request)
+        return _decision(request, outcome, start, next_at, explain)
 
-        def dynamic_failure(agent: Agent) -> tuple[str, str] | None:
-            shift = agent.shift
-            if shift is not None:
-                is_open = shift_cache.get(id(shift))
-                if is_open is None:
-                    is_open = shift_cache[id(shift)] = bool(shift.is_open(now))
-                if not is_open:
-                    label = f"shift {agent.shift_name!r}" if agent.shift_name else "shift"
-                    return ("shift", f"{label} is closed at {now.isoformat()}")
-            loads = state.loads(agent.id)
-            if agent.headroom(channel, loads) < 1:
-                return ("capacity", f"no room for a {channel!r} ticket (load {dict(loads)})")
-            return None
-
-        removed: dict[str, int] = {}
-        verdicts: list[CandidateVerdict] = []
-        chosen: str | None = None
-        tied: tuple[str, ...] = ()
-        cache = self._cache_for(pool) if given_pool else None
-        memo = None if cache is None else cache.memo
-        if explain == "chosen":
-            key, ids, indexed = self._candidate_ids(pool, ticket, plan, memo)
-            removed["indexes"] = len(pool) - len(ids)
-
-            # Index candidates are available and in the group: only exclusions, the
-            # filters the indexes did not answer, shift and capacity remain.
-            residual = (
-                [f for f in target.filters if f.name not in indexed] if indexed else target.filters
-            )
-            by_id = pool.get
-
-            def accept(agent_id: str, score: tuple[float, ...]) -> bool:
-                agent = by_id(agent_id)
-                assert agent is not None
-                failure: tuple[str, str] | None = None
-                if agent_id in excluded:
-                    failure = ("excluded", "excluded for this ticket")
-                elif residual:
-                    context = {"agent": agent.view, "ticket": ticket}
-                    for item in residual:
-                        if not item.condition.evaluate(context):
-                            failure = (item.name, item.describe_failure(context))
-                            break
-                if failure is None:
-                    failure = dynamic_failure(agent)
-                if failure is None:
-                    verdicts.append(CandidateVerdict(agent=agent_id, score=score))
-                    return True
-                removed[failure[0]] = removed.get(failure[0], 0) + 1
-                verdicts.append(
-                    CandidateVerdict(agent=agent_id, removed_by=failure[0], reason=failure[1])
-                )
-                return False
-
-            if plan.agent_score is not None and cache is not None:
-                with cache.lock:
-                    cache.sync(state)
-                    heap = cache.heap(
-                        (key, channel),
-                        ids,
-                        plan.agent_score,
-                        channel,
-                        plan.skills,
-                        state,
-                    )
-                    chosen, examined = cache.choose(heap, accept)
-            else:
-                context = ChoiceContext(
-                    ticket=ticket, state=state, now=now, channel=channel, skills=plan.skills
-                )
-                score = target.strategy.score
-                ordered = sorted((tuple(score(pool[i], context)), i) for i in ids)
-                examined = 0
-                for agent_score, agent_id in ordered:
-                    examined += 1
-                    if accept(agent_id, agent_score):
-                        chosen = agent_id
-                        break
-            if len(ids) > examined:
-                removed["unexamined"] = len(ids) - examined
-            tied = () if chosen is None else (chosen,)
-        else:
-            if explain == "full":
-                examined_agents = sorted(pool, key=_agent_id)
-                indexed_filters: frozenset[str] = frozenset()
-            else:
-                _, ids, indexed_filters = self._candidate_ids(pool, ticket, plan, memo)
-                examined_agents = [pool[i] for i in sorted(ids) if i not in excluded]
-                removed["indexes"] = len(pool) - len(examined_agents)
-            eligible: list[Agent] = []
-            for agent in examined_agents:
-                failure = self._static_failure(
-                    agent, ticket, target, excluded, indexed_filters
-                ) or dynamic_failure(agent)
-                if failure is None:
-                    eligible.append(agent)
-                else:
-                    removed[failure[0]] = removed.get(failure[0], 0) + 1
-                    verdicts.append(
-                        CandidateVerdict(agent=agent.id, removed_by=failure[0], reason=failure[1])
-                    )
-            context = ChoiceContext(
-                ticket=ticket, state=state, now=now, channel=channel, skills=plan.skills
-            )
-            score = target.strategy.score
-            scores = {agent.id: tuple(score(agent, context)) for agent in eligible}
-            for agent_id, agent_score in scores.items():
-                verdicts.append(CandidateVerdict(agent=agent_id, score=agent_score))
-            verdicts.sort(key=_verdict_agent)
-            if scores:
-                best = min(scores.values())
-                tied = tuple(sorted(a for a, s in scores.items() if s == best))
-                chosen = tied[0]
-        if explain == "chosen":
-            verdicts.sort(key=_verdict_agent)
-        priority = ticket.priority
-        if target.priority is not None and target.priority > priority:
-            priority = target.priority
-        return Decision(
-            ticket_id=ticket.id,
-            at=now,
-            agent=chosen,
-            channel=channel,
-            customer_id=ticket.customer_id,
-            rule=plan.rule.name,
-            step=target.step,
-            group=target.group,
-            target=plan.target_text,
-            strategy=plan.strategy_spec,
-            priority=priority.value
-            if isinstance(priority, Priority)
-            else Priority.parse(priority).value,
-            waiting_since=start,
-            next_escalation_at=next_at,
-            candidates=tuple(verdicts),
-            removed=removed,
-            tied=tied,
-            explain=explain,
+    def _choose_chosen(self, request: _Request) -> _Outcome:
+        """``explain="chosen"``: index candidates in score order, up to the first eligible."""
+        pool, plan, state = request.pool, request.plan, request.state
+        cache = self._cache_for(pool) if request.given_pool else None
+        key, ids, indexed = self._candidate_ids(
+            pool, request.ticket, plan, None if cache is None else cache.memo
         )
+        outcome = _Outcome(removed={"indexes": len(pool) - len(ids)})
+        eligibility = request.eligibility(answered=INDEXED | indexed)
+        by_id = pool.get
+
+        def accept(agent_id: str, score: tuple[float, ...]) -> bool:
+            agent = by_id(agent_id)
+            assert agent is not None
+            return outcome.record(agent_id, eligibility.failure(agent), score)
+
+        channel = request.ticket.channel
+        if plan.agent_score is not None and cache is not None:
+            with cache.lock:
+                cache.sync(state)
+                heap = cache.heap(
+                    (key, channel), ids, plan.agent_score, channel, plan.skills, state
+                )
+                chosen, examined = cache.choose(heap, accept)
+        else:
+            score = plan.target.strategy.score
+            context = request.choice_context()
+            ordered = sorted((tuple(score(pool[i], context)), i) for i in ids)
+            chosen, examined = None, 0
+            for agent_score, agent_id in ordered:
+                examined += 1
+                if accept(agent_id, agent_score):
+                    chosen = agent_id
+                    break
+        if len(ids) > examined:
+            outcome.removed["unexamined"] = len(ids) - examined
+        outcome.chosen = chosen
+        outcome.tied = () if chosen is None else (chosen,)
+        return outcome
+
+    def _choose_candidates(self, request: _Request) -> _Outcome:
+        """``explain="candidates"``: a verdict for every agent the indexes let through."""
+        pool, excluded = request.pool, request.excluded
+        memo = self._cache_for(pool).memo if request.given_pool else None
+        _, ids, indexed = self._candidate_ids(pool, request.ticket, request.plan, memo)
+        examined = [pool[i] for i in sorted(ids) if i not in excluded]
+        outcome = _Outcome(removed={"indexes": len(pool) - len(examined)})
+        return _score_eligible(
+            request, examined, request.eligibility(answered=INDEXED | indexed), outcome
+        )
+
+    def _choose_full(self, request: _Request) -> _Outcome:
+        """``explain="full"``: every agent of the pool gets a verdict."""
+        examined = sorted(request.pool, key=_agent_id)
+        return _score_eligible(request, examined, request.eligibility(), _Outcome())
 
     def _plan(
         self, ticket: Ticket, now: datetime, start: datetime
@@ -343,36 +249,8 @@ class Router:
         state: RoutingState,
         now: datetime,
     ) -> bool:
-        """Whether ``agent`` passes every filter of ``target`` (the reference check)."""
-        if self._static_failure(agent, ticket, target, frozenset(), frozenset()) is not None:
-            return False
-        if agent.shift is not None and not agent.shift.is_open(now):
-            return False
-        return agent.headroom(ticket.channel, state.loads(agent.id)) >= 1
-
-    # ------------------------------------------------------------------ filters
-    @staticmethod
-    def _static_failure(
-        agent: Agent,
-        ticket: Ticket,
-        target: EffectiveTarget,
-        excluded: frozenset[str],
-        skip: frozenset[str],
-    ) -> tuple[str, str] | None:
-        if agent.id in excluded:
-            return ("excluded", "excluded for this ticket")
-        if agent.presence is not Presence.AVAILABLE:
-            return ("presence", f"presence is {agent.presence.value!r}")
-        if target.group is not None and target.group not in agent.groups:
-            return ("group", f"not in group {target.group!r} (groups {sorted(agent.groups)})")
-        if target.filters:
-            context = {"agent": agent.view, "ticket": ticket}
-            for item in target.filters:
-                if item.name in skip:
-                    continue
-                if not item.condition.evaluate(context):
-                    return (item.name, item.describe_failure(context))
-        return None
+        """Whether ``agent`` passes every filter of ``target`` (the filters ``route`` asks)."""
+        return Eligibility(ticket, target, state, now).failure(agent) is None
 
     @staticmethod
     def _candidate_ids(
@@ -422,6 +300,142 @@ class Router:
                 memo.clear()
             memo[key] = result
         return result
+
+
+class _Request:
+    """One call of :meth:`Router.route`, its arguments checked."""
+
+    __slots__ = ("excluded", "given_pool", "now", "plan", "pool", "state", "ticket")
+
+    def __init__(
+        self,
+        ticket: Ticket,
+        agents: AgentPool | Iterable[Agent],
+        state: RoutingState,
+        now: datetime,
+        excluded: frozenset[str],
+        plan: _Plan,
+    ) -> None:
+        self.ticket = ticket
+        self.given_pool = isinstance(agents, AgentPool)
+        self.pool = agents if isinstance(agents, AgentPool) else AgentPool(agents)
+        self.state = state
+        self.now = now
+        self.excluded = excluded
+        self.plan = plan
+
+    def eligibility(self, answered: frozenset[str] = frozenset()) -> Eligibility:
+        """The filters of this decision, minus those ``answered`` by the indexes."""
+        return Eligibility(
+            self.ticket,
+            self.plan.target,
+            self.state,
+            self.now,
+            excluded=self.excluded,
+            answered=answered,
+        )
+
+    def choice_context(self) -> ChoiceContext:
+        """What the strategy's ``score`` sees."""
+        return ChoiceContext(
+            ticket=self.ticket,
+            state=self.state,
+            now=self.now,
+            channel=self.ticket.channel,
+            skills=self.plan.skills,
+        )
+
+
+class _Outcome:
+    """What a way of choosing found: the agent, ties, verdicts and removal counts."""
+
+    __slots__ = ("chosen", "removed", "tied", "verdicts")
+
+    def __init__(self, removed: dict[str, int] | None = None) -> None:
+        self.chosen: str | None = None
+        self.tied: tuple[str, ...] = ()
+        self.verdicts: list[CandidateVerdict] = []
+        self.removed: dict[str, int] = {} if removed is None else removed
+
+    def record(
+        self, agent_id: str, failure: Failure | None, score: tuple[float, ...] | None
+    ) -> bool:
+        """Note one agent's verdict; whether it is eligible."""
+        if failure is None:
+            self.verdicts.append(CandidateVerdict(agent=agent_id, score=score))
+            return True
+        name, reason = failure
+        self.removed[name] = self.removed.get(name, 0) + 1
+        self.verdicts.append(CandidateVerdict(agent=agent_id, removed_by=name, reason=reason))
+        return False
+
+
+def _score_eligible(
+    request: _Request, examined: list[Agent], eligibility: Eligibility, outcome: _Outcome
+) -> _Outcome:
+    """Verdicts for ``examined``; the best score wins, the lowest id among equals."""
+    failure = eligibility.failure
+    eligible = []
+    for agent in examined:
+        found = failure(agent)
+        if found is None:
+            eligible.append(agent)
+        else:
+            outcome.record(agent.id, found, None)
+    score = request.plan.target.strategy.score
+    context = request.choice_context()
+    scores = {agent.id: tuple(score(agent, context)) for agent in eligible}
+    for agent_id, agent_score in scores.items():
+        outcome.record(agent_id, None, agent_score)
+    if scores:
+        best = min(scores.values())
+        outcome.tied = tuple(sorted(a for a, s in scores.items() if s == best))
+        outcome.chosen = outcome.tied[0]
+    return outcome
+
+
+def _decision(
+    request: _Request,
+    outcome: _Outcome,
+    start: datetime,
+    next_at: datetime | None,
+    explain: str,
+) -> Decision:
+    """The :class:`Decision` of a routing call (verdicts in agent id order)."""
+    ticket, plan = request.ticket, request.plan
+    target = plan.target
+    priority = ticket.priority
+    if target.priority is not None and target.priority > priority:
+        priority = target.priority
+    return Decision(
+        ticket_id=ticket.id,
+        at=request.now,
+        agent=outcome.chosen,
+        channel=ticket.channel,
+        customer_id=ticket.customer_id,
+        rule=plan.rule.name,
+        step=target.step,
+        group=target.group,
+        target=plan.target_text,
+        strategy=plan.strategy_spec,
+        priority=priority.value
+        if isinstance(priority, Priority)
+        else Priority.parse(priority).value,
+        waiting_since=start,
+        next_escalation_at=next_at,
+        candidates=tuple(sorted(outcome.verdicts, key=_verdict_agent)),
+        removed=outcome.removed,
+        tied=outcome.tied,
+        explain=explain,
+    )
+
+
+_EXPLAINERS: dict[str, Callable[[Router, _Request], _Outcome]] = {
+    "full": Router._choose_full,
+    "candidates": Router._choose_candidates,
+    "chosen": Router._choose_chosen,
+}
+"""How each ``explain`` mode chooses (all of them ask the same :class:`Eligibility`)."""
 
 
 class _Plan:

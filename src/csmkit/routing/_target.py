@@ -151,8 +151,25 @@ class TargetFilter:
 
     def describe_failure(self, context: Mapping[str, Any]) -> str:
         """Why the filter failed: the condition and the values of the names it reads."""
-        shown = ", ".join(f"{name} = {resolve(context, name)!r}" for name in self.condition.names)
+        shown = ", ".join(
+            f"{name} = {_canonical(resolve(context, name))!r}" for name in self.condition.names
+        )
         return f"{self.condition} is false ({shown})" if shown else f"{self.condition} is false"
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` with mappings and sets in sorted order, so its text is the same every run."""
+    if isinstance(value, Mapping):
+        return {key: _canonical(value[key]) for key in sorted(value, key=str)}
+    if isinstance(value, (set, frozenset)):
+        return sorted((_canonical(item) for item in value), key=repr)
+    if isinstance(value, (list, tuple)):
+        return (
+            type(value)(_canonical(item) for item in value)
+            if type(value) in (list, tuple)
+            else value
+        )
+    return value
 
 
 def split_target(condition: Condition | None) -> tuple[TargetFilter, ...]:

@@ -9,7 +9,7 @@ from csmkit._duration import parse_duration
 from csmkit.errors import WorkflowError
 from csmkit.workflow._forms import FormSchema
 from csmkit.workflow._model import SeparationOfDuty, State, TimedTransition, Transition
-from csmkit.workflow._validate import problems_of
+from csmkit.workflow._validate import graph_problems, problems_of
 
 if TYPE_CHECKING:
     from csmkit.workflow._workflow import Workflow
@@ -45,6 +45,7 @@ def _parse_items(
     build: Any,
     problems: list[str],
     known: list[str],
+    positions: dict[str, list[int]],
 ) -> list[Any]:
     raw = data.get(key, [])
     if not isinstance(raw, list):
@@ -71,12 +72,41 @@ def _parse_items(
         if not bad:
             try:
                 out.append(build(item, path, problems))
+                positions.setdefault(key, []).append(i)
                 continue
             except (WorkflowError, TypeError, ValueError) as exc:
-                problems.extend(f"{path}: {m}" for m in _messages(exc))
+                messages = _messages(exc)
+        else:
+            messages = []
+        messages.extend(_every_problem(item, allowed, build, key))
+        problems.extend(f"{path}: {m}" for m in dict.fromkeys(messages))
         if isinstance(name, str) and name:
             known.append(name)
     return out
+
+
+_VALID_ITEMS: dict[str, dict[str, Any]] = {
+    "states": {"name": "s", "category": "open"},
+    "transitions": {"name": "t", "sources": ["s"], "target": "s"},
+    "timed": {"state": "s", "transition": "t", "after": "P1D"},
+}
+"""A valid item of each list: one key of a broken item at a time is checked against it."""
+
+
+def _every_problem(
+    item: Mapping[str, Any], allowed: frozenset[str], build: Any, key: str
+) -> list[str]:
+    """The problems of each known key of ``item`` on its own (so none hides another)."""
+    valid = _VALID_ITEMS[key]
+    messages: list[str] = []
+    for name in item:
+        if name not in allowed or (name in valid and item[name] == valid[name]):
+            continue
+        try:
+            build({**valid, name: item[name]}, "", [])
+        except (WorkflowError, TypeError, ValueError) as exc:
+            messages.extend(_messages(exc))
+    return messages
 
 
 def _build_state(item: Mapping[str, Any], path: str, problems: list[str]) -> State:
@@ -117,10 +147,55 @@ def _build_timed(item: Mapping[str, Any], path: str, problems: list[str]) -> Tim
     return TimedTransition(**dict(item))
 
 
+def _skeletons(data: Mapping[str, Any], key: str, build: Any) -> list[Any] | None:
+    """The graph part of every item of ``data[key]`` (``None`` if one lacks it)."""
+    raw = data.get(key, [])
+    if not isinstance(raw, list):
+        return None
+    out = []
+    for item in raw:
+        try:
+            out.append(build(item))
+        except (WorkflowError, TypeError, ValueError, KeyError, AttributeError):
+            return None
+    return out
+
+
+def _graph_problems_of(
+    data: Mapping[str, Any],
+    states: list[State],
+    transitions: list[Transition],
+    known_states: list[str],
+) -> list[str]:
+    """Graph-shape problems of a definition that has other problems, if it can be built.
+
+    Items that failed to parse still count with their names, categories, sources and
+    targets when those are valid (a bad condition does not hide a dead end).
+    """
+    graph_states = _skeletons(
+        data,
+        "states",
+        lambda item: State(
+            name=item["name"], category=item["category"], initial=item.get("initial") is True
+        ),
+    )
+    graph_transitions = _skeletons(
+        data,
+        "transitions",
+        lambda item: Transition(name=item["name"], sources=item["sources"], target=item["target"]),
+    )
+    if graph_states is None or graph_transitions is None:
+        return []
+    return graph_problems(graph_states, graph_transitions)
+
+
 def workflow_from_dict(cls: type[Workflow], data: Mapping[str, Any]) -> Workflow:
     """Parse ``data`` into ``cls``; see :meth:`Workflow.from_dict`."""
     if not isinstance(data, Mapping):
-        raise WorkflowError(f"a workflow must be a dict, got {type(data).__name__}")
+        raise WorkflowError(
+            "workflow is invalid",
+            problems=[f"a workflow must be a dict, got {type(data).__name__} {data!r:.60}"],
+        )
     problems: list[str] = []
     extra = sorted(set(data) - WORKFLOW_KEYS)
     if extra:
@@ -133,8 +208,16 @@ def workflow_from_dict(cls: type[Workflow], data: Mapping[str, Any]) -> Workflow
         problems.append(f"version: must be an integer >= 1, got {version!r}")
     known_states: list[str] = []
     known_transitions: list[str] = []
+    positions: dict[str, list[int]] = {}
     states = _parse_items(
-        data, "states", _STATE_KEYS, ("name", "category"), _build_state, problems, known_states
+        data,
+        "states",
+        _STATE_KEYS,
+        ("name", "category"),
+        _build_state,
+        problems,
+        known_states,
+        positions,
     )
     transitions = _parse_items(
         data,
@@ -144,6 +227,7 @@ def workflow_from_dict(cls: type[Workflow], data: Mapping[str, Any]) -> Workflow
         _build_transition,
         problems,
         known_transitions,
+        positions,
     )
     timed_known: list[str] = []
     timed = _parse_items(
@@ -154,13 +238,17 @@ def workflow_from_dict(cls: type[Workflow], data: Mapping[str, Any]) -> Workflow
         _build_timed,
         problems,
         timed_known,
+        positions,
     )
     form = None
     if data.get("form") is not None:
         try:
             form = FormSchema.from_dict(data["form"])
         except WorkflowError as exc:
-            problems.extend(f"form.{m}" if not m.startswith("form") else m for m in _messages(exc))
+            problems.extend(
+                f"form.{m}" if m.startswith(("fields", "allow_unknown")) else f"form: {m}"
+                for m in _messages(exc)
+            )
     reopen = data.get("reopen")
     if reopen is not None and (not isinstance(reopen, str) or not reopen):
         problems.append(f"reopen: must be a state name, got {reopen!r}")
@@ -180,8 +268,10 @@ def workflow_from_dict(cls: type[Workflow], data: Mapping[str, Any]) -> Workflow
                 known_states=known_states,
                 known_transitions=known_transitions,
                 graph=False,
+                positions=positions,
             )
         )
+        problems.extend(_graph_problems_of(data, states, transitions, known_states))
         label = name if isinstance(name, str) else "?"
         raise WorkflowError(f"workflow {label!r} is invalid", problems=problems)
     return cls(

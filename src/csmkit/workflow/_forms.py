@@ -106,6 +106,18 @@ def _opt_condition(value: object) -> Condition | None:
         raise WorkflowError(f"invalid condition: {exc}") from None
 
 
+def _not_a_dict(what: str, data: object) -> WorkflowError:
+    message = f"{what} must be a dict, got {type(data).__name__} {data!r:.60}"
+    return WorkflowError(message, problems=[message])
+
+
+def _choices(value: object) -> Any:
+    # a text or a mapping is not a list of choices; kept as given so _problems names it
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    return value
+
+
 def _default(value: object) -> JsonValue:
     return freeze(value, "default")
 
@@ -142,7 +154,7 @@ class FieldSpec:
     pattern: str | None = None
     min: float | str | None = None
     max: float | str | None = None
-    choices: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    choices: tuple[str, ...] = attrs.field(default=(), converter=_choices)
     default: JsonValue = attrs.field(default=None, converter=_default)
     description: str = ""
     _regex: re.Pattern[str] | None = attrs.field(init=False, eq=False, repr=False, default=None)
@@ -177,7 +189,14 @@ class FieldSpec:
             )
         required: object = self.required
         if not isinstance(required, bool):
-            out.append(f"field {where}: required must be true or false")
+            out.append(f"field {where}: required must be true or false, got {required!r}")
+        description: object = self.description
+        if not isinstance(description, str):
+            out.append(f"field {where}: description must be text, got {description!r}")
+        choices: object = self.choices
+        if not isinstance(choices, tuple):
+            out.append(f"field {where}: choices must be a list of texts, got {choices!r}")
+            return out
         if self.pattern is not None:
             if self.type not in ("text", "long_text", "phone", "email", "attachment"):
                 out.append(f"field {where}: a pattern applies only to text-like types")
@@ -302,11 +321,24 @@ class FieldSpec:
             WorkflowError: unknown keys or invalid values.
         """
         if not isinstance(data, Mapping):
-            raise WorkflowError(f"a field must be a dict, got {data!r}")
+            raise _not_a_dict("a field", data)
         allowed = {f.name.lstrip("_") for f in attrs.fields(cls) if f.init}
-        extra = sorted(set(data) - allowed)
+        where = f"field {data.get('name')!r}"
+        problems = []
+        extra = sorted(set(data) - allowed, key=str)
         if extra:
-            raise WorkflowError(f"field {data.get('name')!r}: unknown key(s) {extra}")
+            problems.append(f"{where}: unknown key(s) {extra}")
+        missing = [key for key in ("name", "type") if key not in data]
+        if missing:
+            problems.append(f"{where}: missing key(s) {missing}")
+        if problems:
+            known = {key: value for key, value in data.items() if key in allowed}
+            if not missing:  # the other values are checked too, so every problem is listed
+                try:
+                    cls(**known)
+                except WorkflowError as exc:
+                    problems.extend(exc.problems or (str(exc),))
+            raise WorkflowError(f"{where} is invalid", problems=problems)
         return cls(**dict(data))
 
     def to_dict(self) -> dict[str, Any]:
@@ -338,7 +370,8 @@ def _present(value: object) -> bool:
 
 def _field_tuple(value: object) -> tuple[FieldSpec, ...]:
     if not isinstance(value, (list, tuple)):
-        raise WorkflowError(f"a form's fields must be a list, got {value!r}")
+        message = f"fields: expected a list, got {type(value).__name__} {value!r}"
+        raise WorkflowError(message, problems=[message])
     problems: list[str] = []
     out: list[FieldSpec] = []
     for i, item in enumerate(value):
@@ -350,7 +383,7 @@ def _field_tuple(value: object) -> tuple[FieldSpec, ...]:
             problems.append(f"fields[{i}]: {exc}")
     names = [spec.name for spec in out]
     problems.extend(
-        f"field {n!r} is defined more than once"
+        f"fields: field {n!r} is defined more than once"
         for n in sorted({n for n in names if names.count(n) > 1})
     )
     if problems:
@@ -380,6 +413,13 @@ class FormSchema:
 
     fields: tuple[FieldSpec, ...] = attrs.field(converter=_field_tuple)
     allow_unknown: bool = attrs.field(default=False, kw_only=True)
+
+    @allow_unknown.validator
+    def _check_allow_unknown(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, bool):
+            message = f"allow_unknown: must be true or false, got {value!r}"
+            raise WorkflowError(message, problems=[message])
+
     _index: Mapping[str, FieldSpec] = attrs.field(init=False, eq=False, repr=False, default=EMPTY)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -464,13 +504,22 @@ class FormSchema:
             WorkflowError: every problem of every field, with its index.
         """
         if not isinstance(data, Mapping):
-            raise WorkflowError(f"a form must be a dict, got {type(data).__name__}")
-        extra = sorted(set(data) - {"fields", "allow_unknown"})
+            raise _not_a_dict("a form", data)
+        problems: list[str] = []
+        extra = sorted(set(data) - {"fields", "allow_unknown"}, key=str)
         if extra:
-            raise WorkflowError(
-                f"form: unknown key(s) {extra}", problems=[f"form: unknown key(s) {extra}"]
-            )
-        return cls(data.get("fields", []), allow_unknown=bool(data.get("allow_unknown", False)))
+            problems.append(f"unknown key(s) {extra}")
+        allow_unknown = data.get("allow_unknown", False)
+        if not isinstance(allow_unknown, bool):
+            problems.append(f"allow_unknown: must be true or false, got {allow_unknown!r}")
+        fields: tuple[FieldSpec, ...] = ()
+        try:
+            fields = _field_tuple(data.get("fields", []))
+        except WorkflowError as exc:
+            problems.extend(exc.problems or (str(exc),))
+        if problems:
+            raise WorkflowError("invalid form", problems=problems)
+        return cls(fields, allow_unknown=allow_unknown)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-safe dict form."""

@@ -97,7 +97,7 @@ WORKFLOW_SCHEMA: dict[str, Any] = {
                 "additionalProperties": False,
                 "properties": {
                     "name": _NAME,
-                    "sources": {"anyOf": [{"const": "*"}, _NAME, _NAMES]},
+                    "sources": {"anyOf": [{"const": "*"}, _NAME, {**_NAMES, "minItems": 1}]},
                     "target": _NAME,
                     "labels": _LABELS,
                     "roles": _NAMES,

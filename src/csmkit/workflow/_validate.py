@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from csmkit.timeline import CORE_FIELDS, StatusCategory
+from csmkit.errors import TimelineError
+from csmkit.timeline import CORE_FIELDS, FieldChanged, StatusCategory
 from csmkit.workflow._model import ANY_SOURCE, State, TimedTransition, Transition
 
 if TYPE_CHECKING:
     from csmkit.workflow._forms import FormSchema
 
-__all__ = ["CONDITION_ROOTS", "RESERVED_DATA_KEYS", "build_graph", "expand_sources", "problems_of"]
+__all__ = [
+    "CONDITION_ROOTS",
+    "RESERVED_DATA_KEYS",
+    "build_graph",
+    "core_value_problem",
+    "expand_sources",
+    "graph_problems",
+    "problems_of",
+]
 
 CONDITION_ROOTS: frozenset[str] = frozenset({"ticket", "fields", "data", "actor"})
 """The names a transition condition may read (``ticket.priority``, ``fields.model`` …)."""
@@ -21,6 +31,23 @@ RESERVED_DATA_KEYS: frozenset[str] = frozenset(
     | {"workflow", "workflow_version", "escalation_level", "channel", "fields"}
 )
 """Ticket attributes a transition's data may not write (they have their own events)."""
+
+
+_PROBE_AT = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def core_value_problem(key: str, value: object) -> tuple[str, str] | None:
+    """``(path, message)`` if ``value`` cannot be written to core ticket attribute ``key``.
+
+    The rule is the timeline's own: whatever :class:`~csmkit.timeline.FieldChanged`
+    rejects. ``path`` is ``data.<key>`` (``data.tags[1]`` for one bad tag).
+    """
+    try:
+        FieldChanged(ticket_id="check", at=_PROBE_AT, name=key, new=value)
+    except TimelineError as exc:
+        path = f"data.{exc.path}" if exc.path.startswith(key) else f"data.{key}"
+        return path, exc.message
+    return None
 
 
 def expand_sources(transition: Transition, states: Sequence[State]) -> tuple[str, ...]:
@@ -47,7 +74,11 @@ def build_graph(states: Sequence[State], transitions: Sequence[Transition]) -> A
             terminal=state.terminal,
         )
     for transition in transitions:
+        if transition.target not in graph:
+            continue  # an undefined target is a reference problem, not an edge
         for source in expand_sources(transition, states):
+            if source not in graph:
+                continue
             graph.add_edge(
                 source,
                 transition.target,
@@ -78,6 +109,7 @@ def problems_of(
     known_states: Iterable[str] = (),
     known_transitions: Iterable[str] = (),
     graph: bool = True,
+    positions: Mapping[str, Sequence[int]] | None = None,
 ) -> list[str]:
     """Every problem of a definition, one line each, naming its location.
 
@@ -90,7 +122,15 @@ def problems_of(
         known_states: Names of states that failed to parse (not reported as undefined).
         known_transitions: Likewise for transitions.
         graph: Whether to run the graph-shape checks (skipped when pieces are missing).
+        positions: Where each parsed item stood in the input (``{"states": [0, 2], …}``)
+            when some failed to parse, so paths name the input's indexes.
     """
+    where_of = positions or {}
+
+    def at(kind: str, i: int) -> int:
+        index = where_of.get(kind)
+        return index[i] if index is not None else i
+
     problems: list[str] = []
     by_state = {s.name: s for s in states}
     state_names = set(by_state) | set(known_states)
@@ -100,23 +140,25 @@ def problems_of(
     if not states and not known_states:
         problems.append("states: a workflow needs at least one state")
     for name in _duplicates(s.name for s in states):
-        idx = [i for i, s in enumerate(states) if s.name == name]
+        idx = [at("states", i) for i, s in enumerate(states) if s.name == name]
         problems.append(f"states{idx}: duplicate state name {name!r}")
     initial = [s.name for s in states if s.initial]
-    if states and not initial:
+    if states and not initial and not known_states:  # a broken state may be the initial one
         problems.append("states: no initial state (mark exactly one state with initial: true)")
     elif len(initial) > 1:
         problems.append(f"states: several initial states {initial} (exactly one is allowed)")
-    if states and not any(s.category.is_done for s in states):
+    if states and not known_states and not any(s.category.is_done for s in states):
         problems.append(
             "states: no state of category 'solved' or 'closed'; tickets could never end"
         )
 
     for name in _duplicates(t.name for t in transitions):
-        idx = [i for i, t in enumerate(transitions) if t.name == name]
+        idx = [at("transitions", i) for i, t in enumerate(transitions) if t.name == name]
         problems.append(f"transitions{idx}: duplicate transition name {name!r}")
     for i, t in enumerate(transitions):
-        where = f"transitions[{i}] {t.name!r}"
+        where = f"transitions[{at('transitions', i)}] {t.name!r}"
+        if not t.sources:
+            problems.append(f"{where}.sources: no source state (name at least one, or '*')")
         if ANY_SOURCE in t.sources and len(t.sources) > 1:
             problems.append(f"{where}.sources: '*' cannot be combined with named states")
         for source in t.sources:
@@ -160,11 +202,15 @@ def problems_of(
             )
 
     for i, timer in enumerate(timed):
-        where = f"timed[{i}]"
+        where = f"timed[{at('timed', i)}]"
         for key, value in timer.data.items():
             if key in RESERVED_DATA_KEYS:
                 problems.append(f"{where}.data.{key}: data may not write ticket attribute {key!r}")
-            elif form is not None and key not in CORE_FIELDS:
+            elif key in CORE_FIELDS:
+                bad = core_value_problem(key, value)
+                if bad is not None:
+                    problems.append(f"{where}.{bad[0]}: {bad[1]}")
+            elif form is not None:
                 if key not in form:
                     if not form.allow_unknown:
                         problems.append(f"{where}.data.{key}: field {key!r} is not in the form")
@@ -198,14 +244,22 @@ def problems_of(
                     f"{sorted(found.roles)}; a timed transition is fired by the 'system' role"
                 )
 
-    if graph and not problems:
-        problems.extend(_graph_problems(states, transitions))
+    if graph and not known_states and not known_transitions:
+        problems.extend(graph_problems(states, transitions))
     return problems
 
 
-def _graph_problems(states: Sequence[State], transitions: Sequence[Transition]) -> list[str]:
+def graph_problems(states: Sequence[State], transitions: Sequence[Transition]) -> list[str]:
+    """Unreachable states, dead ends and states that cannot end, when the graph can be built.
+
+    The graph can be built when the state names are unique and exactly one is initial;
+    transitions naming undefined states (reported elsewhere) add no edge.
+    """
     import networkx as nx  # type: ignore[import-untyped, unused-ignore]
 
+    names = [s.name for s in states]
+    if not states or len(set(names)) != len(names) or sum(s.initial for s in states) != 1:
+        return []
     g = build_graph(states, transitions)
     problems: list[str] = []
     initial = next(s.name for s in states if s.initial)

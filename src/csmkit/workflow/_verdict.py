@@ -48,10 +48,14 @@ class Reason:
     Attributes:
         code: One of :data:`REASON_CODES`.
         message: A human explanation naming the values involved.
+        path: Where the problem is: ``"transition"``, ``"ticket.status"``,
+            ``"actor.roles"``, ``"data.priority"``, ``"condition"`` … (``""`` if nowhere
+            in particular).
     """
 
     code: str
     message: str
+    path: str = ""
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -95,7 +99,9 @@ class Verdict:
             "status": self.status,
             "target": self.target,
             "allowed": self.allowed,
-            "reasons": [{"code": r.code, "message": r.message} for r in self.reasons],
+            "reasons": [
+                {"code": r.code, "message": r.message, "path": r.path} for r in self.reasons
+            ],
         }
 
     def explain(self) -> str:

@@ -11,7 +11,7 @@ import attrs
 from csmkit._jsonvalue import EMPTY, JsonValue, freeze_mapping, thaw
 from csmkit._pickling import reduce_by_init
 from csmkit._time import require_aware
-from csmkit.errors import ConditionError, TransitionNotAllowed, WorkflowError
+from csmkit.errors import TransitionNotAllowed, WorkflowError
 from csmkit.timeline import (
     Event,
     Ticket,
@@ -19,16 +19,8 @@ from csmkit.timeline import (
     Timeline,
 )
 from csmkit.workflow import _fast
-from csmkit.workflow._execute import (
-    Plan,
-    check_data,
-    condition_context,
-    fire_with_data,
-    present,
-    reference_fire_events,
-    schedule,
-    separation_reasons,
-)
+from csmkit.workflow._engine import Plan, TransitionRules, check_data
+from csmkit.workflow._execute import fire_with_data, reference_fire_events, schedule
 from csmkit.workflow._forms import FormSchema
 from csmkit.workflow._model import (
     Actor,
@@ -95,6 +87,20 @@ def _split(
     )
 
 
+def _check_actor(actor: object) -> None:
+    if not isinstance(actor, Actor):
+        raise WorkflowError(f"actor must be an Actor, got {type(actor).__name__} {actor!r}")
+
+
+def _data(
+    form: FormSchema | None, data: object
+) -> tuple[Mapping[str, JsonValue], Sequence[Reason]]:
+    """The frozen transition data and the reasons against it (none for no data)."""
+    if data is None or (isinstance(data, Mapping) and not data):
+        return EMPTY, ()
+    return check_data(form, data)
+
+
 def _aware(value: object, name: str) -> datetime:
     return require_aware(value, name, WorkflowError)
 
@@ -143,6 +149,7 @@ class Workflow:
         init=False, eq=False, repr=False, default=EMPTY
     )
     _plans: Mapping[str, Plan] = attrs.field(init=False, eq=False, repr=False, default=EMPTY)
+    _rules: TransitionRules = attrs.field(init=False, eq=False, repr=False, default=None)
     _sources: Mapping[str, frozenset[str]] = attrs.field(
         init=False, eq=False, repr=False, default=EMPTY
     )
@@ -197,6 +204,8 @@ class Workflow:
         index = {s.name: s for s in self.states}
         plans = {t.name: Plan(t, sources[t.name], index[t.target]) for t in self.transitions}
         object.__setattr__(self, "_plans", plans)
+        rules = TransitionRules(self.name, self.version, frozenset(index), plans)
+        object.__setattr__(self, "_rules", rules)
 
     # ------------------------------------------------------------------ dict form
     @classmethod
@@ -325,8 +334,11 @@ class Workflow:
     ) -> Verdict:
         """Whether ``actor`` may fire ``transition`` on ``ticket`` with ``data``: pure.
 
-        Every reason against it is listed (wrong state, role, condition, missing
-        fields, invalid data, separation of duty), not only the first.
+        Every reason against it is listed (wrong state, role, invalid data — including
+        values a core ticket attribute such as ``priority`` cannot take —, missing
+        fields, condition, separation of duty), not only the first. :meth:`fire`
+        succeeds exactly when this verdict is allowed (for a valid ``at`` and
+        ``reason``).
 
         Args:
             ticket: The ticket, or its :class:`~csmkit.timeline.Timeline` (needed by
@@ -339,84 +351,16 @@ class Workflow:
         Raises:
             WorkflowError: ``ticket`` or ``actor`` is not of the right type.
         """
-        current, timeline = _split(ticket)
-        if not isinstance(actor, Actor):
-            raise WorkflowError(f"actor must be an Actor, got {type(actor).__name__} {actor!r}")
-        status = current.status
-        reasons: list[Reason] = []
-        if current.workflow is not None and (
-            current.workflow != self.name
-            or (current.workflow_version is not None and current.workflow_version != self.version)
-        ):
-            reasons.append(
-                Reason(
-                    "workflow_mismatch",
-                    f"ticket {current.id!r} follows workflow {current.workflow!r} "
-                    f"v{current.workflow_version}, not {self.name!r} v{self.version}",
-                )
-            )
-        found = self._transition_index.get(transition)
-        if found is None:
-            reasons.append(
-                Reason(
-                    "unknown_transition",
-                    f"workflow {self.name!r} has no transition {transition!r}",
-                )
-            )
-            return Verdict(
-                transition=str(transition), status=status, target=None, reasons=tuple(reasons)
-            )
-        if status not in self._state_index:
-            reasons.append(
-                Reason(
-                    "unknown_state", f"state {status!r} is not a state of workflow {self.name!r}"
-                )
-            )
-        elif status not in self._sources[found.name]:
-            reasons.append(
-                Reason(
-                    "wrong_state",
-                    f"{found.name!r} cannot be fired from {status!r} "
-                    f"(only from {sorted(self._sources[found.name])})",
-                )
-            )
-        if found.roles and found.roles.isdisjoint(actor.roles):
-            reasons.append(
-                Reason(
-                    "role",
-                    f"actor {actor.id!r} with roles {sorted(actor.roles)} holds none of "
-                    f"{sorted(found.roles)}",
-                )
-            )
-        frozen: Mapping[str, JsonValue] = EMPTY
-        if data:
-            frozen, data_reasons = self._check_data(data)
-            reasons.extend(data_reasons)
-        fields = current.fields
-        for name in found.required:
-            if not present(frozen.get(name)) and not (
-                name not in frozen and present(fields.get(name))
-            ):
-                reasons.append(Reason("missing_field", f"field {name!r} is required"))
-        if found.condition is not None:
-            context = condition_context(current, frozen, actor, self._plans[found.name].needs_actor)
-            try:
-                if not found.condition.evaluate(context):
-                    reasons.append(
-                        Reason("condition", f"condition {str(found.condition)!r} does not hold")
-                    )
-            except ConditionError as exc:
-                reasons.append(
-                    Reason("condition", f"condition {str(found.condition)!r} failed: {exc}")
-                )
-        if found.separation:
-            reasons.extend(separation_reasons(found, actor, timeline))
-        return Verdict(
-            transition=found.name, status=status, target=found.target, reasons=tuple(reasons)
-        )
-
-    def _check_data(self, data: object) -> tuple[Mapping[str, JsonValue], list[Reason]]:
-        return check_data(self.form, data)
+        if type(ticket) is Ticket:
+            current, timeline = ticket, None
+        else:
+            current, timeline = _split(ticket)
+        if type(actor) is not Actor:
+            _check_actor(actor)
+        if data is None:
+            return self._rules.verdict(current, timeline, transition, actor, EMPTY, ())
+        frozen, data_reasons = _data(self.form, data)
+        return self._rules.verdict(current, timeline, transition, actor, frozen, data_reasons)
 
     def fire(
         self,
@@ -446,130 +390,121 @@ class Workflow:
             observers: Extra observers for this call, after :attr:`observers`.
 
         Raises:
-            TransitionNotAllowed: the verdict has reasons; ``exc.verdict`` holds it.
+            TransitionNotAllowed: :meth:`check` finds a reason; ``exc.verdict`` holds
+                its verdict (every reason).
             WorkflowError: bad argument types or a naive ``at``.
-            TimelineError: ``at`` is earlier than the ticket's latest event.
+            TimelineError: ``at`` is earlier than the ticket's latest event, or
+                ``reason`` is not a non-empty text.
         """
         if type(at) is not datetime or type(at.tzinfo) is not timezone:
             _aware(at, "at")
-        current = ticket if type(ticket) is Ticket else _split(ticket)[0]
-        plan = self._plans.get(transition) if type(transition) is str else None
-        frozen: Mapping[str, JsonValue] = EMPTY
-        verdict: Verdict | None = None
-        if data:
-            problems = [Reason("invalid_data", "not a mapping")]
-            if isinstance(data, Mapping):
-                frozen, problems = self._check_data(data)
-            if problems:
-                verdict = self.check(ticket, transition, actor=actor, data=data)
-        if verdict is None and (
-            plan is None
-            or type(actor) is not Actor
-            or not self._quick_allowed(plan, current, actor, frozen)
-        ):
-            verdict = self.check(ticket, transition, actor=actor, data=data)
-        if verdict is not None and verdict.reasons:
+        if type(ticket) is Ticket:
+            current, timeline = ticket, None
+        else:
+            current, timeline = _split(ticket)
+        if type(actor) is not Actor:
+            _check_actor(actor)
+        rules = self._rules
+        if data is None:
+            frozen: Mapping[str, JsonValue] = EMPTY
+            data_reasons: Sequence[Reason] = ()
+        else:
+            frozen, data_reasons = _data(self.form, data)
+        plan = self._plans.get(transition) if type(transition) is str else rules.plan(transition)
+        first = rules.reasons(current, timeline, transition, plan, actor, frozen, data_reasons)
+        if plan is None or next(first, None) is not None:
+            verdict = rules.verdict(current, timeline, transition, actor, frozen, data_reasons)
             raise TransitionNotAllowed(verdict.explain(), verdict=verdict)
-        found = self._plans[transition]
         every = self.observers + tuple(observers) if observers else self.observers
+        if not every and not frozen and reason is None and at >= current.updated_at:
+            # the common case, inlined: no observers, no data, valid reason and instant
+            event = _fast.status_changed(
+                current.id, at, actor.id, current.status, plan.target, plan.category, plan.name,
+                None,
+            )  # fmt: skip
+            return _fast.enter(current, plan.target, plan.category, at, current.version + 1), (
+                event,
+            )
         context = None
         if every:
-            if verdict is None:
-                verdict = Verdict(transition=found.name, status=current.status, target=found.target)
             context = TransitionContext(
                 workflow=self,
                 ticket=current,
-                transition=found.transition,
+                transition=plan.transition,
                 actor=actor,
                 at=at,
                 data=frozen,
-                verdict=verdict,
+                verdict=Verdict(transition=plan.name, status=current.status, target=plan.target),
             )
             for observer in every:
                 observer.before_transition(context)
-        if at < current.updated_at or not (
-            reason is None or (type(reason) is str and reason)
-        ):  # the validating constructors and Ticket.apply raise the timeline's errors
-            new, result = reference_fire_events(
-                current,
-                found.name,
-                self._state_index[found.target],
-                actor=actor.id,
-                at=at,
-                data=frozen,
-                reason=reason,
-            )
-        elif frozen:
-            new, result = fire_with_data(current, found, actor.id, at, frozen, reason)
-        else:
-            event = _fast.status_changed(
-                current.id,
-                at,
-                actor.id,
-                current.status,
-                found.target,
-                found.category,
-                found.name,
-                reason,
-            )
-            new = _fast.enter(current, found.target, found.category, at, current.version + 1)
-            result = (event,)
+        new, result = self._events(current, plan, actor, at, frozen, reason)
         if context is not None:
             for observer in every:
                 observer.after_transition(context, new, result)
         return new, result
 
-    def _quick_allowed(
-        self, plan: Plan, current: Ticket, actor: Actor, frozen: Mapping[str, JsonValue]
-    ) -> bool:
-        """True only if :meth:`check` would find no reason (false means: ask ``check``).
-
-        Separation-of-duty rules always go to ``check``; the other tests are the same
-        as ``check``'s, without building messages.
-        """
-        if plan.separation:
-            return False
-        workflow = current.workflow
-        if workflow is not None and (
-            workflow != self.name
-            or (current.workflow_version is not None and current.workflow_version != self.version)
-        ):
-            return False
-        if current.status not in plan.sources:
-            return False
-        roles = plan.roles
-        if roles and roles.isdisjoint(actor.roles):
-            return False
-        if plan.required:
-            fields = current.fields
-            for name in plan.required:
-                if not present(frozen.get(name)) and not (
-                    name not in frozen and present(fields.get(name))
-                ):
-                    return False
-        condition = plan.condition
-        if condition is not None:
-            try:
-                return bool(
-                    condition.evaluate(condition_context(current, frozen, actor, plan.needs_actor))
-                )
-            except ConditionError:
-                return False
-        return True
+    def _events(
+        self,
+        current: Ticket,
+        plan: Plan,
+        actor: Actor,
+        at: datetime,
+        frozen: Mapping[str, JsonValue],
+        reason: str | None,
+    ) -> tuple[Ticket, tuple[Event, ...]]:
+        """The new ticket and the events of an allowed transition."""
+        if at < current.updated_at or not (
+            reason is None or (type(reason) is str and reason)
+        ):  # the validating constructors and Ticket.apply raise the timeline's errors
+            return reference_fire_events(
+                current,
+                plan.name,
+                self._state_index[plan.target],
+                actor=actor.id,
+                at=at,
+                data=frozen,
+                reason=reason,
+            )
+        if frozen:
+            return fire_with_data(current, plan, actor.id, at, frozen, reason)
+        event = _fast.status_changed(
+            current.id,
+            at,
+            actor.id,
+            current.status,
+            plan.target,
+            plan.category,
+            plan.name,
+            reason,
+        )
+        new = _fast.enter(current, plan.target, plan.category, at, current.version + 1)
+        return new, (event,)
 
     def available(
         self, ticket: Ticket | Timeline, actor: Actor, *, data: Mapping[str, Any] | None = None
     ) -> tuple[Transition, ...]:
         """The transitions ``actor`` may take now, for UI buttons.
 
-        A transition whose only obstacles are missing required fields is included: the
-        UI collects those fields when the button is pressed.
+        Exactly the outgoing transitions whose :meth:`check` verdict has no reason
+        other than ``missing_field``: the UI collects required fields when the button
+        is pressed. With the fields in ``data`` (or on the ticket), a transition is
+        available exactly when :meth:`fire` would succeed.
+
+        Raises:
+            WorkflowError: ``ticket`` or ``actor`` is not of the right type.
         """
-        current, _ = _split(ticket)
+        current, timeline = _split(ticket)
+        _check_actor(actor)
+        frozen, data_reasons = _data(self.form, data)
+        rules = self._rules
         out = []
         for candidate in self._outgoing.get(current.status, ()):
-            verdict = self.check(ticket, candidate.name, actor=actor, data=data)
-            if all(code == "missing_field" for code in verdict.codes):
+            plan = self._plans[candidate.name]
+            found = rules.reasons(
+                current, timeline, candidate.name, plan, actor, frozen, data_reasons
+            )
+            if all(reason.code == "missing_field" for reason in found):
                 out.append(candidate)
         return tuple(out)
 
