@@ -237,9 +237,9 @@ def conversation_timelines(draw: st.DrawFn, max_events: int = 14) -> Timeline:
     """A ticket's conversation: customer messages, public replies, internal notes,
     non-public outbound messages and status changes (solves and reopens included).
 
-    Every event after the creation is strictly later than it and no actor is
-    ``"system"``, so no message is an opening comment or an automatic reply: what is a
-    reply is decided by direction and ``public`` alone.
+    Some messages come from the ``"system"`` actor (automatic messages) and the first
+    event may share the creation instant (an agent's opening comment), so the SLA
+    clock's and the metrics' shared rules for what is a reply are both exercised.
     """
     ticket_id = draw(ids)
     created = draw(instants())
@@ -254,12 +254,12 @@ def conversation_timelines(draw: st.DrawFn, max_events: int = 14) -> Timeline:
     ]
     at = created
     status = "new"
-    for _ in range(draw(st.integers(0, max_events - 1))):
-        at += draw(
-            st.sampled_from([timedelta(seconds=1), timedelta(minutes=7), timedelta(hours=3)])
-        )
-        actor = draw(agents)
+    for index in range(draw(st.integers(0, max_events - 1))):
         kind = draw(st.sampled_from(["inbound", "reply", "note", "private", "status"]))
+        steps = [timedelta(seconds=1), timedelta(minutes=7), timedelta(hours=3)]
+        opening = index == 0 and kind in {"reply", "note", "private"}
+        at += draw(st.sampled_from([timedelta(0), *steps] if opening else steps))
+        actor = draw(st.one_of(agents, st.just("system")))
         event: Event
         if kind == "inbound":
             event = MessageAdded(ticket_id=ticket_id, at=at, direction="inbound", channel="email")

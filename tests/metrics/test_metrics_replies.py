@@ -9,8 +9,14 @@ from hypothesis import given
 
 from csmkit.errors import MetricsError
 from csmkit.metrics import RatingAccumulator, csat, fcr, ticket_metrics
-from csmkit.sla import SlaPolicy, SlaState, is_public_reply
-from csmkit.timeline import MessageAdded, StatusChanged, TicketCreated, Timeline
+from csmkit.sla import (
+    SYSTEM_ACTOR,
+    SlaPolicy,
+    SlaState,
+    is_opening_comment,
+    is_public_reply,
+)
+from csmkit.timeline import Direction, MessageAdded, StatusChanged, TicketCreated, Timeline
 from strategies import conversation_timelines
 
 T0 = datetime(2026, 9, 28, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -122,7 +128,18 @@ def test_first_response_agrees_with_the_sla_clock(timeline: Timeline) -> None:
         assert metrics.first_response is None or (
             created + metrics.first_response >= cycle.stopped_at
         )
-    replies = [event for event in timeline.events[1:] if is_public_reply(event)]
+    conversation = [
+        event
+        for event in timeline.events[1:]
+        if isinstance(event, MessageAdded)
+        and (event.direction is Direction.INBOUND or event.actor != SYSTEM_ACTOR)
+    ]
+    replies = [
+        event
+        for position, event in enumerate(conversation)
+        if is_public_reply(event)
+        and not is_opening_comment(event, created_at=created, messages_before=position)
+    ]
     assert metrics.agent_replies == len(replies)
     if replies:
         assert metrics.first_response == replies[0].at - created
@@ -149,3 +166,33 @@ def test_other_labels_are_rejected_with_their_position() -> None:
     accumulator = RatingAccumulator("csat", convention="zendesk", on_invalid="skip")
     accumulator.update_many(["Good", "so-so", 5])
     assert (accumulator.result().n, accumulator.result().skipped) == (2, 1)
+
+
+def _first_response_cycle(timeline: Timeline) -> tuple[SlaState, timedelta]:
+    (cycle,) = CALENDAR_TIME.evaluate(
+        timeline, calendar=None, now=T0 + timedelta(hours=1)
+    ).for_target("first_response")
+    return cycle.state, cycle.elapsed
+
+
+def test_an_automatic_acknowledgement_is_no_reply_for_the_clock_or_the_metrics() -> None:
+    ack = MessageAdded(
+        ticket_id="T-1", at=T0 + timedelta(minutes=1), actor="system", direction="outbound",
+        channel="email",
+    )  # fmt: skip
+    timeline = Timeline([_created(), _message(0, "inbound"), ack, _message(30, "outbound")])
+    assert ticket_metrics(timeline).first_response == timedelta(minutes=30)
+    assert _first_response_cycle(timeline) == (SlaState.MET, timedelta(minutes=30))
+
+
+def test_an_agents_opening_comment_is_the_request_not_a_reply() -> None:
+    opening = _message(0, "outbound")  # a phone call typed in by the agent
+    timeline = Timeline([_created(), opening, _message(5, "inbound"), _message(20, "outbound")])
+    metrics = ticket_metrics(timeline)
+    assert metrics.first_response == timedelta(minutes=20)
+    assert metrics.agent_replies == 1
+    assert _first_response_cycle(timeline) == (SlaState.MET, timedelta(minutes=20))
+    # the same message a minute later answers the customer
+    late = Timeline([_created(), _message(1, "outbound")])
+    assert ticket_metrics(late).first_response == timedelta(minutes=1)
+    assert _first_response_cycle(late) == (SlaState.MET, timedelta(minutes=1))

@@ -12,7 +12,7 @@ from csmkit._time import require_aware
 from csmkit.errors import CsmkitError, MetricsError, TimelineError
 from csmkit.metrics._accumulators import DurationAccumulator
 from csmkit.metrics._results import DurationResult
-from csmkit.sla import is_public_reply
+from csmkit.sla import SYSTEM_ACTOR, is_opening_comment, is_public_reply
 from csmkit.timeline import (
     Direction,
     MessageAdded,
@@ -38,7 +38,6 @@ __all__ = [
     "ticket_metrics",
 ]
 
-_SYSTEM = "system"
 _REQUESTER_WAITING = frozenset({StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.ON_HOLD})
 
 
@@ -80,11 +79,10 @@ class TicketMetrics:
     Definitions follow Zendesk's native metrics (support.zendesk.com 4408834848154):
 
     * ``first_response``: creation → first public agent reply. What is a public reply is
-      the SLA clock's rule, :func:`csmkit.sla.is_public_reply` (outbound and
-      ``public=True``): internal notes and non-public outbound messages never count. Two
-      further exclusions follow Zendesk: a message whose actor is ``"system"`` (an
-      automatic acknowledgement), and an outbound message at the creation instant, before
-      any customer message (the agent's opening comment of a ticket it created).
+      the SLA clock's rule, :func:`csmkit.sla.is_public_reply` (outbound, ``public=True``,
+      not from the ``"system"`` actor): internal notes, non-public outbound messages and
+      automatic acknowledgements never count; nor does an agent's opening comment of a
+      ticket it created (:func:`csmkit.sla.is_opening_comment`).
     * ``agent_replies``: public agent replies counted the same way (the one-touch and
       one-agent-reply FCR rules read it); ``agent_touches`` adds internal notes and
       non-public outbound messages.
@@ -202,11 +200,11 @@ def ticket_metrics(
                 inbound += 1
                 if inbound == 1 and first_reply_at is None:
                     initial_inbound = True
-            elif event.actor == _SYSTEM:
-                continue
-            elif is_public_reply(event):  # the SLA clock's rule: outbound and public
-                if event.at == created and inbound == 0 and replies == 0 and touches == 0:
-                    continue  # the opening comment of an agent-created ticket
+            elif event.actor == SYSTEM_ACTOR:
+                continue  # an automatic message: neither a reply nor a touch
+            elif is_opening_comment(event, created_at=created, messages_before=inbound + touches):
+                continue  # the opening comment of an agent-created ticket
+            elif is_public_reply(event):  # the SLA clock's rule
                 replies += 1
                 touches += 1
                 if first_reply_at is None:

@@ -20,10 +20,11 @@ from csmkit.sla._policy import (
     SlaPolicySet,
     SlaTarget,
 )
-from csmkit.sla._replies import is_public_reply
+from csmkit.sla._replies import SYSTEM_ACTOR, is_opening_comment, is_public_reply
 
 __all__ = [
     "DEFAULT_WARNINGS",
+    "SYSTEM_ACTOR",
     "TARGET_NAMES",
     "BusinessCalendar",
     "SlaCycle",
@@ -34,6 +35,7 @@ __all__ = [
     "SlaTarget",
     "SlaWarning",
     "format_duration",
+    "is_opening_comment",
     "is_public_reply",
     "parse_duration",
 ]

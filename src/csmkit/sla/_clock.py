@@ -11,7 +11,7 @@ import attrs
 
 from csmkit._time import format_instant, require_aware
 from csmkit.errors import SlaPolicyError
-from csmkit.sla._replies import is_public_reply
+from csmkit.sla._replies import SYSTEM_ACTOR, is_opening_comment, is_public_reply
 from csmkit.timeline import (
     Direction,
     FieldChanged,
@@ -378,6 +378,7 @@ def evaluate(
     replied = False  # a public reply has been sent
     reply_pending = False  # a public reply since the last customer message
     waiting = False  # a customer message arrived while the ticket was done
+    messages = 0  # messages seen so far (an agent's opening comment is not a reply)
     if not category.is_done:
         clock.start("first_response", created.at, priority, category)
         clock.start("resolution", created.at, priority, category)
@@ -405,6 +406,11 @@ def evaluate(
             priority = Priority.parse(event.new)
             clock.set_priority(at, priority)
         elif isinstance(event, MessageAdded):
+            if event.direction is not Direction.INBOUND and event.actor == SYSTEM_ACTOR:
+                continue  # an automatic message is not part of the conversation
+            messages += 1
+            if is_opening_comment(event, created_at=created.at, messages_before=messages - 1):
+                continue
             if is_public_reply(event):
                 replied = reply_pending = True
                 clock.stop("first_response", at, cancelled=False)
