@@ -342,3 +342,27 @@ def test_sqlite_records_refuse_foreign_files(tmp_path: Path) -> None:
 def test_memory_records_validate_profiles() -> None:
     with pytest.raises(IdentityError, match="JSON-safe"):
         MemoryCustomerRecords().save_profile("C-1", {"since": AT})
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_customer_records_refuse_unencodable_text_alike(kind: str, tmp_path: Path) -> None:
+    records = (
+        MemoryCustomerRecords() if kind == "memory" else SqliteCustomerRecords(tmp_path / "r.db")
+    )
+    bad = "35" + chr(0xDC80)  # a lone surrogate, as surrogateescape leaves in mail headers
+    with pytest.raises(StorageError, match=r"save profile of 'C-1': value\[1\]\.型号 holds text"):
+        records.save_profile("C-1", {"型号": bad})
+    assert records.profile("C-1") == {}
+    with pytest.raises(StorageError, match=r"save asset 'SN-1': value\.model holds text"):
+        records.save_asset(Asset(serial="SN-1", model=bad, customer_id="C-1"))
+    assert records.assets_of("C-1") == ()
+    with pytest.raises(StorageError, match="record a merge"):
+        records.set_merged("C-1", bad)
+    assert records.merged_from(bad) == ()
+    entry = AuditEntry(
+        at=datetime(2026, 10, 8, tzinfo=timezone.utc), action="rename", customer_id="C-1",
+        details={"name": bad},
+    )  # fmt: skip
+    with pytest.raises(StorageError, match=r"add an audit entry: value\.details\.name"):
+        records.add_audit(entry)
+    assert records.audit("C-1") == ()

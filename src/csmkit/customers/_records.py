@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 from csmkit._jsonvalue import thaw
 from csmkit.customers._model import Asset, AuditEntry, json_mapping
 from csmkit.errors import NotFoundError, StorageError
-from csmkit.storage import SqliteStore
+from csmkit.storage import SqliteStore, check_storable
 
 __all__ = [
     "RECORDS_SCHEMA_VERSION",
@@ -93,6 +93,7 @@ class MemoryCustomerRecords:
     def save_profile(self, customer_id: str, attributes: Mapping[str, Any]) -> None:
         """Replace the profile attributes."""
         frozen = json_mapping(attributes)
+        check_storable([customer_id, thaw(frozen)], f"save profile of {customer_id!r}")
         with self._lock:
             self._profiles[customer_id] = frozen
 
@@ -105,6 +106,7 @@ class MemoryCustomerRecords:
         """Insert or replace an asset."""
         if not isinstance(asset, Asset):
             raise TypeError(f"expected an Asset, got {type(asset).__name__}")
+        check_storable(asset.to_dict(), f"save asset {asset.serial!r}")
         with self._lock:
             self._assets[asset.serial] = asset
 
@@ -134,6 +136,7 @@ class MemoryCustomerRecords:
 
     def set_merged(self, source_id: str, target_id: str | None) -> None:
         """Record or undo a merge."""
+        check_storable([source_id, target_id], "record a merge")
         with self._lock:
             if target_id is None:
                 self._merged.pop(source_id, None)
@@ -152,6 +155,7 @@ class MemoryCustomerRecords:
 
     def add_audit(self, entry: AuditEntry) -> None:
         """Append an audit entry."""
+        check_storable(entry.to_dict(), "add an audit entry")
         with self._lock:
             self._audit.append(entry)
 
@@ -178,6 +182,15 @@ _TABLES = (
         payload TEXT NOT NULL)""",
     "CREATE INDEX csmkit_audit_by_customer ON csmkit_customer_audit (customer_id, seq)",
 )
+
+
+def _storable(text: str) -> bool:
+    """Whether a key can be looked up at all (lone surrogates cannot be stored)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _dumps(value: object) -> str:
@@ -266,7 +279,9 @@ class SqliteCustomerRecords:
 
     def save_profile(self, customer_id: str, attributes: Mapping[str, Any]) -> None:
         """Replace the profile attributes."""
-        payload = _dumps(thaw(json_mapping(attributes)))
+        attributes = thaw(json_mapping(attributes))
+        check_storable([customer_id, attributes], f"save profile of {customer_id!r}")
+        payload = _dumps(attributes)
         with self._session("save profile") as connection:
             connection.execute(
                 "INSERT OR REPLACE INTO csmkit_customer_profiles VALUES (?, ?)",
@@ -275,6 +290,8 @@ class SqliteCustomerRecords:
 
     def profile(self, customer_id: str) -> Mapping[str, Any]:
         """The profile attributes."""
+        if not _storable(customer_id):
+            return {}  # no stored text can hold it
         with self._session("read profile") as connection:
             row = connection.execute(
                 "SELECT attributes FROM csmkit_customer_profiles WHERE customer_id = ?",
@@ -286,6 +303,7 @@ class SqliteCustomerRecords:
         """Insert or replace an asset."""
         if not isinstance(asset, Asset):
             raise TypeError(f"expected an Asset, got {type(asset).__name__}")
+        check_storable(asset.to_dict(), f"save asset {asset.serial!r}")
         until = None if asset.warranty_until is None else asset.warranty_until.isoformat()
         with self._session("save asset") as connection:
             connection.execute(
@@ -300,6 +318,8 @@ class SqliteCustomerRecords:
 
     def get_asset(self, serial: str) -> Asset:
         """The asset; raises ``NotFoundError``."""
+        if not _storable(serial):
+            raise NotFoundError(f"no asset with serial {serial!r}")  # no stored text can hold it
         found = self._assets(
             "SELECT payload FROM csmkit_assets WHERE serial = ?", (serial.strip(),)
         )
@@ -309,6 +329,8 @@ class SqliteCustomerRecords:
 
     def assets_of(self, customer_id: str) -> tuple[Asset, ...]:
         """A customer's assets."""
+        if not _storable(customer_id):
+            return ()  # no stored text can hold it
         return self._assets(
             "SELECT payload FROM csmkit_assets WHERE customer_id = ? ORDER BY serial",
             (customer_id,),
@@ -324,6 +346,7 @@ class SqliteCustomerRecords:
 
     def set_merged(self, source_id: str, target_id: str | None) -> None:
         """Record or undo a merge."""
+        check_storable([source_id, target_id], "record a merge")
         with self._session("record merge") as connection:
             if target_id is None:
                 connection.execute(
@@ -337,6 +360,8 @@ class SqliteCustomerRecords:
 
     def merged_into(self, customer_id: str) -> str | None:
         """Where ``customer_id`` was merged."""
+        if not _storable(customer_id):
+            return None  # no stored text can hold it
         with self._session("read merges") as connection:
             row = connection.execute(
                 "SELECT target_id FROM csmkit_customer_merges WHERE source_id = ?",
@@ -346,6 +371,8 @@ class SqliteCustomerRecords:
 
     def merged_from(self, customer_id: str) -> tuple[str, ...]:
         """Who was merged into ``customer_id``."""
+        if not _storable(customer_id):
+            return ()  # no stored text can hold it
         with self._session("read merges") as connection:
             rows = connection.execute(
                 "SELECT source_id FROM csmkit_customer_merges WHERE target_id = ? "
@@ -356,6 +383,7 @@ class SqliteCustomerRecords:
 
     def add_audit(self, entry: AuditEntry) -> None:
         """Append an audit entry."""
+        check_storable(entry.to_dict(), "add an audit entry")
         with self._session("write audit") as connection:
             connection.execute(
                 "INSERT INTO csmkit_customer_audit (customer_id, payload) VALUES (?, ?)",
@@ -364,6 +392,8 @@ class SqliteCustomerRecords:
 
     def audit(self, customer_id: str) -> tuple[AuditEntry, ...]:
         """A customer's entries, oldest first."""
+        if not _storable(customer_id):
+            return ()  # no stored text can hold it
         with self._session("read audit") as connection:
             rows = connection.execute(
                 "SELECT payload FROM csmkit_customer_audit WHERE customer_id = ? ORDER BY seq",

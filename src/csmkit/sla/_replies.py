@@ -19,10 +19,11 @@ def is_public_reply(event: Event) -> bool:
     ``public=True`` from a person: a message whose actor is ``"system"``
     (:data:`SYSTEM_ACTOR`: an automatic acknowledgement, a rule's message) answers nobody,
     as in Zendesk's and Freshdesk's first-reply definitions. Internal notes
-    (``direction="internal"``) and outbound messages marked ``public=False`` (e.g. a draft or a copy sent to a third party) are not: the
-    customer never saw them. This is the rule the SLA clock uses to stop
-    ``first_response``, ``next_response`` and ``periodic_update``, and the one
-    :mod:`csmkit.metrics` uses for first response times and agent replies.
+    (``direction="internal"``) and outbound messages marked ``public=False`` (e.g. a
+    draft or a copy sent to a third party) are not: the customer never saw them. This is
+    the rule the SLA clock uses to stop ``first_response``, ``next_response`` and
+    ``periodic_update``, and the one :mod:`csmkit.metrics` uses for first response times
+    and agent replies.
 
     Examples:
         >>> from datetime import datetime, timezone

@@ -17,6 +17,7 @@ from csmkit.storage._model import Customer, Identity, TicketPage, TicketStore, T
 from csmkit.storage._open import open_store
 from csmkit.storage._schema import SCHEMA_VERSION
 from csmkit.storage._sqlite import SqliteStore
+from csmkit.storage._text import check_storable
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -27,5 +28,6 @@ __all__ = [
     "TicketPage",
     "TicketStore",
     "TicketSummary",
+    "check_storable",
     "open_store",
 ]

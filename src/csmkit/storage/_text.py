@@ -24,6 +24,7 @@ __all__ = [
     "check_batch_text",
     "check_customer_text",
     "check_payload_text",
+    "check_storable",
     "storable",
 ]
 
@@ -197,3 +198,29 @@ def check_customer_text(customer: Customer) -> None:
     found = _find(customer.to_dict(), "customer")
     if found is not None:
         raise StorageError(f"save customer {customer.id!r}: {_describe(found)}; nothing was saved")
+
+
+def check_storable(value: object, where: str) -> None:
+    """Refuse ``value`` when a string (or mapping key) anywhere in it cannot be stored.
+
+    For adapters that store documents of their own (customer profiles, assets, audit
+    entries, knowledge articles): the same rule and message as the ticket stores.
+
+    Args:
+        value: A string, or mappings and sequences of them (and other scalars).
+        where: What is being stored, for the message (``"save profile of 'C-1'"``).
+
+    Raises:
+        StorageError: names ``where`` and the path of the bad text
+            (``attributes.name``); nothing should be written.
+
+    Examples:
+        >>> check_storable({"name": "王芳"}, "save profile")
+        >>> check_storable({"name": "bad " + chr(0xD800)}, "save profile")
+        Traceback (most recent call last):
+        ...
+        csmkit.errors.StorageError: save profile: value.name holds text that cannot be ...
+    """
+    found = _find(value, "value")
+    if found is not None:
+        raise StorageError(f"{where}: {_describe(found)}; nothing was written")
