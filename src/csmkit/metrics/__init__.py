@@ -16,6 +16,7 @@ from csmkit.metrics._accumulators import (
     ProportionAccumulator,
     QuantileAccumulator,
 )
+from csmkit.metrics._delivery import delivery_failures
 from csmkit.metrics._nps import (
     NpsAccumulator,
     NpsComparison,
@@ -89,6 +90,7 @@ __all__ = [
     "churn",
     "compare",
     "csat",
+    "delivery_failures",
     "durations",
     "fcr",
     "first_resolution_time",
