@@ -64,9 +64,10 @@ class IntakeOperations(DeskCore):
         are recorded on the ticket they answer (``DeliveryFailed``,
         ``AutoReplyReceived``), never a new ticket; the rules see those events too.
         A new ticket is created with the intake type's workflow (its initial state,
-        name, version and form defaults). The rules run on the intake's events and what they write is appended
-        **in the same batch** as the message, so a crash cannot store the message
-        without the rules' actions; the intents (notifications, tickets) run after it.
+        name, version and form defaults). The rules run on the intake's events and what
+        they write is appended **in the same batch** as the message, so a crash cannot
+        store the message without the rules' actions; the intents (notifications,
+        tickets) run after it.
 
         Raises:
             AutomationError: the desk has no ``intake_type``; too many chained actions
