@@ -301,6 +301,12 @@ class EmailParser:
         decoder = self._decoder
         headers = decoder.headers(tree)
         sender_name, sender = _address(headers.get("from", ""))
+        from_value = headers.get("from", "")
+        if not sender and (
+            _NULL_SENDER.search(from_value)
+            or (not from_value.strip() and tree.get_content_type() == "multipart/report")
+        ):
+            sender = "mailer-daemon"  # a bounce from the null sender ("MAILER-DAEMON <>")
         if not sender:
             raise MessageFormatError(
                 f"e-mail has no usable From address (From: {headers.get('from', '')!r})"
@@ -360,6 +366,7 @@ def feed_parse(raw: bytes) -> Message:
 
 
 _CHUNK = 64 * 1024
+_NULL_SENDER = re.compile(r"<>\s*$|mailer-daemon|postmaster", re.IGNORECASE)
 
 
 def _address(value: str) -> tuple[str, str]:

@@ -26,9 +26,9 @@ if TYPE_CHECKING:
 __all__ = ["AutoReply", "DeliveryReport", "RecipientStatus", "recognise"]
 
 _DAEMONS = re.compile(
-    r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|mail\.delivery\.system|"
+    r"^(?:mailer-daemon|postmaster|post_master|mail-daemon|mailerdaemon|mail\.delivery\.system|"
     r"mail-delivery-system|mail-delivery-subsystem|maildelivery|mdaemon|double-bounce|"
-    r"bounce|bounces|nobody|system\.administrator)@",
+    r"bounce|bounces|nobody|system\.administrator)(?:@|$)",
     re.IGNORECASE,
 )
 _BOUNCE_SUBJECT = re.compile(
@@ -52,6 +52,8 @@ _HEADER_ID = re.compile(r"^\s*message-id\s*:\s*(<[^<>\s]{1,500}>)", re.IGNORECAS
 _HEADER_SUBJECT = re.compile(r"^\s*subject\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 _PRECEDENCE_AUTO = frozenset({"auto_reply", "auto-reply"})
 _FAILED = frozenset({"failed", "delayed"})
+_ACTIONS = frozenset({"failed", "delayed", "delivered", "relayed", "expanded"})
+_ACTION_ALIASES = {"expired": "failed", "deliverable": "delivered", "undeliverable": "failed"}
 
 
 @attrs.frozen(kw_only=True)
@@ -197,8 +199,11 @@ def recognise(
         return _heuristic_report(message, tree)
     if message.headers.get("x-failed-recipients", "").strip():
         return _heuristic_report(message, tree)
-    if tree is not None and _report_type(tree) == "disposition-notification":
+    report_type = _report_type(tree) if tree is not None else ""
+    if report_type == "disposition-notification":
         return AutoReply(message=message, reason="disposition notification (read receipt)")
+    if report_type == "feedback-report":
+        return AutoReply(message=message, reason="feedback report (ARF, RFC 5965)")
     reason = auto_reply_marker(message.headers, message.subject)
     if reason is not None:
         return AutoReply(message=message, reason=reason)
@@ -225,13 +230,23 @@ def _standard_report(
     if status_part is None:
         return None
     blocks = _status_blocks(status_part, decoder)
-    per_message = blocks[0] if blocks else {}
-    recipients = tuple(
-        _recipient(block, per_message) for block in blocks[1:] if _names_recipient(block)
-    )
+    # The first block is per-message; senders that skip it put a recipient there.
+    recipients = tuple(_recipient(block) for block in blocks if _names_recipient(block))
     original_id, original_subject = _returned_headers(returned, decoder)
+    text = f"{message.text}\n{message.quoted_text}"
     if original_id is None:
-        original_id, original_subject = _ids_in_text(message.text, original_subject)
+        original_id, original_subject = _ids_in_text(text, original_subject)
+    if not recipients or not all(r.recipient for r in recipients):
+        # An empty or partial status part (seen from Google, Postfix, Symantec):
+        # complete it from the human-readable text, as for a non-standard bounce.
+        guessed = _text_recipients(message, text)
+        if not recipients:
+            recipients = guessed
+        else:
+            fill = guessed[0].recipient
+            recipients = tuple(
+                r if r.recipient else attrs.evolve(r, recipient=fill) for r in recipients
+            )
     return DeliveryReport(
         message=message,
         recipients=recipients,
@@ -281,7 +296,10 @@ def _value(raw: str, decoder: MimeDecoder | None) -> str:
 
 
 def _names_recipient(block: Mapping[str, str]) -> bool:
-    return any(k in block for k in ("final-recipient", "original-recipient", "action"))
+    return any(
+        k in block
+        for k in ("final-recipient", "original-recipient", "action", "status", "diagnostic-code")
+    )
 
 
 def _address_of(value: str) -> str:
@@ -291,17 +309,27 @@ def _address_of(value: str) -> str:
     return found.group(0).lower() if found else address.lower()
 
 
-def _recipient(block: Mapping[str, str], per_message: Mapping[str, str]) -> RecipientStatus:
+def _action(value: str, status: str) -> str:
+    """RFC 3464's action, with the non-standard values some senders write mapped."""
+    words = value.split()
+    action = words[0].lower().rstrip(".;,") if words else ""
+    if action in _ACTIONS:
+        return action
+    if action in _ACTION_ALIASES:
+        return _ACTION_ALIASES[action]
+    return {"2": "delivered", "4": "delayed"}.get(status[:1], "failed")
+
+
+def _recipient(block: Mapping[str, str]) -> RecipientStatus:
     recipient = block.get("final-recipient") or block.get("original-recipient") or ""
-    status = _STATUS.search(block.get("status", ""))
+    found = _STATUS.search(block.get("status", ""))
+    status = found.group(0) if found else ""
     diagnostic = block.get("diagnostic-code", "")
     _, _, diagnostic_text = diagnostic.partition(";")
     return RecipientStatus(
         recipient=_address_of(recipient) if recipient else "",
-        action=block.get("action", "failed").split()[0].lower()
-        if block.get("action", "").strip()
-        else "failed",
-        status=status.group(0) if status else "",
+        action=_action(block.get("action", ""), status),
+        status=status,
         diagnostic=" ".join((diagnostic_text or diagnostic).split())[:1000],
         remote_mta=_address_of(block.get("remote-mta", "")).split(";")[-1].strip(),
     )
@@ -332,7 +360,7 @@ def _ids_in_text(text: str, subject: str) -> tuple[str | None, str]:
 
 
 def _heuristic_report(message: InboundMessage, tree: Message | None) -> DeliveryReport:
-    texts = [message.text]
+    texts = [message.text, message.quoted_text]
     original_id: str | None = None
     original_subject = ""
     if tree is not None:
@@ -345,6 +373,17 @@ def _heuristic_report(message: InboundMessage, tree: Message | None) -> Delivery
     text = "\n".join(texts)
     if original_id is None:
         original_id, original_subject = _ids_in_text(text, original_subject)
+    return DeliveryReport(
+        message=message,
+        recipients=_text_recipients(message, text),
+        original_message_id=original_id,
+        original_subject=original_subject,
+        standard=False,
+    )
+
+
+def _text_recipients(message: InboundMessage, text: str) -> tuple[RecipientStatus, ...]:
+    """Failed recipients read from ``X-Failed-Recipients`` or the bounce's text."""
     failed = [
         address.strip().lower()
         for address in message.headers.get("x-failed-recipients", "").split(",")
@@ -359,7 +398,7 @@ def _heuristic_report(message: InboundMessage, tree: Message | None) -> Delivery
         if _STATUS.search(line) or _SMTP_REPLY.search(line):
             diagnostic = " ".join(line.split())[:1000]
             break
-    recipients = tuple(
+    return tuple(
         RecipientStatus(
             recipient=address,
             action="failed",
@@ -367,11 +406,4 @@ def _heuristic_report(message: InboundMessage, tree: Message | None) -> Delivery
             diagnostic=diagnostic,
         )
         for address in dict.fromkeys(failed or [""])
-    )
-    return DeliveryReport(
-        message=message,
-        recipients=recipients,
-        original_message_id=original_id,
-        original_subject=original_subject,
-        standard=False,
     )
