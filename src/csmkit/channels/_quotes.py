@@ -7,14 +7,21 @@ import re
 __all__ = ["split_quoted_reply", "split_signature", "strip_quoted_reply"]
 
 _DATE_OR_ADDRESS = re.compile(r"\d|@")
-# A line that starts the quoted original, in the forms the common zh/en clients write.
+# An attribution line, in the forms the common zh/en clients write.
 _ATTRIBUTION = re.compile(
     r"^\s*(?:"
     r"on\s.{1,300}\swrote\s*:"  # Gmail, Apple Mail, Thunderbird (en)
+    r"|at\s\d{4}-\d{2}-\d{2}\s.{1,300}\swrote\s*:"  # NetEase (en)
     r"|.{1,300}(?:写道|寫道)\s*[:：]"  # Gmail zh-CN "…于2026年10月8日周四 10:00写道：",
     # Apple Mail zh "2026年10月8日 上午10:00，… 写道：", NetEase "在 2026-10-08 …，… 写道：",
     # Thunderbird zh "在 2023/5/16 9:57, … 写道:"
-    r"|-{2,}\s*(?:original message|original|原始邮件|原始郵件|邮件原件|郵件原件|"
+    r")\s*$",
+    re.IGNORECASE,
+)
+# A separator line above the quoted original (top-posting clients).
+_SEPARATOR = re.compile(
+    r"^\s*(?:"
+    r"-{2,}\s*(?:original message|original|原始邮件|原始郵件|邮件原件|郵件原件|"
     r"回复的原邮件|回覆的原郵件)\s*-{2,}"  # Outlook en/zh-CN/zh-TW, QQ Mail, Foxmail
     r"|_{10,}"  # Outlook's rule above its header block
     r")\s*$",
@@ -26,7 +33,7 @@ _BLOCK_START = re.compile(
 )
 _BLOCK_NEXT = re.compile(
     r"^\s*\**(?:sent|date|to|subject|cc|发送时间|發送時間|时间|日期|收件人|收件者|主题|主旨|"
-    r"主題|抄送|副本|寄件日期|傳送時間)\s*\**\s*[:：]",
+    r"主題|抄送|副本|寄件日期|傳送時間|已傳送|已发送)\s*\**\s*[:：]",
     re.IGNORECASE,
 )
 # Closing lines that start a signature block written without the "-- " delimiter.
@@ -69,7 +76,9 @@ def split_quoted_reply(text: str) -> tuple[str, str]:
     * the start of a run of ``>``-quoted lines that lasts to the end of the message
       (inline answers between quoted lines are kept).
 
-    If nothing is left above the cut (a reply written below the quote), nothing is cut.
+    If nothing is left above the cut (a reply written below the quote), or the
+    ``>``-quoted original after an attribution line is answered between its lines
+    (inline replies), nothing is cut.
     Forwarded messages (``---------- Forwarded message ---------``) are content and are
     kept.
 
@@ -112,12 +121,31 @@ def strip_quoted_reply(text: str) -> str:
     return split_quoted_reply(text)[0]
 
 
+def _interleaved(lines: list[str], start: int) -> bool:
+    """Whether the ``>``-quoted text after ``start`` is answered between its lines."""
+    seen_quote = False
+    for line in lines[start + 1 :]:
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith(">"):
+            seen_quote = True
+        elif seen_quote:
+            return True
+    return False
+
+
 def _cut_index(lines: list[str]) -> int | None:
     for index, line in enumerate(lines):
-        if _is_attribution(line):
+        attribution = _is_attribution(line)
+        if not attribution and index + 1 < len(lines):
+            # "On …, X <x@y>\nwrote:" or "…于2021年5月27日周四\n上午2:51写道：" wrapped
+            attribution = _is_attribution(f"{line} {lines[index + 1]}")
+        if attribution:
+            # An answer written between the quoted lines is the reply itself: keep all.
+            return None if _interleaved(lines, index) else index
+        if _SEPARATOR.match(line):
             return index
-        if index + 1 < len(lines) and _is_attribution(f"{line} {lines[index + 1]}"):
-            return index  # "On …, X <x@y>\nwrote:" wrapped by the client
         if _BLOCK_START.match(line) and any(
             _BLOCK_NEXT.match(following) for following in lines[index + 1 : index + 4]
         ):
