@@ -19,9 +19,20 @@ from __future__ import annotations
 import email.message
 from typing import Protocol
 
+import attrs
+
 from csmkit.errors import MessageFormatError
 
-__all__ = ["ScanLimits", "scan_mime"]
+__all__ = ["MimeShape", "ScanLimits", "scan_mime"]
+
+
+@attrs.frozen
+class MimeShape:
+    """What the scan counted: MIME entities (the message itself included) and the
+    deepest nesting of containers (0 for a single-part message)."""
+
+    parts: int
+    depth: int
 
 
 class ScanLimits(Protocol):
@@ -55,6 +66,7 @@ class _Scan:
         self.raw = raw
         self.limits = limits
         self.parts = 0
+        self.depth = 0
         # Open multiparts, innermost last: (boundary, depth of their children, is digest).
         self.stack: list[tuple[bytes, int, bool]] = []
 
@@ -71,6 +83,7 @@ class _Scan:
             )
 
     def _check_depth(self, depth: int, offset: int) -> None:
+        self.depth = max(self.depth, depth)
         if depth > self.limits.max_depth:
             raise MessageFormatError(
                 f"e-mail nests MIME parts deeper than {self.limits.max_depth} levels "
@@ -227,11 +240,16 @@ class _Scan:
         return None
 
 
-def scan_mime(raw: bytes, limits: ScanLimits) -> None:
+def scan_mime(raw: bytes, limits: ScanLimits) -> MimeShape:
     """Refuse ``raw`` if its MIME structure passes a limit; linear in ``len(raw)``.
+
+    Returns:
+        The counted shape (within the limits).
 
     Raises:
         MessageFormatError: too many parts or header fields, too deep, a header field
             or a line too long (the message says which and at which byte).
     """
-    _Scan(raw, limits).run()
+    scan = _Scan(raw, limits)
+    scan.run()
+    return MimeShape(scan.parts, scan.depth)
