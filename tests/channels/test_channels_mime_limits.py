@@ -162,3 +162,49 @@ def test_the_scan_counts_what_the_stdlib_builds(tree: Message) -> None:
     if parts > 1:
         with pytest.raises(MessageFormatError):
             scan_mime(raw, EmailLimits(max_parts=parts - 1, max_depth=100))
+
+
+def test_8bit_content_is_bounded() -> None:
+    raw = (
+        HEAD
+        + b"Content-Type: text/plain; charset=gbk\r\n\r\n"
+        + "空调不制冷\r\n".encode("gbk") * 120_000
+    )
+    with pytest.raises(MessageFormatError, match="8-bit content"):
+        EmailParser().parse(raw, received_at=AT)
+    EmailParser(limits=EmailLimits(max_8bit_bytes=2_000_000)).parse(raw, received_at=AT)
+
+
+def _twenty_megabytes() -> bytes:
+    import base64
+
+    payload = base64.encodebytes(bytes(range(256)) * 56_000).replace(b"\n", b"\r\n")
+    return (
+        HEAD + b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain; charset=gbk\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        + "空调不制冷，请上门维修。\r\n".encode("gbk")
+        * 20_000
+        + b"--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+        b'Content-Disposition: attachment; filename="scan.pdf"\r\n\r\n' + payload + b"--b--\r\n"
+    )
+
+
+@pytest.mark.slow
+def test_peak_memory_of_a_20_mb_message_is_at_most_three_times_its_size() -> None:
+    import tracemalloc
+
+    from csmkit.channels import MemoryBlobStore
+
+    raw = _twenty_megabytes()
+    assert 19_000_000 < len(raw) < 21_000_000
+    parser = EmailParser(limits=EmailLimits(max_text_chars=10_000_000))
+    blobs = MemoryBlobStore()
+    tracemalloc.start()
+    try:
+        message = parser.parse(raw, received_at=AT, blobs=blobs)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    (attachment,) = message.attachments
+    assert attachment.size > 14_000_000 and attachment.content_ref is not None
+    assert peak <= 3 * len(raw), f"peak {peak / len(raw):.2f}x"

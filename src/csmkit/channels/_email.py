@@ -49,6 +49,10 @@ class EmailLimits:
         max_header_bytes: Longest header field, folded lines included.
         max_line_bytes: Longest line (RFC 5322 allows 998 octets; default 1 MiB). Very
             long lines cost the stdlib parser several times their size in memory.
+        max_8bit_bytes: Most bytes above 0x7F in the raw message (8-bit bodies and
+            headers; base64 and quoted-printable parts have none). The stdlib holds
+            8-bit text as surrogate-escaped strings of 4 bytes a character, about 7x
+            its size at the parser's peak; 1 MiB is about 350,000 Chinese characters.
         max_references: Ids kept from ``References`` (the newest ones; RT keeps 10).
         max_text_chars: Longest text or HTML body kept; longer bodies are refused.
         max_attachment_bytes: Largest attachment whose bytes go to the blob store;
@@ -61,6 +65,7 @@ class EmailLimits:
     max_headers: int = attrs.field(default=1000, validator=_positive)
     max_header_bytes: int = attrs.field(default=64 * 1024, validator=_positive)
     max_line_bytes: int = attrs.field(default=1024 * 1024, validator=_positive)
+    max_8bit_bytes: int = attrs.field(default=1024 * 1024, validator=_positive)
     max_references: int = attrs.field(default=50, validator=_positive)
     max_text_chars: int = attrs.field(default=2_000_000, validator=_positive)
     max_attachment_bytes: int = attrs.field(default=20 * 1024 * 1024, validator=_positive)
@@ -296,6 +301,12 @@ class EmailParser:
         raw = bytes(raw)
         if not raw.strip():
             raise MessageFormatError("e-mail is empty")
+        high = len(raw.translate(None, _ASCII))
+        if high > limits.max_8bit_bytes:
+            raise MessageFormatError(
+                f"e-mail has {high} bytes of 8-bit content, over the limit of "
+                f"{limits.max_8bit_bytes}"
+            )
         scan_mime(raw, limits)
         tree = feed_parse(raw)
         decoder = self._decoder
@@ -366,6 +377,7 @@ def feed_parse(raw: bytes) -> Message:
 
 
 _CHUNK = 64 * 1024
+_ASCII = bytes(range(128))
 _NULL_SENDER = re.compile(r"<>\s*$|mailer-daemon|postmaster", re.IGNORECASE)
 
 
