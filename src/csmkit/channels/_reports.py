@@ -31,12 +31,19 @@ _DAEMONS = re.compile(
     r"bounce|bounces|nobody|system\.administrator)(?:@|$)",
     re.IGNORECASE,
 )
+# Senders that only ever send delivery reports (a postmaster may be a person).
+_MAILER_DAEMONS = re.compile(
+    r"^(?:mailer-daemon|mail-daemon|mailerdaemon|mail-delivery-system|"
+    r"mail-delivery-subsystem|mail\.delivery\.system|double-bounce|mdaemon)(?:@|$)",
+    re.IGNORECASE,
+)
 _BOUNCE_SUBJECT = re.compile(
     r"undeliver|undelivered mail|delivery status notification|delivery (?:has )?failed|"
     r"delivery failure|mail delivery failed|failure notice|returned mail|"
     r"could not be delivered|non.?delivery|delivery problem|mail system error|"
     r"rejected|warning: could not send|message not delivered|delivery notification|"
-    r"退信|投递失败|无法投递|無法傳遞|未能送達|传送失败|递送失败|發送失敗|发送失败",
+    r"退信|投递失败|无法投递|無法傳遞|未能送達|传送失败|递送失败|發送失敗|发送失败|"
+    r"配信できません|配信エラー|エラー通知|不達|宛先不明",
     re.IGNORECASE,
 )
 _AUTO_SUBJECT = re.compile(
@@ -172,11 +179,20 @@ def auto_reply_marker(headers: Mapping[str, str], subject: str) -> str | None:
     return None
 
 
-def _is_bounce_sender(message: InboundMessage) -> bool:
-    if _DAEMONS.match(message.sender):
+def _null_return_path(message: InboundMessage) -> bool:
+    return_path = message.headers.get("return-path")
+    return return_path is not None and return_path.strip() in {"<>", ""}
+
+
+def _is_bounce(message: InboundMessage) -> bool:
+    """A non-standard bounce: a mailer daemon, or a postmaster-like sender or the null
+    envelope sender together with the other sign (a bounce subject, the null sender)."""
+    if _MAILER_DAEMONS.match(message.sender):
         return True
-    return_path = message.headers.get("return-path", "")
-    return return_path.strip() in {"<>", ""} and "return-path" in message.headers
+    daemon, null = bool(_DAEMONS.match(message.sender)), _null_return_path(message)
+    if daemon and null:
+        return True
+    return (daemon or null) and bool(_BOUNCE_SUBJECT.search(message.subject))
 
 
 def recognise(
@@ -193,9 +209,7 @@ def recognise(
         report = _standard_report(message, tree, decoder)
         if report is not None:
             return report
-    if _is_bounce_sender(message) and (
-        _BOUNCE_SUBJECT.search(message.subject) or _DAEMONS.match(message.sender)
-    ):
+    if _is_bounce(message):
         return _heuristic_report(message, tree)
     if message.headers.get("x-failed-recipients", "").strip():
         return _heuristic_report(message, tree)
