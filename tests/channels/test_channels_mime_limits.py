@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 from datetime import datetime, timezone
 from email.message import EmailMessage, Message
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -208,3 +210,58 @@ def test_peak_memory_of_a_20_mb_message_is_at_most_three_times_its_size() -> Non
     (attachment,) = message.attachments
     assert attachment.size > 14_000_000 and attachment.content_ref is not None
     assert peak <= 3 * len(raw), f"peak {peak / len(raw):.2f}x"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        HEAD + b"Content-Type: text/plain; x=" + b"(" * 60_000 + b"\r\n\r\nhi",
+        b"From: " + b"(" * 60_000 + b"a@example.cn\r\n\r\nhi",
+        HEAD + b"Content-Disposition: attachment; filename=" + b"(" * 60_000 + b"\r\n\r\nhi",
+    ],
+)
+def test_stdlib_escapes_become_one_clear_error(raw: bytes) -> None:
+    with pytest.raises(MessageFormatError, match=r"malformed .*RecursionError"):
+        EmailParser().parse_inbound(raw, received_at=AT)
+
+
+def test_a_nul_in_a_charset_label_is_an_unknown_label() -> None:
+    raw = HEAD + b'Content-Type: text/plain; charset="a\x00b"\r\n\r\nok'
+    assert EmailParser().parse(raw, received_at=AT).text == "ok"
+
+
+SAMPLES = sorted((Path(__file__).parents[1] / "data" / "mail").rglob("*.eml"))
+TOKENS = [
+    b"\r\n",
+    b"--",
+    b":",
+    b"=?utf-8?B?",
+    b"?=",
+    b"\xff\xfe",
+    b"\x00",
+    b'Content-Type: multipart/mixed; boundary="x"\r\n\r\n--x\r\n',
+    b"Content-Type: message/rfc822\r\n\r\n",
+    b"Content-Type: message/delivery-status\r\n\r\n",
+    b"Content-Transfer-Encoding: base64\r\n",
+    b"filename*0*=utf-8''%e7%a9; filename*1=x",
+]
+
+
+@settings(max_examples=60)
+@given(
+    st.sampled_from(SAMPLES),
+    st.lists(
+        st.tuples(st.floats(0, 1), st.sampled_from(TOKENS) | st.binary(min_size=1, max_size=4)),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_mutated_real_mail_gives_a_message_or_one_clear_error(
+    path: Path, edits: list[tuple[float, bytes]]
+) -> None:
+    raw = bytearray(path.read_bytes())
+    for where, insert in edits:
+        position = int(where * len(raw))
+        raw[position : position + len(insert) // 2] = insert
+    with contextlib.suppress(MessageFormatError):  # the one allowed failure
+        EmailParser().parse_inbound(bytes(raw), received_at=AT)

@@ -104,7 +104,7 @@ def detector_available() -> bool:
 def _codec(name: str) -> str | None:
     try:
         return codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError, TypeError):  # ValueError: a NUL in the label
         return None
 
 
@@ -117,7 +117,7 @@ def known_charset(name: str) -> bool:
 def _strict(data: bytes, codec: str) -> str | None:
     try:
         return data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeDecodeError, LookupError, ValueError):
         return None
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import email.errors
 import email.feedparser
 import email.policy
 import email.utils
 import hashlib
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from email.message import Message
 from html.parser import HTMLParser
@@ -282,9 +284,16 @@ class EmailParser:
             MessageFormatError: as :meth:`parse`.
         """
         tree, message = self._read(raw, received_at, blobs)
-        return recognise(message, tree, decoder=self._decoder)
+        with stdlib_errors("reading a delivery report"):
+            return recognise(message, tree, decoder=self._decoder)
 
     def _read(
+        self, raw: bytes, received_at: datetime, blobs: BlobStore | None
+    ) -> tuple[Message, InboundMessage]:
+        with stdlib_errors("parsing"):
+            return self._read_unguarded(raw, received_at, blobs)
+
+    def _read_unguarded(
         self, raw: bytes, received_at: datetime, blobs: BlobStore | None
     ) -> tuple[Message, InboundMessage]:
         if not isinstance(raw, (bytes, bytearray)):
@@ -364,6 +373,30 @@ class EmailParser:
             ticket_ref=self.subject_tag.find(subject),
         )
         return tree, message
+
+
+@contextlib.contextmanager
+def stdlib_errors(doing: str) -> Iterator[None]:
+    """Turn the exceptions the stdlib ``email`` package lets escape on malformed input
+    (a ``UnicodeEncodeError`` re-serialising a part, an ``AttributeError`` in its header
+    registry, a ``RecursionError`` on deeply nested comments …) into one clear
+    :class:`MessageFormatError`."""
+    try:
+        yield
+    except MessageFormatError:
+        raise
+    except (
+        email.errors.MessageError,
+        UnicodeError,
+        LookupError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+    ) as exc:
+        raise MessageFormatError(
+            f"e-mail is malformed ({doing} failed: {type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
 
 
 def feed_parse(raw: bytes) -> Message:

@@ -158,7 +158,7 @@ class MimeDecoder:
         if part.get_content_maintype() == "message":
             inner = part.get_payload()
             blocks = [p for p in inner if isinstance(p, Message)] if isinstance(inner, list) else []
-            data = b"\n".join(block.as_bytes() for block in blocks)
+            data = b"\n".join(_as_bytes(block) for block in blocks)
         else:
             data = decoded_payload(part)
         content_id = parse_message_ids(str(part.get("Content-ID", "")))
@@ -174,6 +174,15 @@ class MimeDecoder:
             inline=part.get_content_disposition() == "inline",
             content_id=content_id[0][1:-1] if content_id else None,
         )
+
+
+def _as_bytes(message: Message) -> bytes:
+    """An attached message re-serialised; headers the stdlib decoded to non-ASCII text
+    (replacement characters for broken bytes) are written as UTF-8."""
+    try:
+        return message.as_bytes()
+    except UnicodeEncodeError:
+        return message.as_bytes(policy=message.policy.clone(utf8=True))
 
 
 _CHUNK_CHARS = 1 << 20

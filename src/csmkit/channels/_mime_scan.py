@@ -61,6 +61,16 @@ def _content_type(value: str | None, digest_parent: bool) -> tuple[str, str | No
     return probe.get_content_type(), boundary
 
 
+def _boundary_bytes(boundary: str) -> bytes:
+    """The boundary as the parser matches it (lines are ASCII with surrogate escapes);
+    one it can never match (a decoded non-ASCII character) becomes a line break, which
+    no boundary line contains."""
+    try:
+        return boundary.encode("ascii", "surrogateescape")
+    except UnicodeEncodeError:
+        return b"\n"
+
+
 class _Scan:
     def __init__(self, raw: bytes, limits: ScanLimits) -> None:
         self.raw = raw
@@ -197,7 +207,7 @@ class _Scan:
                 self._check_depth(depth + 1, pos)
                 self.stack.append(
                     (
-                        boundary.encode("ascii", "surrogateescape"),
+                        _boundary_bytes(boundary),
                         depth + 1,
                         ctype == "multipart/digest",
                     )
