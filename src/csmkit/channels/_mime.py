@@ -5,6 +5,7 @@ from __future__ import annotations
 import binascii
 import email.errors
 import email.header
+import email.policy
 import hashlib
 import re
 from collections.abc import Iterator, Sequence
@@ -182,7 +183,7 @@ def _as_bytes(message: Message) -> bytes:
     try:
         return message.as_bytes()
     except UnicodeEncodeError:
-        return message.as_bytes(policy=message.policy.clone(utf8=True))
+        return message.as_bytes(policy=email.policy.default.clone(utf8=True))
 
 
 _CHUNK_CHARS = 1 << 20
