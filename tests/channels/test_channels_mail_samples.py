@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from csmkit.channels import EmailParser, InboundMessage, split_quoted_reply, split_signature
 
@@ -150,3 +152,59 @@ def test_quote_splitting_can_be_turned_off() -> None:
     raw = (DATA / "talon_gmail.eml").read_bytes()
     m = EmailParser(quotes=None).parse(raw, received_at=AT)
     assert m.quoted_text == "" and "wrote:" in m.text
+
+
+def test_html_only_replies_are_split_after_conversion() -> None:
+    # QQ Mail's HTML separator uses &nbsp;; Gmail's attribution sits in a gmail_quote div.
+    qq = (
+        "<div>收到，谢谢</div><div><br></div><div>------------------&nbsp;原始邮件&nbsp;"
+        "------------------</div><div><b>发件人:</b>&nbsp;客服</div><div>您好</div>"
+    )
+    gmail = (
+        '<div dir="ltr">好的</div><br><div class="gmail_quote"><div class="gmail_attr">'
+        "王芳 &lt;w@example.cn&gt; 于2026年10月8日周四 10:00写道：<br></div>"
+        '<blockquote class="gmail_quote">您好</blockquote></div>'
+    )
+    for markup, new in ((qq, "收到，谢谢"), (gmail, "好的")):
+        raw = (
+            b"From: a@example.cn\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+            + markup.encode()
+        )
+        m = EmailParser().parse(raw, received_at=AT)
+        assert m.text == new
+        assert m.quoted_text
+
+
+ATTRIBUTIONS = [
+    "On Thu, Oct 8, 2026 at 10:00 AM Acme <s@acme.example> wrote:",
+    "Acme <s@acme.example> 于2026年10月8日周四 10:00写道：",
+    "2026年10月8日 上午10:00，Acme <s@acme.example> 写道：",
+    '在 2026-10-08 10:00:00，"Acme" <s@acme.example> 写道：',
+    "-----邮件原件-----",
+    "------------------ 原始邮件 ------------------",
+    "-----原始郵件-----",
+]
+plain_line = st.text(
+    alphabet=st.characters(whitelist_categories=("L", "N", "Zs"), max_codepoint=0x9FFF),
+    max_size=30,
+)
+
+
+@given(
+    st.lists(plain_line, min_size=1, max_size=5),
+    st.sampled_from(ATTRIBUTIONS),
+    st.lists(plain_line, max_size=4),
+)
+def test_splitting_keeps_every_line_and_the_new_text(
+    new_lines: list[str], attribution: str, quoted_lines: list[str]
+) -> None:
+    text = "\n".join([*new_lines, "", attribution, *(f"> {line}" for line in quoted_lines)])
+    new, quoted = split_quoted_reply(text)
+
+    def content(value: str) -> list[str]:
+        return [line.rstrip() for line in value.splitlines() if line.strip()]
+
+    assert content(f"{new}\n{quoted}") == content(text)  # nothing lost, order kept
+    if any(line.strip() for line in new_lines):
+        assert new == "\n".join(new_lines).rstrip()
+        assert quoted.startswith(attribution)

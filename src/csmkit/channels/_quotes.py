@@ -121,6 +121,15 @@ def strip_quoted_reply(text: str) -> str:
     return split_quoted_reply(text)[0]
 
 
+def _wrapped(line: str, following: str) -> bool:
+    """Whether ``line`` may be the first half of an attribution wrapped by the client:
+    the next line is not an attribution by itself, or ``line`` holds the sender's
+    address and the next line only the rest ("上午2:51写道：")."""
+    if not _is_attribution(following):
+        return True
+    return ("@" in line or "<" in line) and "@" not in following and "<" not in following
+
+
 def _interleaved(lines: list[str], start: int) -> bool:
     """Whether the ``>``-quoted text after ``start`` is answered between its lines."""
     seen_quote = False
@@ -138,8 +147,8 @@ def _interleaved(lines: list[str], start: int) -> bool:
 def _cut_index(lines: list[str]) -> int | None:
     for index, line in enumerate(lines):
         attribution = _is_attribution(line)
-        if not attribution and index + 1 < len(lines):
-            # "On …, X <x@y>\nwrote:" or "…于2021年5月27日周四\n上午2:51写道：" wrapped
+        if not attribution and index + 1 < len(lines) and _wrapped(line, lines[index + 1]):
+            # "On …, X <x@y>\nwrote:" or "X <x@y> 于2021年5月27日周四\n上午2:51写道："
             attribution = _is_attribution(f"{line} {lines[index + 1]}")
         if attribution:
             # An answer written between the quoted lines is the reply itself: keep all.
