@@ -208,3 +208,12 @@ def test_splitting_keeps_every_line_and_the_new_text(
     if any(line.strip() for line in new_lines):
         assert new == "\n".join(new_lines).rstrip()
         assert quoted.startswith(attribution)
+
+
+def test_quoted_text_and_signature_survive_the_dict_form() -> None:
+    m = EmailParser(strip_signature=True).parse(
+        (DATA / "netease126_gbk.eml").read_bytes(), received_at=AT
+    )
+    assert m.quoted_text
+    again = InboundMessage.from_dict(m.to_dict())
+    assert again == m and again.quoted_text == m.quoted_text
