@@ -84,9 +84,19 @@ def test_a_mislabelled_utf8_body_is_read_as_utf8() -> None:
 
 
 @needs_detector
-def test_undeclared_8bit_header_latin_text_is_detected_not_read_as_gb18030() -> None:
-    raw = mail(b"ok", subject="Formação de preços".encode("cp1252"))
-    assert EmailParser().parse(raw, received_at=AT).subject == "Formação de preços"
+@pytest.mark.parametrize(
+    ("subject", "codec"),
+    [
+        ("Formação", "cp1252"),  # issue 15: read as GB18030 it was "Forma玢o"
+        ("Formação de preços", "cp1252"),
+        ("Müller", "cp1252"),
+        ("王芳", "gbk"),  # two characters: too short to judge, GB18030 comes first
+        ("空调不制冷", "gbk"),
+    ],
+)
+def test_undeclared_8bit_headers_are_detected(subject: str, codec: str) -> None:
+    raw = mail(b"ok", subject=subject.encode(codec))
+    assert EmailParser().parse(raw, received_at=AT).subject == subject
 
 
 @needs_detector
