@@ -159,6 +159,8 @@ def test_any_text_a_client_can_encode_comes_back_unchanged(label: str, text: str
         data = text.encode(codec)
     except UnicodeEncodeError:
         return  # not writable in this charset: nothing a client could send
+    if data.decode(codec) != text:
+        return  # a best-fit mapping (cp950 writes ¢ as A246, which reads back as ￠)
     assert decode_text(data, label, where="body") == text
 
 
