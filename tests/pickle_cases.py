@@ -33,6 +33,34 @@ from csmkit.conditions import Condition
 from pickle_values import SH, T0
 
 CASES: dict[type[Any], Callable[[], Any]] = {
+    # ----------------------------------------------------------------- bounces, auto-replies
+    channels.RecipientStatus: lambda: channels.RecipientStatus(
+        recipient="wang@example.cn", action="failed", status="5.1.1", diagnostic="550 no such user"
+    ),
+    channels.DeliveryReport: lambda: channels.DeliveryReport(
+        message=v.message(),
+        recipients=(channels.RecipientStatus(recipient="wang@example.cn", action="failed"),),
+        original_message_id="<m1@desk.example>",
+        original_subject="工单 T-1",
+    ),
+    channels.AutoReply: lambda: channels.AutoReply(message=v.message(), reason="auto-submitted"),
+    timeline.DeliveryFailed: lambda: timeline.DeliveryFailed(
+        ticket_id="T-1",
+        at=T0,
+        channel="email",
+        recipient="wang@example.cn",
+        status="5.1.1",
+        diagnostic="550 no such user",
+        message_id="<m1@desk.example>",
+    ),
+    timeline.AutoReplyReceived: lambda: timeline.AutoReplyReceived(
+        ticket_id="T-1",
+        at=T0,
+        channel="email",
+        sender="wang@example.cn",
+        reason="auto-submitted",
+        subject="自动回复: 工单 T-1",
+    ),
     # ----------------------------------------------------------------- webhooks, WeChat
     channels.Delivery: lambda: channels.Delivery(
         id="msg_1", timestamp=1_700_000_000, signature="v1,x"

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from csmkit.channels import EmailParser, InboundMessage, Intake, MemoryBlobStore, SubjectTag
+from csmkit.channels import (
+    AutoReply,
+    EmailParser,
+    InboundMessage,
+    Intake,
+    MemoryBlobStore,
+    SubjectTag,
+)
 from csmkit.customers import CustomerDirectory
 from csmkit.errors import MessageFormatError
 from csmkit.hookspecs import hookimpl
@@ -117,13 +124,22 @@ def test_a_second_intake_racing_on_the_same_message_does_not_duplicate(store: Ti
     assert b.receive(message).outcome == "duplicate"
 
 
-@pytest.mark.parametrize("name", ["auto_reply.eml", "bulk.eml"])
-def test_auto_replies_and_list_mail_are_dropped(store: TicketStore, name: str) -> None:
+def test_list_mail_is_dropped(store: TicketStore) -> None:
     result = Intake(store, PluginManager(load_entrypoints=False)).receive_email(
-        raw(name), received_at=AT
+        raw("bulk.eml"), received_at=AT
     )
     assert result.outcome == "dropped" and result.ticket_id is None
-    assert result.reason.startswith(("Auto-Submitted", "Precedence"))
+    assert result.reason.startswith("Precedence")
+    assert store.find_tickets().items == ()
+
+
+def test_an_unmatched_auto_reply_is_reported_not_a_ticket(store: TicketStore) -> None:
+    result = Intake(store, PluginManager(load_entrypoints=False)).receive_email(
+        raw("auto_reply.eml"), received_at=AT
+    )
+    assert result.outcome == "unmatched" and result.ticket_id is None
+    assert isinstance(result.fact, AutoReply)
+    assert result.fact.reason == "Auto-Submitted: auto-replied"
     assert store.find_tickets().items == ()
 
 

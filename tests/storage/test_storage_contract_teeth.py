@@ -94,5 +94,7 @@ class LeaksUnicodeEncodeError(MemoryStore):
 def test_the_model_comparison_finds_the_bug(broken: type[MemoryStore]) -> None:
     with pytest.raises(AssertionError):
         # derandomized: a random run can, rarely, miss a bug in 200 examples, and a test
-        # of the suite's teeth must not be flaky
-        run_store_state_machine(broken, max_examples=200, shrink=False, derandomize=True)
+        # of the suite's teeth must not be flaky. Even derandomized, Hypothesis draws
+        # from the constants of the modules already imported, so what it generates
+        # depends on which tests ran before: 400 examples leave a margin.
+        run_store_state_machine(broken, max_examples=400, shrink=False, derandomize=True)

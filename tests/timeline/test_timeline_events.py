@@ -173,7 +173,7 @@ class TestValidation:
 
 class TestDictForm:
     def test_every_kind_is_registered_once(self) -> None:
-        assert len(EVENT_TYPES) == 10
+        assert len(EVENT_TYPES) == 12
         assert all(cls.kind == kind for kind, cls in EVENT_TYPES.items())
 
     def test_round_trip_through_json_keeps_instant_and_offset(self) -> None:

@@ -10,6 +10,9 @@
 * :class:`WeChatParser` — WeChat Official Account callbacks (URL check, safe mode,
   defused XML) keyed by OpenID; :class:`WeChatChannel` sends the customer-service
   answer after the 5-second ack;
+* :class:`DeliveryReport`, :class:`AutoReply` — bounces (RFC 3464) and auto-replies
+  (RFC 3834) recognised by :meth:`EmailParser.parse_inbound`, recorded on the ticket
+  they answer, never a new ticket;
 * :class:`Intake` — filter, thread and store messages as ticket events;
 * :class:`SmtpChannel`, :class:`WebhookChannel` — outbound notifications, delivered
   through ``PluginManager.deliver_notification``.
@@ -36,8 +39,9 @@ from csmkit.channels._outbound import (
     WebhookChannel,
     WebhookNotification,
 )
-from csmkit.channels._quotes import strip_quoted_reply
+from csmkit.channels._quotes import split_quoted_reply, split_signature, strip_quoted_reply
 from csmkit.channels._receiver import ReplayGuard, WebhookReceiver
+from csmkit.channels._reports import AutoReply, DeliveryReport, RecipientStatus
 from csmkit.channels._signatures import Delivery, WebhookSignature
 from csmkit.channels._webhook import WebhookParser, sign_webhook, webhook_headers
 from csmkit.channels._wechat import WECHAT_ACK, WeChatMessage, WeChatParser, parse_wechat_xml
@@ -48,10 +52,12 @@ __all__ = [
     "MAPPING_EXAMPLES",
     "WECHAT_ACK",
     "Attachment",
+    "AutoReply",
     "BlobStore",
     "CustomerResolver",
     "Delivery",
     "DeliveryReceipt",
+    "DeliveryReport",
     "EmailLimits",
     "EmailNotification",
     "EmailParser",
@@ -61,6 +67,7 @@ __all__ = [
     "IntakeResult",
     "MemoryBlobStore",
     "PayloadMapping",
+    "RecipientStatus",
     "ReplayGuard",
     "SmtpChannel",
     "SubjectTag",
@@ -80,6 +87,8 @@ __all__ = [
     "parse_message_ids",
     "parse_wechat_xml",
     "sign_webhook",
+    "split_quoted_reply",
+    "split_signature",
     "strip_quoted_reply",
     "webhook_headers",
     "wechat_signature",

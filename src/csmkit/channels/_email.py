@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import email
+import contextlib
 import email.errors
-import email.header
+import email.feedparser
 import email.policy
 import email.utils
 import hashlib
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from email.message import Message
 from html.parser import HTMLParser
@@ -19,24 +19,17 @@ from typing import Any
 import attrs
 
 from csmkit._time import require_aware
-from csmkit.channels._message import Attachment, BlobStore, InboundMessage
+from csmkit.channels._charset import DEFAULT_CANDIDATES, known_charset
+from csmkit.channels._message import BlobStore, InboundMessage
+from csmkit.channels._mime import MimeDecoder, parse_message_ids
+from csmkit.channels._mime_scan import scan_mime
+from csmkit.channels._quotes import split_quoted_reply, split_signature
+from csmkit.channels._reports import AutoReply, DeliveryReport, recognise
 from csmkit.errors import MessageFormatError
 
 __all__ = ["EmailLimits", "EmailParser", "SubjectTag", "html_to_text", "parse_message_ids"]
 
-_MSGID = re.compile(r"<([^<>\s]{1,500})>")
 _TAG_ID = r"(?P<id>[A-Za-z0-9][A-Za-z0-9._-]{0,63})"
-# Labels senders use for Chinese mail whose bytes are really GBK/GB18030.
-_CHARSET_ALIASES = {
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "x-gbk": "gb18030",
-    "cp936": "gb18030",
-    "euc-cn": "gb18030",
-    "ks_c_5601-1987": "cp949",
-    "unknown-8bit": "utf-8",
-    "x-unknown": "utf-8",
-}
 
 
 def _positive(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -50,8 +43,18 @@ class EmailLimits:
 
     Attributes:
         max_bytes: Largest raw message accepted (default 25 MiB, as large mail services).
-        max_parts: Most MIME parts walked (defends against MIME bombs).
-        max_headers: Most header fields.
+        max_parts: Most MIME parts (defends against part bombs); counted by a linear
+            pre-scan before the stdlib parser builds anything.
+        max_depth: Deepest nesting of multipart and attached messages (nesting bombs
+            would otherwise exhaust the stack).
+        max_headers: Most header fields per part.
+        max_header_bytes: Longest header field, folded lines included.
+        max_line_bytes: Longest line (RFC 5322 allows 998 octets; default 1 MiB). Very
+            long lines cost the stdlib parser several times their size in memory.
+        max_8bit_bytes: Most bytes above 0x7F in the raw message (8-bit bodies and
+            headers; base64 and quoted-printable parts have none). The stdlib holds
+            8-bit text as surrogate-escaped strings of 4 bytes a character, about 7x
+            its size at the parser's peak; 1 MiB is about 350,000 Chinese characters.
         max_references: Ids kept from ``References`` (the newest ones; RT keeps 10).
         max_text_chars: Longest text or HTML body kept; longer bodies are refused.
         max_attachment_bytes: Largest attachment whose bytes go to the blob store;
@@ -60,7 +63,11 @@ class EmailLimits:
 
     max_bytes: int = attrs.field(default=25 * 1024 * 1024, validator=_positive)
     max_parts: int = attrs.field(default=200, validator=_positive)
+    max_depth: int = attrs.field(default=20, validator=_positive)
     max_headers: int = attrs.field(default=1000, validator=_positive)
+    max_header_bytes: int = attrs.field(default=64 * 1024, validator=_positive)
+    max_line_bytes: int = attrs.field(default=1024 * 1024, validator=_positive)
+    max_8bit_bytes: int = attrs.field(default=1024 * 1024, validator=_positive)
     max_references: int = attrs.field(default=50, validator=_positive)
     max_text_chars: int = attrs.field(default=2_000_000, validator=_positive)
     max_attachment_bytes: int = attrs.field(default=20 * 1024 * 1024, validator=_positive)
@@ -115,18 +122,6 @@ class SubjectTag:
         return f"[{prefix}#{ticket_id}] {subject}".rstrip()
 
 
-def parse_message_ids(value: str | None) -> tuple[str, ...]:
-    """The ``<id>`` tokens of a Message-ID, In-Reply-To or References value, in order.
-
-    Examples:
-        >>> parse_message_ids("<a@x.cn> junk <b@x.cn>")
-        ('<a@x.cn>', '<b@x.cn>')
-    """
-    if not value:
-        return ()
-    return tuple(f"<{match}>" for match in _MSGID.findall(value))
-
-
 class _TextExtractor(HTMLParser):
     _SKIP = frozenset({"script", "style", "head", "title"})
     _BREAK = frozenset({"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "blockquote"})
@@ -168,48 +163,26 @@ def html_to_text(markup: str) -> str:
     return re.sub(r"\n{2,}", "\n", "\n".join(lines)).strip()
 
 
-def _decode_bytes(data: bytes, charset: str | None) -> str:
-    name = (charset or "utf-8").strip().strip('"').lower()
-    name = _CHARSET_ALIASES.get(name, name)
-    for candidate in (name, "utf-8", "gb18030"):
-        try:
-            return data.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return data.decode(name if _known(name) else "utf-8", errors="replace")
-
-
-def _known(name: str) -> bool:
-    try:
-        "".encode(name)
-    except LookupError:
-        return False
-    return True
-
-
-def _decode_header(raw: str) -> str:
-    """Decode encoded words and raw 8-bit bytes, mapping GB2312/GBK labels to GB18030."""
-    if any("\udc80" <= ch <= "\udcff" for ch in raw):  # 8-bit bytes in a header
-        raw = _decode_bytes(raw.encode("ascii", "surrogateescape"), "utf-8")
-    try:
-        chunks = email.header.decode_header(raw)
-    except (ValueError, email.errors.HeaderParseError):
-        return " ".join(raw.split())
-    out = []
-    for chunk, charset in chunks:
-        out.append(_decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk)
-    return " ".join("".join(out).split())
-
-
 @attrs.frozen
 class EmailParser:
     """Turns RFC 5322 bytes into an :class:`InboundMessage` (stdlib ``email``).
 
-    * Headers and bodies are decoded with ``email.policy.default``; charsets labelled
-      GB2312/GBK are read as GB18030 (their superset, what Chinese clients really send),
-      encoded-word headers (``=?gbk?B?...?=``) and raw 8-bit headers are decoded.
+    * **Bounded**: the raw bytes are first scanned for their MIME structure in linear
+      time (:class:`EmailLimits`: size, parts, nesting depth, header and line
+      lengths), then fed to the stdlib's ``BytesFeedParser`` with
+      ``email.policy.default``; hostile mail is one :class:`MessageFormatError`.
+    * **Charsets as clients use them**: a declared charset is read by its Windows
+      superset (``big5`` → cp950, ``gb2312``/``gbk`` → GB18030, ``ks_c_5601-1987`` →
+      cp949, ``shift_jis`` → cp932, ``iso-8859-1``/``us-ascii`` → windows-1252), in
+      bodies and in encoded words; undeclared 8-bit text is UTF-8 if valid, else
+      detected among ``charset_candidates`` by ``charset-normalizer`` (extra
+      ``charset``), else read as ``default_charset`` if one is set, else refused.
+      Nothing is decoded with replacement characters.
     * ``multipart/alternative``: the first ``text/plain`` and ``text/html`` parts are
       the bodies; HTML-only mail gets its ``text`` from :func:`html_to_text`.
+    * The quoted history of a reply is split off ``text`` into ``quoted_text``
+      (``quotes``, default :func:`~csmkit.channels.split_quoted_reply`); with
+      ``strip_signature`` the signature block goes to ``signature``.
     * Every other leaf part with a file name or ``Content-Disposition: attachment``
       (and attached ``message/rfc822`` mail) becomes an :class:`Attachment`; its bytes
       go to ``blobs`` when one is given and they are within the limit.
@@ -217,11 +190,23 @@ class EmailParser:
       id from the SHA-256 of the raw bytes (``<sha256.<hex>@csmkit.invalid>``), so a
       replayed message is still recognised.
     * ``ticket_ref`` is the subject tag found by ``subject_tag``.
+    * :meth:`parse_inbound` also recognises bounces (RFC 3464) and auto-replies
+      (RFC 3834) as :class:`~csmkit.channels.DeliveryReport` and
+      :class:`~csmkit.channels.AutoReply`.
 
     Attributes:
         limits: Size limits (:class:`EmailLimits`).
         subject_tag: The ticket tag to look for in subjects.
         channel: The channel name put on messages.
+        charset_candidates: Charsets undeclared 8-bit text is detected among (earlier
+            ones win ties).
+        default_charset: How to read undeclared 8-bit text that is not UTF-8 when
+            ``charset-normalizer`` is not installed or finds nothing (``None``: refuse).
+        detect_charset: Use ``charset-normalizer`` when it is installed.
+        quotes: Splits a plain-text body into (new text, quoted history); ``None``
+            keeps bodies whole.
+        strip_signature: Move the signature block (after ``-- ``, or a closing block
+            such as ``Best regards,`` / ``此致 敬礼``) to ``signature``.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -237,6 +222,33 @@ class EmailParser:
     limits: EmailLimits = attrs.field(factory=EmailLimits)
     subject_tag: SubjectTag = attrs.field(factory=SubjectTag)
     channel: str = attrs.field(default="email")
+    charset_candidates: tuple[str, ...] = attrs.field(default=DEFAULT_CANDIDATES, converter=tuple)
+    default_charset: str | None = attrs.field(default=None)
+    detect_charset: bool = attrs.field(default=True)
+    quotes: Callable[[str], tuple[str, str]] | None = attrs.field(default=split_quoted_reply)
+    strip_signature: bool = attrs.field(default=False)
+
+    @charset_candidates.validator
+    def _check_candidates(self, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+        for name in value:
+            if not isinstance(name, str) or not known_charset(name):
+                raise MessageFormatError(
+                    f"EmailParser.charset_candidates: unknown charset {name!r}"
+                )
+
+    @default_charset.validator
+    def _check_default(self, attribute: attrs.Attribute[Any], value: str | None) -> None:
+        if value is not None and (not isinstance(value, str) or not known_charset(value)):
+            raise MessageFormatError(f"EmailParser.default_charset: unknown charset {value!r}")
+
+    @property
+    def _decoder(self) -> MimeDecoder:
+        return MimeDecoder(
+            candidates=self.charset_candidates,
+            default_charset=self.default_charset,
+            detect=self.detect_charset,
+            limits=self.limits,
+        )
 
     def parse(
         self, raw: bytes, *, received_at: datetime, blobs: BlobStore | None = None
@@ -252,9 +264,38 @@ class EmailParser:
             The message.
 
         Raises:
-            MessageFormatError: not bytes, over a limit, no usable ``From`` address.
-            ValueError: ``received_at`` is naive.
+            MessageFormatError: not bytes, over a limit, no usable ``From`` address,
+                text that cannot be decoded, ``received_at`` naive.
         """
+        return self._read(raw, received_at, blobs)[1]
+
+    def parse_inbound(
+        self, raw: bytes, *, received_at: datetime, blobs: BlobStore | None = None
+    ) -> InboundMessage | DeliveryReport | AutoReply:
+        """Parse one message and recognise what it is: a bounce, an auto-reply, or mail.
+
+        Returns:
+            A :class:`~csmkit.channels.DeliveryReport` for a delivery status
+            notification (RFC 3464 or a common non-standard bounce), an
+            :class:`~csmkit.channels.AutoReply` for an automatic response (RFC 3834
+            headers, out-of-office subjects), otherwise the :class:`InboundMessage`.
+
+        Raises:
+            MessageFormatError: as :meth:`parse`.
+        """
+        tree, message = self._read(raw, received_at, blobs)
+        with stdlib_errors("reading a delivery report"):
+            return recognise(message, tree, decoder=self._decoder)
+
+    def _read(
+        self, raw: bytes, received_at: datetime, blobs: BlobStore | None
+    ) -> tuple[Message, InboundMessage]:
+        with stdlib_errors("parsing"):
+            return self._read_unguarded(raw, received_at, blobs)
+
+    def _read_unguarded(
+        self, raw: bytes, received_at: datetime, blobs: BlobStore | None
+    ) -> tuple[Message, InboundMessage]:
         if not isinstance(raw, (bytes, bytearray)):
             raise MessageFormatError(f"raw e-mail must be bytes, got {type(raw).__name__}")
         require_aware(received_at, "received_at", MessageFormatError)
@@ -263,21 +304,26 @@ class EmailParser:
             raise MessageFormatError(
                 f"e-mail of {len(raw)} bytes is over the limit of {limits.max_bytes} bytes"
             )
+        raw = bytes(raw)
         if not raw.strip():
             raise MessageFormatError("e-mail is empty")
-        message = email.message_from_bytes(bytes(raw), policy=email.policy.default)
-        raw_headers = list(message.raw_items())
-        if len(raw_headers) > limits.max_headers:
+        high = len(raw.translate(None, _ASCII))
+        if high > limits.max_8bit_bytes:
             raise MessageFormatError(
-                f"e-mail has {len(raw_headers)} header fields, over the limit of "
-                f"{limits.max_headers}"
+                f"e-mail has {high} bytes of 8-bit content, over the limit of "
+                f"{limits.max_8bit_bytes}"
             )
-        headers: dict[str, str] = {}
-        for name, value in raw_headers:
-            key = name.strip().lower()
-            decoded = _decode_header(str(value))
-            headers[key] = f"{headers[key]}, {decoded}" if key in headers else decoded
+        scan_mime(raw, limits)
+        tree = feed_parse(raw)
+        decoder = self._decoder
+        headers = decoder.headers(tree)
         sender_name, sender = _address(headers.get("from", ""))
+        from_value = headers.get("from", "")
+        if not sender and (
+            _NULL_SENDER.search(from_value)
+            or (not from_value.strip() and tree.get_content_type() == "multipart/report")
+        ):
+            sender = "mailer-daemon"  # a bounce from the null sender ("MAILER-DAEMON <>")
         if not sender:
             raise MessageFormatError(
                 f"e-mail has no usable From address (From: {headers.get('from', '')!r})"
@@ -295,10 +341,16 @@ class EmailParser:
         reply_ids = parse_message_ids(headers.get("in-reply-to"))
         references = parse_message_ids(headers.get("references"))[-limits.max_references :]
         subject = headers.get("subject", "")
-        text, markup, attachments = self._bodies(message, blobs)
+        bodies = decoder.bodies(tree, blobs)
+        text = bodies.text
         if text is None:
-            text = html_to_text(markup) if markup else ""
-        return InboundMessage(
+            text = html_to_text(bodies.html) if bodies.html else ""
+        quoted = signature = ""
+        if self.quotes is not None:
+            text, quoted = self.quotes(text)
+        if self.strip_signature:
+            text, signature = split_signature(text)
+        message = InboundMessage(
             channel=self.channel,
             external_id=external_id,
             in_reply_to=reply_ids[0] if reply_ids else None,
@@ -309,95 +361,54 @@ class EmailParser:
             recipients=tuple(recipients),
             subject=subject,
             text=text,
-            html=markup,
-            attachments=attachments,
+            quoted_text=quoted,
+            signature=signature,
+            html=bodies.html,
+            attachments=bodies.attachments,
             received_at=received_at,
             headers=headers,
             ticket_ref=self.subject_tag.find(subject),
         )
-
-    def _bodies(
-        self, message: Message, blobs: BlobStore | None
-    ) -> tuple[str | None, str | None, tuple[Attachment, ...]]:
-        text: str | None = None
-        markup: str | None = None
-        attachments: list[Attachment] = []
-        for count, part in enumerate(_leaves(message), 1):
-            if count > self.limits.max_parts:
-                raise MessageFormatError(f"e-mail has more than {self.limits.max_parts} MIME parts")
-            content_type = part.get_content_type()
-            disposition = part.get_content_disposition()
-            filename = _filename(part)
-            is_body = disposition != "attachment" and not filename
-            if content_type == "text/plain" and is_body and text is None:
-                text = self._text(part)
-            elif content_type == "text/html" and is_body and markup is None:
-                markup = self._text(part)
-            elif content_type.startswith("multipart/"):
-                continue  # an empty multipart container
-            else:
-                attachments.append(self._attachment(part, filename, blobs))
-        return text, markup, tuple(attachments)
-
-    def _text(self, part: Message) -> str:
-        payload = part.get_payload(decode=True)
-        data = payload if isinstance(payload, bytes) else b""
-        decoded = _decode_bytes(data, part.get_content_charset())
-        decoded = decoded.replace("\r\n", "\n")
-        if len(decoded) > self.limits.max_text_chars:
-            raise MessageFormatError(
-                f"e-mail body of {len(decoded)} characters is over the limit of "
-                f"{self.limits.max_text_chars}"
-            )
-        return decoded
-
-    def _attachment(self, part: Message, filename: str, blobs: BlobStore | None) -> Attachment:
-        content_type = part.get_content_type()
-        if content_type == "message/rfc822":
-            inner = part.get_payload()
-            first = inner[0] if isinstance(inner, list) and inner else None
-            data = first.as_bytes() if isinstance(first, Message) else b""
-        else:
-            payload = part.get_payload(decode=True)
-            data = payload if isinstance(payload, bytes) else b""
-        content_id = parse_message_ids(str(part.get("Content-ID", "")))
-        ref = None
-        if blobs is not None and len(data) <= self.limits.max_attachment_bytes:
-            ref = blobs.put(data, content_type=content_type)
-        return Attachment(
-            filename=filename,
-            content_type=content_type,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            content_ref=ref,
-            inline=part.get_content_disposition() == "inline",
-            content_id=content_id[0][1:-1] if content_id else None,
-        )
+        return tree, message
 
 
-def _leaves(message: Message) -> Iterator[Message]:
-    """Leaf parts in order; attached ``message/rfc822`` mail is a leaf, not entered."""
-    stack: list[Message] = [message]
-    while stack:
-        part = stack.pop()
-        if part.is_multipart() and part.get_content_type() != "message/rfc822":
-            payload = part.get_payload()
-            children = [p for p in payload if isinstance(p, Message)] if payload else []
-            if not children:
-                yield part
-            stack.extend(reversed(children))
-        else:
-            yield part
-
-
-def _filename(part: Message) -> str:
+@contextlib.contextmanager
+def stdlib_errors(doing: str) -> Iterator[None]:
+    """Turn the exceptions the stdlib ``email`` package lets escape on malformed input
+    (a ``UnicodeEncodeError`` re-serialising a part, an ``AttributeError`` in its header
+    registry, a ``RecursionError`` on deeply nested comments …) into one clear
+    :class:`MessageFormatError`."""
     try:
-        name = part.get_filename()
-    except (ValueError, LookupError):
-        name = None
-    if not name:
-        return ""
-    return _decode_header(str(name))
+        yield
+    except MessageFormatError:
+        raise
+    except (
+        email.errors.MessageError,
+        UnicodeError,
+        LookupError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+    ) as exc:
+        raise MessageFormatError(
+            f"e-mail is malformed ({doing} failed: {type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
+
+
+def feed_parse(raw: bytes) -> Message:
+    """The stdlib tree of ``raw``, fed in chunks (no whole-message str copy)."""
+    parser = email.feedparser.BytesFeedParser(policy=email.policy.default)
+    view = memoryview(raw)
+    for start in range(0, len(raw), _CHUNK):
+        parser.feed(bytes(view[start : start + _CHUNK]))
+    tree: Message = parser.close()
+    return tree
+
+
+_CHUNK = 64 * 1024
+_ASCII = bytes(range(128))
+_NULL_SENDER = re.compile(r"<>\s*$|mailer-daemon|postmaster", re.IGNORECASE)
 
 
 def _address(value: str) -> tuple[str, str]:

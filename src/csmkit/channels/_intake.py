@@ -14,14 +14,23 @@ import attrs
 from csmkit.channels._email import EmailParser
 from csmkit.channels._message import BlobStore, InboundMessage, MemoryBlobStore
 from csmkit.channels._quotes import strip_quoted_reply
+from csmkit.channels._reports import AutoReply, DeliveryReport, recognise
 from csmkit.errors import ConcurrencyError, MessageFormatError, StoreArgumentError
-from csmkit.plugins import PluginManager, auto_reply_reason
+from csmkit.plugins import OWN_MESSAGE_ID_PREFIX, PluginManager, auto_reply_reason
 from csmkit.storage import TicketStore
-from csmkit.timeline import Direction, Event, MessageAdded, TicketCreated, Timeline
+from csmkit.timeline import (
+    AutoReplyReceived,
+    DeliveryFailed,
+    Direction,
+    Event,
+    MessageAdded,
+    TicketCreated,
+    Timeline,
+)
 
 __all__ = ["CustomerResolver", "Intake", "IntakeResult", "default_ticket_id"]
 
-Outcome = Literal["created", "appended", "duplicate", "dropped"]
+Outcome = Literal["created", "appended", "duplicate", "dropped", "recorded", "unmatched", "ignored"]
 
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:(?:re|fw|fwd|aw|sv|回复|回覆|答复|转发|轉寄)\s*(?:\[\d+\])?\s*[:：]\s*)+",
@@ -44,12 +53,18 @@ class IntakeResult:
 
     Attributes:
         outcome: ``"created"`` (a new ticket), ``"appended"`` (threaded into an existing
-            one), ``"duplicate"`` (its id is already stored: nothing written) or
-            ``"dropped"`` (an inbound filter refused it: nothing written).
+            one), ``"duplicate"`` (its id is already stored: nothing written),
+            ``"dropped"`` (an inbound filter refused it: nothing written),
+            ``"recorded"`` (a bounce or auto-reply recorded on the ticket it answers as
+            ``DeliveryFailed`` / ``AutoReplyReceived``), ``"unmatched"`` (a bounce or
+            auto-reply whose ticket was not found: nothing written, see ``fact``) or
+            ``"ignored"`` (a delivery report without failures: nothing written).
         ticket_id: The ticket it went to (or already was in); ``None`` when dropped.
         events: The events appended (empty for duplicates and drops).
         customer_id: The resolved customer, ``None`` for an unknown sender.
-        reason: Why it was dropped or considered a duplicate (``""`` otherwise).
+        reason: Why it was dropped, ignored, unmatched or considered a duplicate
+            (``""`` otherwise).
+        fact: The recognised bounce or auto-reply, for the caller to act on.
     """
 
     outcome: Outcome
@@ -57,6 +72,7 @@ class IntakeResult:
     events: tuple[Event, ...] = ()
     customer_id: str | None = None
     reason: str = ""
+    fact: DeliveryReport | AutoReply | None = None
 
 
 def default_ticket_id(message: InboundMessage) -> str:
@@ -75,7 +91,15 @@ def default_ticket_id(message: InboundMessage) -> str:
 class Intake:
     """Turns inbound messages into ticket events in a store.
 
-    For each message: (1) if its ``external_id`` is already stored, it is a duplicate
+    Bounces and auto-replies (a :class:`~csmkit.channels.DeliveryReport` or
+    :class:`~csmkit.channels.AutoReply`, from :meth:`EmailParser.parse_inbound
+    <csmkit.channels.EmailParser.parse_inbound>` or recognised here from a message's
+    headers) never open a ticket and are never answered: they are matched to the
+    ticket of the message they answer (its ``Message-ID``, then the subject tag) and
+    recorded there as ``DeliveryFailed`` (one per failed recipient) or
+    ``AutoReplyReceived``; unmatched ones come back as ``"unmatched"`` with the fact.
+
+    For other messages: (1) if its ``external_id`` is already stored, it is a duplicate
     and nothing is written; (2) every ``csmkit_inbound_filter`` is asked (the built-in
     one drops auto-replies, list mail and our own mail); (3) ``csmkit_match_ticket``
     picks the ticket (message ids, then the subject tag), else a new ticket is opened;
@@ -139,28 +163,36 @@ class Intake:
         Raises:
             MessageFormatError: malformed or oversized mail (nothing stored).
         """
-        message = self.email_parser.parse(raw, received_at=received_at, blobs=self.blobs)
-        return self.receive(message)
+        parsed = self.email_parser.parse_inbound(raw, received_at=received_at, blobs=self.blobs)
+        return self.receive(parsed)
 
-    def receive(self, message: InboundMessage) -> IntakeResult:
-        """Take in one message; see the class description.
+    def receive(self, message: InboundMessage | DeliveryReport | AutoReply) -> IntakeResult:
+        """Take in one message, bounce or auto-reply; see the class description.
 
         Returns:
             What happened (:class:`IntakeResult`).
 
         Raises:
-            MessageFormatError: not an :class:`InboundMessage`.
+            MessageFormatError: not an :class:`InboundMessage`, ``DeliveryReport`` or
+                ``AutoReply``.
             StorageError: the store failed (nothing half-written).
         """
-        if not isinstance(message, InboundMessage):
+        if isinstance(message, (DeliveryReport, AutoReply)) and _own(message.message):
+            message = message.message  # our own mail came back: a loop, for the filters
+        elif isinstance(message, InboundMessage) and not _own(message):
+            message = recognise(message)
+        if not isinstance(message, (InboundMessage, DeliveryReport, AutoReply)):
             raise MessageFormatError(f"expected an InboundMessage, got {type(message).__name__}")
         for _ in range(_ATTEMPTS):
             try:
+                if not isinstance(message, InboundMessage):
+                    return _record_fact(self, message)
                 return self._receive(message)
             except ConcurrencyError:
                 continue  # someone else wrote the ticket; look again (maybe a duplicate)
+        inbound = message if isinstance(message, InboundMessage) else message.message
         raise ConcurrencyError(
-            f"message {message.external_id!r}: the ticket kept changing during {_ATTEMPTS} "
+            f"message {inbound.external_id!r}: the ticket kept changing during {_ATTEMPTS} "
             "attempts",
             ticket_id="",
         )
@@ -183,6 +215,8 @@ class Intake:
         ticket_id = self.plugins.match_ticket(message, self.store)
         author = customer_id or message.sender or None
         meta: dict[str, Any] = {"sender": f"{message.sender_kind}:{message.sender}"}
+        if message.quoted_text:
+            meta["quoted_ref"] = self._body(message.quoted_text)
         if message.attachments:
             meta["attachments"] = [a.to_dict() for a in message.attachments]
         if ticket_id is not None:
@@ -254,3 +288,110 @@ class Intake:
 
     def _body(self, text: str) -> str:
         return self.blobs.put(text.encode("utf-8"), content_type="text/plain; charset=utf-8")
+
+    def _append_fact(
+        self, ticket_id: str, timeline: Timeline, events: tuple[Event, ...], fact: Fact
+    ) -> IntakeResult:
+        batch = self._with_extra(timeline, events)
+        self.plugins.append_and_notify(self.store, ticket_id, batch, len(timeline.events))
+        return IntakeResult("recorded", ticket_id, batch, reason=_describe(fact), fact=fact)
+
+
+Fact = DeliveryReport | AutoReply
+
+
+def _own(message: InboundMessage) -> bool:
+    external_id = message.external_id or ""
+    return external_id.startswith(f"<{OWN_MESSAGE_ID_PREFIX}")
+
+
+def _describe(fact: Fact) -> str:
+    if isinstance(fact, AutoReply):
+        return f"auto-reply from {fact.message.sender} ({fact.reason})"
+    failures = ", ".join(
+        f"{r.recipient or '?'} {r.action} {r.status}".strip() for r in fact.failures
+    )
+    return f"delivery report {fact.message.external_id}: {failures or 'no failures'}"
+
+
+def _match_fact(intake: Intake, fact: Fact) -> str | None:
+    for message_id in fact.answers:
+        ticket_id = intake.store.find_ticket_by_message_id(message_id)
+        if ticket_id is not None:
+            return ticket_id
+    subjects = [fact.message.subject]
+    if isinstance(fact, DeliveryReport):
+        subjects.insert(0, fact.original_subject)
+    for subject in subjects:
+        ref = intake.email_parser.subject_tag.find(subject) if subject else None
+        if ref is not None and intake.store.version(ref) > 0:
+            return ref
+    return None
+
+
+def _already_recorded(timeline: Timeline, report_id: str | None) -> bool:
+    if report_id is None:
+        return False
+    for event in timeline.events:
+        if isinstance(event, DeliveryFailed) and event.report_id == report_id:
+            return True
+        if isinstance(event, AutoReplyReceived) and event.message_id == report_id:
+            return True
+    return False
+
+
+def _record_fact(intake: Intake, fact: Fact) -> IntakeResult:
+    """Record a bounce or an auto-reply on the ticket it answers (never a new ticket)."""
+    message = fact.message
+    if isinstance(fact, DeliveryReport) and not fact.failures:
+        return IntakeResult("ignored", None, reason=_describe(fact), fact=fact)
+    ticket_id = _match_fact(intake, fact)
+    if ticket_id is None:
+        return IntakeResult(
+            "unmatched",
+            None,
+            reason=f"{_describe(fact)}: no ticket sent a message it answers",
+            fact=fact,
+        )
+    timeline = intake.store.load(ticket_id)
+    if _already_recorded(timeline, message.external_id):
+        return IntakeResult(
+            "duplicate",
+            ticket_id,
+            reason=f"{message.external_id} is already recorded on ticket {ticket_id}",
+            fact=fact,
+        )
+    at = max(message.received_at, timeline.ticket.updated_at)
+    events: tuple[Event, ...]
+    if isinstance(fact, DeliveryReport):
+        events = tuple(
+            DeliveryFailed(
+                ticket_id=ticket_id,
+                at=at,
+                actor="system",
+                channel=message.channel,
+                recipient=failure.recipient,
+                action=failure.action,
+                status=failure.status or None,
+                diagnostic=failure.diagnostic or None,
+                message_id=fact.original_message_id,
+                report_id=message.external_id,
+            )
+            for failure in fact.failures
+        )
+    else:
+        events = (
+            AutoReplyReceived(
+                ticket_id=ticket_id,
+                at=at,
+                actor="system",
+                channel=message.channel,
+                sender=message.sender,
+                reason=fact.reason,
+                message_id=message.external_id,
+                in_reply_to=message.in_reply_to,
+                subject=message.subject,
+                body_ref=intake._body(message.text) if message.text else None,
+            ),
+        )
+    return intake._append_fact(ticket_id, timeline, events, fact)

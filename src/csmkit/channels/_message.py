@@ -149,7 +149,12 @@ class InboundMessage:
         sender_name: The display name, ``""`` if unknown.
         recipients: Addresses or handles it was sent to.
         subject: The subject line (``""`` when the channel has none).
-        text: The plain-text body (derived from the HTML when only HTML was sent).
+        text: The plain-text body (derived from the HTML when only HTML was sent); for
+            e-mail, without the quoted history of a reply (see ``quoted_text``).
+        quoted_text: The quoted history split off ``text`` (attribution line and the
+            quoted original), kept for display; ``""`` when there was none.
+        signature: The signature block split off ``text`` when the parser was asked to
+            (``EmailParser(strip_signature=True)``), ``""`` otherwise.
         html: The HTML body, if any.
         attachments: Attachment metadata with content references.
         received_at: When it arrived (timezone-aware).
@@ -169,6 +174,8 @@ class InboundMessage:
     recipients: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     subject: str = attrs.field(default="", validator=_str)
     text: str = attrs.field(default="", validator=_str)
+    quoted_text: str = attrs.field(default="", validator=_str)
+    signature: str = attrs.field(default="", validator=_str)
     html: str | None = attrs.field(default=None)
     attachments: tuple[Attachment, ...] = attrs.field(default=(), converter=_attachments)
     received_at: datetime = attrs.field(validator=_aware)
@@ -201,6 +208,8 @@ class InboundMessage:
             "recipients": list(self.recipients),
             "subject": self.subject,
             "text": self.text,
+            "quoted_text": self.quoted_text,
+            "signature": self.signature,
             "html": self.html,
             "attachments": [a.to_dict() for a in self.attachments],
             "received_at": format_instant(self.received_at),

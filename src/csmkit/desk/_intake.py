@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from csmkit.automation import Outcome
-from csmkit.channels import InboundMessage, Intake, IntakeResult
+from csmkit.channels import AutoReply, DeliveryReport, InboundMessage, Intake, IntakeResult
 from csmkit.customers import CustomerDirectory
 from csmkit.desk._core import DeskCore
 from csmkit.desk._types import TicketType
@@ -58,13 +58,16 @@ class IntakeOperations(DeskCore):
             extra_events=self._intake_rules,
         )
 
-    def receive(self, message: InboundMessage) -> IntakeResult:
+    def receive(self, message: InboundMessage | DeliveryReport | AutoReply) -> IntakeResult:
         """Take in an inbound message through :class:`~csmkit.channels.Intake`
-        (duplicates, filters, threading, customer resolution). A new ticket is created
-        with the intake type's workflow (its initial state, name, version and form
-        defaults). The rules run on the intake's events and what they write is appended
-        **in the same batch** as the message, so a crash cannot store the message
-        without the rules' actions; the intents (notifications, tickets) run after it.
+        (duplicates, filters, threading, customer resolution). Bounces and auto-replies
+        are recorded on the ticket they answer (``DeliveryFailed``,
+        ``AutoReplyReceived``), never a new ticket; the rules see those events too.
+        A new ticket is created with the intake type's workflow (its initial state,
+        name, version and form defaults). The rules run on the intake's events and what
+        they write is appended **in the same batch** as the message, so a crash cannot
+        store the message without the rules' actions; the intents (notifications,
+        tickets) run after it.
 
         Raises:
             AutomationError: the desk has no ``intake_type``; too many chained actions

@@ -16,6 +16,7 @@ from csmkit.metrics._accumulators import (
     ProportionAccumulator,
     QuantileAccumulator,
 )
+from csmkit.metrics._delivery import delivery_failures
 from csmkit.metrics._fcr import FcrRule, fcr, no_reopen_within, reopen_rate
 from csmkit.metrics._nps import NpsAccumulator, NpsResult, nps
 from csmkit.metrics._nps_compare import NpsComparison, compare, nps_sample_size
@@ -80,6 +81,7 @@ __all__ = [
     "churn",
     "compare",
     "csat",
+    "delivery_failures",
     "durations",
     "fcr",
     "first_resolution_time",

@@ -15,6 +15,8 @@ from csmkit._time import format_instant, parse_instant
 from csmkit.errors import TimelineError
 from csmkit.timeline._events import (
     Assigned,
+    AutoReplyReceived,
+    DeliveryFailed,
     Escalated,
     Event,
     FieldChanged,
@@ -43,6 +45,8 @@ EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
             Linked,
             SurveyAnswered,
             WorkflowMigrated,
+            DeliveryFailed,
+            AutoReplyReceived,
         )
     }
 )

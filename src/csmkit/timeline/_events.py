@@ -9,6 +9,7 @@ provenance such as the automation rule that caused the event). Each class has a 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
@@ -39,6 +40,8 @@ __all__ = [
     "CORE_FIELDS",
     "RESERVED_FIELDS",
     "Assigned",
+    "AutoReplyReceived",
+    "DeliveryFailed",
     "Escalated",
     "Event",
     "FieldChanged",
@@ -397,6 +400,81 @@ class WorkflowMigrated(Event):
     to_status: str = attrs.field(validator=non_empty_str)
     category: StatusCategory = attrs.field(converter=to_category)
     reason: str | None = attrs.field(default=None, validator=optional_str)
+
+
+_DELIVERY_ACTIONS = frozenset({"failed", "delayed"})
+_STATUS_CODE = re.compile(r"[245]\.\d{1,3}\.\d{1,3}")
+
+
+@attrs.frozen(kw_only=True)
+class DeliveryFailed(Event):
+    """An outbound message of the ticket could not be delivered (a bounce, RFC 3464).
+
+    Recorded from a delivery status notification matched to the ticket; it is not a
+    customer message, so SLA clocks and response metrics ignore it.
+
+    Attributes:
+        channel: The channel the failed message went out on (``"email"``).
+        recipient: The address that failed (``""`` when the report names none).
+        action: ``failed`` (permanent) or ``delayed`` (the server is still trying).
+        status: The enhanced status code (``"5.1.1"``), if the report gave one.
+        diagnostic: The remote server's words, if any.
+        message_id: The id of the outbound message that failed, if known.
+        report_id: The id of the notification itself (de-duplication).
+    """
+
+    kind: ClassVar[str] = "delivery_failed"
+
+    channel: str = attrs.field(validator=non_empty_str)
+    recipient: str = attrs.field(default="", validator=str_value)
+    action: str = attrs.field(default="failed")
+    status: str | None = attrs.field(default=None)
+    diagnostic: str | None = attrs.field(default=None, validator=optional_str)
+    message_id: str | None = attrs.field(default=None, validator=optional_str)
+    report_id: str | None = attrs.field(default=None, validator=optional_str)
+
+    @action.validator
+    def _check_action(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value not in _DELIVERY_ACTIONS:
+            raise TimelineError(
+                f"action must be 'failed' or 'delayed', got {value!r}", path="action"
+            )
+
+    @status.validator
+    def _check_status(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None and (not isinstance(value, str) or not _STATUS_CODE.fullmatch(value)):
+            raise TimelineError(
+                f"status must be an enhanced status code such as '5.1.1', got {value!r}",
+                path="status",
+            )
+
+
+@attrs.frozen(kw_only=True)
+class AutoReplyReceived(Event):
+    """An automatic response arrived for the ticket (out of office, autoresponder).
+
+    Recorded instead of a customer message (RFC 3834): it never answers a question,
+    so SLA clocks and response metrics ignore it and nobody replies to it.
+
+    Attributes:
+        channel: The channel it arrived on.
+        sender: Who sent it (the address).
+        reason: Why it was taken for an automatic response.
+        message_id: Its own id (de-duplication).
+        in_reply_to: The id of the message it answers, if it says.
+        subject: Its subject line.
+        body_ref: Where its body is kept, if it was kept.
+    """
+
+    kind: ClassVar[str] = "auto_reply_received"
+
+    channel: str = attrs.field(validator=non_empty_str)
+    sender: str = attrs.field(validator=str_value)
+    reason: str = attrs.field(validator=non_empty_str)
+    message_id: str | None = attrs.field(default=None, validator=optional_str)
+    in_reply_to: str | None = attrs.field(default=None, validator=optional_str)
+    subject: str = attrs.field(default="", validator=str_value)
+    body_ref: str | None = attrs.field(default=None, validator=optional_str)
 
 
 _E = TypeVar("_E", bound=Event)
