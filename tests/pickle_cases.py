@@ -242,6 +242,9 @@ CASES: dict[type[Any], Callable[[], Any]] = {
     storage.TicketPage: lambda: storage.TicketPage((v.summary(),), "cursor-1"),
     storage.TicketSummary: v.summary,
     # ----------------------------------------------------------------- timeline
+    timeline.ActionFailed: lambda: timeline.ActionFailed(
+        ticket_id="T-7", at=T0, rule="dispatch", action="transition", index=1, reason="refused"
+    ),
     timeline.Assigned: lambda: v.events()[1],
     timeline.Escalated: lambda: timeline.Escalated(ticket_id="T-7", at=T0, level=2, reason="x"),
     timeline.FieldChanged: lambda: timeline.FieldChanged(
