@@ -53,6 +53,8 @@ CASES: dict[type[Any], Callable[[], Any]] = {
     channels.WeChatNotification: lambda: channels.WeChatNotification(to="oUser", text="您好"),
     # ----------------------------------------------------------------- automation
     automation.Action: lambda: v.rule_set().rules[0].actions[0],
+    automation.ActionParameter: lambda: automation.ACTION_SPECS["transition"].parameters[1],
+    automation.ActionSpec: lambda: automation.ACTION_SPECS["transition"],
     automation.Automation: lambda: automation.Automation(v.rule_set()),
     automation.Environment: lambda: automation.Environment(
         workflow=v.a_workflow(),
@@ -62,6 +64,8 @@ CASES: dict[type[Any], Callable[[], Any]] = {
         sla=v.policy_set(),
         calendar=v.calendar(),
         timezone=SH,
+        customer={"id": "C-1", "name": "王芳", "region": "north", "tier": "gold"},
+        assets=[{"serial": "SN-1", "model": "KFR-35GW", "warranty_until": "2027-05-31"}],
     ),
     automation.Notification: v.notification,
     automation.Outcome: lambda: automation.Outcome(

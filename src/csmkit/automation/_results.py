@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
@@ -26,6 +26,14 @@ __all__ = [
 
 def _frozen(value: Mapping[str, Any]) -> Mapping[str, JsonValue]:
     return freeze_mapping(value, "fields")
+
+
+def _optional(value: Mapping[str, Any] | None) -> Mapping[str, JsonValue] | None:
+    return None if value is None else freeze_mapping(value, "customer")
+
+
+def _records(value: Iterable[Mapping[str, Any]]) -> tuple[Mapping[str, JsonValue], ...]:
+    return tuple(freeze_mapping(v, f"assets[{i}]") for i, v in enumerate(value))
 
 
 @attrs.frozen(kw_only=True)
@@ -183,6 +191,11 @@ class Environment:
         calendar: Business calendar (business-time rules, SLA, timed transitions).
         timezone: Zone in which field dates (``warranty_until``) start their day;
             default: the calendar's zone, else UTC.
+        customer: The ticket's customer as rules see it (``customer.region``,
+            ``customer.tier`` …): the profile plus ``id`` and ``name``; ``None`` when
+            unknown.
+        assets: The customer's assets as dicts (``serial``, ``model``,
+            ``product_line``, ``warranty_until``, ``region`` …), read as ``assets``.
     """
 
     workflow: Workflow | None = None
@@ -192,6 +205,8 @@ class Environment:
     sla: SlaPolicy | SlaPolicySet | None = None
     calendar: BusinessCalendar | None = None
     timezone: tzinfo | None = None
+    customer: Mapping[str, JsonValue] | None = attrs.field(default=None, converter=_optional)
+    assets: tuple[Mapping[str, JsonValue], ...] = attrs.field(default=(), converter=_records)
 
     def zone(self) -> tzinfo:
         """The zone for field dates."""
