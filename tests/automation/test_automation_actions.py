@@ -373,3 +373,20 @@ def test_resolution_never_reaches_private_or_callable_attributes() -> None:
         with pytest.raises(MissingValue):
             resolve_template("{" + name + "}", context)
     assert re.fullmatch(r"T-1", resolve_template("{ticket.id}", context))
+
+
+@pytest.mark.parametrize(
+    ("rule", "reads"),
+    [
+        ({"when": 'ticket.priority == "urgent"', "actions": [{"do": "assign"}]}, False),
+        ({"when": 'customer.tier == "gold"', "actions": [{"do": "assign"}]}, True),
+        ({"when": "len(assets) > 0", "actions": [{"do": "assign"}]}, True),
+        ({"actions": [{"do": "assign", "group": "{customer.region}"}]}, True),
+        ({"actions": [{"do": "assign", "group": "{{customer.region}}"}]}, False),
+    ],
+)
+def test_the_engine_knows_whether_rules_read_the_customer(
+    rule: dict[str, Any], reads: bool
+) -> None:
+    data = {"rules": [{"id": "r", "on": "created", **rule}]}
+    assert Automation(RuleSet.from_dict(data)).reads_customer is reads

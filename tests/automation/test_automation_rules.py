@@ -31,6 +31,14 @@ actions = st.one_of(
         names,
     ),
     st.just({"do": "assign"}),
+    st.builds(
+        lambda g: {"do": "assign", "group": "{customer.region}-" + g, "agent": "{ticket.assignee}"},
+        names,
+    ),
+    st.builds(
+        lambda k: {"do": "set_field", "name": "region", "value": {k: ["{customer.tier}", 1]}},
+        names,
+    ),
 )
 triggers = st.one_of(
     st.lists(

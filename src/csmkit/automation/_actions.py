@@ -19,7 +19,12 @@ from csmkit._duration import parse_duration
 from csmkit._jsonvalue import thaw
 from csmkit._time import format_instant
 from csmkit.automation._context import TICKET_ATTRIBUTES, check_field
-from csmkit.automation._results import Notification, ProblemRequest, TicketRequest
+from csmkit.automation._results import (
+    Notification,
+    ProblemRequest,
+    TicketRequest,
+    derived_ticket_id,
+)
 from csmkit.automation._run import Refusal, Step
 from csmkit.automation._spec import ActionParameter, ActionSpec, Known
 from csmkit.automation._template import placeholders, render
@@ -245,8 +250,6 @@ def ticket_request_for(
     chain: tuple[str, ...],
 ) -> TicketRequest:
     """The ticket a ``create_ticket`` action with parameters ``p`` asks for."""
-    from csmkit.automation._engine import derived_ticket_id
-
     return TicketRequest(
         ticket_id=derived_ticket_id(*key),
         type=str(p["type"]),

@@ -8,9 +8,7 @@ the next instant worth waking for, and asset rules.
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -34,12 +32,14 @@ from csmkit.automation._occurrences import (
     field_instant,
     occurrences,
 )
+from csmkit.automation._params import template_names
 from csmkit.automation._results import (
     Environment,
     Notification,
     Outcome,
     Skipped,
     TicketRequest,
+    derived_ticket_id,
 )
 from csmkit.automation._rules import Rule, RuleSet
 from csmkit.automation._run import Refusal, Run, Step, resolve_params
@@ -64,10 +64,15 @@ def _aware(value: object, name: str) -> datetime:
     return require_aware(value, name, AutomationError)
 
 
-def derived_ticket_id(*parts: str, prefix: str = "T-") -> str:
-    """A stable ticket id from ``parts`` (so a repeated request names the same ticket)."""
-    digest = hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).digest()
-    return prefix + base64.b32encode(digest).decode("ascii")[:16]
+def _reads_customer(rule: Rule) -> bool:
+    names = list(rule.when.names) if rule.when is not None else []
+    for action in rule.actions:
+        spec = ACTION_SPECS[action.do]
+        for key, value in action.params.items():
+            parameter = spec.parameter(key)
+            if parameter is not None and parameter.templated:
+                names.extend(template_names(value))
+    return any(name.split(".")[0] in ("customer", "assets") for name in names)
 
 
 class _Runaway(Exception):
@@ -107,6 +112,14 @@ class Automation:
         self._sla_rules = tuple(
             r for r in self._event_rules if {"sla_warning", "sla_breach"} & set(r.on)
         )
+
+        self._reads_customer = any(_reads_customer(rule) for rule in rules.rules if rule.enabled)
+
+    @property
+    def reads_customer(self) -> bool:
+        """Whether a rule's condition or templated parameter reads ``customer`` or
+        ``assets`` (so a caller can skip looking them up when none does)."""
+        return self._reads_customer
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The rule tables are derived from the rules: rebuild them on load.

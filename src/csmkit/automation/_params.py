@@ -28,7 +28,7 @@ from csmkit._time import format_instant
 from csmkit.automation._context import check_name
 from csmkit.conditions import resolve
 
-__all__ = ["MissingValue", "check_templates", "resolve_template"]
+__all__ = ["MissingValue", "check_templates", "resolve_template", "template_names"]
 
 _FORMATTER = string.Formatter()
 
@@ -53,6 +53,17 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [s for item in value for s in _strings(item)]
     return []
+
+
+def template_names(value: Any) -> list[str]:
+    """The placeholder names in the strings of ``value`` (malformed text skipped)."""
+    names: list[str] = []
+    for text in _strings(value):
+        try:
+            names.extend(name for _, name, _, _ in _parse(text) if name)
+        except ValueError:
+            continue
+    return names
 
 
 def check_templates(

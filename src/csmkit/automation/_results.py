@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -21,7 +23,14 @@ __all__ = [
     "ProblemRequest",
     "Skipped",
     "TicketRequest",
+    "derived_ticket_id",
 ]
+
+
+def derived_ticket_id(*parts: str, prefix: str = "T-") -> str:
+    """A stable ticket id from ``parts`` (so a repeated request names the same ticket)."""
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).digest()
+    return prefix + base64.b32encode(digest).decode("ascii")[:16]
 
 
 def _frozen(value: Mapping[str, Any]) -> Mapping[str, JsonValue]:

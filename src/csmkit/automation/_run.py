@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -70,8 +70,15 @@ def template_values(
     return values
 
 
-def resolve_params(spec: ActionSpec, action: Action, context: Mapping[str, Any]) -> dict[str, Any]:
+def resolve_params(
+    spec: ActionSpec,
+    action: Action,
+    context: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
+) -> dict[str, Any]:
     """The action's parameters with templated ones resolved and re-checked.
+
+    ``context`` may be a function building it, called only when a parameter is
+    templated.
 
     Raises:
         Refusal: a placeholder has no value, or the value is of the wrong type.
@@ -82,6 +89,8 @@ def resolve_params(spec: ActionSpec, action: Action, context: Mapping[str, Any])
         if parameter is None or not parameter.templated:
             params[name] = thaw(raw)
             continue
+        if callable(context):
+            context = context()
         try:
             value = resolve_template(raw, context)
         except MissingValue as exc:
@@ -184,7 +193,7 @@ class Step:
 
     def params(self) -> dict[str, Any]:
         """The parameters, templated ones resolved (raises :class:`Refusal`)."""
-        return resolve_params(self.spec, self.action, self.context())
+        return resolve_params(self.spec, self.action, self.context)
 
     def refuse(self, refusal: Refusal) -> list[Event]:
         """Report (and, for a real refusal, record) that the action did not run."""

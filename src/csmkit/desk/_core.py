@@ -86,10 +86,11 @@ class DeskCore(abc.ABC):
     def _env(self, ticket: Ticket, *, routing: bool = True) -> Environment:
         """The rules' environment for ``ticket``; ``routing=False`` leaves out the
         router, its load and the customer (for computing wake-ups, which never route
-        nor read conditions)."""
+        nor read conditions); the customer is looked up only when a rule reads it."""
         kind = self.types.get(ticket.type)
         routes = routing and self._routes
-        customer, assets = self._customer_context(ticket) if routing else (None, ())
+        reads = routing and self.automation.reads_customer
+        customer, assets = self._customer_context(ticket) if reads else (None, ())
         return Environment(
             customer=customer,
             assets=assets,
