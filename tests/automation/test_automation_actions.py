@@ -390,3 +390,21 @@ def test_the_engine_knows_whether_rules_read_the_customer(
 ) -> None:
     data = {"rules": [{"id": "r", "on": "created", **rule}]}
     assert Automation(RuleSet.from_dict(data)).reads_customer is reads
+
+
+def test_values_the_timeline_refuses_are_refused_actions_not_crashes() -> None:
+    workflow = _repair_dispatched_by_the_system()
+    created = _created(workflow=workflow.name, workflow_version=workflow.version)
+    outcome = _react(
+        [
+            {"do": "set_field", "name": "priority", "value": "{customer.tier}"},
+            {"do": "transition", "transition": "no-such-move"},
+            {"do": "add_tags", "tags": ["still-runs"]},
+        ],
+        env=Environment(workflow=workflow, customer=NORTH),
+        events=[created],
+    )
+    first, second, tagged = outcome.events
+    assert isinstance(first, ActionFailed) and first.reason.startswith("priority: ")
+    assert isinstance(second, ActionFailed) and "no-such-move" in second.reason
+    assert isinstance(tagged, FieldChanged) and tagged.new == ("still-runs",)

@@ -28,7 +28,7 @@ from csmkit.automation._results import (
 from csmkit.automation._run import Refusal, Step
 from csmkit.automation._spec import ActionParameter, ActionSpec, Known
 from csmkit.automation._template import placeholders, render
-from csmkit.errors import AutomationError, TransitionNotAllowed
+from csmkit.errors import AutomationError, TimelineError, TransitionNotAllowed, WorkflowError
 from csmkit.routing import RoutingState
 from csmkit.timeline import (
     RESERVED_FIELDS,
@@ -70,7 +70,10 @@ def _change(step: Step, name: str, new: Any) -> list[Event]:
     old = _current(step.ticket, name)
     if old == new:
         return []
-    return [FieldChanged(name=name, old=old, new=new, **step.base())]
+    try:
+        return [FieldChanged(name=name, old=old, new=new, **step.base())]
+    except TimelineError as exc:  # e.g. a templated priority that is not one
+        raise Refusal(f"{name}: {exc.message}") from None
 
 
 # ---------------------------------------------------------------------- fields and tags
@@ -166,6 +169,8 @@ def _transition(step: Step) -> list[Event]:
         )
     except TransitionNotAllowed as exc:
         raise Refusal(explain_refusal(exc)) from None
+    except WorkflowError as exc:  # e.g. this ticket's workflow has no such transition
+        raise Refusal(str(exc)) from None
     return [attrs.evolve(e, meta=step.meta) for e in events]
 
 
