@@ -368,6 +368,7 @@ class Automation:
             names = {event.kind}
             if isinstance(event, MessageAdded) and event.direction is Direction.INBOUND:
                 names.add("message_in")
+            trigger: dict[str, Any] | None = None  # the event's dict form, made once if needed
             for rule in self._event_rules:
                 if (
                     rule.id in chain
@@ -376,10 +377,12 @@ class Automation:
                 ):
                     continue
                 ticket = run.timeline.ticket
-                trigger = event.to_dict()
-                stats = ticket_stats(run.timeline.events)
-                context = rule_context(ticket, ticket.fields, trigger, stats, run.env)
-                if rule.when is not None and not rule.when.evaluate(context):
+                trigger = event.to_dict() if trigger is None else trigger
+                if rule.when is not None and not rule.when.evaluate(
+                    rule_context(
+                        ticket, ticket.fields, trigger, ticket_stats(run.timeline.events), run.env
+                    )
+                ):
                     _log.debug(
                         "ticket %s: rule %s skipped on %s (condition false)",
                         ticket.id,

@@ -28,7 +28,13 @@ from csmkit._time import format_instant
 from csmkit.automation._context import check_name
 from csmkit.conditions import resolve
 
-__all__ = ["MissingValue", "check_templates", "resolve_template", "template_names"]
+__all__ = [
+    "MissingValue",
+    "check_templates",
+    "has_braces",
+    "resolve_template",
+    "template_names",
+]
 
 _FORMATTER = string.Formatter()
 
@@ -53,6 +59,11 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [s for item in value for s in _strings(item)]
     return []
+
+
+def has_braces(value: Any) -> bool:
+    """Whether a string of ``value`` has a brace (a placeholder or an escape)."""
+    return any("{" in text or "}" in text for text in _strings(value))
 
 
 def template_names(value: Any) -> list[str]:

@@ -13,7 +13,7 @@ import attrs
 from csmkit._jsonvalue import thaw
 from csmkit._time import format_instant
 from csmkit.automation._context import rule_context, ticket_stats
-from csmkit.automation._params import MissingValue, resolve_template
+from csmkit.automation._params import MissingValue, has_braces, resolve_template
 from csmkit.automation._results import (
     Environment,
     Notification,
@@ -86,7 +86,7 @@ def resolve_params(
     params: dict[str, Any] = {}
     for name, raw in action.params.items():
         parameter = spec.parameter(name)
-        if parameter is None or not parameter.templated:
+        if parameter is None or not parameter.templated or not has_braces(raw):
             params[name] = thaw(raw)
             continue
         if callable(context):
