@@ -32,7 +32,8 @@ class Rule:
             (``{"rule": id}``).
         on: Event triggers (see :data:`EVENT_TRIGGERS`); empty for a time rule.
         time: The time trigger of a time rule, else ``None``.
-        when: Condition over ``ticket``, ``fields``, ``event`` and ``stats``.
+        when: Condition over the rule context (:data:`CONDITION_ROOTS`): ``ticket``,
+            ``fields``, ``event``, ``stats``, ``customer`` and ``assets``.
         actions: Executed in order.
         description: Free text.
         enabled: Disabled rules are kept but never run.
@@ -68,7 +69,9 @@ class RuleSet:
 
     Every matching rule runs, in order (Zendesk-style); actions of an earlier rule are
     visible to later ones. ``max_actions`` caps the actions run because of one
-    triggering event, rule chains included (Jira's loop detection, as a hard error).
+    triggering event, rule chains included (Jira's loop detection): a chain that goes
+    past it is stopped, nothing it decided is kept, and an ``ActionFailed`` event
+    records where it stopped.
 
     Attributes:
         rules: The rules, in order.
