@@ -74,8 +74,8 @@ def _flag(value: object) -> str | None:
 
 
 def _survey(value: object) -> str | None:
-    ok = value in [s.value for s in SurveyKind]
-    return None if ok else f"{value!r} is not {', '.join(s.value for s in SurveyKind)}"
+    kinds = [s.value for s in SurveyKind]
+    return None if value in kinds else f"{value!r} is not {', '.join(kinds[:-1])} or {kinds[-1]}"
 
 
 def _duration(value: object) -> str | None:
