@@ -202,7 +202,7 @@ class Step:
         ticket_id = run.timeline.ticket_id
         if not refusal.record:
             _log.info(
-                "ticket %s: rule %s action %d (%s) deferred: %s",
+                "ticket %s: rule %s action %d (%s) not run: %s",
                 ticket_id,
                 self.rule,
                 self.index,
