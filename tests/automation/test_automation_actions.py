@@ -408,3 +408,22 @@ def test_values_the_timeline_refuses_are_refused_actions_not_crashes() -> None:
     assert isinstance(first, ActionFailed) and first.reason.startswith("priority: ")
     assert isinstance(second, ActionFailed) and "no-such-move" in second.reason
     assert isinstance(tagged, FieldChanged) and tagged.new == ("still-runs",)
+
+
+def test_a_stopped_time_rule_is_recorded_once() -> None:
+    tags = [{"do": "add_tags", "tags": [t]} for t in "xyz"]
+    engine = Automation(
+        RuleSet.from_dict(
+            {
+                "max_actions": 2,
+                "rules": [
+                    {"id": "late", "on": {"after": "1h", "since": "created"}, "actions": tags}
+                ],
+            }
+        )
+    )
+    timeline = Timeline([_created()])
+    (failed,) = engine.wake(timeline, now=T0 + timedelta(hours=2)).events
+    assert isinstance(failed, ActionFailed) and "more than 2 chained actions" in failed.reason
+    assert (failed.rule, failed.index, failed.meta["rule"]) == ("late", 2, "late")
+    assert engine.wake(timeline.append(failed), now=T0 + timedelta(hours=3)).events == ()
