@@ -81,6 +81,8 @@ CASES: dict[type[Any], Callable[[], Any]] = {
     channels.WeChatNotification: lambda: channels.WeChatNotification(to="oUser", text="您好"),
     # ----------------------------------------------------------------- automation
     automation.Action: lambda: v.rule_set().rules[0].actions[0],
+    automation.ActionParameter: lambda: automation.ACTION_SPECS["transition"].parameters[1],
+    automation.ActionSpec: lambda: automation.ACTION_SPECS["transition"],
     automation.Automation: lambda: automation.Automation(v.rule_set()),
     automation.Environment: lambda: automation.Environment(
         workflow=v.a_workflow(),
@@ -90,6 +92,8 @@ CASES: dict[type[Any], Callable[[], Any]] = {
         sla=v.policy_set(),
         calendar=v.calendar(),
         timezone=SH,
+        customer={"id": "C-1", "name": "王芳", "region": "north", "tier": "gold"},
+        assets=[{"serial": "SN-1", "model": "KFR-35GW", "warranty_until": "2027-05-31"}],
     ),
     automation.Notification: v.notification,
     automation.Outcome: lambda: automation.Outcome(
@@ -270,6 +274,9 @@ CASES: dict[type[Any], Callable[[], Any]] = {
     storage.TicketPage: lambda: storage.TicketPage((v.summary(),), "cursor-1"),
     storage.TicketSummary: v.summary,
     # ----------------------------------------------------------------- timeline
+    timeline.ActionFailed: lambda: timeline.ActionFailed(
+        ticket_id="T-7", at=T0, rule="dispatch", action="transition", index=1, reason="refused"
+    ),
     timeline.Assigned: lambda: v.events()[1],
     timeline.Escalated: lambda: timeline.Escalated(ticket_id="T-7", at=T0, level=2, reason="x"),
     timeline.FieldChanged: lambda: timeline.FieldChanged(

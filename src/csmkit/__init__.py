@@ -13,7 +13,14 @@ The library is split into small packages that can be used alone:
 
 from __future__ import annotations
 
+import logging
+
 from csmkit._version import __version__
 from csmkit.hookspecs import hookimpl
 
 __all__ = ["__version__", "hookimpl"]
+
+# Library logging (the ``csmkit.<part>`` loggers): no output unless the application
+# configures logging.
+if not any(isinstance(h, logging.NullHandler) for h in logging.getLogger("csmkit").handlers):
+    logging.getLogger("csmkit").addHandler(logging.NullHandler())

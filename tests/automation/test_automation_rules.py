@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from csmkit.automation import Automation, RuleSet, TimerIndex, placeholders, render
 from csmkit.errors import AutomationError
-from csmkit.timeline import TicketCreated, Timeline
+from csmkit.timeline import ActionFailed, TicketCreated, Timeline
 
 T0 = datetime(2026, 10, 15, 9, 0, tzinfo=timezone.utc)
 
@@ -30,6 +31,14 @@ actions = st.one_of(
         names,
     ),
     st.just({"do": "assign"}),
+    st.builds(
+        lambda g: {"do": "assign", "group": "{customer.region}-" + g, "agent": "{ticket.assignee}"},
+        names,
+    ),
+    st.builds(
+        lambda k: {"do": "set_field", "name": "region", "value": {k: ["{customer.tier}", 1]}},
+        names,
+    ),
 )
 triggers = st.one_of(
     st.lists(
@@ -192,7 +201,9 @@ def test_loops_between_rules_are_refused() -> None:
         RuleSet.from_dict(data)
 
 
-def test_chained_action_cap_is_a_clear_error() -> None:
+def test_chained_action_cap_stops_the_chain_and_records_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     rules = RuleSet.from_dict(
         {
             "max_actions": 2,
@@ -210,8 +221,21 @@ def test_chained_action_cap_is_a_clear_error() -> None:
         }
     )
     created = TicketCreated(ticket_id="T-1", at=T0, type="repair", channel="phone")
-    with pytest.raises(AutomationError, match="more than 2 chained actions"):
-        Automation(rules).react(Timeline([created]), [created], now=T0)
+    with caplog.at_level(logging.WARNING, logger="csmkit.automation"):
+        outcome = Automation(rules).react(Timeline([created]), [created], now=T0)
+    (failed,) = outcome.events  # nothing the chain decided, only the record of the stop
+    assert isinstance(failed, ActionFailed)
+    assert (failed.rule, failed.action, failed.index, dict(failed.meta)) == (
+        "a",
+        "add_tags",
+        2,
+        {"rule": "a"},
+    )
+    assert "more than 2 chained actions" in failed.reason
+    assert outcome.skipped[0].reason == failed.reason
+    (record,) = [r for r in caplog.records if "more than 2 chained" in r.getMessage()]
+    assert record.name.startswith("csmkit.automation") and "ticket T-1" in record.getMessage()
+    Timeline([created, failed])  # it appends cleanly
 
 
 def test_a_rule_does_not_fire_on_its_own_events() -> None:

@@ -173,7 +173,7 @@ class TestValidation:
 
 class TestDictForm:
     def test_every_kind_is_registered_once(self) -> None:
-        assert len(EVENT_TYPES) == 12
+        assert len(EVENT_TYPES) == 13
         assert all(cls.kind == kind for kind, cls in EVENT_TYPES.items())
 
     def test_round_trip_through_json_keeps_instant_and_offset(self) -> None:
@@ -235,3 +235,24 @@ def test_trusted_construction_refuses_missing_and_unknown_fields() -> None:
     assert trusted_event(Escalated, ticket_id="T-1", at=T0, level=1) == Escalated(
         ticket_id="T-1", at=T0, level=1
     )
+
+
+def test_action_failed_round_trips_and_changes_no_ticket_state() -> None:
+    from csmkit.timeline import ActionFailed, Timeline
+
+    first = TicketCreated(ticket_id="T-1", at=T0, type="repair", channel="phone")
+    failed = ActionFailed(
+        ticket_id="T-1",
+        at=T0 + timedelta(minutes=5),
+        rule="dispatch",
+        action="transition",
+        index=1,
+        reason="transition 'dispatch' needs fields.engineer",
+        meta={"rule": "dispatch"},
+    )
+    assert Event.from_dict(json.loads(json.dumps(failed.to_dict()))) == failed
+    before, after = Timeline([first]).ticket, Timeline([first, failed]).ticket
+    assert (after.updated_at, after.version) == (failed.at, before.version + 1)
+    assert attrs.evolve(after, updated_at=before.updated_at, version=before.version) == before
+    with pytest.raises(TimelineError, match="index"):
+        ActionFailed(ticket_id="T-1", at=T0, rule="r", action="assign", index=-1, reason="x")

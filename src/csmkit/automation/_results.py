@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import base64
+import hashlib
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
@@ -21,11 +23,26 @@ __all__ = [
     "ProblemRequest",
     "Skipped",
     "TicketRequest",
+    "derived_ticket_id",
 ]
+
+
+def derived_ticket_id(*parts: str, prefix: str = "T-") -> str:
+    """A stable ticket id from ``parts`` (so a repeated request names the same ticket)."""
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).digest()
+    return prefix + base64.b32encode(digest).decode("ascii")[:16]
 
 
 def _frozen(value: Mapping[str, Any]) -> Mapping[str, JsonValue]:
     return freeze_mapping(value, "fields")
+
+
+def _optional(value: Mapping[str, Any] | None) -> Mapping[str, JsonValue] | None:
+    return None if value is None else freeze_mapping(value, "customer")
+
+
+def _records(value: Iterable[Mapping[str, Any]]) -> tuple[Mapping[str, JsonValue], ...]:
+    return tuple(freeze_mapping(v, f"assets[{i}]") for i, v in enumerate(value))
 
 
 @attrs.frozen(kw_only=True)
@@ -183,6 +200,11 @@ class Environment:
         calendar: Business calendar (business-time rules, SLA, timed transitions).
         timezone: Zone in which field dates (``warranty_until``) start their day;
             default: the calendar's zone, else UTC.
+        customer: The ticket's customer as rules see it (``customer.region``,
+            ``customer.tier`` …): the profile plus ``id`` and ``name``; ``None`` when
+            unknown.
+        assets: The customer's assets as dicts (``serial``, ``model``,
+            ``product_line``, ``warranty_until``, ``region`` …), read as ``assets``.
     """
 
     workflow: Workflow | None = None
@@ -192,6 +214,8 @@ class Environment:
     sla: SlaPolicy | SlaPolicySet | None = None
     calendar: BusinessCalendar | None = None
     timezone: tzinfo | None = None
+    customer: Mapping[str, JsonValue] | None = attrs.field(default=None, converter=_optional)
+    assets: tuple[Mapping[str, JsonValue], ...] = attrs.field(default=(), converter=_records)
 
     def zone(self) -> tzinfo:
         """The zone for field dates."""

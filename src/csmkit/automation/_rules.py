@@ -1,225 +1,26 @@
-"""Automation rules as data: trigger, condition, ordered actions from a fixed catalogue."""
+"""Automation rules as data: trigger, condition, ordered actions from a fixed catalogue.
+
+Triggers are in ``_triggers``, the context rules read in ``_context``, the action
+catalogue in ``_actions``; this module holds :class:`Rule` and :class:`RuleSet` and
+validates them against all three.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import timedelta
 from typing import Any
 
 import attrs
 
-from csmkit._duration import format_duration, parse_duration
-from csmkit._jsonvalue import EMPTY, JsonValue, freeze_mapping, thaw
-from csmkit.automation._template import placeholders
+from csmkit.automation._actions import ACTION_SPECS
+from csmkit.automation._context import check_field, check_name
+from csmkit.automation._params import check_templates
+from csmkit.automation._spec import Action, Known
+from csmkit.automation._triggers import EVENT_TRIGGERS, TimeTrigger, time_trigger
 from csmkit.conditions import Condition
-from csmkit.errors import AutomationError, ConditionSyntaxError, DurationError
-from csmkit.timeline import EVENT_TYPES, RESERVED_FIELDS, Priority, SurveyKind, Ticket
+from csmkit.errors import AutomationError, ConditionSyntaxError
 
-__all__ = [
-    "ACTIONS",
-    "CONDITION_ROOTS",
-    "EVENT_TRIGGERS",
-    "STATS",
-    "Action",
-    "Rule",
-    "RuleSet",
-    "TimeTrigger",
-    "format_span",
-    "parse_span",
-]
-
-EVENT_TRIGGERS: tuple[str, ...] = (
-    *sorted(EVENT_TYPES),
-    "message_in",
-    "sla_breach",
-    "sla_warning",
-)
-"""Names a rule's ``on`` may list: every event kind, ``message_in`` (an inbound customer
-message), ``sla_warning`` and ``sla_breach``."""
-
-ACTIONS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
-    # name: (required params, optional params)
-    "set_field": (frozenset({"name", "value"}), frozenset()),
-    "set_priority": (frozenset({"value"}), frozenset()),
-    "add_tags": (frozenset({"tags"}), frozenset()),
-    "remove_tags": (frozenset({"tags"}), frozenset()),
-    "assign": (frozenset(), frozenset({"agent", "group"})),
-    "transition": (frozenset({"transition"}), frozenset({"data", "reason"})),
-    "escalate": (frozenset(), frozenset({"level", "group", "reason"})),
-    "notify": (frozenset({"channel", "to", "template"}), frozenset({"subject"})),
-    "create_ticket": (
-        frozenset({"type", "subject"}),
-        frozenset({"relation", "priority", "fields", "channel", "link"}),
-    ),
-    "send_survey": (frozenset({"survey", "channel", "template"}), frozenset({"to"})),
-    "open_problem": (frozenset({"by"}), frozenset({"window", "min_count", "subject"})),
-}
-"""The fixed action catalogue: action name -> (required, optional) parameter names."""
-
-_PRODUCES: Mapping[str, frozenset[str]] = {
-    "set_field": frozenset({"field_changed"}),
-    "set_priority": frozenset({"field_changed"}),
-    "add_tags": frozenset({"field_changed"}),
-    "remove_tags": frozenset({"field_changed"}),
-    "assign": frozenset({"assigned"}),
-    "transition": frozenset({"field_changed", "status_changed"}),
-    "escalate": frozenset({"escalated", "assigned"}),
-    "notify": frozenset({"message_added"}),
-    "send_survey": frozenset({"message_added"}),
-    "create_ticket": frozenset({"linked", "created"}),
-    "open_problem": frozenset({"linked", "created"}),
-}
-
-STATS: frozenset[str] = frozenset(
-    {"agent_replies", "customer_messages", "escalations", "reopens", "notes"}
-)
-"""Counts a condition may read as ``stats.<name>``."""
-
-CONDITION_ROOTS: frozenset[str] = frozenset({"ticket", "fields", "event", "stats"})
-"""Root names a rule's ``when`` may use."""
-
-_TICKET_ATTRIBUTES = frozenset(a.name for a in attrs.fields(Ticket))
-_EVENT_KEYS = frozenset(
-    {a.name for cls in EVENT_TYPES.values() for a in attrs.fields(cls)}
-    | {"kind", "target", "cycle", "fraction", "anchor"}
-)
-_SINCE = ("created", "updated", "status", "field")
-
-
-parse_span = parse_duration
-"""The duration grammar of csmkit (an alias of :func:`csmkit.sla.parse_duration`)."""
-
-format_span = format_duration
-"""The duration formatter of csmkit (an alias of :func:`csmkit.sla.format_duration`)."""
-
-
-@attrs.frozen(kw_only=True)
-class TimeTrigger:
-    """When a time rule falls due for a ticket (or, with ``of="asset"``, a record).
-
-    Attributes:
-        after: The span to wait (or, with ``before=True``, to fire ahead of the field).
-        since: What the span counts from: ``created``, ``updated`` (latest event),
-            ``status`` (entering the current state) or ``field`` (a date in ``field``).
-        clock: ``calendar`` time or ``business`` time on the desk's calendar.
-        field: The date field for ``since="field"`` (a form field of a ticket, or a
-            key of an asset record such as ``warranty_until``).
-        before: Fire ``after`` *before* the field's date instead of after it.
-        of: ``ticket`` (default) or ``asset``: the rule runs over customer assets and
-            can only create tickets and notify.
-    """
-
-    after: timedelta
-    since: str = "created"
-    clock: str = "calendar"
-    field: str | None = None
-    before: bool = False
-    of: str = "ticket"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Dict form (lossless with :meth:`from_dict`)."""
-        data: dict[str, Any] = {
-            ("before" if self.before else "after"): format_duration(
-                self.after, days=self.clock != "business"
-            ),
-            "since": self.since,
-            "clock": self.clock,
-        }
-        if self.field is not None:
-            data["field"] = self.field
-        if self.of != "ticket":
-            data["of"] = self.of
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], where: str = "on") -> TimeTrigger:
-        """Build from ``{"after": "2h", "since": "created", "clock": "business"}`` or
-        ``{"before": "30d", "since": "field", "field": "warranty_until", "of": "asset"}``.
-
-        Raises:
-            AutomationError: every problem, naming ``where``.
-        """
-        problems: list[str] = []
-        trigger = _time_trigger(data, where, problems)
-        if problems or trigger is None:
-            raise AutomationError(
-                "invalid time trigger:\n  - " + "\n  - ".join(problems), problems=problems
-            )
-        return trigger
-
-
-def _time_trigger(data: object, where: str, problems: list[str]) -> TimeTrigger | None:
-    if not isinstance(data, Mapping):
-        problems.append(f"{where}: a time trigger must be a dict, got {data!r}")
-        return None
-    unknown = sorted(set(data) - {"after", "before", "since", "clock", "field", "of"})
-    if unknown:
-        problems.append(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}")
-    if ("after" in data) == ("before" in data):
-        problems.append(f"{where}: give exactly one of 'after' and 'before'")
-        return None
-    before = "before" in data
-    clock = data.get("clock", "calendar")
-    try:
-        span = parse_duration(
-            data["before" if before else "after"],
-            f"{where}.{'before' if before else 'after'}",
-            days=clock != "business",  # a business day: 24 or 8 hours?
-        )
-    except DurationError as exc:
-        problems.append(str(exc))
-        return None
-    since = data.get("since", "field" if before else "created")
-    field = data.get("field")
-    of = data.get("of", "ticket")
-    start = len(problems)
-    if since not in _SINCE:
-        problems.append(f"{where}.since: {since!r} is not one of {', '.join(_SINCE)}")
-    if clock not in ("calendar", "business"):
-        problems.append(f"{where}.clock: {clock!r} is not 'calendar' or 'business'")
-    if of not in ("ticket", "asset"):
-        problems.append(f"{where}.of: {of!r} is not 'ticket' or 'asset'")
-    if since == "field":
-        if not isinstance(field, str) or not field:
-            problems.append(f"{where}.field: since='field' needs the name of a date field")
-        if clock == "business":
-            problems.append(f"{where}.clock: a field date counts calendar days, not business time")
-    elif field is not None:
-        problems.append(f"{where}.field: only for since='field'")
-    if before and since != "field":
-        problems.append(f"{where}.before: only for since='field'")
-    if of == "asset" and since != "field":
-        problems.append(f"{where}.of: an asset rule needs since='field'")
-    if len(problems) > start:
-        return None
-    return TimeTrigger(after=span, since=since, clock=clock, field=field, before=before, of=of)
-
-
-def _frozen(value: Mapping[str, Any]) -> Mapping[str, JsonValue]:
-    return freeze_mapping(value, "params")
-
-
-@attrs.frozen
-class Action:
-    """One action of a rule: a name from :data:`ACTIONS` and its parameters.
-
-    Attributes:
-        do: The action name (``"notify"``, ``"escalate"`` …).
-        params: Its parameters (JSON-safe), e.g. ``{"channel": "sms", "to": "...",
-            "template": "..."}``.
-    """
-
-    do: str
-    params: Mapping[str, JsonValue] = attrs.field(default=EMPTY, converter=_frozen)
-
-    @property
-    def produces(self) -> frozenset[str]:
-        """Event kinds this action may write (used to find loops between rules)."""
-        return _PRODUCES.get(self.do, frozenset())
-
-    def to_dict(self) -> dict[str, Any]:
-        """``{"do": name, **params}``."""
-        return {"do": self.do, **{k: thaw(v) for k, v in self.params.items()}}
+__all__ = ["Rule", "RuleSet"]
 
 
 @attrs.frozen(kw_only=True)
@@ -231,7 +32,8 @@ class Rule:
             (``{"rule": id}``).
         on: Event triggers (see :data:`EVENT_TRIGGERS`); empty for a time rule.
         time: The time trigger of a time rule, else ``None``.
-        when: Condition over ``ticket``, ``fields``, ``event`` and ``stats``.
+        when: Condition over the rule context (:data:`CONDITION_ROOTS`): ``ticket``,
+            ``fields``, ``event``, ``stats``, ``customer`` and ``assets``.
         actions: Executed in order.
         description: Free text.
         enabled: Disabled rules are kept but never run.
@@ -267,7 +69,9 @@ class RuleSet:
 
     Every matching rule runs, in order (Zendesk-style); actions of an earlier rule are
     visible to later ones. ``max_actions`` caps the actions run because of one
-    triggering event, rule chains included (Jira's loop detection, as a hard error).
+    triggering event, rule chains included (Jira's loop detection): a chain that goes
+    past it is stopped, nothing it decided is kept, and an ``ActionFailed`` event
+    records where it stopped.
 
     Attributes:
         rules: The rules, in order.
@@ -364,6 +168,9 @@ class RuleSet:
     ) -> list[str]:
         """Every problem of the rules against what a desk knows (see :meth:`check`)."""
         problems: list[str] = []
+        known = Known(
+            fields=fields, channels=channels, transitions=transitions, ticket_types=ticket_types
+        )
         seen: dict[str, int] = {}
         for index, rule in enumerate(self.rules):
             where = f"rules[{index}] {rule.id!r}"
@@ -376,19 +183,9 @@ class RuleSet:
                 if rule.time.clock == "business" and not business_clock:
                     problems.append(f"{where}.on: business time needs a calendar")
                 if rule.time.of == "ticket" and rule.time.since == "field":
-                    _check_field(rule.time.field or "", f"{where}.on.field", fields, problems)
+                    check_field(rule.time.field or "", f"{where}.on.field", fields, problems)
             for a_index, action in enumerate(rule.actions):
-                problems.extend(
-                    _check_action(
-                        rule,
-                        action,
-                        f"{where}.actions[{a_index}]",
-                        fields=fields,
-                        channels=channels,
-                        transitions=transitions,
-                        ticket_types=ticket_types,
-                    )
-                )
+                problems.extend(_check_action(action, f"{where}.actions[{a_index}]", known))
         problems.extend(self.loops())
         return problems
 
@@ -468,7 +265,7 @@ def _rule(data: object, where: str, problems: list[str]) -> Rule | None:
     on: tuple[str, ...] = ()
     time: TimeTrigger | None = None
     if isinstance(raw_on, Mapping):
-        time = _time_trigger(raw_on, f"{where}.on", problems)
+        time = time_trigger(raw_on, f"{where}.on", problems)
     else:
         names = [raw_on] if isinstance(raw_on, str) else raw_on
         if not isinstance(names, list) or not names:
@@ -498,7 +295,7 @@ def _rule(data: object, where: str, problems: list[str]) -> Rule | None:
                 actions.append(action)
     if time is not None and time.of == "asset":
         for i, action in enumerate(actions):
-            if action.do not in ("create_ticket", "notify"):
+            if not ACTION_SPECS[action.do].for_assets:
                 problems.append(
                     f"{where}.actions[{i}]: an asset rule can only create_ticket or notify"
                 )
@@ -528,17 +325,29 @@ def _action(data: object, where: str, problems: list[str]) -> Action | None:
         problems.append(f"{where}: an action must be a dict with 'do', got {data!r}")
         return None
     name = str(data.get("do"))
-    if name not in ACTIONS:
-        problems.append(f"{where}.do: unknown action {name!r}; use one of {', '.join(ACTIONS)}")
+    spec = ACTION_SPECS.get(name)
+    if spec is None:
+        problems.append(
+            f"{where}.do: unknown action {name!r}; use one of {', '.join(ACTION_SPECS)}"
+        )
         return None
-    required, optional = ACTIONS[name]
     params = {k: v for k, v in data.items() if k != "do"}
     start = len(problems)
-    for key in sorted(required - set(params)):
+    for key in sorted(spec.required - set(params)):
         problems.append(f"{where}: {name} needs {key!r}")
-    for key in sorted(set(params) - required - optional):
-        problems.append(f"{where}: unknown parameter {key!r} for {name}")
-    _check_params(name, params, where, problems)
+    for key, value in params.items():
+        parameter = spec.parameter(key)
+        if parameter is None:
+            problems.append(f"{where}: unknown parameter {key!r} for {name}")
+            continue
+        if parameter.templated:
+            before = len(problems)
+            check_templates(value, f"{where}.{key}", None, problems)
+            if len(problems) > before or _whole_placeholder(value):
+                continue  # its type is known when the action runs
+        problem = parameter.problem(value)
+        if problem is not None:
+            problems.append(f"{where}.{key}: {problem}")
     if len(problems) > start:
         return None
     try:
@@ -548,172 +357,30 @@ def _action(data: object, where: str, problems: list[str]) -> Action | None:
         return None
 
 
-def _is_text(value: object) -> bool:
-    return isinstance(value, str) and bool(value.strip())
-
-
-def _check_params(name: str, params: Mapping[str, Any], where: str, problems: list[str]) -> None:
-    def text(key: str) -> None:
-        if key in params and not _is_text(params[key]):
-            problems.append(f"{where}.{key}: {params[key]!r} is not a non-empty string")
-
-    def template(key: str) -> None:
-        if key in params:
-            if not isinstance(params[key], str):
-                problems.append(f"{where}.{key}: a template must be a string")
-                return
-            try:
-                placeholders(params[key])
-            except AutomationError as exc:
-                problems.append(f"{where}.{key}: {exc}")
-
-    if name == "set_field":
-        text("name")
-    if name == "set_priority" and params.get("value") not in [p.value for p in Priority]:
-        problems.append(f"{where}.value: {params.get('value')!r} is not a priority")
-    if name in ("add_tags", "remove_tags"):
-        tags = params.get("tags")
-        if not isinstance(tags, list) or not tags or not all(_is_text(t) for t in tags):
-            problems.append(f"{where}.tags: must be a non-empty list of strings")
-    if name == "assign":
-        text("agent")
-        text("group")
-    if name == "transition":
-        text("transition")
-        text("reason")
-        if "data" in params and not isinstance(params["data"], Mapping):
-            problems.append(f"{where}.data: must be a dict")
-    if name == "escalate":
-        level = params.get("level", 1)
-        if isinstance(level, bool) or not isinstance(level, int) or level < 1:
-            problems.append(f"{where}.level: {level!r} is not an integer >= 1")
-        text("group")
-        text("reason")
-    if name in ("notify", "send_survey"):
-        text("channel")
-        template("template")
-        template("to")
-        template("subject")
-    if name == "send_survey" and params.get("survey") not in [s.value for s in SurveyKind]:
-        problems.append(f"{where}.survey: {params.get('survey')!r} is not csat, nps or ces")
-    if name == "create_ticket":
-        text("type")
-        template("subject")
-        text("relation")
-        text("channel")
-        if "priority" in params and params["priority"] not in [p.value for p in Priority]:
-            problems.append(f"{where}.priority: {params['priority']!r} is not a priority")
-        if "fields" in params and not isinstance(params["fields"], Mapping):
-            problems.append(f"{where}.fields: must be a dict")
-        if "link" in params and not isinstance(params["link"], bool):
-            problems.append(f"{where}.link: must be true or false")
-    if name == "open_problem":
-        by = params.get("by")
-        if not isinstance(by, list) or not by or not all(_is_text(b) for b in by):
-            problems.append(f"{where}.by: must be a non-empty list of ticket attributes")
-        if "window" in params:
-            try:
-                parse_duration(params["window"], f"{where}.window")
-            except DurationError as exc:
-                problems.append(str(exc))
-        count = params.get("min_count", 3)
-        if isinstance(count, bool) or not isinstance(count, int) or count < 2:
-            problems.append(f"{where}.min_count: {count!r} is not an integer >= 2")
-        template("subject")
-
-
-def _check_field(
-    name: str, where: str, fields: Collection[str] | None, problems: list[str]
-) -> None:
-    if fields is not None and name not in fields:
-        problems.append(f"{where}: unknown field {name!r} (known: {', '.join(sorted(fields))})")
+def _whole_placeholder(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and value.startswith("{")
+        and value.endswith("}")
+        and value.count("{") == 1
+        and value.count("}") == 1
+    )
 
 
 def _check_names(condition: Condition, where: str, fields: Collection[str] | None) -> list[str]:
     problems: list[str] = []
     for name in condition.names:
-        parts = name.split(".")
-        root = parts[0]
-        if root not in CONDITION_ROOTS:
-            problems.append(
-                f"{where}: unknown name {name!r}; names start with "
-                f"{', '.join(sorted(CONDITION_ROOTS))}"
-            )
-        elif root == "ticket" and len(parts) > 1:
-            if parts[1] not in _TICKET_ATTRIBUTES:
-                problems.append(f"{where}: {name!r}: a ticket has no attribute {parts[1]!r}")
-            elif parts[1] == "fields" and len(parts) > 2:
-                _check_field(parts[2], where, fields, problems)
-        elif root == "fields" and len(parts) > 1:
-            _check_field(parts[1], where, fields, problems)
-        elif root == "stats" and (len(parts) != 2 or parts[1] not in STATS):
-            problems.append(f"{where}: {name!r}: stats are {', '.join(sorted(STATS))}")
-        elif root == "event" and len(parts) > 1 and parts[1] not in _EVENT_KEYS:
-            problems.append(f"{where}: {name!r}: no event has {parts[1]!r}")
+        check_name(name, where, fields, problems)
     return problems
 
 
-def _check_action(
-    rule: Rule,
-    action: Action,
-    where: str,
-    *,
-    fields: Collection[str] | None,
-    channels: Collection[str] | None,
-    transitions: Collection[str] | None,
-    ticket_types: Collection[str] | None,
-) -> list[str]:
+def _check_action(action: Action, where: str, known: Known) -> list[str]:
     problems: list[str] = []
-    params = action.params
-    known_fields = None if fields is None else frozenset(fields)
-    for key in ("template", "subject", "to"):
-        value = params.get(key)
-        if isinstance(value, str) and action.do in (
-            "notify",
-            "send_survey",
-            "create_ticket",
-            "open_problem",
-        ):
-            try:
-                placeholders(value, fields=known_fields)
-            except AutomationError as exc:
-                problems.append(f"{where}.{key}: {exc}")
-    if action.do == "set_field":
-        name = str(params["name"])
-        if name in RESERVED_FIELDS:
-            problems.append(f"{where}.name: {name!r} has its own action (assign, transition …)")
-        elif name not in ("subject", "priority", "tags", "type", "customer_id"):
-            _check_field(name, f"{where}.name", fields, problems)
-    if action.do in ("notify", "send_survey") and channels is not None:
-        channel = params.get("channel")
-        if channel not in channels:
-            problems.append(
-                f"{where}.channel: unknown outbound channel {channel!r} "
-                f"(known: {', '.join(sorted(channels)) or 'none'})"
-            )
-    if action.do == "transition" and transitions is not None:
-        if params["transition"] not in transitions:
-            problems.append(
-                f"{where}.transition: no workflow has a transition {params['transition']!r}"
-            )
-        data = params.get("data")
-        if isinstance(data, Mapping):
-            for key in data:
-                _check_field(str(key), f"{where}.data", fields, problems)
-    if action.do == "create_ticket":
-        if ticket_types is not None and params["type"] not in ticket_types:
-            problems.append(f"{where}.type: unknown ticket type {params['type']!r}")
-        extra = params.get("fields")
-        if isinstance(extra, Mapping):
-            for key in extra:
-                _check_field(str(key), f"{where}.fields", fields, problems)
-    if action.do == "open_problem":
-        for attribute in params["by"]:
-            parts = str(attribute).split(".")
-            if parts[0] == "fields" and len(parts) == 2:
-                _check_field(parts[1], f"{where}.by", fields, problems)
-            elif len(parts) != 1 or parts[0] not in _TICKET_ATTRIBUTES:
-                problems.append(
-                    f"{where}.by: {attribute!r} is not a ticket attribute or fields.<name>"
-                )
+    spec = ACTION_SPECS[action.do]
+    for key, value in action.params.items():
+        parameter = spec.parameter(key)
+        if parameter is not None and parameter.templated:
+            check_templates(value, f"{where}.{key}", known.fields, problems)
+    if spec.check_known is not None:
+        spec.check_known(action.params, where, known, problems)
     return problems

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 from datetime import datetime
 
 from csmkit._time import require_aware
 from csmkit.errors import AutomationError
 
 __all__ = ["TimerIndex"]
+
+_log = logging.getLogger(__name__)
 
 
 class TimerIndex:
@@ -58,11 +61,13 @@ class TimerIndex:
             AutomationError: ``at`` is naive.
         """
         if at is None:
-            self._when.pop(ticket_id, None)
+            if self._when.pop(ticket_id, None) is not None:
+                _log.debug("ticket %s: timer cleared", ticket_id)
             return
         require_aware(at, "at", AutomationError)
         if self._when.get(ticket_id) == at:
             return
+        _log.debug("ticket %s: timer scheduled at %s", ticket_id, at.isoformat())
         self._when[ticket_id] = at
         heapq.heappush(self._heap, (at, next(self._counter), ticket_id))
         if len(self._heap) > 4 * len(self._when) + 64:

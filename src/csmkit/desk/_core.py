@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from csmkit._time import require_aware
 from csmkit.automation import (
@@ -84,10 +85,15 @@ class DeskCore(abc.ABC):
 
     def _env(self, ticket: Ticket, *, routing: bool = True) -> Environment:
         """The rules' environment for ``ticket``; ``routing=False`` leaves out the
-        router and its load (for computing wake-ups, which never route)."""
+        router, its load and the customer (for computing wake-ups, which never route
+        nor read conditions); the customer is looked up only when a rule reads it."""
         kind = self.types.get(ticket.type)
         routes = routing and self._routes
+        reads = routing and self.automation.reads_customer
+        customer, assets = self._customer_context(ticket) if reads else (None, ())
         return Environment(
+            customer=customer,
+            assets=assets,
             workflow=None if kind is None else kind.workflow,
             sla=None if kind is None else kind.sla,
             calendar=self.calendar,
@@ -95,6 +101,21 @@ class DeskCore(abc.ABC):
             agents=self.agents if routing else None,
             routing_state=self.routing_state() if routes else None,
         )
+
+    def _customer_context(
+        self, ticket: Ticket
+    ) -> tuple[dict[str, Any] | None, tuple[dict[str, Any], ...]]:
+        """The ticket's customer (profile, ``id``, ``name``) and assets, for rules."""
+        if self.customers is None or ticket.customer_id is None:
+            return None, ()
+        try:
+            customer = self.customers.get(ticket.customer_id)
+        except NotFoundError:
+            return None, ()
+        profile = {**self.customers.records.profile(customer.id)}
+        profile.update(id=customer.id, name=customer.name)
+        assets = tuple(a.to_dict() for a in self.customers.assets_of(customer.id))
+        return profile, assets
 
     def _sla_report(self, timeline: Timeline, now: datetime | None) -> SlaReport | None:
         """The ticket's SLA report by its type's policy at ``now`` (default: the

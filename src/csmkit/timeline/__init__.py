@@ -12,6 +12,7 @@ from csmkit.timeline._enums import Direction, Priority, StatusCategory, SurveyKi
 from csmkit.timeline._events import (
     CORE_FIELDS,
     RESERVED_FIELDS,
+    ActionFailed,
     Assigned,
     AutoReplyReceived,
     DeliveryFailed,
@@ -33,6 +34,7 @@ __all__ = [
     "CORE_FIELDS",
     "EVENT_TYPES",
     "RESERVED_FIELDS",
+    "ActionFailed",
     "Assigned",
     "AutoReplyReceived",
     "DeliveryFailed",

@@ -14,6 +14,7 @@ from csmkit._jsonvalue import thaw
 from csmkit._time import format_instant, parse_instant
 from csmkit.errors import TimelineError
 from csmkit.timeline._events import (
+    ActionFailed,
     Assigned,
     AutoReplyReceived,
     DeliveryFailed,
@@ -47,6 +48,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
             WorkflowMigrated,
             DeliveryFailed,
             AutoReplyReceived,
+            ActionFailed,
         )
     }
 )

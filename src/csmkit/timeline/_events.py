@@ -39,6 +39,7 @@ from csmkit.timeline._validators import (
 __all__ = [
     "CORE_FIELDS",
     "RESERVED_FIELDS",
+    "ActionFailed",
     "Assigned",
     "AutoReplyReceived",
     "DeliveryFailed",
@@ -475,6 +476,30 @@ class AutoReplyReceived(Event):
     in_reply_to: str | None = attrs.field(default=None, validator=optional_str)
     subject: str = attrs.field(default="", validator=str_value)
     body_ref: str | None = attrs.field(default=None, validator=optional_str)
+
+
+@attrs.frozen(kw_only=True)
+class ActionFailed(Event):
+    """An automation rule's action could not run, or a chain of rules was stopped.
+
+    A record, not a change: the fold leaves the ticket as it was (only ``updated_at``
+    and ``version`` move), so the timeline says what automation meant to do and why
+    it did not (a transition the workflow refused, a template value that was missing,
+    a chain of rules that exceeded its cap).
+
+    Attributes:
+        rule: The rule whose action failed (or where a runaway chain was stopped).
+        action: The action's name (``"transition"``, ``"assign"`` …).
+        index: The action's position in the rule (0-based).
+        reason: Why, in words.
+    """
+
+    kind: ClassVar[str] = "action_failed"
+
+    rule: str = attrs.field(validator=non_empty_str)
+    action: str = attrs.field(validator=non_empty_str)
+    index: int = attrs.field(default=0, validator=int_at_least(0))
+    reason: str = attrs.field(validator=non_empty_str)
 
 
 _E = TypeVar("_E", bound=Event)

@@ -191,8 +191,8 @@ class Ticket:
             changes["workflow_version"] = event.to_version
             changes["status"] = event.to_status
             changes["category"] = event.category
-        # MessageAdded, Linked, SurveyAnswered, DeliveryFailed and AutoReplyReceived change
-        # only updated_at and version.
+        # MessageAdded, Linked, SurveyAnswered, DeliveryFailed, AutoReplyReceived and
+        # ActionFailed change only updated_at and version.
         return self._replace(changes)
 
     def _replace(self, changes: dict[str, Any]) -> Ticket:

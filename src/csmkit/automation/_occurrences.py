@@ -1,0 +1,141 @@
+"""When time and SLA rules fall due: occurrences, anchors and "already done"."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time
+from typing import Any
+
+import attrs
+
+from csmkit._jsonvalue import thaw
+from csmkit._time import format_instant, is_aware, parse_instant
+from csmkit.automation._context import is_automatic
+from csmkit.automation._results import Environment
+from csmkit.automation._rules import Rule
+from csmkit.automation._triggers import TimeTrigger
+from csmkit.errors import AutomationError, WorkflowError
+from csmkit.timeline import StatusCategory, StatusChanged, Timeline, WorkflowMigrated
+
+__all__ = ["Occurrence", "anchor", "done", "due_timed", "field_instant", "instant", "occurrences"]
+
+
+@attrs.frozen
+class Occurrence:
+    """A due time rule or SLA instant (private)."""
+
+    at: datetime
+    order: int
+    rule: Rule
+    keys: Mapping[str, Any]
+    context: Mapping[str, Any]
+
+
+def occurrences(
+    time_rules: Sequence[Rule],
+    sla_rules: Sequence[Rule],
+    timeline: Timeline,
+    now: datetime,
+    env: Environment,
+) -> list[Occurrence]:
+    """Every time-rule and SLA occurrence of ``timeline`` (done or not, due or not)."""
+    found: list[Occurrence] = []
+    for order, rule in enumerate(time_rules):
+        trigger = rule.time
+        assert trigger is not None
+        start = anchor(trigger, timeline, env)
+        if start is None:
+            continue
+        keys: dict[str, Any] = {"anchor": format_instant(start)}
+        context = {"kind": "time", "anchor": start}
+        found.append(Occurrence(instant(trigger, start, env), order, rule, keys, context))
+    if sla_rules and env.sla is not None:
+        report = env.sla.evaluate(timeline, calendar=env.calendar, now=now)
+        base = len(time_rules)
+        for cycle in report.cycles:
+            items: list[tuple[datetime, str, dict[str, Any]]] = []
+            for warning in cycle.warnings:
+                if warning.reached and warning.at is not None:
+                    items.append((warning.at, "sla_warning", {"fraction": warning.fraction}))
+            if cycle.breached and cycle.breached_at is not None:
+                items.append((cycle.breached_at, "sla_breach", {}))
+            for at, kind, extra in items:
+                for order, rule in enumerate(sla_rules):
+                    if kind not in rule.on:
+                        continue
+                    keys = {"sla": cycle.target, "cycle": cycle.cycle, **extra}
+                    context = {
+                        "kind": kind,
+                        "target": cycle.target,
+                        "cycle": cycle.cycle,
+                        "due_at": cycle.due_at,
+                        **extra,
+                    }
+                    found.append(Occurrence(at, base + order, rule, keys, context))
+    return found
+
+
+def due_timed(
+    timeline: Timeline, now: datetime, env: Environment, tried: set[tuple[str, datetime]]
+) -> tuple[str, datetime, Mapping[str, Any]] | None:
+    """The first timed workflow transition due by ``now`` and not yet ``tried``."""
+    if env.workflow is None or timeline.ticket.category is StatusCategory.CLOSED:
+        return None
+    try:
+        due = env.workflow.due_transitions(timeline, now, env.calendar)
+    except WorkflowError:
+        return None
+    for item in due:
+        if (item.transition, item.due_at) not in tried:
+            return item.transition, item.due_at, item.data
+    return None
+
+
+def done(timeline: Timeline, rule_id: str, keys: Mapping[str, Any]) -> bool:
+    """Whether an event of ``timeline`` answers the occurrence (rule and keys in meta)."""
+    for event in reversed(timeline.events):
+        meta = event.meta
+        if meta.get("rule") == rule_id and all(meta.get(k) == v for k, v in keys.items()):
+            return True
+    return False
+
+
+def field_instant(value: object, env: Environment) -> datetime | None:
+    """A date field's value as an instant (a date starts at midnight in the env's zone)."""
+    if isinstance(value, datetime):
+        return value if is_aware(value) else None
+    if isinstance(value, date):
+        return datetime.combine(value, time(0), env.zone())
+    if isinstance(value, str) and value:
+        try:
+            if len(value) == 10:
+                return datetime.combine(date.fromisoformat(value), time(0), env.zone())
+            # csmkit's instant codec: the same answer on every supported Python
+            return parse_instant(value)
+        except ValueError:
+            return None
+    return None
+
+
+def anchor(trigger: TimeTrigger, timeline: Timeline, env: Environment) -> datetime | None:
+    """What a time trigger counts from, for ``timeline``."""
+    if trigger.since == "created":
+        return timeline.created_at
+    if trigger.since == "updated":
+        manual = next((e for e in reversed(timeline.events) if not is_automatic(e)), None)
+        return manual.at if manual is not None else timeline.created_at
+    if trigger.since == "status":
+        change = timeline.last(StatusChanged, WorkflowMigrated)
+        return change.at if change is not None else timeline.created_at
+    return field_instant(thaw(timeline.ticket.fields.get(trigger.field or "")), env)
+
+
+def instant(trigger: TimeTrigger, start: datetime, env: Environment) -> datetime:
+    """When a time trigger falls due, counting from ``start``."""
+    if trigger.before:
+        return start - trigger.after
+    if trigger.clock == "business":
+        if env.calendar is None:
+            raise AutomationError("a business-time rule needs a calendar in the environment")
+        return env.calendar.add(start, trigger.after)
+    return start + trigger.after
