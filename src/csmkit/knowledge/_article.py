@@ -213,8 +213,10 @@ class Article:
     def text(self) -> str:
         """The article as plain text for diffs: a header of its metadata, then the body."""
         meta = self.to_dict()
-        lines = [f"{key}: {meta[key]}" for key in sorted(meta) if key != "body"]
-        return "\n".join([*lines, "", self.body])
+        lines = [f"title: {self.title}"]
+        lines += [f"{key}: {meta[key]}" for key in sorted(meta) if key not in {"title", "body"}]
+        body = self.body if self.body.endswith("\n") or not self.body else self.body + "\n"
+        return "\n".join([*lines, "", body])
 
 
 _ARTICLE_KEYS = frozenset(attrs.fields_dict(Article))

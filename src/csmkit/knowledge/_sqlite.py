@@ -48,6 +48,9 @@ class SqliteKnowledgeStore:
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StorageError(f"{self._path}: cannot open the knowledge database: {exc}") from exc
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
             row = self._db.execute("SELECT value FROM kb_meta WHERE key='schema'").fetchone()
@@ -59,8 +62,11 @@ class SqliteKnowledgeStore:
                 raise StorageError(
                     f"{self._path}: knowledge schema {row[0]}, this csmkit reads {_SCHEMA_VERSION}"
                 )
-        except sqlite3.Error as exc:
-            raise StorageError(f"{self._path}: cannot open the knowledge database: {exc}") from exc
+        except (sqlite3.Error, StorageError) as exc:
+            self._db.close()
+            if isinstance(exc, StorageError):
+                raise
+            raise StorageError(f"{self._path}: not a knowledge database: {exc}") from exc
 
     def __repr__(self) -> str:
         return f"SqliteKnowledgeStore({self._path!r})"

@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import pytest
 
-pytest.register_assert_rewrite("csmkit.testing._contracts", "csmkit.testing._stateful")
+pytest.register_assert_rewrite(
+    "csmkit.testing._contracts", "csmkit.testing._knowledge", "csmkit.testing._stateful"
+)
 
 from csmkit.testing._contracts import (  # noqa: E402
     CustomerStoreContract,
     PluginContract,
     StoreContract,
 )
+from csmkit.testing._knowledge import KnowledgeStoreContract  # noqa: E402
 from csmkit.testing._scenario import ACTIONS, OFFSETS, T0, created, next_event  # noqa: E402
 from csmkit.testing._stateful import run_store_state_machine, store_state_machine  # noqa: E402
 
@@ -35,6 +38,7 @@ __all__ = [
     "OFFSETS",
     "T0",
     "CustomerStoreContract",
+    "KnowledgeStoreContract",
     "PluginContract",
     "StoreContract",
     "created",
