@@ -24,7 +24,8 @@ _name = st.text(
     max_size=12,
 ).filter(lambda s: "/" not in s and "\\" not in s)
 _text = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")) | st.sampled_from("\n\t"),
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs"))
+    | st.sampled_from("\n\t"),
     max_size=60,
 )
 
@@ -114,7 +115,9 @@ def test_review_by_must_be_a_date_not_a_datetime() -> None:
 
 def test_version_needs_an_aware_instant() -> None:
     with pytest.raises(KnowledgeError, match="timezone-aware"):
-        ArticleVersion(number=1, article=Article(id="a", title="t"), at=datetime(2026, 1, 1), author="li")
+        ArticleVersion(
+            number=1, article=Article(id="a", title="t"), at=datetime(2026, 1, 1), author="li"
+        )
 
 
 def test_record_invariants() -> None:

@@ -45,7 +45,12 @@ def _published(kb: KnowledgeBase, article: Article | None = None) -> None:
 
 
 def test_lifecycle_is_a_valid_workflow_with_author_and_reviewer_roles() -> None:
-    assert [s.name for s in ARTICLE_WORKFLOW.states] == ["draft", "in_review", "published", "archived"]
+    assert [s.name for s in ARTICLE_WORKFLOW.states] == [
+        "draft",
+        "in_review",
+        "published",
+        "archived",
+    ]
     assert ARTICLE_WORKFLOW.transition("publish").roles == frozenset({"reviewer"})
     assert ARTICLE_WORKFLOW.transition("submit").roles == frozenset({"author"})
 
@@ -66,9 +71,9 @@ def test_only_published_versions_are_served() -> None:
     assert (record.status, record.published, len(record.versions)) == ("draft", 1, 2)
     assert kb.served("ac-1") == _article()
     assert [(h.version, h.status) for h in kb.search("版本")] == [(1, "published")]
-    assert [(h.version, h.status) for h in kb.search("版本", audience="internal", status="draft")] == [
-        (2, "draft")
-    ]
+    assert [
+        (h.version, h.status) for h in kb.search("版本", audience="internal", status="draft")
+    ] == [(2, "draft")]
     kb.submit("ac-1", actor=AUTHOR, at=T0 + timedelta(minutes=4))
     kb.publish("ac-1", actor=REVIEWER, at=T0 + timedelta(minutes=5))
     assert kb.served("ac-1") == _article("2")
@@ -148,7 +153,9 @@ def test_history_and_diff() -> None:
     assert diff.startswith("--- ac-1 v1\n+++ ac-1 v2\n")
     assert "-title: 空调不制冷 1\n+title: 空调不制冷 2\n" in diff
     assert "+tags: ['制冷', '滤网']" in diff
-    assert "-先检查滤网是否堵塞，再看室外机。版本 1\n+先检查滤网是否堵塞，再看室外机。版本 2\n" in diff
+    assert (
+        "-先检查滤网是否堵塞，再看室外机。版本 1\n+先检查滤网是否堵塞，再看室外机。版本 2\n" in diff
+    )
     assert kb.diff("ac-1", 2, 2) == ""
 
 

@@ -180,10 +180,10 @@ class SearchIndex:
     ) -> tuple[SearchHit, ...]:
         """The best ``limit`` documents for ``query``; never raises on the query text.
 
-        Documents matching a real term (a word, a CJK bigram, a lone CJK character the
-        user typed) always rank above documents matching only single characters of a
-        longer CJK run; those fallback matches are searched only when fewer than
-        ``limit`` documents match otherwise.
+        Documents match on real terms: a word, a CJK bigram, a lone CJK character the
+        user typed. Single characters of a longer CJK run are a fallback, searched only
+        when no document matches a real term, and flagged ``fallback`` (so ``默想``
+        never returns a text that only shares ``默``).
 
         Args:
             query: Free text from a user (operators and control characters are plain
@@ -203,11 +203,9 @@ class SearchIndex:
         primary = self._score([t for t in terms if not t.fallback], 1.0)
         ranked = self._top(primary, allowed, limit)
         fallback_hits: list[tuple[float, int]] = []
-        if len(ranked) < limit and any(t.fallback for t in terms):
+        if not ranked and any(t.fallback for t in terms):
             extra = self._score([t for t in terms if t.fallback], FALLBACK_WEIGHT)
-            for number in primary:
-                extra.pop(number, None)
-            fallback_hits = self._top(extra, allowed, limit - len(ranked))
+            fallback_hits = self._top(extra, allowed, limit)
         hits = [self._hit(n, s, terms, highlight, False) for s, n in ranked]
         hits += [self._hit(n, s, terms, highlight, True) for s, n in fallback_hits]
         return tuple(hits)

@@ -88,8 +88,8 @@ class QueryTerm:
     Attributes:
         token: The index token it looks up.
         surface: The query text it came from (for "matched words").
-        fallback: A CJK single character of a longer run: scored only when nothing
-            else matches, and always ranked below documents matching a real term.
+        fallback: A CJK single character of a longer run: scored only when no
+            document matches a real term.
         group: Terms of one CJK run (or one Latin word) share a group; adjacent
             matched bigrams of a group are reported as one word.
         position: Position inside the group (the bigram's first character).
