@@ -126,11 +126,11 @@ def test_record_invariants() -> None:
     other = ArticleVersion(number=2, article=Article(id="b", title="t"), at=at, author="li")
     with pytest.raises(KnowledgeError, match="belongs to article 'b'"):
         ArticleRecord(id="a", versions=(v1, other))
-    with pytest.raises(KnowledgeError, match="1..n in order"):
+    with pytest.raises(KnowledgeError, match=r"1\.\.n in order"):
         ArticleRecord(id="a", versions=(v1, v1))
     with pytest.raises(KnowledgeError, match="latest exactly when status is published"):
         ArticleRecord(id="a", versions=(v1,), status="published")
     with pytest.raises(KnowledgeError, match="at least one version"):
         ArticleRecord(id="a", versions=())
-    with pytest.raises(KnowledgeError, match="versions 1..1, not 2"):
+    with pytest.raises(KnowledgeError, match=r"versions 1\.\.1, not 2"):
         ArticleRecord(id="a", versions=(v1,)).version(2)
