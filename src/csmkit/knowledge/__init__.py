@@ -31,6 +31,12 @@ from csmkit.knowledge._index import FIELD_WEIGHTS, SearchHit, SearchIndex, snipp
 from csmkit.knowledge._lifecycle import ARTICLE_WORKFLOW, AUTHOR, REVIEWER
 from csmkit.knowledge._sqlite import SqliteKnowledgeStore
 from csmkit.knowledge._store import KnowledgeStore, MemoryKnowledgeStore
+from csmkit.knowledge._templates import (
+    DEFAULT_PLACEHOLDERS,
+    MAX_TEMPLATE_CHARS,
+    ReplyTemplate,
+    TemplateSet,
+)
 from csmkit.knowledge._text import (
     MAX_QUERY_CHARS,
     MAX_QUERY_TERMS,
@@ -47,10 +53,12 @@ __all__ = [
     "ARTICLE_WORKFLOW",
     "AUDIENCES",
     "AUTHOR",
+    "DEFAULT_PLACEHOLDERS",
     "FIELD_WEIGHTS",
     "MAX_BODY_CHARS",
     "MAX_QUERY_CHARS",
     "MAX_QUERY_TERMS",
+    "MAX_TEMPLATE_CHARS",
     "MAX_TITLE_CHARS",
     "REVIEWER",
     "STATUSES",
@@ -63,11 +71,13 @@ __all__ = [
     "KnowledgeStore",
     "MemoryKnowledgeStore",
     "QueryTerm",
+    "ReplyTemplate",
     "SearchHit",
     "SearchIndex",
     "SqliteKnowledgeStore",
     "Synonyms",
     "TemplateError",
+    "TemplateSet",
     "analyze_query",
     "normalize",
     "snippet",
