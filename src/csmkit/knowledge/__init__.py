@@ -31,6 +31,12 @@ from csmkit.knowledge._index import FIELD_WEIGHTS, SearchHit, SearchIndex, snipp
 from csmkit.knowledge._lifecycle import ARTICLE_WORKFLOW, AUTHOR, REVIEWER
 from csmkit.knowledge._sqlite import SqliteKnowledgeStore
 from csmkit.knowledge._store import KnowledgeStore, MemoryKnowledgeStore
+from csmkit.knowledge._suggest import (
+    ARTICLES_FIELD,
+    link_article,
+    linked_articles,
+    suggest_articles,
+)
 from csmkit.knowledge._templates import (
     DEFAULT_PLACEHOLDERS,
     MAX_TEMPLATE_CHARS,
@@ -50,6 +56,7 @@ from csmkit.knowledge._text import (
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    "ARTICLES_FIELD",
     "ARTICLE_WORKFLOW",
     "AUDIENCES",
     "AUTHOR",
@@ -79,7 +86,10 @@ __all__ = [
     "TemplateError",
     "TemplateSet",
     "analyze_query",
+    "link_article",
+    "linked_articles",
     "normalize",
     "snippet",
+    "suggest_articles",
     "tokenize",
 ]
