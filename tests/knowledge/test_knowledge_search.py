@@ -258,3 +258,31 @@ def test_every_document_containing_a_latin_word_is_found(
     containing = {f"d{i}" for i, words in enumerate(docs) if word in words}
     query = word.upper() if upper else word
     assert set(_keys(index, query, limit=len(docs))) == containing
+
+
+@given(
+    docs=st.lists(
+        st.lists(st.sampled_from(_WORDS_EN[:5] + ["x", "y"]), min_size=1, max_size=30),
+        min_size=1,
+        max_size=40,
+    ),
+    query=st.lists(st.sampled_from(_WORDS_EN[:5]), min_size=1, max_size=4, unique=True),
+    limit=st.integers(min_value=1, max_value=5),
+    language=st.none() | st.just("en"),
+)
+def test_pruned_top_k_equals_the_full_ranking(
+    docs: list[list[str]], query: list[str], limit: int, language: str | None
+) -> None:
+    """MaxScore pruning never changes the top k: same scores as scoring every document."""
+    index = SearchIndex()
+    for i, words in enumerate(docs):
+        index.add(f"d{i}", {"body": " ".join(words)}, facets={"language": ["en", "zh"][i % 2]})
+    filters = None if language is None else {"language": language}
+    top = index.search(" ".join(query), limit=limit, filters=filters)
+    full = index.search(" ".join(query), limit=1000, filters=filters)
+    assert [h.score for h in top] == pytest.approx([h.score for h in full[:limit]])
+    if top:
+        cut = top[-1].score
+        assert {h.key for h in top if h.score > cut + 1e-9} == {
+            h.key for h in full if h.score > cut + 1e-9
+        }

@@ -105,7 +105,7 @@ class SearchIndex:
         self._postings: dict[str, dict[int, float]] = {}
         self._docs: dict[int, _Doc] = {}
         self._numbers: dict[str, int] = {}
-        self._next = 0
+        self._lengths: list[float] = []  # by document number; numbers are never reused
         self._total_length = 0.0
 
     def __len__(self) -> int:
@@ -146,8 +146,8 @@ class SearchIndex:
             length += weight * len(tokens)
             for token in tokens:
                 weighted[token] = weighted.get(token, 0.0) + weight
-        number = self._next
-        self._next += 1
+        number = len(self._lengths)
+        self._lengths.append(length)
         self._numbers[key] = number
         self._docs[number] = _Doc(
             key, length, tuple(weighted), fields.get("body", ""), dict(facets or {})
@@ -162,6 +162,7 @@ class SearchIndex:
         if number is None:
             return False
         doc = self._docs.pop(number)
+        self._lengths[number] = 0.0
         self._total_length -= doc.length
         for token in doc.tokens:
             posting = self._postings[token]
@@ -200,37 +201,73 @@ class SearchIndex:
             raise KnowledgeError(f"limit must be an integer from 1 to {_MAX_LIMIT}, got {limit!r}")
         allowed = _filters(filters)
         terms = analyze_query(query, stemmer=self.stemmer, synonyms=self.synonyms)
-        primary = self._score([t for t in terms if not t.fallback], 1.0)
+        primary = self._score([t for t in terms if not t.fallback], 1.0, allowed, limit)
         ranked = self._top(primary, allowed, limit)
         fallback_hits: list[tuple[float, int]] = []
         if not ranked and any(t.fallback for t in terms):
-            extra = self._score([t for t in terms if t.fallback], FALLBACK_WEIGHT)
+            extra = self._score([t for t in terms if t.fallback], FALLBACK_WEIGHT, allowed, limit)
             fallback_hits = self._top(extra, allowed, limit)
         hits = [self._hit(n, s, terms, highlight, False) for s, n in ranked]
         hits += [self._hit(n, s, terms, highlight, True) for s, n in fallback_hits]
         return tuple(hits)
 
     # ------------------------------------------------------------------ internals
-    def _score(self, terms: list[QueryTerm], weight: float) -> dict[int, float]:
-        scores: dict[int, float] = {}
+    def _score(
+        self,
+        terms: list[QueryTerm],
+        weight: float,
+        allowed: dict[str, frozenset[str | None]],
+        limit: int,
+    ) -> dict[int, float]:
+        """Exact BM25F scores of every document that can still reach the top ``limit``.
+
+        Terms are taken rarest first (MaxScore): once the ``limit``-th best score so far
+        exceeds what all remaining terms together could add, a document not seen yet
+        can no longer enter the top, so the remaining (frequent) terms only update the
+        documents already scored instead of walking their whole posting lists.
+        """
         count = len(self._docs)
         if not count:
-            return scores
+            return {}
         k1, b = self.k1, self.b
+        k1p = k1 + 1.0
         average = self._total_length / count or 1.0
-        docs = self._docs
+        base = k1 * (1.0 - b)
+        scale = k1 * b / average
+        lengths = self._lengths
+        plan: list[tuple[float, dict[int, float]]] = []
         for term in terms:
             posting = self._postings.get(term.token)
-            if not posting:
+            if posting:
+                df = len(posting)
+                plan.append((weight * math.log(1.0 + (count - df + 0.5) / (df + 0.5)), posting))
+        plan.sort(key=lambda item: -item[0])
+        remaining = [0.0] * (len(plan) + 1)  # bound of what terms i.. can still add
+        for i in range(len(plan) - 1, -1, -1):
+            remaining[i] = remaining[i + 1] + plan[i][0] * k1p
+        scores: dict[int, float] = {}
+        pruned = False
+        for i, (idf, posting) in enumerate(plan):
+            if not pruned and i and len(scores) >= limit:
+                pruned = _kth(scores, self._docs, allowed, limit) > remaining[i]
+            if pruned:
+                if len(posting) < len(scores):
+                    for number, tf in posting.items():
+                        if number in scores:
+                            scores[number] += idf * tf * k1p / (tf + base + scale * lengths[number])
+                else:
+                    find = posting.get
+                    for number in scores:
+                        found = find(number)
+                        if found is not None:
+                            norm = found + base + scale * lengths[number]
+                            scores[number] += idf * found * k1p / norm
                 continue
-            df = len(posting)
-            idf = weight * math.log(1.0 + (count - df + 0.5) / (df + 0.5))
-            base = k1 * (1.0 - b)
-            scale = k1 * b / average
             get = scores.get
             for number, tf in posting.items():
-                norm = base + scale * docs[number].length
-                scores[number] = get(number, 0.0) + idf * tf * (k1 + 1.0) / (tf + norm)
+                scores[number] = get(number, 0.0) + idf * tf * k1p / (
+                    tf + base + scale * lengths[number]
+                )
         return scores
 
     def _top(
@@ -266,6 +303,26 @@ class SearchIndex:
         return SearchHit(
             doc.key, score, words, snippet(doc.body, words, highlight), doc.facets, fallback
         )
+
+
+def _kth(
+    scores: dict[int, float],
+    docs: dict[int, _Doc],
+    allowed: dict[str, frozenset[str | None]],
+    limit: int,
+) -> float:
+    """The ``limit``-th best score among documents passing the filters (or -inf)."""
+    if allowed:
+        values: Collection[float] = [
+            score
+            for number, score in scores.items()
+            if all(docs[number].facets.get(name) in ok for name, ok in allowed.items())
+        ]
+    else:
+        values = scores.values()
+    if len(values) < limit:
+        return -math.inf
+    return heapq.nlargest(limit, values)[-1]
 
 
 def _filters(
