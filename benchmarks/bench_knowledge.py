@@ -41,11 +41,12 @@ def percentile(samples: Sequence[float], q: float) -> float:
 
 
 def timed(run: Callable[[str], Any], queries: Sequence[str]) -> tuple[float, float]:
+    """p50 and p95 in ms of CPU time (the shared machine's wall clock is mostly waiting)."""
     samples = []
     for query in queries:
-        start = time.perf_counter()
+        start = time.process_time()
         run(query)
-        samples.append((time.perf_counter() - start) * 1000)
+        samples.append((time.process_time() - start) * 1000)
     return percentile(samples, 0.5), percentile(samples, 0.95)
 
 
@@ -119,10 +120,10 @@ def compare_english(n: int, rng: random.Random) -> None:
 
     rows = [
         ("csmkit SearchIndex", timed(lambda q: index.search(q, limit=TOP), queries)),
-        ("rank_bm25 BM25Okapi", timed(rank_top, queries[:100])),
+        ("rank_bm25 BM25Okapi", timed(rank_top, queries[:60])),
         ("SQLite FTS5", timed(fts, queries)),
     ]
-    print(f"  {'query latency (ms)':<24}{'p50':>8}{'p95':>8}")
+    print(f"  {'query CPU time (ms)':<24}{'p50':>8}{'p95':>8}")
     for name, (p50, p95) in rows:
         print(f"  {name:<24}{p50:>8.2f}{p95:>8.2f}")
     csmkit_p95, rank_p95 = rows[0][1][1], rows[1][1][1]
@@ -202,12 +203,12 @@ def recall_chinese(n: int, rng: random.Random) -> None:
 
     queries = [rng.choice(SENTENCES) + rng.choice(["", "怎么处理", " 急"]) for _ in range(QUERIES)]
     p50, p95 = timed(lambda q: index.search(q, limit=TOP), queries)
-    print(f"  sentence queries ({SENTENCES[0]} …): p50 {p50:.2f} ms, p95 {p95:.2f} ms")
+    print(f"  sentence queries ({SENTENCES[0]} …): CPU p50 {p50:.2f} ms, p95 {p95:.2f} ms")
     publish = []
     for number in range(200):
-        start = time.perf_counter()
+        start = time.process_time()
         index.add(f"new{number}", {"body": docs[number]})
-        publish.append((time.perf_counter() - start) * 1000)
+        publish.append((time.process_time() - start) * 1000)
     print(f"  incremental publish (one article into {n:,}): mean {statistics.mean(publish):.2f} ms")
 
 

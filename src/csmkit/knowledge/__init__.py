@@ -52,6 +52,7 @@ from csmkit.knowledge._text import (
     normalize,
     tokenize,
 )
+from csmkit.knowledge._usage import KnowledgeUsage, RateComparison, knowledge_usage
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
@@ -76,8 +77,10 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeError",
     "KnowledgeStore",
+    "KnowledgeUsage",
     "MemoryKnowledgeStore",
     "QueryTerm",
+    "RateComparison",
     "ReplyTemplate",
     "SearchHit",
     "SearchIndex",
@@ -86,6 +89,7 @@ __all__ = [
     "TemplateError",
     "TemplateSet",
     "analyze_query",
+    "knowledge_usage",
     "link_article",
     "linked_articles",
     "normalize",
