@@ -188,6 +188,7 @@ def test_bad_synonyms_are_errors(data: dict[str, object]) -> None:
         "a" * 100_000,
         "空调 " * 20_000,
         "😀" * 1000,
+        "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(50_000)),
         "\ud800",
         "%s %d {0} ${x} '; DROP TABLE kb; --",
     ],
@@ -197,6 +198,7 @@ def test_hostile_queries_never_raise(query: str) -> None:
     hits = index.search(query)
     assert isinstance(hits, tuple)
     assert sum(1 for t in analyze_query(query) if not t.fallback) <= MAX_QUERY_TERMS
+    assert sum(1 for t in analyze_query(query) if t.fallback) <= MAX_QUERY_TERMS
 
 
 def test_non_string_queries_find_nothing() -> None:

@@ -108,8 +108,8 @@ def analyze_query(
     """The terms of a user's query; never raises on any string, bounded in cost.
 
     The text is cut to :data:`MAX_QUERY_CHARS`, operators and control characters are
-    plain separators, and at most :data:`MAX_QUERY_TERMS` distinct non-fallback terms
-    are kept. Synonym groups that occur in the query add their other members.
+    plain separators, and at most :data:`MAX_QUERY_TERMS` distinct terms (and as many
+    fallback characters) are kept. Synonym groups that occur in the query add their other members.
 
     Examples:
         >>> [t.token for t in analyze_query("空调 NOT cooling") if not t.fallback]
@@ -123,7 +123,7 @@ def analyze_query(
         phrases.extend(synonyms.expansions(query))
     terms: list[QueryTerm] = []
     seen: set[str] = set()
-    primary = 0
+    primary = fallbacks = 0
     group = 0
     for phrase in phrases:
         for match in _RUN.finditer(phrase):
@@ -139,10 +139,11 @@ def analyze_query(
             for token, surface, fallback, position in units:
                 if token in seen or (not fallback and primary >= MAX_QUERY_TERMS):
                     continue
-                if fallback and len(seen) >= 4 * MAX_QUERY_TERMS:
+                if fallback and fallbacks >= MAX_QUERY_TERMS:
                     continue
                 seen.add(token)
                 primary += not fallback
+                fallbacks += fallback
                 terms.append(QueryTerm(token, surface, fallback, group, position))
     return terms
 
