@@ -32,7 +32,7 @@ __all__ = [
 MAX_QUERY_CHARS = 1000
 """A query is cut to this many characters before analysis (bounded cost on 100 KB input)."""
 
-MAX_QUERY_TERMS = 32
+MAX_QUERY_TERMS = 64
 """At most this many distinct query terms are scored; the rest are ignored."""
 
 _CJK = (
