@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
+from types import MappingProxyType
 from collections.abc import Collection, Mapping
 
 import attrs
@@ -300,9 +301,8 @@ class SearchIndex:
             return number in postings.get(token, ())
 
         words = matched_words(terms, hit)
-        return SearchHit(
-            doc.key, score, words, snippet(doc.body, words, highlight), doc.facets, fallback
-        )
+        body = snippet(doc.body, words, highlight)
+        return SearchHit(doc.key, score, words, body, MappingProxyType(doc.facets), fallback)
 
 
 def _kth(
