@@ -5,8 +5,8 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from types import MappingProxyType
 from collections.abc import Collection, Mapping
+from types import MappingProxyType
 
 import attrs
 
