@@ -99,7 +99,7 @@ def compare_english(n: int, rng: random.Random) -> None:
         ours = [(hit.score, int(hit.key)) for hit in index.search(query, limit=TOP)]
         theirs = rank_top(query)
         same_scores = len(ours) == len(theirs) and all(
-            math.isclose(a[0], b[0], rel_tol=1e-9) for a, b in zip(ours, theirs)
+            math.isclose(a[0], b[0], rel_tol=1e-9) for a, b in zip(ours, theirs, strict=True)
         )
         cut = ours[-1][0] if ours else 0.0
         above = {d for s, d in ours if s > cut * (1 + 1e-9)}
@@ -131,14 +131,15 @@ def compare_english(n: int, rng: random.Random) -> None:
 
 
 # ------------------------------------------------------------------ Chinese
-WORDS = (
+_WORD_LINES = (
     "空调 冷气 制冷 制热 滤网 漏水 排水 异响 噪音 冰箱 冷藏 冷冻 洗衣机 脱水 震动 门锁 指纹 密码 "
     "电池 充电 扫地机器人 主刷 边刷 热水器 燃气 水压 网关 离线 路由器 配网 遥控器 室外机 室内机 "
     "压缩机 冷媒 保修 维修 上门 工程师 安装 更换 故障码 显示屏 电源 插头 跳闸 温度 湿度 风速 "
     "模式 定时 预约 清洗 消毒 异味 结霜 结冰 漏电 保护 升级 固件 应用 手机 绑定 解绑 家人 分享 "
     "报警 防撬 开门 关门 反锁 应急 钥匙 面板 按键 失灵 卡住 缠绕 毛发 地毯 吸力 电机 风扇 "
-    "文章 一篇 默想 默认 设置 恢复 出厂 重启 断电 通电 指示灯 闪烁 常亮 蓝色 红色"
-).split()
+    "文章 一篇 默想 默认 设置 恢复 出厂 重启 断电 通电 指示灯 闪烁 常亮 蓝色 红色",
+)
+WORDS = [word for line in _WORD_LINES for word in line.split()]
 FILLER = list("的了是在有和就都而及与着或一不也很到说要去你会这那们他她它请先再后")
 SENTENCES = ["空调不制冷怎么办", "冰箱冷藏室结霜", "门锁指纹失灵", "洗衣机脱水震动", "热水器水压低"]
 
