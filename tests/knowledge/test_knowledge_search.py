@@ -288,3 +288,18 @@ def test_pruned_top_k_equals_the_full_ranking(
         assert {h.key for h in top if h.score > cut + 1e-9} == {
             h.key for h in full if h.score > cut + 1e-9
         }
+
+
+def test_cached_impacts_follow_every_update() -> None:
+    """Scores after adds and removes equal those of an index built from scratch."""
+    docs = {f"d{i}": "lock " * (1 + i % 5) + "battery " * (i % 3) for i in range(100)}
+    index = _index(docs)
+    index.search("lock battery")  # warms the cache of both (long) posting lists
+    index.add("new", {"body": "lock lock lock door"})
+    index.remove("d3")
+    rebuilt = _index({k: v for k, v in docs.items() if k != "d3"})
+    rebuilt.add("new", {"body": "lock lock lock door"})
+    for query in ("lock battery", "lock", "door"):
+        got = {h.key: h.score for h in index.search(query, limit=200)}
+        want = {h.key: h.score for h in rebuilt.search(query, limit=200)}
+        assert got == pytest.approx(want)

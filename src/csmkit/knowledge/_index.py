@@ -5,7 +5,8 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from operator import itemgetter
 from types import MappingProxyType
 
 import attrs
@@ -29,6 +30,8 @@ FALLBACK_WEIGHT = 0.1
 """Weight of single CJK characters of a longer query run (a fallback only)."""
 
 _SNIPPET_CHARS = 80
+_CACHE_MIN_POSTING = 64  # shorter posting lists are cheap to score from scratch
+_SCORE = itemgetter(1)
 _MAX_LIMIT = 1000
 
 
@@ -107,6 +110,7 @@ class SearchIndex:
         self._docs: dict[int, _Doc] = {}
         self._numbers: dict[str, int] = {}
         self._lengths: list[float] = []  # by document number; numbers are never reused
+        self._impacts: dict[str, dict[int, float]] = {}
         self._total_length = 0.0
 
     def __len__(self) -> int:
@@ -147,6 +151,7 @@ class SearchIndex:
             length += weight * len(tokens)
             for token in tokens:
                 weighted[token] = weighted.get(token, 0.0) + weight
+        self._impacts.clear()
         number = len(self._lengths)
         self._lengths.append(length)
         self._numbers[key] = number
@@ -162,6 +167,7 @@ class SearchIndex:
         number = self._numbers.pop(key, None)
         if number is None:
             return False
+        self._impacts.clear()
         doc = self._docs.pop(number)
         self._lengths[number] = 0.0
         self._total_length -= doc.length
@@ -230,61 +236,78 @@ class SearchIndex:
         count = len(self._docs)
         if not count:
             return {}
-        k1, b = self.k1, self.b
-        k1p = k1 + 1.0
-        average = self._total_length / count or 1.0
-        base = k1 * (1.0 - b)
-        scale = k1 * b / average
-        lengths = self._lengths
+        k1p = self.k1 + 1.0
         plan: list[tuple[float, dict[int, float]]] = []
         for term in terms:
             posting = self._postings.get(term.token)
             if posting:
                 df = len(posting)
-                plan.append((weight * math.log(1.0 + (count - df + 0.5) / (df + 0.5)), posting))
+                idf = weight * math.log(1.0 + (count - df + 0.5) / (df + 0.5))
+                plan.append((idf, self._impact(term.token, posting)))
         plan.sort(key=lambda item: -item[0])
         remaining = [0.0] * (len(plan) + 1)  # bound of what terms i.. can still add
         for i in range(len(plan) - 1, -1, -1):
             remaining[i] = remaining[i + 1] + plan[i][0] * k1p
         scores: dict[int, float] = {}
         pruned = False
-        for i, (idf, posting) in enumerate(plan):
-            if not pruned and i and len(scores) >= limit:
+        for i, (idf, impact) in enumerate(plan):
+            # The k-th score is at most what terms 0..i-1 can add: only then may it win.
+            if not pruned and i and len(scores) >= limit and remaining[i] < remaining[0] / 2:
                 pruned = _kth(scores, self._docs, allowed, limit) > remaining[i]
             if pruned:
-                if len(posting) < len(scores):
-                    for number, tf in posting.items():
+                if len(impact) < len(scores):
+                    for number, part in impact.items():
                         if number in scores:
-                            scores[number] += idf * tf * k1p / (tf + base + scale * lengths[number])
+                            scores[number] += idf * part
                 else:
-                    find = posting.get
+                    find = impact.get
                     for number in scores:
                         found = find(number)
                         if found is not None:
-                            norm = found + base + scale * lengths[number]
-                            scores[number] += idf * found * k1p / norm
-                continue
-            get = scores.get
-            for number, tf in posting.items():
-                scores[number] = get(number, 0.0) + idf * tf * k1p / (
-                    tf + base + scale * lengths[number]
-                )
+                            scores[number] += idf * found
+            elif not scores:
+                scores = {number: idf * part for number, part in impact.items()}
+            else:
+                get = scores.get
+                for number, part in impact.items():
+                    scores[number] = get(number, 0.0) + idf * part
         return scores
+
+    def _impact(self, token: str, posting: dict[int, float]) -> dict[int, float]:
+        """``tf·(k1+1) / (tf + k1·(1 − b + b·dl/avgdl))`` per document of ``posting``.
+
+        Cached per token until the index changes (any add or remove moves ``avgdl``),
+        so repeated queries on a stable index skip the arithmetic.
+        """
+        cached = self._impacts.get(token)
+        if cached is not None:
+            return cached
+        k1, b = self.k1, self.b
+        k1p = k1 + 1.0
+        base = k1 * (1.0 - b)
+        scale = k1 * b / (self._total_length / len(self._docs) or 1.0)
+        lengths = self._lengths
+        impact = {
+            number: tf * k1p / (tf + base + scale * lengths[number])
+            for number, tf in posting.items()
+        }
+        if len(posting) >= _CACHE_MIN_POSTING:
+            self._impacts[token] = impact
+        return impact
 
     def _top(
         self, scores: dict[int, float], allowed: dict[str, frozenset[str | None]], limit: int
     ) -> list[tuple[float, int]]:
+        items: Iterable[tuple[int, float]] = scores.items()
         if allowed:
             docs = self._docs
-            candidates = [
-                (-score, number)
-                for number, score in scores.items()
+            items = [
+                (number, score)
+                for number, score in items
                 if all(docs[number].facets.get(name) in values for name, values in allowed.items())
             ]
-        else:
-            candidates = [(-score, number) for number, score in scores.items()]
-        # Ties go to the document indexed first, so results are deterministic.
-        return [(-negative, number) for negative, number in heapq.nsmallest(limit, candidates)]
+        # nlargest is stable: equal scores keep the order the documents were scored in.
+        return [(score, number) for number, score in heapq.nlargest(limit, items, key=_SCORE)]
 
     def _hit(
         self,
