@@ -9,8 +9,13 @@ from pathlib import Path
 import pytest
 
 from csmkit.cli import main
-from csmkit.knowledge import KnowledgeBase, KnowledgeError
-from csmkit.knowledge._markdown import import_directory, parse_markdown, read_directory
+from csmkit.knowledge import (
+    KnowledgeBase,
+    KnowledgeError,
+    import_directory,
+    parse_markdown,
+    read_directory,
+)
 from csmkit.workflow import Actor
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "knowledge"

@@ -69,8 +69,12 @@ def _source(parser: argparse.ArgumentParser) -> None:
 
 def _open(args: argparse.Namespace, synonyms: Any = None) -> Any:
     from csmkit.cli._main import UsageError
-    from csmkit.knowledge import KnowledgeBase, SearchIndex, SqliteKnowledgeStore
-    from csmkit.knowledge._markdown import import_directory
+    from csmkit.knowledge import (
+        KnowledgeBase,
+        SearchIndex,
+        SqliteKnowledgeStore,
+        import_directory,
+    )
     from csmkit.workflow import Actor
 
     index = SearchIndex(synonyms=synonyms)
@@ -90,8 +94,7 @@ def _now() -> datetime:
 
 
 def _run_import(args: argparse.Namespace) -> int:
-    from csmkit.knowledge import KnowledgeBase, SqliteKnowledgeStore
-    from csmkit.knowledge._markdown import import_directory
+    from csmkit.knowledge import KnowledgeBase, SqliteKnowledgeStore, import_directory
     from csmkit.workflow import Actor
 
     store = SqliteKnowledgeStore(args.db)

@@ -29,6 +29,12 @@ from csmkit.knowledge._base import ArticleHit, KnowledgeBase
 from csmkit.knowledge._errors import KnowledgeError, TemplateError
 from csmkit.knowledge._index import FIELD_WEIGHTS, SearchHit, SearchIndex, snippet
 from csmkit.knowledge._lifecycle import ARTICLE_WORKFLOW, AUTHOR, REVIEWER
+from csmkit.knowledge._markdown import (
+    ImportResult,
+    import_directory,
+    parse_markdown,
+    read_directory,
+)
 from csmkit.knowledge._sqlite import SqliteKnowledgeStore
 from csmkit.knowledge._store import KnowledgeStore, MemoryKnowledgeStore
 from csmkit.knowledge._suggest import (
@@ -74,6 +80,7 @@ __all__ = [
     "ArticleHit",
     "ArticleRecord",
     "ArticleVersion",
+    "ImportResult",
     "KnowledgeBase",
     "KnowledgeError",
     "KnowledgeStore",
@@ -89,10 +96,13 @@ __all__ = [
     "TemplateError",
     "TemplateSet",
     "analyze_query",
+    "import_directory",
     "knowledge_usage",
     "link_article",
     "linked_articles",
     "normalize",
+    "parse_markdown",
+    "read_directory",
     "snippet",
     "suggest_articles",
     "tokenize",
