@@ -369,3 +369,17 @@ def business_response_times(
     for one in measured:
         acc.update(one.first_response)
     return acc, measured
+
+
+def article() -> Any:
+    from csmkit.knowledge import Article
+
+    return Article(
+        id="ac-not-cooling",
+        title="空调不制冷怎么办",
+        body="先取下滤网冲洗。",
+        language="zh",
+        product="空调",
+        tags=("制冷", "滤网"),
+        review_by=T0.date(),
+    )

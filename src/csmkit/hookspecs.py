@@ -8,7 +8,8 @@ built-in memory and SQLite stores register through these same hooks.
 Hooks come in three shapes:
 
 * **registration hooks** (``csmkit_store_backends``, ``csmkit_inbound_channels``,
-  ``csmkit_outbound_channels``, ``csmkit_routing_strategies``, ``csmkit_calendars``)
+  ``csmkit_outbound_channels``, ``csmkit_routing_strategies``, ``csmkit_calendars``,
+  ``csmkit_knowledge_stores``)
   return (or yield) typed, named records; names must be unique across all plugins;
 * **first-result hooks** (``csmkit_match_ticket``, ``csmkit_deliver_notification``): the
   first implementation returning something other than ``None`` wins;
@@ -91,6 +92,16 @@ class CsmkitSpecs:
 
         Returns:
             :class:`~csmkit.plugins.RoutingStrategyRegistration` records.
+        """
+        raise NotImplementedError
+
+    @hookspec
+    def csmkit_knowledge_stores(self) -> Iterable[StoreBackend]:
+        """Register knowledge-base stores, one per URL scheme.
+
+        Returns:
+            :class:`~csmkit.plugins.StoreBackend` records whose factory returns a
+            :class:`csmkit.knowledge.KnowledgeStore`.
         """
         raise NotImplementedError
 

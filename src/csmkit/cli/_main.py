@@ -28,6 +28,7 @@ examples:
   csmkit workflow show repair --format mermaid --lang zh
   csmkit calendar add --calendar cn 2026-09-30T17:00+08:00 2h
   csmkit calendar explain --calendar cn 2026-09-30 2026-10-11
+  csmkit kb search "空调 不制冷" --dir examples/knowledge
   csmkit plugins
 Data errors exit with 1, usage errors with 2; --debug shows tracebacks.
 """
@@ -300,6 +301,12 @@ def _add_demo(commands: Any) -> None:
     commands.choices["demo"].set_defaults(handler=run_demo)
 
 
+def _add_kb(commands: Any) -> None:
+    from csmkit.cli._kb import add_kb_parser
+
+    add_kb_parser(commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``csmkit`` command."""
     parser = _Parser(
@@ -315,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report(commands)
     _add_workflow(commands)
     _add_calendar(commands)
+    _add_kb(commands)
     plugins = commands.add_parser("plugins", help="installed plugins and where they come from")
     plugins.add_argument("--json", action="store_true", help="print JSON")
     plugins.set_defaults(handler=_run_plugins)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from csmkit.hookspecs import hookimpl
+from csmkit.plugins._knowledge import csmkit_knowledge_stores
 
 if TYPE_CHECKING:
     from csmkit.plugins._records import InboundMessageLike
@@ -17,6 +18,7 @@ __all__ = [
     "auto_reply_reason",
     "csmkit_deliver_notification",
     "csmkit_inbound_filter",
+    "csmkit_knowledge_stores",
     "csmkit_match_ticket",
 ]
 

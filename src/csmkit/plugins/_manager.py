@@ -25,6 +25,7 @@ from csmkit.plugins._records import (
 )
 
 if TYPE_CHECKING:
+    from csmkit.knowledge import KnowledgeStore
     from csmkit.plugins._records import InboundMessageLike, Registration
     from csmkit.routing import StrategyRegistry
     from csmkit.storage import TicketStore
@@ -46,6 +47,7 @@ _REGISTRATION_HOOKS: dict[str, type] = {
     "csmkit_outbound_channels": OutboundChannelRegistration,
     "csmkit_routing_strategies": RoutingStrategyRegistration,
     "csmkit_calendars": CalendarRegistration,
+    "csmkit_knowledge_stores": StoreBackend,
 }
 
 
@@ -430,6 +432,41 @@ class PluginManager:
     def calendars(self) -> Mapping[str, CalendarRegistration]:
         """Every registered calendar or holiday provider by name, sorted."""
         return self._registrations("csmkit_calendars")
+
+    def knowledge_stores(self) -> Mapping[str, StoreBackend]:
+        """Every registered knowledge store by URL scheme, sorted."""
+        return self._registrations("csmkit_knowledge_stores")
+
+    def open_knowledge_store(self, url: str, **options: object) -> KnowledgeStore:
+        """Open a knowledge store by URL (``memory://``, ``sqlite:///kb.db``, a plugin's).
+
+        Raises:
+            StorageError: no knowledge store for the scheme.
+            StoreArgumentError: the URL or options are invalid for the backend.
+            PluginError: the backend returned something that is not a knowledge store.
+        """
+        from csmkit.errors import StoreArgumentError
+        from csmkit.knowledge import KnowledgeStore
+
+        if not isinstance(url, str) or "://" not in url:
+            raise StoreArgumentError(
+                f"a knowledge store URL looks like 'sqlite:///kb.db', got {url!r}"
+            )
+        scheme = url.split("://", 1)[0].lower()
+        backends = self.knowledge_stores()
+        backend = backends.get(scheme)
+        if backend is None:
+            known = ", ".join(f"{name}://" for name in backends) or "none"
+            raise StorageError(
+                f"no knowledge store for {scheme}:// (in {url!r}); registered: {known}"
+            )
+        store = backend.factory(url, **options)
+        if not isinstance(store, KnowledgeStore):
+            raise PluginError(
+                f"the {scheme}:// knowledge store returned {type(store).__name__}, which does "
+                "not implement csmkit.knowledge.KnowledgeStore"
+            )
+        return store
 
     def open_store(self, url: str, **options: object) -> TicketStore:
         """Open a store by URL with the backend registered for its scheme.

@@ -21,7 +21,10 @@ from __future__ import annotations
 import pytest
 
 pytest.register_assert_rewrite(
-    "csmkit.testing._contracts", "csmkit.testing._stateful", "csmkit.testing._text_contract"
+    "csmkit.testing._contracts",
+    "csmkit.testing._knowledge",
+    "csmkit.testing._stateful",
+    "csmkit.testing._text_contract",
 )
 
 from csmkit.testing._contracts import (  # noqa: E402
@@ -29,6 +32,7 @@ from csmkit.testing._contracts import (  # noqa: E402
     PluginContract,
     StoreContract,
 )
+from csmkit.testing._knowledge import KnowledgeStoreContract  # noqa: E402
 from csmkit.testing._scenario import ACTIONS, OFFSETS, T0, created, next_event  # noqa: E402
 from csmkit.testing._stateful import run_store_state_machine, store_state_machine  # noqa: E402
 
@@ -37,6 +41,7 @@ __all__ = [
     "OFFSETS",
     "T0",
     "CustomerStoreContract",
+    "KnowledgeStoreContract",
     "PluginContract",
     "StoreContract",
     "created",
