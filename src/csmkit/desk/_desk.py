@@ -67,14 +67,16 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         customers: A :class:`~csmkit.customers.CustomerDirectory` (sender resolution,
             360° view, asset rules).
         intake_type: Ticket type of tickets opened by :meth:`receive` (its workflow
-            starts them; its form must accept a ticket without fields).
+            starts them; fields its form requires must also be required by a later
+            transition, so a ticket opened from a message may lack them until then).
         new_ticket_id: Makes ids for :meth:`open_ticket` without ``ticket_id``.
         max_retries: Attempts per operation under contention.
 
     Raises:
         AutomationError: the rules name unknown fields, channels, transitions or
             ticket types, or loop; an intake type whose workflow does not start in
-            ``new`` or whose form requires fields; a naive clock.
+            ``new`` or whose form requires fields no transition requires; a naive
+            clock.
     """
 
     def __init__(
