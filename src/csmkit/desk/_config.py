@@ -45,7 +45,7 @@ SECTIONS: tuple[str, ...] = (
 _TYPE_KEYS = ("fields", "sla", "survey", "workflow")
 _CN_WEEK: dict[str, list[str]] = {"mon-fri": ["09:00-12:00", "13:00-18:00"]}
 _PRESETS: dict[str, tuple[str, dict[str, list[str]]]] = {"cn": ("CN", _CN_WEEK)}
-_PATHLIKE = re.compile(r"^[\w\[\]]+(?: '[^']*')?[\w\[\].]*:")
+_PATHLIKE = re.compile(r"^[\w\[\]-]+(?: '[^']*')?[\w\[\].-]*:")
 
 
 def _frozen_map(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -112,7 +112,7 @@ class DeskConfig:
     surveys: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_map)
     agents: tuple[Agent, ...] = ()
     routing: RoutingRules | None = None
-    automation: RuleSet = RuleSet()
+    automation: RuleSet = attrs.field(factory=RuleSet)
     channels: Mapping[str, ChannelSpec] = attrs.field(factory=dict, converter=_frozen_map)
     intake_type: str | None = None
 
@@ -201,7 +201,9 @@ class DeskConfig:
         lines.extend(f"  {group}: {', '.join(ids)}" for group, ids in sorted(groups.items()))
         if self.routing is not None:
             names = [r.name for r in self.routing.rules]
-            lines.append(f"routing rules: {', '.join(names) or '-'} (default {self.routing.default.name})")
+            lines.append(
+                f"routing rules: {', '.join(names) or '-'} (default {self.routing.default.name})"
+            )
         rule_ids = [r.id for r in self.automation.rules]
         lines.append(f"automation rules: {', '.join(rule_ids) or '-'}")
         if self.channels:
@@ -276,7 +278,7 @@ def problem_lines(exc: CsmkitError, path: str) -> list[str]:
     out = []
     for line in raw:
         line = str(line)
-        if line.startswith(path + ".") or line.startswith(path + ":") or not path:
+        if not path or line.startswith((path + ".", path + ":")):
             out.append(line)
         elif _PATHLIKE.match(line):
             out.append(f"{path}.{line}")
@@ -289,3 +291,40 @@ def type_template(name: str) -> dict[str, Any] | None:
     """A built-in workflow template's dict form, or ``None`` for an unknown name."""
     return template_dict(name) if name in TEMPLATE_NAMES else None
 
+
+def desk_channels(
+    config: DeskConfig, plugins: PluginManager, given: Mapping[str, object] | None
+) -> dict[str, object]:
+    """The channel objects of ``config``: those ``given`` by the application, the
+    others built by their plugin.
+
+    Raises:
+        AutomationError: a channel neither given nor built by a plugin, or a plugin
+            factory that failed (every problem at once).
+    """
+    out: dict[str, object] = dict(given or {})
+    problems: list[str] = []
+    registrations = plugins.outbound_channels()
+    for name, spec in config.channels.items():
+        if name in out:
+            continue
+        if spec.plugin is None:
+            problems.append(
+                f"channels.{name}: no plugin named; pass the channel object as "
+                f"from_config(..., channels={{{name!r}: ...}})"
+            )
+            continue
+        registration = registrations.get(spec.plugin)
+        if registration is None:
+            problems.append(f"channels.{name}.plugin: no outbound channel plugin {spec.plugin!r}")
+            continue
+        try:
+            out[name] = registration.factory(**dict(spec.options))
+        except Exception as exc:  # a plugin's own error, reported with its path
+            problems.append(f"channels.{name}: plugin {spec.plugin!r} failed: {exc}")
+    if problems:
+        raise AutomationError(
+            "cannot build the desk's channels:" + "".join(f"\n  - {p}" for p in problems),
+            problems=problems,
+        )
+    return out

@@ -38,7 +38,8 @@ class IntakeOperations(DeskCore):
         problems = intake_problems(intake_type, kind)
         if problems:
             raise AutomationError(
-                "intake_type " + "; ".join(problems), problems=[f"intake_type.{p}" for p in problems]
+                "intake_type " + "; ".join(problems),
+                problems=[f"intake_type.{p}" for p in problems],
             )
         workflow = intake_workflow(kind.workflow)
         return Intake(

@@ -1,4 +1,5 @@
-"""Ticket operations of the desk: open, reply, note, transition, assign, survey, link."""
+"""Ticket operations of the desk: open, reply, note, update, transition, assign, survey,
+link."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from csmkit._time import require_aware
 from csmkit.desk._core import DeskCore
-from csmkit.errors import AutomationError, ConcurrencyError
+from csmkit.desk._types import intake_workflow
+from csmkit.errors import AutomationError, ConcurrencyError, NotFoundError, WorkflowError
 from csmkit.timeline import (
     Assigned,
     Direction,
     Event,
+    FieldChanged,
     Linked,
     MessageAdded,
     SurveyAnswered,
@@ -143,6 +147,76 @@ class TicketOperations(DeskCore):
             return events
 
         return self._operation(ticket_id, make)
+
+    def update(
+        self,
+        ticket_id: str,
+        *,
+        fields: Mapping[str, Any],
+        actor: str | None = None,
+        at: datetime | None = None,
+    ) -> Ticket:
+        """Set form fields (``None`` clears one), checked by the ticket type's form, and
+        run the rules on the resulting ``FieldChanged`` events like any operation.
+
+        Required fields that a transition also requires may stay empty until that
+        transition (as on a ticket opened from a message); every other rule of the
+        form holds for the fields after the change. A value equal to the current one
+        records nothing.
+
+        Args:
+            ticket_id: The ticket.
+            fields: Field name -> new value.
+            actor: Who changed them.
+            at: When (default: the clock); never before the ticket's last event.
+
+        Raises:
+            WorkflowError: an unknown field, a wrong type or value, or a required field
+                cleared: every problem listed, nothing written.
+            NotFoundError: unknown ticket.
+        """
+        if not isinstance(fields, Mapping) or not fields:
+            raise WorkflowError(f"update of {ticket_id!r}: fields must be a non-empty mapping")
+        if at is not None:
+            require_aware(at, "at", AutomationError)
+        changes = dict(fields)
+
+        def build(timeline: Timeline | None, when: datetime) -> Sequence[Event]:
+            if timeline is None:
+                raise NotFoundError(f"ticket {ticket_id!r} not found")
+            kind = self._kind(timeline.ticket.type)
+            current = dict(timeline.ticket.fields)
+            merged = {k: v for k, v in {**current, **changes}.items() if v is not None}
+            form = intake_workflow(kind.workflow).form
+            problems = [
+                f"{name}: is not a field of the form of type {kind.name!r}"
+                for name in changes
+                if not isinstance(name, str) or form is None or name not in form
+                if form is None or not form.allow_unknown
+            ]
+            if form is not None and not problems:
+                problems = [str(e) for e in form.validate(merged).errors]
+            if problems:
+                raise WorkflowError(
+                    f"ticket {ticket_id!r}: fields do not match the form of type {kind.name!r}",
+                    problems=problems,
+                )
+            return [
+                FieldChanged(
+                    ticket_id=ticket_id,
+                    at=when,
+                    actor=actor,
+                    name=name,
+                    old=current.get(name),
+                    new=value,
+                )
+                for name, value in changes.items()
+                if current.get(name) != value
+            ]
+
+        final, _ = self._commit(ticket_id, build, now=at)
+        assert final is not None
+        return final.ticket
 
     def assign(
         self,

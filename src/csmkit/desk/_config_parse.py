@@ -1,0 +1,331 @@
+"""Parsing a desk configuration: every section by its part's ``from_dict``, every
+problem gathered with its path, nothing built when anything is wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from csmkit.automation import RuleSet
+from csmkit.desk._config import (
+    _CN_WEEK,
+    _PRESETS,
+    _TYPE_KEYS,
+    SECTIONS,
+    ChannelSpec,
+    problem_lines,
+    type_template,
+)
+from csmkit.desk._types import TicketType, intake_problems
+from csmkit.errors import AutomationError, CsmkitError
+from csmkit.plugins import PluginManager
+from csmkit.routing import Agent, RoutingRules
+from csmkit.sla import BusinessCalendar, SlaPolicy, SlaPolicySet
+from csmkit.workflow import TEMPLATE_NAMES, Workflow
+
+if TYPE_CHECKING:
+    from csmkit.desk._config import DeskConfig
+
+__all__ = ["parse_config"]
+
+
+class _Parse:
+    def __init__(self, plugins: PluginManager) -> None:
+        self.plugins = plugins
+        self.problems: list[str] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}")
+
+    def mapping(self, value: object, path: str) -> Mapping[str, Any] | None:
+        if isinstance(value, Mapping):
+            return value
+        self.add(path, f"expected a table/object, got {type(value).__name__}")
+        return None
+
+    def keys(self, data: Mapping[str, Any], allowed: Sequence[str], path: str) -> None:
+        for key in data:
+            if key not in allowed:
+                self.add(
+                    f"{path}.{key}" if path else str(key),
+                    f"unknown key; expected one of {', '.join(allowed)}",
+                )
+
+    # ------------------------------------------------------------------ calendars
+    def calendar(self, value: object, path: str) -> BusinessCalendar | None:
+        data = self.mapping(value, path)
+        if data is None:
+            return None
+        try:
+            if "preset" in data:
+                self.keys(data, ("preset", "years", "week", "partial"), path)
+                preset = _PRESETS.get(str(data["preset"]).lower())
+                if preset is None:
+                    self.add(
+                        f"{path}.preset",
+                        f"unknown preset {data['preset']!r}; known: {', '.join(_PRESETS)}",
+                    )
+                    return None
+                if "years" not in data:
+                    self.add(f"{path}.years", "a preset needs the years it must cover")
+                    return None
+                return BusinessCalendar.from_holidays(
+                    preset[0],
+                    years=data["years"],
+                    week=data.get("week", _CN_WEEK),
+                    allow_partial=bool(data.get("partial", False)),
+                )
+            if "plugin" in data:
+                self.keys(data, ("plugin", "options"), path)
+                registration = self.plugins.calendars().get(str(data["plugin"]))
+                if registration is None:
+                    known = ", ".join(self.plugins.calendars()) or "none"
+                    self.add(
+                        f"{path}.plugin", f"no calendar plugin {data['plugin']!r} (known: {known})"
+                    )
+                    return None
+                built = registration.factory(**dict(data.get("options", {})))
+                if not isinstance(built, BusinessCalendar):
+                    self.add(
+                        f"{path}.plugin",
+                        f"plugin {data['plugin']!r} did not build a BusinessCalendar",
+                    )
+                    return None
+                return built
+            return BusinessCalendar.from_dict(data)
+        except (CsmkitError, TypeError, ValueError) as exc:
+            self.problems.extend(
+                problem_lines(exc, path) if isinstance(exc, CsmkitError) else [f"{path}: {exc}"]
+            )
+            return None
+
+    # ------------------------------------------------------------------ types
+    def ticket_type(self, name: str, value: object) -> tuple[TicketType | None, Any]:
+        path = f"types.{name}"
+        data = self.mapping(value, path)
+        if data is None:
+            return None, None
+        self.keys(data, _TYPE_KEYS, path)
+        spec = data.get("workflow", name if name in TEMPLATE_NAMES else None)
+        if isinstance(spec, str):
+            base = type_template(spec)
+            if base is None:
+                self.add(
+                    f"{path}.workflow",
+                    f"no built-in template {spec!r}; known: {', '.join(TEMPLATE_NAMES)} "
+                    "(or give the workflow inline)",
+                )
+                return None, None
+        elif isinstance(spec, Mapping):
+            base = {str(k): v for k, v in spec.items()}
+        else:
+            self.add(f"{path}.workflow", "a template name or an inline workflow is required")
+            return None, None
+        extra = data.get("fields", [])
+        if not isinstance(extra, list):
+            self.add(f"{path}.fields", "expected a list of form fields")
+            extra = []
+        if extra:
+            form = dict(base.get("form") or {})
+            form["fields"] = [*form.get("fields", []), *extra]
+            base["form"] = form
+        workflow = None
+        try:
+            workflow = Workflow.from_dict(base)
+        except CsmkitError as exc:
+            self.problems.extend(problem_lines(exc, f"{path}.workflow"))
+        sla = self.sla(data.get("sla"), name, f"{path}.sla")
+        survey = data.get("survey")
+        if survey is not None and not isinstance(survey, (str, Mapping)):
+            self.add(f"{path}.survey", "expected a survey name or table")
+        if workflow is None or isinstance(sla, bool):
+            return None, survey
+        try:
+            return TicketType(name, workflow, sla), survey
+        except CsmkitError as exc:
+            self.problems.extend(problem_lines(exc, path))
+            return None, survey
+
+    def sla(self, value: object, name: str, path: str) -> SlaPolicy | SlaPolicySet | bool | None:
+        """The policy, ``None`` without one, ``False`` when invalid."""
+        if value is None:
+            return None
+        data = self.mapping(value, path)
+        if data is None:
+            return False
+        try:
+            if "policies" in data:
+                return SlaPolicySet.from_dict(data)
+            return SlaPolicy.from_dict({"name": name, **data}, path=path)
+        except CsmkitError as exc:
+            self.problems.extend(problem_lines(exc, path))
+            return False
+
+    # ------------------------------------------------------------------ agents
+    def agents(
+        self, value: object, groups: object, calendars: Mapping[str, BusinessCalendar]
+    ) -> list[Agent]:
+        if value is None:
+            value = []
+        if not isinstance(value, list):
+            self.add("agents", "expected a list of agents")
+            return []
+        members: dict[str, set[str]] = {}
+        group_data = self.mapping(groups, "groups") if groups is not None else {}
+        for group, ids in (group_data or {}).items():
+            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+                self.add(f"groups.{group}", "expected a list of agent ids")
+                continue
+            for agent_id in ids:
+                members.setdefault(agent_id, set()).add(str(group))
+        out: list[Agent] = []
+        raw_ids = {item.get("id") for item in value if isinstance(item, Mapping)}
+        for index, item in enumerate(value):
+            path = f"agents[{index}]"
+            data = self.mapping(item, path)
+            if data is None:
+                continue
+            try:
+                agent = Agent.from_dict(data, calendars=calendars)
+            except (CsmkitError, TypeError, ValueError) as exc:
+                self.add(path, str(exc))
+                continue
+            extra = members.pop(agent.id, set())
+            if extra:
+                agent = Agent.from_dict(
+                    {**agent.to_dict(), "groups": sorted(agent.groups | extra)}, calendars=calendars
+                )
+            out.append(agent)
+        ids = [a.id for a in out]
+        for duplicate in sorted({i for i in ids if ids.count(i) > 1}):
+            self.add("agents", f"agent id {duplicate!r} is given more than once")
+        for agent_id in sorted(set(members) - raw_ids):
+            self.add("groups", f"{agent_id!r} is not an agent id")
+        return out
+
+
+def parse_config(
+    cls: type[DeskConfig], data: Mapping[str, Any], plugins: PluginManager
+) -> DeskConfig:
+    """Build ``cls`` from ``data`` (see :meth:`DeskConfig.from_dict`)."""
+    if not isinstance(data, Mapping):
+        raise AutomationError(
+            f"a desk configuration must be a table/object, got {type(data).__name__}"
+        )
+    p = _Parse(plugins)
+    p.keys(data, SECTIONS, "")
+    calendars: dict[str, BusinessCalendar] = {}
+    for name, value in (p.mapping(data.get("calendars", {}), "calendars") or {}).items():
+        built = p.calendar(value, f"calendars.{name}")
+        if built is not None:
+            calendars[str(name)] = built
+    calendar = None
+    raw_calendar = data.get("calendar")
+    if isinstance(raw_calendar, str):
+        calendar = calendars.get(raw_calendar)
+        if calendar is None:
+            p.add(
+                "calendar",
+                f"{raw_calendar!r} is not one of calendars ({', '.join(calendars) or 'none'})",
+            )
+    elif raw_calendar is not None:
+        calendar = p.calendar(raw_calendar, "calendar")
+    types: list[TicketType] = []
+    surveys: dict[str, Any] = {}
+    raw_types = p.mapping(data.get("types", {}), "types") or {}
+    if not raw_types:
+        p.add("types", "at least one ticket type is required")
+    valid_names: set[str] = set()
+    for name, value in raw_types.items():
+        kind, survey = p.ticket_type(str(name), value)
+        valid_names.add(str(name))
+        if kind is not None:
+            types.append(kind)
+        if survey is not None:
+            surveys[str(name)] = survey
+    agents = p.agents(data.get("agents"), data.get("groups"), calendars)
+    fields: set[str] | None = set()
+    for kind in types:
+        form = kind.workflow.form
+        if form is None or form.allow_unknown or fields is None:
+            fields = None
+        else:
+            fields.update(form.names)
+    channels: dict[str, ChannelSpec] = {}
+    for name, value in (p.mapping(data.get("channels", {}), "channels") or {}).items():
+        spec = p.mapping(value, f"channels.{name}")
+        if spec is None:
+            continue
+        p.keys(spec, ("options", "plugin"), f"channels.{name}")
+        plugin = spec.get("plugin")
+        if plugin is not None and plugin not in plugins.outbound_channels():
+            known = ", ".join(plugins.outbound_channels()) or "none"
+            p.add(
+                f"channels.{name}.plugin", f"no outbound channel plugin {plugin!r} (known: {known})"
+            )
+        options = spec.get("options", {})
+        if not isinstance(options, Mapping):
+            p.add(f"channels.{name}.options", "expected a table/object")
+            options = {}
+        channels[str(name)] = ChannelSpec(
+            str(name), None if plugin is None else str(plugin), options
+        )
+    routing = None
+    if data.get("routing") is not None:
+        try:
+            routing = RoutingRules.from_dict(
+                data["routing"],
+                registry=plugins.strategy_registry(),
+                ticket_fields=None if fields is None or len(types) < len(valid_names) else fields,
+            )
+        except CsmkitError as exc:
+            p.problems.extend(problem_lines(exc, "routing"))
+    automation = RuleSet()
+    if data.get("automation") is not None:
+        complete = len(types) == len(valid_names)
+        try:
+            automation = RuleSet.from_dict(
+                data["automation"],
+                fields=fields if complete else None,
+                channels=channels.keys(),
+                transitions=(
+                    {t.name for k in types for t in k.workflow.transitions} if complete else None
+                ),
+                ticket_types=valid_names,
+                business_clock=calendar is not None or "calendar" in data,
+            )
+        except CsmkitError as exc:
+            p.problems.extend(problem_lines(exc, "automation"))
+    intake_type = data.get("intake_type")
+    if intake_type is not None:
+        if not isinstance(intake_type, str) or intake_type not in valid_names:
+            p.add(
+                "intake_type",
+                f"{intake_type!r} is not one of types ({', '.join(sorted(valid_names))})",
+            )
+        else:
+            kind = next((k for k in types if k.name == intake_type), None)
+            if kind is not None:
+                p.problems.extend(
+                    f"intake_type: {line}" for line in intake_problems(intake_type, kind)
+                )
+    if agents and "routing" not in data:
+        p.add("routing", "agents are given but no routing rules (add a [routing] default)")
+    if p.problems:
+        count = len(p.problems)
+        raise AutomationError(
+            f"invalid desk configuration ({count} problem{'s' if count > 1 else ''}):"
+            + "".join(f"\n  - {line}" for line in p.problems),
+            problems=p.problems,
+        )
+    return cls(
+        types=tuple(types),
+        calendar=calendar,
+        calendars=calendars,
+        surveys=surveys,
+        agents=tuple(agents),
+        routing=routing,
+        automation=automation,
+        channels=channels,
+        intake_type=intake_type,
+    )
