@@ -9,7 +9,7 @@ from typing import Any
 
 from csmkit._time import require_aware
 from csmkit.desk._core import DeskCore
-from csmkit.desk._types import intake_workflow
+from csmkit.desk._types import pending_fields, relaxed_form
 from csmkit.errors import AutomationError, ConcurrencyError, NotFoundError, WorkflowError
 from csmkit.timeline import (
     Assigned,
@@ -18,6 +18,7 @@ from csmkit.timeline import (
     FieldChanged,
     Linked,
     MessageAdded,
+    StatusChanged,
     SurveyAnswered,
     Ticket,
     Timeline,
@@ -160,8 +161,8 @@ class TicketOperations(DeskCore):
         run the rules on the resulting ``FieldChanged`` events like any operation.
 
         Required fields that a transition also requires may stay empty until that
-        transition (as on a ticket opened from a message); every other rule of the
-        form holds for the fields after the change. A value equal to the current one
+        transition has fired (as on a ticket opened from a message); every other rule
+        of the form holds for the fields after the change. A value equal to the current one
         records nothing.
 
         Args:
@@ -187,7 +188,12 @@ class TicketOperations(DeskCore):
             kind = self._kind(timeline.ticket.type)
             current = dict(timeline.ticket.fields)
             merged = {k: v for k, v in {**current, **changes}.items() if v is not None}
-            form = intake_workflow(kind.workflow).form
+            fired = {
+                e.transition
+                for e in timeline.events
+                if isinstance(e, StatusChanged) and e.transition is not None
+            }
+            form = relaxed_form(kind.workflow, pending_fields(kind.workflow, fired))
             problems = [
                 f"{name}: is not a field of the form of type {kind.name!r}"
                 for name in changes

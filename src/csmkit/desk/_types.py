@@ -21,7 +21,9 @@ __all__ = [
     "deferred_fields",
     "intake_problems",
     "intake_workflow",
+    "pending_fields",
     "problem_workflow",
+    "relaxed_form",
 ]
 
 
@@ -61,10 +63,11 @@ def deferred_fields(workflow: Workflow) -> frozenset[str]:
     )
 
 
-def _relaxed_form(workflow: Workflow) -> FormSchema | None:
-    """``workflow.form`` with its deferred fields optional (still type-checked)."""
+def relaxed_form(workflow: Workflow, names: frozenset[str] | None = None) -> FormSchema | None:
+    """``workflow.form`` with the fields ``names`` (default: every
+    :func:`deferred_fields`) optional; their values are still type-checked."""
     form = workflow.form
-    deferred = deferred_fields(workflow)
+    deferred = deferred_fields(workflow) if names is None else names
     if form is None or not deferred:
         return form
     fields = [
@@ -74,10 +77,17 @@ def _relaxed_form(workflow: Workflow) -> FormSchema | None:
     return FormSchema(fields, allow_unknown=form.allow_unknown)
 
 
+def pending_fields(workflow: Workflow, fired: set[str]) -> frozenset[str]:
+    """The deferred fields no transition in ``fired`` required: a ticket may still
+    lack them (once a transition requiring a field has fired, it stays required)."""
+    done = {name for t in workflow.transitions if t.name in fired for name in t.required}
+    return deferred_fields(workflow) - done
+
+
 def intake_workflow(workflow: Workflow) -> Workflow:
     """The workflow channel intake opens tickets with: its form leaves the
     :func:`deferred_fields` empty (the transitions requiring them still do)."""
-    relaxed = _relaxed_form(workflow)
+    relaxed = relaxed_form(workflow)
     return workflow if relaxed is workflow.form else attrs.evolve(workflow, form=relaxed)
 
 
