@@ -1,9 +1,9 @@
-"""A desk defined as data: :class:`DeskConfig`, read from TOML, JSON or a dict.
+"""A desk defined as data: [`DeskConfig`][csmkit.desk.DeskConfig], read from TOML, JSON or a dict.
 
 Each section is parsed by the ``from_dict`` of its part (calendar, workflow, SLA
 policy, agents, routing rules, automation rules); their problems are gathered, each
 prefixed with the section's path (``types.repair.sla.targets.first_response.goals
-.urgent``), and raised together in one :class:`~csmkit.errors.AutomationError`. Nothing
+.urgent``), and raised together in one `AutomationError`. Nothing
 is built until everything is valid.
 """
 
@@ -91,7 +91,8 @@ class ChannelSpec:
 
 @attrs.frozen(eq=True, hash=False)
 class DeskConfig:
-    """A whole desk as a validated value: what :meth:`ServiceDesk.from_config` builds.
+    """A whole desk as a validated value, what
+    [`ServiceDesk.from_config`][csmkit.desk.ServiceDesk.from_config] builds.
 
     Attributes:
         types: The ticket types (form + workflow + SLA policy).
@@ -127,7 +128,7 @@ class DeskConfig:
 
         Args:
             data: The configuration (see ``docs/repair-desk.md`` and
-                :func:`config_schema`).
+                [`config_schema`][csmkit.desk.config_schema]).
             plugins: Where calendar, strategy and channel plugins are looked up
                 (default: built-ins only).
 

@@ -207,7 +207,7 @@ class _Parse:
 def parse_config(
     cls: type[DeskConfig], data: Mapping[str, Any], plugins: PluginManager
 ) -> DeskConfig:
-    """Build ``cls`` from ``data`` (see :meth:`DeskConfig.from_dict`)."""
+    """Build ``cls`` from ``data`` (see `DeskConfig.from_dict`)."""
     if not isinstance(data, Mapping):
         raise AutomationError(
             f"a desk configuration must be a table/object, got {type(data).__name__}"

@@ -167,7 +167,7 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         new_ticket_id: Callable[[], str] | None = None,
     ) -> ServiceDesk:
         """A desk from its definition as data: a ``.toml``/``.json`` file, a mapping or
-        a :class:`DeskConfig` (see ``docs/repair-desk.md``).
+        a [`DeskConfig`][csmkit.desk.DeskConfig] (see ``docs/repair-desk.md``).
 
         Args:
             config: The file, the mapping or the validated configuration.
