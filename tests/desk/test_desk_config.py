@@ -18,6 +18,9 @@ from hypothesis import strategies as st
 
 from csmkit.desk import DeskConfig, ServiceDesk, config_schema
 from csmkit.errors import AutomationError
+from csmkit.hookspecs import hookimpl
+from csmkit.plugins import CalendarRegistration, OutboundChannelRegistration, PluginManager
+from csmkit.sla import BusinessCalendar
 from csmkit.storage import open_store
 
 try:
@@ -249,3 +252,59 @@ def test_from_config_needs_every_channel_and_builds_nothing_otherwise() -> None:
     config = DeskConfig.from_file(EXAMPLE)
     desk = ServiceDesk.from_config(config, store=store, clock=clock, channels={"sms": object()})
     assert sorted(desk.types) == ["callback", "repair"]
+
+
+class _Gateway:
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.sent: list[Any] = []
+
+    def send(self, notification: Any) -> dict[str, bool]:
+        self.sent.append(notification)
+        return {"accepted": True}
+
+
+class _Plugin:
+    @hookimpl
+    def csmkit_outbound_channels(self) -> list[OutboundChannelRegistration]:
+        """An SMS gateway."""
+        return [OutboundChannelRegistration("sms-gateway", _Gateway)]
+
+    @hookimpl
+    def csmkit_calendars(self) -> list[CalendarRegistration]:
+        """A calendar, and one whose factory fails."""
+
+        def office(**options: Any) -> BusinessCalendar:
+            week = {"mon-fri": ["09:00-18:00"]}
+            return BusinessCalendar.from_dict({"timezone": options["zone"], "week": week})
+
+        def broken() -> BusinessCalendar:
+            raise RuntimeError("calendar server down")
+
+        return [CalendarRegistration("office", office), CalendarRegistration("broken", broken)]
+
+
+def test_channels_and_calendars_from_plugins() -> None:
+    plugins = PluginManager(load_entrypoints=False)
+    plugins.register(_Plugin())
+    data = _example()
+    data["channels"]["sms"] = {"plugin": "sms-gateway", "options": {"region": "cn"}}
+    data["calendars"] = {"office": {"plugin": "office", "options": {"zone": "Asia/Shanghai"}}}
+    config = DeskConfig.from_dict(data, plugins=plugins)
+    assert config.calendars["office"].timezone == "Asia/Shanghai"
+    assert config.channels["sms"].to_dict() == {
+        "plugin": "sms-gateway",
+        "options": {"region": "cn"},
+    }
+    clock = lambda: datetime(2026, 10, 15, 10, 0, tzinfo=SH)  # noqa: E731
+    desk = ServiceDesk.from_config(
+        data, store=open_store("memory://"), clock=clock, plugins=plugins
+    )
+    gateway = desk.channels["sms"]
+    assert isinstance(gateway, _Gateway) and gateway.region == "cn"
+    data["calendars"] = {"bad": {"plugin": "broken"}}
+    with pytest.raises(AutomationError) as caught:
+        DeskConfig.from_dict(data, plugins=plugins)
+    assert caught.value.problems == [
+        "calendars.bad.plugin: plugin 'broken' failed: calendar server down"
+    ]

@@ -84,7 +84,15 @@ class _Parse:
                         f"{path}.plugin", f"no calendar plugin {data['plugin']!r} (known: {known})"
                     )
                     return None
-                built = registration.factory(**dict(data.get("options", {})))
+                options = data.get("options", {})
+                if not isinstance(options, Mapping):
+                    self.add(f"{path}.options", "expected a table/object")
+                    return None
+                try:
+                    built = registration.factory(**dict(options))
+                except Exception as exc:  # a plugin's own error, reported with its path
+                    self.add(f"{path}.plugin", f"plugin {data['plugin']!r} failed: {exc}")
+                    return None
                 if not isinstance(built, BusinessCalendar):
                     self.add(
                         f"{path}.plugin",
