@@ -4,6 +4,7 @@ path, the published JSON Schema, the round trip, and ServiceDesk.from_config."""
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import pickle
 from datetime import datetime
@@ -308,3 +309,19 @@ def test_channels_and_calendars_from_plugins() -> None:
     assert caught.value.problems == [
         "calendars.bad.plugin: plugin 'broken' failed: calendar server down"
     ]
+
+
+def test_toml_without_tomllib_or_tomli_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Python 3.10 without ``tomli``: the file names what to install, or to use JSON."""
+    real = importlib.import_module
+
+    def missing(name: str, package: str | None = None) -> Any:
+        if name in ("tomllib", "tomli"):
+            raise ImportError(name)
+        return real(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", missing)
+    with pytest.raises(AutomationError, match=r"Python 3.11 or later, or the 'tomli' package"):
+        DeskConfig.from_file(EXAMPLE)

@@ -113,6 +113,8 @@ def test_update_records_field_changes_and_runs_the_rules(kit: Any) -> None:
         ({"region": "west"}, "region: 'west' is not one of"),
         ({"appointment": "tomorrow"}, "appointment:"),
         ({"region": ["east"]}, "region:"),
+        ({"priority": "urgent"}, "priority: is a ticket attribute, not a form field"),
+        ({"status": "closed"}, "status: is a ticket attribute"),
     ],
 )
 def test_bad_fields_are_refused_and_nothing_is_written(
@@ -149,3 +151,20 @@ def test_update_arguments_are_checked(kit: Any) -> None:
     with pytest.raises(WorkflowError) as caught:
         desk.update(ticket_id, fields={"address": None})
     assert caught.value.problems == ("address: a value is required",)
+
+
+def test_a_type_without_a_form_takes_any_json_field(kit: Any) -> None:
+    at = datetime(2026, 10, 15, 10, 0, tzinfo=kit.SH)
+    free = template("consultation")
+    free = type(free).from_dict({k: v for k, v in free.to_dict().items() if k != "form"})
+    desk = ServiceDesk(
+        open_store("memory://"),
+        types=[TicketType("question", free)],
+        clock=lambda: at,
+        intake_type="question",
+    )
+    ticket_id = desk.receive(_message(at)).ticket_id
+    assert ticket_id is not None
+    assert desk.update(ticket_id, fields={"anything": [1, "two"]}).fields["anything"] == (1, "two")
+    with pytest.raises(WorkflowError, match="ticket attribute"):
+        desk.update(ticket_id, fields={"assignee": "wang"})

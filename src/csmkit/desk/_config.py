@@ -233,7 +233,7 @@ def _toml_module(where: str) -> Any:
             return importlib.import_module(name)
         except ImportError:
             continue
-    raise AutomationError(  # pragma: no cover - Python 3.10 without tomli
+    raise AutomationError(
         f"{where}: reading TOML needs Python 3.11 or later, or the 'tomli' package "
         "(pip install 'csmkit[toml]'); or write the configuration as JSON"
     )

@@ -12,6 +12,8 @@ from csmkit.desk._core import DeskCore
 from csmkit.desk._types import pending_fields, relaxed_form
 from csmkit.errors import AutomationError, ConcurrencyError, NotFoundError, WorkflowError
 from csmkit.timeline import (
+    CORE_FIELDS,
+    RESERVED_FIELDS,
     Assigned,
     Direction,
     Event,
@@ -194,12 +196,17 @@ class TicketOperations(DeskCore):
                 if isinstance(e, StatusChanged) and e.transition is not None
             }
             form = relaxed_form(kind.workflow, pending_fields(kind.workflow, fired))
-            problems = [
-                f"{name}: is not a field of the form of type {kind.name!r}"
-                for name in changes
-                if not isinstance(name, str) or form is None or name not in form
-                if form is None or not form.allow_unknown
-            ]
+            problems = []
+            for name in changes:
+                if not isinstance(name, str) or not name:
+                    problems.append(f"{name!r}: is not a field name")
+                elif name in CORE_FIELDS or name in RESERVED_FIELDS:
+                    problems.append(
+                        f"{name}: is a ticket attribute, not a form field; use its own "
+                        "operation (assign, transition ...)"
+                    )
+                elif form is not None and not form.allow_unknown and name not in form:
+                    problems.append(f"{name}: is not a field of the form of type {kind.name!r}")
             if form is not None and not problems:
                 problems = [str(e) for e in form.validate(merged).errors]
             if problems:
