@@ -3,7 +3,7 @@ problem gathered with its path, nothing built when anything is wrong."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from csmkit.automation import RuleSet
@@ -211,6 +211,125 @@ class _Parse:
             self.add("groups", f"{agent_id!r} is not an agent id")
         return out
 
+    # ------------------------------------------------------------------ sections
+    def calendars(
+        self, data: Mapping[str, Any]
+    ) -> tuple[BusinessCalendar | None, dict[str, BusinessCalendar]]:
+        named: dict[str, BusinessCalendar] = {}
+        for name, value in (self.mapping(data.get("calendars", {}), "calendars") or {}).items():
+            built = self.calendar(value, f"calendars.{name}")
+            if built is not None:
+                named[str(name)] = built
+        raw = data.get("calendar")
+        if raw is None:
+            return None, named
+        if not isinstance(raw, str):
+            return self.calendar(raw, "calendar"), named
+        if raw not in named:
+            self.add("calendar", f"{raw!r} is not one of calendars ({', '.join(named) or 'none'})")
+        return named.get(raw), named
+
+    def types(self, data: Mapping[str, Any]) -> tuple[list[TicketType], dict[str, Any], set[str]]:
+        """The valid types, the surveys, and every type name (valid or not)."""
+        kinds: list[TicketType] = []
+        surveys: dict[str, Any] = {}
+        raw = self.mapping(data.get("types", {}), "types") or {}
+        if not raw:
+            self.add("types", "at least one ticket type is required")
+        for name, value in raw.items():
+            kind, survey = self.ticket_type(str(name), value)
+            if kind is not None:
+                kinds.append(kind)
+            if survey is not None:
+                surveys[str(name)] = survey
+        return kinds, surveys, {str(name) for name in raw}
+
+    def channels(self, data: Mapping[str, Any]) -> dict[str, ChannelSpec]:
+        out: dict[str, ChannelSpec] = {}
+        known = self.plugins.outbound_channels()
+        for name, value in (self.mapping(data.get("channels", {}), "channels") or {}).items():
+            path = f"channels.{name}"
+            spec = self.mapping(value, path)
+            if spec is None:
+                continue
+            self.keys(spec, ("options", "plugin"), path)
+            plugin = spec.get("plugin")
+            if plugin is not None and plugin not in known:
+                names = ", ".join(known) or "none"
+                self.add(
+                    f"{path}.plugin", f"no outbound channel plugin {plugin!r} (known: {names})"
+                )
+            options = spec.get("options", {})
+            if not isinstance(options, Mapping):
+                self.add(f"{path}.options", "expected a table/object")
+                options = {}
+            out[str(name)] = ChannelSpec(
+                str(name), None if plugin is None else str(plugin), options
+            )
+        return out
+
+    def routing(self, data: Mapping[str, Any], fields: set[str] | None) -> RoutingRules | None:
+        if data.get("routing") is None:
+            return None
+        try:
+            return RoutingRules.from_dict(
+                data["routing"], registry=self.plugins.strategy_registry(), ticket_fields=fields
+            )
+        except CsmkitError as exc:
+            self.problems.extend(problem_lines(exc, "routing"))
+            return None
+
+    def automation(
+        self,
+        data: Mapping[str, Any],
+        fields: set[str] | None,
+        transitions: set[str] | None,
+        channels: Collection[str],
+        type_names: set[str],
+    ) -> RuleSet:
+        if data.get("automation") is None:
+            return RuleSet()
+        try:
+            return RuleSet.from_dict(
+                data["automation"],
+                fields=fields,
+                channels=channels,
+                transitions=transitions,
+                ticket_types=type_names,
+                business_clock=data.get("calendar") is not None,
+            )
+        except CsmkitError as exc:
+            self.problems.extend(problem_lines(exc, "automation"))
+            return RuleSet()
+
+    def intake(self, value: object, kinds: list[TicketType], type_names: set[str]) -> None:
+        if value is None:
+            return
+        if not isinstance(value, str) or value not in type_names:
+            names = ", ".join(sorted(type_names))
+            self.add("intake_type", f"{value!r} is not one of types ({names})")
+            return
+        kind = next((k for k in kinds if k.name == value), None)
+        if kind is not None:  # an invalid type is reported already
+            self.problems.extend(f"intake_type: {line}" for line in intake_problems(value, kind))
+
+
+def _known_names(
+    kinds: list[TicketType], type_names: set[str]
+) -> tuple[set[str] | None, set[str] | None]:
+    """Form fields and transitions rules may name; ``None`` (not checked) when a type is
+    invalid or a form takes any field."""
+    if len(kinds) < len(type_names):
+        return None, None
+    transitions = {t.name for k in kinds for t in k.workflow.transitions}
+    fields: set[str] = set()
+    for kind in kinds:
+        form = kind.workflow.form
+        if form is None or form.allow_unknown:
+            return None, transitions
+        fields.update(form.names)
+    return fields, transitions
+
 
 def parse_config(
     cls: type[DeskConfig], data: Mapping[str, Any], plugins: PluginManager
@@ -222,101 +341,14 @@ def parse_config(
         )
     p = _Parse(plugins)
     p.keys(data, SECTIONS, "")
-    calendars: dict[str, BusinessCalendar] = {}
-    for name, value in (p.mapping(data.get("calendars", {}), "calendars") or {}).items():
-        built = p.calendar(value, f"calendars.{name}")
-        if built is not None:
-            calendars[str(name)] = built
-    calendar = None
-    raw_calendar = data.get("calendar")
-    if isinstance(raw_calendar, str):
-        calendar = calendars.get(raw_calendar)
-        if calendar is None:
-            p.add(
-                "calendar",
-                f"{raw_calendar!r} is not one of calendars ({', '.join(calendars) or 'none'})",
-            )
-    elif raw_calendar is not None:
-        calendar = p.calendar(raw_calendar, "calendar")
-    types: list[TicketType] = []
-    surveys: dict[str, Any] = {}
-    raw_types = p.mapping(data.get("types", {}), "types") or {}
-    if not raw_types:
-        p.add("types", "at least one ticket type is required")
-    valid_names: set[str] = set()
-    for name, value in raw_types.items():
-        kind, survey = p.ticket_type(str(name), value)
-        valid_names.add(str(name))
-        if kind is not None:
-            types.append(kind)
-        if survey is not None:
-            surveys[str(name)] = survey
+    calendar, calendars = p.calendars(data)
+    kinds, surveys, type_names = p.types(data)
     agents = p.agents(data.get("agents"), data.get("groups"), calendars)
-    fields: set[str] | None = set()
-    for kind in types:
-        form = kind.workflow.form
-        if form is None or form.allow_unknown or fields is None:
-            fields = None
-        else:
-            fields.update(form.names)
-    channels: dict[str, ChannelSpec] = {}
-    for name, value in (p.mapping(data.get("channels", {}), "channels") or {}).items():
-        spec = p.mapping(value, f"channels.{name}")
-        if spec is None:
-            continue
-        p.keys(spec, ("options", "plugin"), f"channels.{name}")
-        plugin = spec.get("plugin")
-        if plugin is not None and plugin not in plugins.outbound_channels():
-            known = ", ".join(plugins.outbound_channels()) or "none"
-            p.add(
-                f"channels.{name}.plugin", f"no outbound channel plugin {plugin!r} (known: {known})"
-            )
-        options = spec.get("options", {})
-        if not isinstance(options, Mapping):
-            p.add(f"channels.{name}.options", "expected a table/object")
-            options = {}
-        channels[str(name)] = ChannelSpec(
-            str(name), None if plugin is None else str(plugin), options
-        )
-    routing = None
-    if data.get("routing") is not None:
-        try:
-            routing = RoutingRules.from_dict(
-                data["routing"],
-                registry=plugins.strategy_registry(),
-                ticket_fields=None if fields is None or len(types) < len(valid_names) else fields,
-            )
-        except CsmkitError as exc:
-            p.problems.extend(problem_lines(exc, "routing"))
-    automation = RuleSet()
-    if data.get("automation") is not None:
-        complete = len(types) == len(valid_names)
-        try:
-            automation = RuleSet.from_dict(
-                data["automation"],
-                fields=fields if complete else None,
-                channels=channels.keys(),
-                transitions=(
-                    {t.name for k in types for t in k.workflow.transitions} if complete else None
-                ),
-                ticket_types=valid_names,
-                business_clock=calendar is not None or "calendar" in data,
-            )
-        except CsmkitError as exc:
-            p.problems.extend(problem_lines(exc, "automation"))
-    intake_type = data.get("intake_type")
-    if intake_type is not None:
-        if not isinstance(intake_type, str) or intake_type not in valid_names:
-            p.add(
-                "intake_type",
-                f"{intake_type!r} is not one of types ({', '.join(sorted(valid_names))})",
-            )
-        else:
-            kind = next((k for k in types if k.name == intake_type), None)
-            if kind is not None:
-                p.problems.extend(
-                    f"intake_type: {line}" for line in intake_problems(intake_type, kind)
-                )
+    fields, transitions = _known_names(kinds, type_names)
+    channels = p.channels(data)
+    routing = p.routing(data, fields)
+    automation = p.automation(data, fields, transitions, channels.keys(), type_names)
+    p.intake(data.get("intake_type"), kinds, type_names)
     if agents and "routing" not in data:
         p.add("routing", "agents are given but no routing rules (add a [routing] default)")
     if p.problems:
@@ -327,7 +359,7 @@ def parse_config(
             problems=p.problems,
         )
     return cls(
-        types=tuple(types),
+        types=tuple(kinds),
         calendar=calendar,
         calendars=calendars,
         surveys=surveys,
@@ -335,5 +367,5 @@ def parse_config(
         routing=routing,
         automation=automation,
         channels=channels,
-        intake_type=intake_type,
+        intake_type=data.get("intake_type"),
     )
