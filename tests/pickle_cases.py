@@ -225,6 +225,17 @@ CASES: dict[type[Any], Callable[[], Any]] = {
     customers.TicketView: lambda: customers.TicketView(v.summary(), sla=v.sla_report()),
     customers.WarrantyStatus: v.warranty,
     # ----------------------------------------------------------------- desk
+    desk.ChannelSpec: lambda: desk.ChannelSpec("sms", "sms-gateway", {"region": "cn"}),
+    desk.DeskConfig: lambda: desk.DeskConfig.from_dict(
+        {
+            "types": {
+                "repair": {
+                    "workflow": "repair",
+                    "sla": {"targets": {"first_response": {"goals": {"urgent": "2h"}}}},
+                }
+            }
+        }
+    ),
     desk.FeedbackStatus: lambda: desk.FeedbackStatus("T-7", "open", "处理中", (v.linked(),)),
     desk.LinkedStatus: v.linked,
     desk.TickResult: lambda: desk.TickResult(

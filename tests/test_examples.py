@@ -15,6 +15,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
     ("script", "expected"),
     [
         ("repair_desk.py", ["assigned to wang", "escalated at Fri 10:30", "SMS to C-1"]),
+        ("repair_desk_from_config.py", [": new, assigned to e04"]),
         ("kpis_from_export.py", ["321 tickets", "FCR:", "CSAT:", "fields.region"]),
         ("custom_routing_strategy.py", ["closest", "-> zhao by rule field-repair", "-> li"]),
     ],

@@ -138,10 +138,13 @@ def test_receive_threads_resolves_and_runs_rules(kit: Any) -> None:
 
 
 def test_intake_type_whose_form_needs_fields_is_refused(kit: Any) -> None:
-    with pytest.raises(AutomationError, match="its form requires address, contact_phone"):
+    """A field the form requires and no transition requires cannot be left empty."""
+    data = template_dict("repair")
+    data["form"]["fields"].append({"name": "serial", "type": "text", "required": True})
+    with pytest.raises(AutomationError, match="its form requires serial, which"):
         ServiceDesk(
             open_store("memory://"),
-            types=[TicketType("repair", kit.repair_workflow())],
+            types=[TicketType("repair", Workflow.from_dict(data))],
             clock=lambda: datetime(2026, 10, 15, tzinfo=kit.SH),
             intake_type="repair",
         )

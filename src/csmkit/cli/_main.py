@@ -307,6 +307,12 @@ def _add_kb(commands: Any) -> None:
     add_kb_parser(commands)
 
 
+def _add_desk(commands: Any) -> None:
+    from csmkit.cli._desk import add_desk_parser
+
+    add_desk_parser(commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``csmkit`` command."""
     parser = _Parser(
@@ -323,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_workflow(commands)
     _add_calendar(commands)
     _add_kb(commands)
+    _add_desk(commands)
     plugins = commands.add_parser("plugins", help="installed plugins and where they come from")
     plugins.add_argument("--json", action="store_true", help="print JSON")
     plugins.set_defaults(handler=_run_plugins)

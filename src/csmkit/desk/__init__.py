@@ -8,6 +8,8 @@ appends its events atomically with optimistic concurrency and retries safely;
 
 from __future__ import annotations
 
+from csmkit.desk._config import ChannelSpec, DeskConfig
+from csmkit.desk._config_schema import config_schema
 from csmkit.desk._desk import ServiceDesk
 from csmkit.desk._types import (
     FeedbackStatus,
@@ -18,10 +20,13 @@ from csmkit.desk._types import (
 )
 
 __all__ = [
+    "ChannelSpec",
+    "DeskConfig",
     "FeedbackStatus",
     "LinkedStatus",
     "ServiceDesk",
     "TickResult",
     "TicketType",
+    "config_schema",
     "problem_workflow",
 ]

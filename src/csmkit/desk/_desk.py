@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from csmkit._time import require_aware
@@ -26,6 +27,7 @@ from csmkit.automation import (
 )
 from csmkit.automation import ProblemCluster as ProblemCluster
 from csmkit.customers import CustomerDirectory
+from csmkit.desk._config import DeskConfig, desk_channels
 from csmkit.desk._delivery import Deliveries, pending_deliveries
 from csmkit.desk._intake import IntakeOperations
 from csmkit.desk._problems import ProblemsAndFeedback
@@ -67,14 +69,16 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         customers: A :class:`~csmkit.customers.CustomerDirectory` (sender resolution,
             360° view, asset rules).
         intake_type: Ticket type of tickets opened by :meth:`receive` (its workflow
-            starts them; its form must accept a ticket without fields).
+            starts them; fields its form requires must also be required by a later
+            transition, so a ticket opened from a message may lack them until then).
         new_ticket_id: Makes ids for :meth:`open_ticket` without ``ticket_id``.
         max_retries: Attempts per operation under contention.
 
     Raises:
         AutomationError: the rules name unknown fields, channels, transitions or
             ticket types, or loop; an intake type whose workflow does not start in
-            ``new`` or whose form requires fields; a naive clock.
+            ``new`` or whose form requires fields no transition requires; a naive
+            clock.
     """
 
     def __init__(
@@ -149,6 +153,60 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         self._undelivered = set()
         self._retry = {}
         self._last_tick = None
+
+    @classmethod
+    def from_config(
+        cls,
+        config: str | Path | Mapping[str, Any] | DeskConfig,
+        *,
+        store: TicketStore,
+        clock: Callable[[], datetime],
+        plugins: PluginManager | None = None,
+        channels: Mapping[str, object] | None = None,
+        customers: CustomerDirectory | None = None,
+        new_ticket_id: Callable[[], str] | None = None,
+    ) -> ServiceDesk:
+        """A desk from its definition as data: a ``.toml``/``.json`` file, a mapping or
+        a [`DeskConfig`][csmkit.desk.DeskConfig] (see ``docs/repair-desk.md``).
+
+        Args:
+            config: The file, the mapping or the validated configuration.
+            store: Where timelines live.
+            clock: Returns the current aware instant.
+            plugins: Calendar, strategy and channel plugins (default: built-ins only).
+            channels: Channel objects by name, for the configuration's channels that
+                name no plugin (they win over a plugin of the same name).
+            customers: The customer directory (sender resolution, asset rules).
+            new_ticket_id: Makes ids for :meth:`open_ticket` without ``ticket_id``.
+
+        Raises:
+            AutomationError: every problem of the configuration, each with its path
+                (``types.repair.sla.targets.first_response.goals.urgent``); nothing
+                is built.
+        """
+        plugins = plugins if plugins is not None else PluginManager(load_entrypoints=False)
+        if isinstance(config, DeskConfig):
+            parsed = config
+        elif isinstance(config, Mapping):
+            parsed = DeskConfig.from_dict(config, plugins=plugins)
+        else:
+            parsed = DeskConfig.from_file(config, plugins=plugins)
+        built = desk_channels(parsed, plugins, channels)
+        rules = parsed.routing
+        return cls(
+            store,
+            types=parsed.types,
+            clock=clock,
+            plugins=plugins,
+            calendar=parsed.calendar,
+            router=None if rules is None else Router(rules, registry=plugins.strategy_registry()),
+            agents=None if rules is None else AgentPool(parsed.agents),
+            rules=parsed.automation,
+            channels=built,
+            customers=customers,
+            intake_type=parsed.intake_type,
+            new_ticket_id=new_ticket_id,
+        )
 
     # ------------------------------------------------------------------ intents
     def _execute(self, outcome: Outcome) -> tuple[list[Notification], list[str]]:

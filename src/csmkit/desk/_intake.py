@@ -9,7 +9,7 @@ from csmkit.automation import Outcome
 from csmkit.channels import AutoReply, DeliveryReport, InboundMessage, Intake, IntakeResult
 from csmkit.customers import CustomerDirectory
 from csmkit.desk._core import DeskCore
-from csmkit.desk._types import TicketType
+from csmkit.desk._types import TicketType, intake_problems, intake_workflow
 from csmkit.errors import AutomationError
 from csmkit.timeline import Event, Timeline
 
@@ -28,33 +28,26 @@ class IntakeOperations(DeskCore):
 
         Raises:
             AutomationError: an unknown type, a workflow that does not start in
-                ``new`` or a form that requires fields.
+                ``new`` or a form requiring fields no later transition requires.
         """
         if intake_type is None:
             return None
         kind: TicketType | None = self.types.get(intake_type)
         if kind is None:
             raise AutomationError(f"intake_type: unknown ticket type {intake_type!r}")
-        initial = kind.workflow.initial
-        if initial.name != "new" or initial.category.value != "new":
+        problems = intake_problems(intake_type, kind)
+        if problems:
             raise AutomationError(
-                f"intake_type {intake_type!r}: channel intake opens tickets in state "
-                f"'new'; the workflow starts in {initial.name!r}"
+                "intake_type " + "; ".join(problems),
+                problems=[f"intake_type.{p}" for p in problems],
             )
-        form = kind.workflow.form
-        missing = [] if form is None else [e.field for e in form.validate({}).errors]
-        if missing:
-            raise AutomationError(
-                f"intake_type {intake_type!r}: its form requires {', '.join(missing)}, "
-                "which an inbound message cannot fill; use a type whose form accepts a "
-                "ticket without fields"
-            )
+        workflow = intake_workflow(kind.workflow)
         return Intake(
             self.store,
             self.plugins,
             customers=customers,
             ticket_type=intake_type,
-            created_event=kind.workflow.created_event,
+            created_event=workflow.created_event,
             extra_events=self._intake_rules,
         )
 

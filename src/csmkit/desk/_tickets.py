@@ -1,4 +1,5 @@
-"""Ticket operations of the desk: open, reply, note, transition, assign, survey, link."""
+"""Ticket operations of the desk: open, reply, note, update, transition, assign, survey,
+link."""
 
 from __future__ import annotations
 
@@ -6,14 +7,20 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from csmkit._time import require_aware
 from csmkit.desk._core import DeskCore
-from csmkit.errors import AutomationError, ConcurrencyError
+from csmkit.desk._types import pending_fields, relaxed_form
+from csmkit.errors import AutomationError, ConcurrencyError, NotFoundError, WorkflowError
 from csmkit.timeline import (
+    CORE_FIELDS,
+    RESERVED_FIELDS,
     Assigned,
     Direction,
     Event,
+    FieldChanged,
     Linked,
     MessageAdded,
+    StatusChanged,
     SurveyAnswered,
     Ticket,
     Timeline,
@@ -143,6 +150,86 @@ class TicketOperations(DeskCore):
             return events
 
         return self._operation(ticket_id, make)
+
+    def update(
+        self,
+        ticket_id: str,
+        *,
+        fields: Mapping[str, Any],
+        actor: str | None = None,
+        at: datetime | None = None,
+    ) -> Ticket:
+        """Set form fields (``None`` clears one), checked by the ticket type's form, and
+        run the rules on the resulting ``FieldChanged`` events like any operation.
+
+        Required fields that a transition also requires may stay empty until that
+        transition has fired (as on a ticket opened from a message); every other rule
+        of the form holds for the fields after the change. A value equal to the current one
+        records nothing.
+
+        Args:
+            ticket_id: The ticket.
+            fields: Field name -> new value.
+            actor: Who changed them.
+            at: When (default: the clock); never before the ticket's last event.
+
+        Raises:
+            WorkflowError: an unknown field, a wrong type or value, or a required field
+                cleared: every problem listed, nothing written.
+            NotFoundError: unknown ticket.
+        """
+        if not isinstance(fields, Mapping) or not fields:
+            raise WorkflowError(f"update of {ticket_id!r}: fields must be a non-empty mapping")
+        if at is not None:
+            require_aware(at, "at", AutomationError)
+        changes = dict(fields)
+
+        def build(timeline: Timeline | None, when: datetime) -> Sequence[Event]:
+            if timeline is None:
+                raise NotFoundError(f"ticket {ticket_id!r} not found")
+            kind = self._kind(timeline.ticket.type)
+            current = dict(timeline.ticket.fields)
+            merged = {k: v for k, v in {**current, **changes}.items() if v is not None}
+            fired = {
+                e.transition
+                for e in timeline.events
+                if isinstance(e, StatusChanged) and e.transition is not None
+            }
+            form = relaxed_form(kind.workflow, pending_fields(kind.workflow, fired))
+            problems = []
+            for name in changes:
+                if not isinstance(name, str) or not name:
+                    problems.append(f"{name!r}: is not a field name")
+                elif name in CORE_FIELDS or name in RESERVED_FIELDS:
+                    problems.append(
+                        f"{name}: is a ticket attribute, not a form field; use its own "
+                        "operation (assign, transition ...)"
+                    )
+                elif form is not None and not form.allow_unknown and name not in form:
+                    problems.append(f"{name}: is not a field of the form of type {kind.name!r}")
+            if form is not None and not problems:
+                problems = [str(e) for e in form.validate(merged).errors]
+            if problems:
+                raise WorkflowError(
+                    f"ticket {ticket_id!r}: fields do not match the form of type {kind.name!r}",
+                    problems=problems,
+                )
+            return [
+                FieldChanged(
+                    ticket_id=ticket_id,
+                    at=when,
+                    actor=actor,
+                    name=name,
+                    old=current.get(name),
+                    new=value,
+                )
+                for name, value in changes.items()
+                if current.get(name) != value
+            ]
+
+        final, _ = self._commit(ticket_id, build, now=at)
+        assert final is not None
+        return final.ticket
 
     def assign(
         self,

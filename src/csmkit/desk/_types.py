@@ -11,14 +11,19 @@ import attrs
 from csmkit.automation import Notification
 from csmkit.errors import AutomationError
 from csmkit.sla import SlaPolicy, SlaPolicySet
-from csmkit.workflow import Workflow
+from csmkit.workflow import FormSchema, Workflow
 
 __all__ = [
     "FeedbackStatus",
     "LinkedStatus",
     "TickResult",
     "TicketType",
+    "deferred_fields",
+    "intake_problems",
+    "intake_workflow",
+    "pending_fields",
     "problem_workflow",
+    "relaxed_form",
 ]
 
 
@@ -43,6 +48,69 @@ class TicketType:
             raise AutomationError(f"ticket type {self.name!r}: workflow must be a Workflow")
         if self.sla is not None and not isinstance(self.sla, (SlaPolicy, SlaPolicySet)):
             raise AutomationError(f"ticket type {self.name!r}: sla must be an SlaPolicy(Set)")
+
+
+def deferred_fields(workflow: Workflow) -> frozenset[str]:
+    """Required form fields a ticket may lack until a later step: those the form
+    requires that a transition of ``workflow`` also lists in ``required`` (the
+    transition refuses to fire without them)."""
+    form = workflow.form
+    if form is None:
+        return frozenset()
+    by_transition = {name for t in workflow.transitions for name in t.required}
+    return frozenset(
+        spec.name for spec in form.fields if spec.required and spec.name in by_transition
+    )
+
+
+def relaxed_form(workflow: Workflow, names: frozenset[str] | None = None) -> FormSchema | None:
+    """``workflow.form`` with the fields ``names`` (default: every
+    :func:`deferred_fields`) optional; their values are still type-checked."""
+    form = workflow.form
+    deferred = deferred_fields(workflow) if names is None else names
+    if form is None or not deferred:
+        return form
+    fields = [
+        attrs.evolve(spec, required=False) if spec.name in deferred else spec
+        for spec in form.fields
+    ]
+    return FormSchema(fields, allow_unknown=form.allow_unknown)
+
+
+def pending_fields(workflow: Workflow, fired: set[str]) -> frozenset[str]:
+    """The deferred fields no transition in ``fired`` required: a ticket may still
+    lack them (once a transition requiring a field has fired, it stays required)."""
+    done = {name for t in workflow.transitions if t.name in fired for name in t.required}
+    return deferred_fields(workflow) - done
+
+
+def intake_workflow(workflow: Workflow) -> Workflow:
+    """The workflow channel intake opens tickets with: its form leaves the
+    :func:`deferred_fields` empty (the transitions requiring them still do)."""
+    relaxed = relaxed_form(workflow)
+    return workflow if relaxed is workflow.form else attrs.evolve(workflow, form=relaxed)
+
+
+def intake_problems(name: str, kind: TicketType) -> list[str]:
+    """Why ``kind`` cannot be the intake type (empty when it can): channel intake opens
+    tickets in state ``new`` with no fields, so every field the form requires must be
+    required only by a later transition (see :func:`deferred_fields`)."""
+    initial = kind.workflow.initial
+    problems = []
+    if initial.name != "new" or initial.category.value != "new":
+        problems.append(
+            f"{name}: channel intake opens tickets in state 'new'; the workflow starts "
+            f"in {initial.name!r}"
+        )
+    form = intake_workflow(kind.workflow).form
+    missing = [] if form is None else [e.field for e in form.validate({}).errors]
+    if missing:
+        problems.append(
+            f"{name}: its form requires {', '.join(missing)}, which an inbound message "
+            "cannot fill; make them optional, or also list them in the `required` of the "
+            "transition that needs them (intake may then leave them empty)"
+        )
+    return problems
 
 
 @attrs.frozen

@@ -73,7 +73,7 @@ _CONSULTATION: dict[str, Any] = {
             "Answer",
             "答复",
             roles=["agent"],
-            required=["answer_summary"],
+            required=["answer_summary", "topic"],
         ),
         _t("reopen", "answered", "open", "Reopen", "重新打开"),
         _t("close", "answered", "closed", "Close", "关闭", roles=["agent", "system"]),
@@ -226,7 +226,9 @@ _REPAIR: dict[str, Any] = {
             "Dispatch",
             "派工",
             roles=["dispatcher"],
-            required=["engineer"],
+            # address and phone: required by the form, so a message-opened ticket
+            # (channel intake) may lack them until dispatch
+            required=["engineer", "address", "contact_phone"],
         ),
         _t(
             "reject",
