@@ -1,12 +1,13 @@
 """Automation rules: event -> condition -> ordered actions, time rules, SLA instants.
 
-Rules are data (:meth:`RuleSet.from_dict` / :meth:`RuleSet.to_dict`), validated before
-anything runs. The engine (:class:`Automation`) is pure: given a ticket's timeline, the
-triggering events, an :class:`Environment` (workflow, router, SLA policy, calendar) and
-``now``, it returns an :class:`Outcome` — events to append (each marked with the rule in
-``meta``) and intents (notifications to deliver, tickets to create, problems to open)
-for the caller to execute. :class:`TimerIndex` keeps each ticket's next wake-up for a
-scheduler without threads. See ``docs/automation.md``.
+Rules are data ([`RuleSet.from_dict()`][csmkit.automation.RuleSet.from_dict] /
+[`RuleSet.to_dict()`][csmkit.automation.RuleSet.to_dict]), validated before anything runs. The
+engine ([`Automation`][csmkit.automation.Automation]) is pure: given a ticket's timeline, the
+triggering events, an [`Environment`][csmkit.automation.Environment] (workflow, router, SLA policy,
+calendar) and ``now``, it returns an [`Outcome`][csmkit.automation.Outcome] — events to append (each
+marked with the rule in ``meta``) and intents (notifications to deliver, tickets to create, problems
+to open) for the caller to execute. [`TimerIndex`][csmkit.automation.TimerIndex] keeps each ticket's
+next wake-up for a scheduler without threads. See ``docs/automation.md``.
 """
 
 from __future__ import annotations

@@ -166,7 +166,8 @@ class _Occurrence:
 
 
 class Automation:
-    """Runs a :class:`RuleSet` over ticket timelines. Pure: it returns what to do.
+    """Runs a [`RuleSet`][csmkit.automation.RuleSet] over ticket timelines. Pure: it returns what to
+    do.
 
     Args:
         rules: The rules (or their dict form, loaded without context checks).
@@ -311,7 +312,8 @@ class Automation:
         after: datetime | None = None,
         env: Environment | None = None,
     ) -> datetime | None:
-        """The earliest instant after ``after`` at which :meth:`wake` may do something.
+        """The earliest instant after ``after`` at which
+        [`wake()`][csmkit.automation.Automation.wake] may do something.
 
         Candidates: timed workflow transitions, time rules not yet done, SLA warnings and
         breaches not yet answered (from the report at ``now``, whose ``next_event_at``

@@ -87,10 +87,12 @@ _SINCE = ("created", "updated", "status", "field")
 
 
 parse_span = parse_duration
-"""The duration grammar of csmkit (an alias of :func:`csmkit.sla.parse_duration`)."""
+"""The duration grammar of csmkit (an alias of
+[`csmkit.sla.parse_duration()`][csmkit.sla.parse_duration])."""
 
 format_span = format_duration
-"""The duration formatter of csmkit (an alias of :func:`csmkit.sla.format_duration`)."""
+"""The duration formatter of csmkit (an alias of
+[`csmkit.sla.format_duration()`][csmkit.sla.format_duration])."""
 
 
 @attrs.frozen(kw_only=True)
@@ -117,7 +119,7 @@ class TimeTrigger:
     of: str = "ticket"
 
     def to_dict(self) -> dict[str, Any]:
-        """Dict form (lossless with :meth:`from_dict`)."""
+        """Dict form (lossless with [`from_dict()`][csmkit.automation.TimeTrigger.from_dict])."""
         data: dict[str, Any] = {
             ("before" if self.before else "after"): format_duration(
                 self.after, days=self.clock != "business"
@@ -201,7 +203,7 @@ def _frozen(value: Mapping[str, Any]) -> Mapping[str, JsonValue]:
 
 @attrs.frozen
 class Action:
-    """One action of a rule: a name from :data:`ACTIONS` and its parameters.
+    """One action of a rule: a name from [`ACTIONS`][csmkit.automation.ACTIONS] and its parameters.
 
     Attributes:
         do: The action name (``"notify"``, ``"escalate"`` …).
@@ -229,7 +231,8 @@ class Rule:
     Attributes:
         id: Unique name; written into the ``meta`` of every event the rule causes
             (``{"rule": id}``).
-        on: Event triggers (see :data:`EVENT_TRIGGERS`); empty for a time rule.
+        on: Event triggers (see [`EVENT_TRIGGERS`][csmkit.automation.EVENT_TRIGGERS]); empty for a
+            time rule.
         time: The time trigger of a time rule, else ``None``.
         when: Condition over ``ticket``, ``fields``, ``event`` and ``stats``.
         actions: Executed in order.
@@ -246,7 +249,8 @@ class Rule:
     enabled: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        """Dict form (lossless with :meth:`RuleSet.from_dict`)."""
+        """Dict form (lossless with
+        [`RuleSet.from_dict()`][csmkit.automation.RuleSet.from_dict])."""
         data: dict[str, Any] = {
             "id": self.id,
             "on": self.time.to_dict() if self.time is not None else list(self.on),
@@ -295,7 +299,8 @@ class RuleSet:
         raise AutomationError(f"no rule {rule_id!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"rules": [...], "max_actions": n}`` (lossless with :meth:`from_dict`)."""
+        """``{"rules": [...], "max_actions": n}`` (lossless with
+        [`from_dict()`][csmkit.automation.RuleSet.from_dict])."""
         return {"rules": [rule.to_dict() for rule in self.rules], "max_actions": self.max_actions}
 
     @classmethod
@@ -362,7 +367,8 @@ class RuleSet:
         ticket_types: Collection[str] | None = None,
         business_clock: bool = True,
     ) -> list[str]:
-        """Every problem of the rules against what a desk knows (see :meth:`check`)."""
+        """Every problem of the rules against what a desk knows (see
+        [`check()`][csmkit.automation.RuleSet.check])."""
         problems: list[str] = []
         seen: dict[str, int] = {}
         for index, rule in enumerate(self.rules):
@@ -401,8 +407,9 @@ class RuleSet:
         ticket_types: Collection[str] | None = None,
         business_clock: bool = True,
     ) -> None:
-        """Raise :class:`AutomationError` listing every problem :meth:`problems` finds:
-        unknown fields, channels, transitions, ticket types, placeholders, loops."""
+        """Raise [`AutomationError`][csmkit.errors.AutomationError] listing every problem
+        [`problems()`][csmkit.automation.RuleSet.problems] finds: unknown fields, channels,
+        transitions, ticket types, placeholders, loops."""
         problems = self.problems(
             fields=fields,
             channels=channels,

@@ -1,4 +1,5 @@
-"""E-mail inbound: RFC 5322 bytes to :class:`InboundMessage` with the stdlib ``email``."""
+"""E-mail inbound: RFC 5322 bytes to [`InboundMessage`][csmkit.channels.InboundMessage] with the
+stdlib ``email``."""
 
 from __future__ import annotations
 
@@ -70,10 +71,10 @@ class EmailLimits:
 class SubjectTag:
     """The ticket tag in subject lines: ``[#T-42]``, or ``[ACME #T-42]`` with a prefix.
 
-    Outbound mail puts it in the subject (:meth:`apply`); the e-mail parser finds it
-    (:meth:`find`) and sets ``InboundMessage.ticket_ref``, which the built-in
-    ``csmkit_match_ticket`` tries after the message ids (like RT's ``[rtname #123]`` and
-    django-helpdesk's ``[queue-123]``).
+    Outbound mail puts it in the subject ([`apply()`][csmkit.channels.SubjectTag.apply]); the e-mail
+    parser finds it ([`find()`][csmkit.channels.SubjectTag.find]) and sets
+    ``InboundMessage.ticket_ref``, which the built-in ``csmkit_match_ticket`` tries after the
+    message ids (like RT's ``[rtname #123]`` and django-helpdesk's ``[queue-123]``).
 
     Attributes:
         prefix: Text before ``#`` inside the brackets (``""`` for ``[#id]``).
@@ -203,23 +204,25 @@ def _decode_header(raw: str) -> str:
 
 @attrs.frozen
 class EmailParser:
-    """Turns RFC 5322 bytes into an :class:`InboundMessage` (stdlib ``email``).
+    """Turns RFC 5322 bytes into an [`InboundMessage`][csmkit.channels.InboundMessage] (stdlib
+    ``email``).
 
     * Headers and bodies are decoded with ``email.policy.default``; charsets labelled
       GB2312/GBK are read as GB18030 (their superset, what Chinese clients really send),
       encoded-word headers (``=?gbk?B?...?=``) and raw 8-bit headers are decoded.
     * ``multipart/alternative``: the first ``text/plain`` and ``text/html`` parts are
-      the bodies; HTML-only mail gets its ``text`` from :func:`html_to_text`.
+      the bodies; HTML-only mail gets its ``text`` from
+      [`html_to_text()`][csmkit.channels.html_to_text].
     * Every other leaf part with a file name or ``Content-Disposition: attachment``
-      (and attached ``message/rfc822`` mail) becomes an :class:`Attachment`; its bytes
-      go to ``blobs`` when one is given and they are within the limit.
+      (and attached ``message/rfc822`` mail) becomes an [`Attachment`][csmkit.channels.Attachment];
+      its bytes go to ``blobs`` when one is given and they are within the limit.
     * ``external_id`` is the ``Message-ID``; mail without one gets a stable synthetic
       id from the SHA-256 of the raw bytes (``<sha256.<hex>@csmkit.invalid>``), so a
       replayed message is still recognised.
     * ``ticket_ref`` is the subject tag found by ``subject_tag``.
 
     Attributes:
-        limits: Size limits (:class:`EmailLimits`).
+        limits: Size limits ([`EmailLimits`][csmkit.channels.EmailLimits]).
         subject_tag: The ticket tag to look for in subjects.
         channel: The channel name put on messages.
 

@@ -86,15 +86,18 @@ class Intake:
     Args:
         store: Where tickets live.
         plugins: The application's plugin manager.
-        blobs: Where bodies are kept (default: a new :class:`MemoryBlobStore`).
+        blobs: Where bodies are kept (default: a new
+            [`MemoryBlobStore`][csmkit.channels.MemoryBlobStore]).
         customers: Resolves senders to customers (a
-            :class:`~csmkit.customers.CustomerDirectory`); default: the store's
+            [`CustomerDirectory`][csmkit.customers.CustomerDirectory]); default: the store's
             ``find_customer``. Unknown senders give ``customer_id=None``.
         ticket_type: Type of tickets opened by intake.
-        new_ticket_id: Makes the id of a new ticket (default :func:`default_ticket_id`).
+        new_ticket_id: Makes the id of a new ticket (default
+            [`default_ticket_id()`][csmkit.channels.default_ticket_id]).
         quote_stripper: Cuts quoted history off replies (default
-            :func:`~csmkit.channels.strip_quoted_reply`); ``None`` keeps bodies whole.
-        email_parser: Parser used by :meth:`receive_email`.
+            [`strip_quoted_reply()`][csmkit.channels.strip_quoted_reply]); ``None`` keeps bodies
+            whole.
+        email_parser: Parser used by [`receive_email()`][csmkit.channels.Intake.receive_email].
         created_event: Builds the ``TicketCreated`` of a new ticket from keyword
             arguments (``ticket_id``, ``at``, ``actor``, ``type``, ``channel``,
             ``customer_id``, ``subject``), e.g. a workflow's ``created_event`` so the
@@ -134,7 +137,8 @@ class Intake:
         self._extra = extra_events
 
     def receive_email(self, raw: bytes, *, received_at: datetime) -> IntakeResult:
-        """Parse RFC 5322 bytes with :attr:`email_parser` and :meth:`receive` them.
+        """Parse RFC 5322 bytes with `email_parser` and
+        [`receive()`][csmkit.channels.Intake.receive] them.
 
         Raises:
             MessageFormatError: malformed or oversized mail (nothing stored).
@@ -146,10 +150,10 @@ class Intake:
         """Take in one message; see the class description.
 
         Returns:
-            What happened (:class:`IntakeResult`).
+            What happened ([`IntakeResult`][csmkit.channels.IntakeResult]).
 
         Raises:
-            MessageFormatError: not an :class:`InboundMessage`.
+            MessageFormatError: not an [`InboundMessage`][csmkit.channels.InboundMessage].
             StorageError: the store failed (nothing half-written).
         """
         if not isinstance(message, InboundMessage):

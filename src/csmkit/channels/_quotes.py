@@ -40,7 +40,7 @@ def strip_quoted_reply(text: str) -> str:
 
     If nothing is left above the cut (a reply written below the quote), the whole text
     is returned. Signatures are kept. A plugin or the ``quote_stripper`` argument of
-    :class:`~csmkit.channels.Intake` can substitute a better parser
+    [`Intake`][csmkit.channels.Intake] can substitute a better parser
     (``email-reply-parser``).
 
     Args:

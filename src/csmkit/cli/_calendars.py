@@ -101,7 +101,7 @@ def load_calendar(
 
     Args:
         spec: A path to a ``BusinessCalendar.from_dict`` JSON file, a preset name
-            (:data:`PRESETS`), or the name of a calendar a plugin registers.
+            (`PRESETS`), or the name of a calendar a plugin registers.
         years: The years the preset must cover (those of the data or the instants).
         allow_partial: Let a preset cover years its data does not fully know
             (``--partial-calendar``; see ``BusinessCalendar.from_holidays``).
@@ -179,8 +179,8 @@ class DayExplanation:
 def explain_days(loaded: LoadedCalendar, first: date, last: date) -> list[DayExplanation]:
     """The hours of each local date ``first..last`` and the rule that decided them.
 
-    The rules are those of :class:`BusinessCalendar`, first that applies: overrides,
-    holidays, make-up workdays, weekly hours.
+    The rules are those of [`BusinessCalendar`][csmkit.sla.BusinessCalendar], first that applies:
+    overrides, holidays, make-up workdays, weekly hours.
     """
     calendar = loaded.calendar
     overrides = dict(calendar.overrides)

@@ -1,8 +1,8 @@
 """Reading a whole export: rows to timelines, strict by default or skipping bad rows.
 
 Each row (a CSV record, a JSON line) becomes a timeline or an event. A bad row is an
-:class:`~csmkit.cli._load.ExportError` naming the file and line; with
-``on_error="skip"`` it is left out instead and listed in :attr:`Export.skipped` with its
+`ExportError` naming the file and line; with
+``on_error="skip"`` it is left out instead and listed in `Export.skipped` with its
 file, line and error, so a report can say how many rows it did not count and which.
 """
 
@@ -58,7 +58,7 @@ class Export:
     Attributes:
         timelines: One timeline per ticket, in file order.
         skipped: Every row left out, in file order; empty in strict mode.
-        ungiven: Ticket attributes (of :data:`GROUP_COLUMNS`) that no row gave, when
+        ungiven: Ticket attributes (of `GROUP_COLUMNS`) that no row gave, when
             every ticket came from a flat row: their values are the loader's defaults.
     """
 
@@ -148,7 +148,7 @@ def load_export(
         on_error: ``"raise"`` (default): the first bad row is an error. ``"skip"``: bad
             rows (malformed values, an unreadable JSON line, a ticket whose events do not
             form a timeline, a repeated ticket id) are left out and listed in
-            :attr:`Export.skipped`, one entry per line.
+            `Export.skipped`, one entry per line.
 
     Raises:
         ExportError: an unreadable file, a mapping naming missing columns, or (strict)
@@ -199,8 +199,8 @@ def _bad_answer(timeline: Timeline) -> str | None:
 
     The report would refuse it anyway, but only here is the file and line known, so the
     row can be named and, on request, skipped. CSAT is 1–5 and CES 1–7, as in
-    :func:`csmkit.metrics.csat` and :func:`csmkit.metrics.ces` (NPS answers are checked
-    when the event is built).
+    [`csmkit.metrics.csat()`][csmkit.metrics.csat] and [`csmkit.metrics.ces()`][csmkit.metrics.ces]
+    (NPS answers are checked when the event is built).
     """
     checks: dict[SurveyKind, Callable[[list[float]], object]] = {
         SurveyKind.CSAT: csat,
@@ -218,7 +218,7 @@ def _bad_answer(timeline: Timeline) -> str | None:
 
 
 def load_timelines(path: Path, *, mapping: ColumnMapping | None, zone: tzinfo) -> list[Timeline]:
-    """The timelines of :func:`load_export` in strict mode (any bad row is an error)."""
+    """The timelines of `load_export()` in strict mode (any bad row is an error)."""
     return list(load_export(path, mapping=mapping, zone=zone).timelines)
 
 

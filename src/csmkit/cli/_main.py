@@ -326,7 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns:
         The process exit status: 0 on success, 1 for data errors (any
-        :class:`~csmkit.errors.CsmkitError`, unreadable files), 2 for usage errors.
+        [`CsmkitError`][csmkit.errors.CsmkitError], unreadable files), 2 for usage errors.
     """
     parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)

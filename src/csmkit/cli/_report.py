@@ -69,7 +69,7 @@ class ReportOptions:
 
 
 def zone(name: str) -> ZoneInfo:
-    """An IANA zone, or a :class:`MetricsError` naming it."""
+    """An IANA zone, or a [`MetricsError`][csmkit.errors.MetricsError] naming it."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -118,7 +118,8 @@ def uses_business_time(policy: SlaPolicy | SlaPolicySet) -> bool:
 
 
 def build_report(timelines: Sequence[Timeline], options: ReportOptions) -> Table:
-    """The report table: exactly :func:`csmkit.metrics.report` with the options."""
+    """The report table: exactly [`csmkit.metrics.report()`][csmkit.metrics.report] with the
+    options."""
     return report(
         timelines,
         options.metrics,

@@ -17,7 +17,7 @@ __all__ = ["IntakeOperations"]
 
 
 class IntakeOperations(DeskCore):
-    """:meth:`receive` and the channel intake behind it."""
+    """`receive()` and the channel intake behind it."""
 
     _intake_outcomes: list[Outcome]
 
@@ -59,7 +59,7 @@ class IntakeOperations(DeskCore):
         )
 
     def receive(self, message: InboundMessage) -> IntakeResult:
-        """Take in an inbound message through :class:`~csmkit.channels.Intake`
+        """Take in an inbound message through [`Intake`][csmkit.channels.Intake]
         (duplicates, filters, threading, customer resolution). A new ticket is created
         with the intake type's workflow (its initial state, name, version and form
         defaults). The rules run on the intake's events and what they write is appended

@@ -47,7 +47,7 @@ class TicketType:
 
 @attrs.frozen
 class TickResult:
-    """What one :meth:`ServiceDesk.tick` did.
+    """What one [`ServiceDesk.tick()`][csmkit.desk.ServiceDesk.tick] did.
 
     Attributes:
         now: The instant it ran for.
@@ -55,7 +55,7 @@ class TickResult:
         events: Number of events appended.
         notifications: Notifications the rules sent, plus failed earlier deliveries that
             went through on this tick (a send that fails now is in
-            :meth:`ServiceDesk.undelivered` instead of raising).
+            [`ServiceDesk.undelivered()`][csmkit.desk.ServiceDesk.undelivered] instead of raising).
         created: Tickets created by rules (follow-ups, proactive tasks, problems).
     """
 

@@ -37,7 +37,7 @@ def _aware(value: object, name: str) -> datetime:
 
 
 class Router:
-    """Routes tickets with :class:`RoutingRules`; pure and deterministic.
+    """Routes tickets with [`RoutingRules`][csmkit.routing.RoutingRules]; pure and deterministic.
 
     Args:
         rules: The rules, or their dict form (loaded with ``registry``).
@@ -127,8 +127,8 @@ class Router:
 
         Args:
             ticket: The ticket to route.
-            agents: The agents (an :class:`AgentPool` is indexed once and keeps the
-                router's heaps; a list is indexed on every call).
+            agents: The agents (an [`AgentPool`][csmkit.routing.AgentPool] is indexed once and keeps
+                the router's heaps; a list is indexed on every call).
             state: Load and assignment history snapshot.
             now: The instant of the decision.
             since: Start of the escalation clock (default ``ticket.created_at``).
@@ -140,7 +140,7 @@ class Router:
                 examined in score order up to the winner (the rest of the index
                 candidates are counted under ``removed["unexamined"]``) and ``tied``
                 holds the winner alone; with a strategy offering ``agent_score`` and an
-                :class:`AgentPool`, this costs O(log n) per decision.
+                [`AgentPool`][csmkit.routing.AgentPool], this costs O(log n) per decision.
 
         Raises:
             RoutingError: naive ``now``/``since``, a non-ticket, an unknown ``explain``.

@@ -10,12 +10,12 @@ __all__ = ["is_public_reply"]
 def is_public_reply(event: Event) -> bool:
     """Whether ``event`` is a public reply from the desk to the customer.
 
-    A public reply is a :class:`~csmkit.timeline.MessageAdded` going ``outbound`` with
+    A public reply is a [`MessageAdded`][csmkit.timeline.MessageAdded] going ``outbound`` with
     ``public=True``. Internal notes (``direction="internal"``) and outbound messages
     marked ``public=False`` (e.g. a draft or a copy sent to a third party) are not: the
     customer never saw them. This is the rule the SLA clock uses to stop
     ``first_response``, ``next_response`` and ``periodic_update``, and the one
-    :mod:`csmkit.metrics` uses for first response times and agent replies.
+    [`csmkit.metrics`][csmkit.metrics] uses for first response times and agent replies.
 
     Examples:
         >>> from datetime import datetime, timezone

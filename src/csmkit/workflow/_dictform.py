@@ -118,7 +118,8 @@ def _build_timed(item: Mapping[str, Any], path: str, problems: list[str]) -> Tim
 
 
 def workflow_from_dict(cls: type[Workflow], data: Mapping[str, Any]) -> Workflow:
-    """Parse ``data`` into ``cls``; see :meth:`Workflow.from_dict`."""
+    """Parse ``data`` into ``cls``; see
+    [`Workflow.from_dict()`][csmkit.workflow.Workflow.from_dict]."""
     if not isinstance(data, Mapping):
         raise WorkflowError(f"a workflow must be a dict, got {type(data).__name__}")
     problems: list[str] = []

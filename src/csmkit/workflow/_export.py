@@ -38,7 +38,8 @@ def _ids(wf: Workflow) -> dict[str, str]:
 
 
 def to_mermaid(wf: Workflow, *, current: str | None = None, lang: str | None = None) -> str:
-    """A Mermaid ``stateDiagram-v2`` of ``wf`` (see :meth:`Workflow.to_mermaid`)."""
+    """A Mermaid ``stateDiagram-v2`` of ``wf`` (see
+    [`Workflow.to_mermaid()`][csmkit.workflow.Workflow.to_mermaid])."""
     _check_current(wf, current)
     ids = _ids(wf)
     lines = ["stateDiagram-v2"]
@@ -64,7 +65,8 @@ def _dot_text(text: str) -> str:
 
 
 def to_dot(wf: Workflow, *, current: str | None = None, lang: str | None = None) -> str:
-    """A Graphviz DOT ``digraph`` of ``wf`` (see :meth:`Workflow.to_dot`)."""
+    """A Graphviz DOT ``digraph`` of ``wf`` (see
+    [`Workflow.to_dot()`][csmkit.workflow.Workflow.to_dot])."""
     _check_current(wf, current)
     lines = [
         f"digraph {_dot_text(wf.name)} {{",
@@ -92,7 +94,8 @@ def to_dot(wf: Workflow, *, current: str | None = None, lang: str | None = None)
 
 
 def to_table(wf: Workflow, *, lang: str = "en") -> str:
-    """A plain-text table of ``wf``'s transitions (see :meth:`Workflow.to_table`)."""
+    """A plain-text table of ``wf``'s transitions (see
+    [`Workflow.to_table()`][csmkit.workflow.Workflow.to_table])."""
     header = ("transition", "label", "from", "to", "roles", "required", "condition")
     rows = [header]
     for t in wf.transitions:
