@@ -162,9 +162,9 @@ Registration = (
 class InboundMessageLike(Protocol):
     """The minimal view of an inbound message that the message hooks rely on.
 
-    The full inbound message type arrives with the channels part of csmkit; until then
-    the hooks accept any object with these read-only attributes (extra attributes are
-    welcome and are passed through untouched).
+    [`InboundMessage`][csmkit.channels.InboundMessage] (what the desk and the channels'
+    intake pass) satisfies it; the hooks accept any object with these read-only attributes
+    (extra attributes are welcome and are passed through untouched).
 
     Attributes:
         channel: The channel it arrived on (``"email"``, ``"wechat"`` …).
