@@ -341,7 +341,10 @@ def blocked(tmp_path: Path, module: str) -> dict[str, str]:
     import os
 
     (tmp_path / f"{module}.py").write_text(f"raise ImportError('no {module} here')\n")
-    return {**os.environ, "PYTHONPATH": str(tmp_path)}
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+    }
 
 
 def test_business_time_policy_without_calendar_is_a_usage_error() -> None:
