@@ -65,9 +65,33 @@ def _load_workflow(spec: str) -> Workflow:
         ) from None
 
 
+def label_languages(wf: Workflow) -> list[str]:
+    """The languages the labels of ``wf``'s states and transitions are written in, sorted."""
+    found: set[str] = set()
+    for item in (*wf.states, *wf.transitions):
+        for texts in item.labels.values():
+            found.update(texts)
+    return sorted(found)
+
+
 def run_workflow_show(args: argparse.Namespace) -> int:
-    """Print a workflow as Mermaid, DOT or a table."""
+    """Print a workflow as Mermaid, DOT or a table.
+
+    Raises:
+        UsageError: ``--lang`` names a language none of the workflow's labels is written in
+            (a silent fallback to English would look like a translation that is not there).
+    """
+    from csmkit.cli._main import UsageError
+
     wf = _load_workflow(args.workflow)
+    if args.lang is not None:
+        languages = label_languages(wf)
+        if args.lang not in languages:
+            raise UsageError(
+                f"--lang {args.lang!r}: workflow {wf.name!r} has labels in "
+                f"{', '.join(languages) or 'no language (it shows state names)'}; "
+                "use one of them or leave --lang out"
+            )
     if args.format == "mermaid":
         _out(wf.to_mermaid(current=args.current, lang=args.lang))
     elif args.format == "dot":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -332,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     # --debug is accepted anywhere on the line, also after the subcommand.
     debug = "--debug" in arguments
-    args = parser.parse_args([item for item in arguments if item != "--debug"])
+    args = parser.parse_args(_negative_duration([item for item in arguments if item != "--debug"]))
     args.debug = debug
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:
@@ -362,7 +363,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+_NEGATIVE = re.compile(r"-(\d|\.\d|P)")
+
+
+def _negative_duration(arguments: list[str]) -> list[str]:
+    """``calendar add AT -2h``: pass a negative DURATION to argparse as a positional.
+
+    argparse takes ``-2h`` for an unknown option; the duration is the last positional, so
+    it is moved behind ``--`` (where argparse reads everything as positionals), keeping
+    any options that followed it in front. Nothing else on the line changes.
+    """
+    for index in range(len(arguments) - 1):
+        if arguments[index : index + 2] == ["calendar", "add"]:
+            break
+    else:
+        return arguments
+    head, rest = arguments[: index + 2], arguments[index + 2 :]
+    if "--" in rest:
+        return arguments
+    for position in range(len(rest) - 1, -1, -1):
+        word = rest[position]
+        if _NEGATIVE.match(word):
+            # only the last positional: followed by options alone (--json, --calendar cn)
+            later = rest[position + 1 :]
+            values = {k + 1 for k, item in enumerate(later) if item == "--calendar"}
+            if all(item.startswith("--") or k in values for k, item in enumerate(later)):
+                return [*head, *rest[:position], *rest[position + 1 :], "--", word]
+            break
+    return arguments
+
+
 def _one_line(exc: BaseException) -> str:
+    """A multi-line error on one line: ``intro: first; second`` (no ``:;``, no list dashes)."""
     parts = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    parts = [part[2:] if part.startswith("- ") else part for part in parts]
-    return "; ".join(parts) or type(exc).__name__
+    parts = [part[2:].strip() if part.startswith("- ") else part for part in parts]
+    text = ""
+    for part in parts:
+        if not text:
+            text = part
+        elif text.endswith((":", ";")):
+            text += " " + part
+        else:
+            text += "; " + part
+    return text or type(exc).__name__
