@@ -358,15 +358,17 @@ def test_missing_plot_extra_names_it(tmp_path: Path) -> None:
         "report", str(JSONL), "--plot", str(tmp_path / "x.png"), env=blocked(tmp_path, "matplotlib")
     )
     assert result.returncode == 1
-    assert "pip install 'csmkit[plot]'" in result.stderr
+    assert 'pip install "csmkit[plot]"' in result.stderr
     assert not (tmp_path / "x.png").exists()
+    assert result.stdout == ""  # refused up front, not after printing the whole table
 
 
 def test_missing_holidays_extra_names_it(tmp_path: Path) -> None:
     result = run("report", str(JSONL), "--calendar", "cn", env=blocked(tmp_path, "holidays"))
     assert result.returncode == 1
-    assert "pip install 'csmkit[holidays]'" in result.stderr
+    assert 'pip install "csmkit[holidays]"' in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""
 
 
 def test_the_sample_export_is_regenerated_identically(tmp_path: Path) -> None:

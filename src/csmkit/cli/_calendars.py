@@ -19,6 +19,7 @@ __all__ = [
     "PRESETS",
     "DayExplanation",
     "LoadedCalendar",
+    "check_calendar_extra",
     "explain_days",
     "load_calendar",
     "preset_zone",
@@ -63,9 +64,19 @@ def _holidays_module() -> Any:
         return importlib.import_module("holidays")
     except ImportError:
         raise CalendarError(
-            "the 'cn' calendar preset needs the holidays extra: pip install 'csmkit[holidays]'"
-            " (or pass --calendar cal.json)"
+            '--calendar cn needs the holidays extra: pip install "csmkit[holidays]"'
+            " (or pass a calendar JSON file)"
         ) from None
+
+
+def check_calendar_extra(spec: str) -> None:
+    """Fail now, before any work, when ``--calendar spec`` names a preset whose extra is missing.
+
+    Raises:
+        CalendarError: the preset's package is not installed, with the ``pip install`` line.
+    """
+    if spec.lower() in PRESETS and not Path(spec).is_file():
+        _holidays_module()
 
 
 def _cn(years: list[int], allow_partial: bool) -> LoadedCalendar:

@@ -11,7 +11,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from csmkit.cli._calendars import PRESETS, LoadedCalendar, explain_days, load_calendar, preset_zone
+from csmkit.cli._calendars import (
+    PRESETS,
+    LoadedCalendar,
+    check_calendar_extra,
+    explain_days,
+    load_calendar,
+    preset_zone,
+)
 from csmkit.cli._load import ExportError, parse_cli_instant
 from csmkit.errors import CalendarError, WorkflowError
 from csmkit.sla import format_duration, parse_duration
@@ -159,6 +166,7 @@ def _calendar_and_instants(
 
 def run_calendar(args: argparse.Namespace) -> int:
     """``calendar add|between|explain``."""
+    check_calendar_extra(args.calendar)
     if args.calendar_command == "add":
         loaded, (start,) = _calendar_and_instants(args.calendar, [args.at], args.partial_calendar)
         # business time: a day unit would be ambiguous (24 business hours or a working day?)

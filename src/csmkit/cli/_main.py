@@ -24,12 +24,19 @@ conditions, workflows, business-calendar SLA clocks, routing and service KPIs).
 """
 
 _EPILOG = """\
-examples:
-  csmkit report examples/data/tickets.jsonl --calendar cn --by channel
+examples on any install (pip install csmkit), in any directory:
+  csmkit demo
   csmkit workflow show repair --format mermaid --lang zh
-  csmkit calendar add --calendar cn 2026-09-30T17:00+08:00 2h
-  csmkit calendar explain --calendar cn 2026-09-30 2026-10-11
   csmkit plugins
+examples from a checkout of csmkit (examples/data/ holds sample exports and calendars):
+  csmkit report examples/data/tickets.jsonl --by channel
+  csmkit report examples/data/tickets.jsonl --calendar examples/data/calendar_cn_2026.json
+  csmkit calendar add --calendar examples/data/calendar_cn_2026.json 2026-10-08T10:00 -2h
+with the holidays extra (pip install "csmkit[holidays]"), for the cn calendar preset:
+  csmkit calendar explain --calendar cn 2026-09-30 2026-10-11
+  csmkit report examples/data/tickets.jsonl --calendar cn --by channel
+with the plot extra (pip install "csmkit[plot]"):
+  csmkit report examples/data/tickets.jsonl --plot kpis.png
 Data errors exit with 1, usage errors with 2; --debug shows tracebacks.
 """
 
@@ -60,13 +67,14 @@ def _instants_years(timelines: Sequence[Any]) -> set[int]:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from csmkit.cli._calendars import load_calendar
+    from csmkit.cli._calendars import check_calendar_extra, load_calendar
     from csmkit.cli._export import OnError, load_export
     from csmkit.cli._load import ExportError, latest_instant, load_mapping
     from csmkit.cli._report import (
         DEFAULT_METRICS,
         ReportOptions,
         build_report,
+        check_plot_extra,
         format_csv,
         format_json,
         format_table,
@@ -77,10 +85,15 @@ def _run_report(args: argparse.Namespace) -> int:
         zone,
     )
 
+    # Everything the command line alone can refuse is refused before the export is read.
+    size = _plot_size(args.plot_size)
+    if args.calendar:
+        check_calendar_extra(args.calendar)
+    if args.plot:
+        check_plot_extra()
     path = Path(args.file)
     if not path.is_file():
         raise ExportError(f"{path}: no such file")
-    size = _plot_size(args.plot_size)
     mapping = load_mapping(args.mapping) if args.mapping else None
     read_zone = zone(args.tz) if args.tz else timezone.utc
     on_error: OnError = "skip" if args.skip_bad_rows else "raise"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import json
 import warnings
@@ -21,6 +22,7 @@ __all__ = [
     "DEFAULT_METRICS",
     "ReportOptions",
     "build_report",
+    "check_plot_extra",
     "format_csv",
     "format_json",
     "format_table",
@@ -214,6 +216,18 @@ def format_table(table: Table, metrics: Sequence[str], keys: Sequence[str]) -> s
 
 
 # --------------------------------------------------------------------------- plot
+def check_plot_extra() -> None:
+    """Fail now, before any work, when ``--plot`` cannot draw (matplotlib is missing).
+
+    Raises:
+        MetricsError: matplotlib cannot be imported, with the ``pip install`` line.
+    """
+    try:
+        importlib.import_module("matplotlib.pyplot")
+    except ImportError:
+        raise MetricsError('--plot needs matplotlib: pip install "csmkit[plot]"') from None
+
+
 def plot_report(
     path: Path,
     timelines: Sequence[Timeline],
@@ -227,13 +241,12 @@ def plot_report(
         MetricsError: matplotlib is missing (the ``plot`` extra) or the file cannot be
             written.
     """
-    try:
-        import matplotlib
+    check_plot_extra()
+    import matplotlib
 
-        matplotlib.use("Agg")
-        from matplotlib import pyplot as plt
-    except ImportError:
-        raise MetricsError("--plot needs matplotlib: pip install 'csmkit[plot]'") from None
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
     dpi = 100
     figure, (trend_axes, sla_axes, time_axes) = plt.subplots(
         1, 3, figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi
