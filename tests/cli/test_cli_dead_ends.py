@@ -1,0 +1,136 @@
+"""Dead ends a newcomer met on the command line, each closed: what they typed now works or
+says precisely what to do."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from csmkit.cli import main
+from csmkit.cli._main import _negative_duration, _one_line
+
+DATA = Path(__file__).resolve().parents[2] / "examples" / "data"
+CALENDAR = str(DATA / "calendar_cn_2026.json")
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+# --------------------------------------------------------------------------- negative durations
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["--calendar", CALENDAR, "2026-10-08T10:00+08:00", "-2h"],
+        ["--calendar", CALENDAR, "2026-10-08T10:00+08:00", "-PT2H"],
+        ["--calendar", CALENDAR, "2026-10-08T10:00+08:00", "-2h", "--json"],
+        ["2026-10-08T10:00+08:00", "-2h", "--calendar", CALENDAR],
+        ["--calendar", CALENDAR, "--", "2026-10-08T10:00+08:00", "-2h"],  # the old spelling
+    ],
+)
+def test_a_negative_duration_needs_no_double_dash(
+    capsys: pytest.CaptureFixture[str], words: list[str]
+) -> None:
+    status, out, err = run(capsys, "calendar", "add", *words)
+    assert (status, err) == (0, "")
+    result = json.loads(out)["result"] if "--json" in words else out.strip()
+    # two business hours before Thursday 10:00 after the National Day week: Wednesday 17:00
+    assert result == "2026-09-30T17:00:00+08:00"
+
+
+def test_negative_and_positive_durations_are_inverse(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(
+        capsys, "calendar", "add", "--calendar", CALENDAR, "2026-09-30T17:00", "2h"
+    )
+    assert status == 0
+    status, back, _ = run(capsys, "calendar", "add", "--calendar", CALENDAR, out.strip(), "-2h")
+    assert (status, back.strip()) == (0, "2026-09-30T17:00:00+08:00")
+
+
+def test_a_negative_duration_before_the_instant_is_still_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["calendar", "add", "--calendar", CALENDAR, "-2h", "2026-09-30"])
+    assert exited.value.code == 2
+    assert "csmkit calendar add: error:" in capsys.readouterr().err
+
+
+@given(
+    words=st.lists(
+        st.sampled_from(["report", "calendar", "add", "-2h", "--json", "x", "--", "-1", "cn"]),
+        max_size=8,
+    )
+)
+def test_the_rewrite_touches_only_calendar_add(words: list[str]) -> None:
+    rewritten = _negative_duration(words)
+    assert sorted(rewritten) == sorted(words) or sorted(rewritten) == sorted([*words, "--"])
+    if not any(words[i : i + 2] == ["calendar", "add"] for i in range(len(words))):
+        assert rewritten == words
+    if rewritten != words:
+        assert rewritten.count("--") == 1 and rewritten[-2] == "--"
+
+
+# --------------------------------------------------------------------------- one-line errors
+def test_a_calendar_error_reads_as_one_sentence(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "cal.json"
+    path.write_text(json.dumps({"timezone": "UTC", "week": {"mon-fri": ["25:00-18:00"]}}))
+    status, _, err = run(capsys, "calendar", "add", "--calendar", str(path), "2026-09-30", "2h")
+    assert status == 1
+    assert f"{path}: invalid business calendar: week.mon-fri[0]: '25:00-18:00'" in err
+    assert ":;" not in err and ";;" not in err and "; -" not in err
+
+
+@pytest.mark.parametrize(
+    ("message", "line"),
+    [
+        ("invalid business calendar:\n- a: x\n- b: y", "invalid business calendar: a: x; b: y"),
+        ("3 problems:\n  - one\n\n  - two;\n- three", "3 problems: one; two; three"),
+        ("plain", "plain"),
+        ("", "ValueError"),
+    ],
+)
+def test_one_line(message: str, line: str) -> None:
+    assert _one_line(ValueError(message)) == line
+
+
+# --------------------------------------------------------------------------- --lang
+def test_an_unsupported_language_is_an_error_listing_the_supported_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, err = run(capsys, "workflow", "show", "repair", "--lang", "fr")
+    assert (status, out) == (2, "")
+    assert "--lang 'fr': workflow 'repair' has labels in en, zh" in err
+
+
+def test_a_supported_language_is_used(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "workflow", "show", "repair", "--lang", "zh")
+    assert status == 0 and "派工" in out
+
+
+# --------------------------------------------------------------------------- extras, up front
+def test_a_missing_extra_is_named_before_the_export_is_even_looked_at(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "holidays", None)
+    status, _, err = run(capsys, "report", "no-such-file.csv", "--calendar", "cn")
+    assert status == 1
+    assert err == (
+        'csmkit report: --calendar cn needs the holidays extra: pip install "csmkit[holidays]" '
+        "(or pass a calendar JSON file)\n"
+    )
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    status, _, err = run(capsys, "report", "no-such-file.csv", "--plot", "x.png")
+    assert status == 1
+    assert err == 'csmkit report: --plot needs matplotlib: pip install "csmkit[plot]"\n'
+    status, _, err = run(capsys, "calendar", "between", "--calendar", "cn", "2026-09-30", "bad")
+    assert status == 1 and 'pip install "csmkit[holidays]"' in err
