@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from csmkit.cli import main
+from csmkit.cli._export import sniff_delimiter
 from csmkit.cli._main import _negative_duration, _one_line
 
 DATA = Path(__file__).resolve().parents[2] / "examples" / "data"
@@ -134,3 +135,89 @@ def test_a_missing_extra_is_named_before_the_export_is_even_looked_at(
     assert err == 'csmkit report: --plot needs matplotlib: pip install "csmkit[plot]"\n'
     status, _, err = run(capsys, "calendar", "between", "--calendar", "cn", "2026-09-30", "bad")
     assert status == 1 and 'pip install "csmkit[holidays]"' in err
+
+
+# --------------------------------------------------------------------------- CSV separators
+SEMICOLONS = (
+    "id;channel;created_at;csat\nT-1;email;2026-09-28T09:00:00Z;5\nT-2;web;2026-09-28T10:00:00Z;3\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("header", "delimiter"),
+    [
+        ("id,channel,created_at", ","),
+        ("id;channel;created_at", ";"),
+        ("id\tchannel\tcreated_at", "\t"),
+        ("id|channel|created_at", "|"),
+        ('"id";"a,b";"c,d"', ";"),  # separators inside quoted names do not count
+        ("id", ","),
+        ("", ","),
+    ],
+)
+def test_sniff_delimiter(header: str, delimiter: str) -> None:
+    assert sniff_delimiter(header) == delimiter
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t", "|"])
+def test_a_csv_export_reads_the_same_with_any_separator(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, separator: str
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(SEMICOLONS.replace(";", separator), encoding="utf-8")
+    status, out, err = run(
+        capsys,
+        "report",
+        str(path),
+        "--metrics",
+        "tickets,csat",
+        "--by",
+        "channel",
+        "--format",
+        "json",
+    )
+    assert (status, err) == (0, "")
+    rows = json.loads(out)["rows"]
+    assert [(row["channel"], row["csat"]) for row in rows] == [("email", 100.0), ("web", 0.0)]
+
+
+def test_a_forced_wrong_separator_names_what_the_header_holds(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(SEMICOLONS, encoding="utf-8")
+    status, out, err = run(capsys, "report", str(path), "--delimiter", ",")
+    assert (status, out) == (1, "")
+    assert err == (
+        f"csmkit report: {path}: the header has no 'id' column: found one column "
+        "'id;channel;created_at;csat' - is the file ';'-separated? use --delimiter ';'\n"
+    )
+    status, out, err = run(capsys, "report", str(path), "--delimiter", ";", "--metrics", "tickets")
+    assert status == 0 and "2 tickets" in out
+
+
+def test_a_header_without_id_lists_its_columns(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("ticket,channel\nT-1,email\n", encoding="utf-8")
+    status, _, err = run(capsys, "report", str(path), "--skip-bad-rows")
+    assert status == 1
+    assert (
+        "the header has no 'id' column: found 2 columns separated by ',': 'ticket', 'channel'"
+        in err
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["x.csv", "--delimiter", ";;"], "--delimiter ';;': give one character"),
+        (["x.jsonl", "--delimiter", ";"], "--delimiter applies to .csv exports"),
+    ],
+)
+def test_bad_delimiter_options_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    status, _, err = run(capsys, "report", *args)
+    assert status == 2 and message in err

@@ -87,6 +87,7 @@ def _run_report(args: argparse.Namespace) -> int:
 
     # Everything the command line alone can refuse is refused before the export is read.
     size = _plot_size(args.plot_size)
+    delimiter = _delimiter(args.delimiter, args.file)
     if args.calendar:
         check_calendar_extra(args.calendar)
     if args.plot:
@@ -97,7 +98,9 @@ def _run_report(args: argparse.Namespace) -> int:
     mapping = load_mapping(args.mapping) if args.mapping else None
     read_zone = zone(args.tz) if args.tz else timezone.utc
     on_error: OnError = "skip" if args.skip_bad_rows else "raise"
-    export = load_export(path, mapping=mapping, zone=read_zone, on_error=on_error)
+    export = load_export(
+        path, mapping=mapping, zone=read_zone, on_error=on_error, delimiter=delimiter
+    )
     timelines = list(export.timelines)
     skipped = f" ({len(export.skipped)} bad rows skipped)" if export.skipped else ""
     for row in export.skipped:  # every one, never a silent partial report
@@ -181,6 +184,17 @@ def _run_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _delimiter(text: str | None, file: str) -> str | None:
+    if text is None:
+        return None
+    if not file.lower().endswith(".csv"):
+        raise UsageError(f"--delimiter applies to .csv exports, not {file}")
+    value = "\t" if text.lower() in ("tab", "\\t") else text
+    if len(value) != 1 or value in '"\r\n':
+        raise UsageError(f"--delimiter {text!r}: give one character (, ; |) or 'tab'")
+    return value
+
+
 def _column_name(metric: str) -> str:
     return metric
 
@@ -232,6 +246,11 @@ def _add_report(commands: Any) -> None:
     )
     parser.add_argument("file", help="export: .csv (flat tickets) or .jsonl (timelines/events)")
     parser.add_argument("--mapping", help="column mapping: 'zendesk' or a mapping JSON file")
+    parser.add_argument(
+        "--delimiter",
+        help="field separator of a CSV export: one character or 'tab' "
+        "(default: read from the header row: , ; tab or |)",
+    )
     parser.add_argument(
         "--skip-bad-rows",
         action="store_true",
