@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from csmkit.cli import main
 from csmkit.cli._export import sniff_delimiter
 from csmkit.cli._main import _negative_duration, _one_line
+from csmkit.cli._report import metric_definitions
 
 DATA = Path(__file__).resolve().parents[2] / "examples" / "data"
 CALENDAR = str(DATA / "calendar_cn_2026.json")
@@ -221,3 +222,42 @@ def test_bad_delimiter_options_are_usage_errors(
 ) -> None:
     status, _, err = run(capsys, "report", *args)
     assert status == 2 and message in err
+
+
+# --------------------------------------------------------------------------- metric definitions
+def test_every_metric_name_has_a_definition() -> None:
+    from csmkit.metrics import METRICS
+
+    names = [
+        name.replace("DAYS", "3").replace("FIELD", "resolved").replace("TARGET", "resolution")
+        for name in METRICS
+    ]
+    definitions = metric_definitions(names, "calendar time")
+    assert list(definitions) == names
+    assert definitions["fcr"].startswith("rule one_touch: ")
+    assert "within 3 calendar days" in definitions["fcr[no_reopen_within(3)]"]
+    assert "'resolved'" in definitions["fcr[survey(resolved)]"]
+    assert "1-5 scale" in definitions["csat"] and "0-10 scale" in definitions["nps"]
+    assert all(
+        "calendar time" in definitions[name]
+        for name in names
+        if name.endswith("_time") or name.startswith("backlog_age")
+    )
+
+
+def test_the_report_header_defines_every_column_with_its_clock(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    tickets = str(DATA / "tickets.jsonl")
+    status, out, _ = run(capsys, "report", tickets, "--calendar", CALENDAR)
+    assert status == 0
+    _header, *rest = out.splitlines()
+    legend = [line for line in rest if line.startswith("  ")][:8]
+    columns = rest[len(legend)].split()
+    assert [line.split(":")[0].strip() for line in legend] == columns
+    assert f"business time (calendar {CALENDAR})" in "\n".join(legend)
+    assert "fcr[one_touch]: % of resolved tickets with fewer than 2" in out
+    status, out, _ = run(capsys, "report", tickets, "--format", "json")
+    meta = json.loads(out)["meta"]
+    assert list(meta["definitions"]) == meta["metrics"]
+    assert "calendar time" in meta["definitions"]["first_response_time"]

@@ -79,6 +79,7 @@ def _run_report(args: argparse.Namespace) -> int:
         format_json,
         format_table,
         load_policy,
+        metric_definitions,
         plot_report,
         sla_targets,
         uses_business_time,
@@ -145,6 +146,8 @@ def _run_report(args: argparse.Namespace) -> int:
         sla=policy,
     )
     table = build_report(timelines, options)
+    clock = f"business time (calendar {args.calendar})" if calendar is not None else "calendar time"
+    definitions = metric_definitions(metrics, clock)
     meta = {
         "file": str(path),
         "tickets": len(timelines),
@@ -158,6 +161,7 @@ def _run_report(args: argparse.Namespace) -> int:
         "by": by,
         "period": args.period,
         "durations": "seconds",
+        "definitions": definitions,
     }
     if args.format == "json":
         text = format_json(table, meta)
@@ -169,6 +173,7 @@ def _run_report(args: argparse.Namespace) -> int:
             f"{len(timelines)} tickets from {path}{skipped}; as of {now.isoformat()}; "
             f"{'business' if calendar is not None else 'calendar'} time; "
             "rates in % [95 % interval], durations median (p90)\n"
+            + "".join(f"  {name}: {text}\n" for name, text in definitions.items())
             + format_table(table, [_column_name(m) for m in metrics], keys)
         )
     if args.output:
@@ -410,9 +415,9 @@ def _negative_duration(arguments: list[str]) -> list[str]:
             break
     else:
         return arguments
-    head, rest = arguments[: index + 2], arguments[index + 2 :]
-    if "--" in rest:
+    if "--" in arguments:  # the user said where positionals start
         return arguments
+    head, rest = arguments[: index + 2], arguments[index + 2 :]
     for position in range(len(rest) - 1, -1, -1):
         word = rest[position]
         if _NEGATIVE.match(word):
