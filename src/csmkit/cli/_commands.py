@@ -75,8 +75,8 @@ def _load_workflow(spec: str) -> Workflow:
 def label_languages(wf: Workflow) -> list[str]:
     """The languages the labels of ``wf``'s states and transitions are written in, sorted."""
     found: set[str] = set()
-    for item in (*wf.states, *wf.transitions):
-        for texts in item.labels.values():
+    for labels in [state.labels for state in wf.states] + [t.labels for t in wf.transitions]:
+        for texts in labels.values():
             found.update(texts)
     return sorted(found)
 
@@ -289,7 +289,7 @@ def run_plugins(args: argparse.Namespace) -> int:
                 "file": _where(pm, info.name),
             }
         )
-    sources = {plugin["name"]: plugin["source"] for plugin in plugins}
+    sources = {str(plugin["name"]): str(plugin["source"]) for plugin in plugins}
     registrations: dict[str, Mapping[str, Any]] = {
         "store_backends": pm.store_backends(),
         "inbound_channels": pm.inbound_channels(),
