@@ -346,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         total.extend(notes)
         if not args.check:
             path.write_text(new, encoding="utf-8")
-    if args.verbose or args.check:
+    if (args.verbose or args.check) and total:
         print("\n".join(total))
     links = sum(1 for note in total if not note.endswith("code span"))
     verb = "would change" if args.check else "changed"
