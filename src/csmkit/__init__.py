@@ -2,13 +2,14 @@
 
 The library is split into small packages that can be used alone:
 
-* :mod:`csmkit.timeline`: what happened to a ticket, in order (the source of truth);
-* :mod:`csmkit.conditions`: one safe expression language for "does this ticket match?";
-* :mod:`csmkit.workflow`: state-machine graphs with roles, guards and required fields;
-* :mod:`csmkit.metrics`: CSAT, NPS, CES, FCR, times, SLA attainment, ROI, LTV;
-* :mod:`csmkit.storage` and :mod:`csmkit.plugins`: event stores and pluggy adapters
-  (decorate plugin hooks with :data:`hookimpl`);
-* :mod:`csmkit.errors`: the one exception tree every part raises from.
+* [`csmkit.timeline`][csmkit.timeline]: what happened to a ticket, in order (the source of truth);
+* [`csmkit.conditions`][csmkit.conditions]: one safe expression language for "does this ticket
+match?";
+* [`csmkit.workflow`][csmkit.workflow]: state-machine graphs with roles, guards and required fields;
+* [`csmkit.metrics`][csmkit.metrics]: CSAT, NPS, CES, FCR, times, SLA attainment, ROI, LTV;
+* [`csmkit.storage`][csmkit.storage] and [`csmkit.plugins`][csmkit.plugins]: event stores and pluggy
+  adapters (decorate plugin hooks with [`hookimpl`][csmkit.hookspecs.hookimpl]);
+* [`csmkit.errors`][csmkit.errors]: the one exception tree every part raises from.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ DURATION_PATTERN = (
     r"|(?:\d+[Ww]\s*)?(?:\d+[Dd]\s*)?(?:\d+[Hh]\s*)?(?:\d+[Mm]\s*)?(?:\d+(?:[.,]\d{1,6})?[Ss])?)\s*$"
 )
 """A JSON Schema ``pattern`` for duration text (loose: it does not refuse an empty unit
-list such as ``"P"``; :func:`parse_duration` does)."""
+list such as ``"P"``; [`parse_duration()`][csmkit.automation.parse_span] does)."""
 
 
 def _fail(value: object, where: str, reason: str) -> DurationError:
@@ -113,7 +113,7 @@ def parse_duration(
 
     Args:
         value: ``"1h30m"``, ``"PT1H30M"``, ``"7d"``, ``"P7D"``, ``"-2h"`` … or a
-            :class:`~datetime.timedelta` (checked by the same rules).
+            `timedelta` (checked by the same rules).
         where: Where the value came from, for the error (``"targets.resolution.goals.high"``).
         signed: Allow negative durations (``"-2h"``, ``"-PT2H"``), e.g. an offset.
         allow_zero: Allow a zero duration.
@@ -149,7 +149,8 @@ def parse_duration(
 
 
 def format_duration(value: timedelta, *, days: bool = True, iso: bool = False) -> str:
-    """The text of a duration that :func:`parse_duration` reads back exactly.
+    """The text of a duration that [`parse_duration()`][csmkit.automation.parse_span] reads back
+    exactly.
 
     Args:
         value: Any ``timedelta`` (negative ones get a leading ``-``).

@@ -88,7 +88,7 @@ def freeze(value: object, path: str, _depth: int = 0) -> JsonValue:
 
 
 def freeze_mapping(value: object, path: str, _depth: int = 0) -> Mapping[str, JsonValue]:
-    """Like :func:`freeze` for a str-keyed mapping (the top of ``fields`` or ``meta``)."""
+    """Like `freeze()` for a str-keyed mapping (the top of ``fields`` or ``meta``)."""
     if not isinstance(value, Mapping):
         raise ValueError(f"{path}: expected a mapping, got {type(value).__name__} {value!r}")
     if isinstance(value, FrozenMap):

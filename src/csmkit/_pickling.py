@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 
 def rebuild(cls: type[T], arguments: dict[str, Any], proxies: tuple[str, ...] = ()) -> T:
-    """Call ``cls(**arguments)``: the loading half of :func:`reduce_by_init`.
+    """Call ``cls(**arguments)``: the loading half of `reduce_by_init()`.
 
     The arguments named in ``proxies`` were read-only mapping views (which pickle
     cannot store); they are wrapped again so the loaded value has the same types.

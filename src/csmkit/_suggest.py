@@ -13,7 +13,7 @@ def did_you_mean(name: str, candidates: Iterable[str], *, limit: int = 3) -> str
 
     Candidates are compared case-insensitively: the same name in another case comes
     first, then names ending in ``.name`` (``fields.region`` for ``region``), then the
-    closest spellings (:func:`difflib.get_close_matches`).
+    closest spellings (`difflib.get_close_matches()`).
 
     Examples:
         >>> did_you_mean("chanel", ["channel", "priority"])

@@ -1,7 +1,7 @@
 """The instant codec and the aware-datetime check, shared by every part of csmkit.
 
-Instants are written with :meth:`datetime.isoformat` and read with
-:meth:`datetime.fromisoformat`, so every aware datetime round-trips exactly -- including
+Instants are written with `datetime.isoformat()` and read with
+`datetime.fromisoformat()`, so every aware datetime round-trips exactly -- including
 offsets with seconds (Asia/Shanghai before 1901 is ``+08:05:43``) and microseconds. The
 few ISO 8601 forms Python 3.10's ``fromisoformat`` lacks (a trailing ``Z``, a ``,``
 before the fraction, fractions of other than 3 or 6 digits, basic formats such as
@@ -42,8 +42,8 @@ def require_aware(
         value: The argument to check.
         where: Its name as the caller knows it (``"now"``, ``"TicketCreated.at"``).
         error: The exception class (or factory) the caller documents, e.g.
-            :class:`~csmkit.errors.RoutingError`; :class:`~csmkit.errors.TimelineError`
-            by default.
+            [`RoutingError`][csmkit.errors.RoutingError];
+            [`TimelineError`][csmkit.errors.TimelineError] by default.
 
     Raises:
         Exception: ``error(message)``: ``value`` is naive or not a datetime.
@@ -100,7 +100,7 @@ def parse_instant(text: object, where: str = "", *, zone: tzinfo | None = None) 
     """Parse ISO 8601 text that carries an offset (``Z``, ``+08:00``, ``+08:05:43``).
 
     Args:
-        text: The text, as written by :func:`format_instant` or any ISO 8601 writer.
+        text: The text, as written by `format_instant()` or any ISO 8601 writer.
         where: Where it came from, for the error (``"events[3].at"``).
         zone: Read text without an offset as wall-clock time in this zone instead of
             refusing it (for exports whose instants are local times).

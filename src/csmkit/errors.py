@@ -1,7 +1,7 @@
 """The exception tree shared by every part of csmkit.
 
-Every error csmkit raises on purpose derives from :class:`CsmkitError` *and* from the
-builtin that fits it, so callers may catch either::
+Every error csmkit raises on purpose derives from [`CsmkitError`][csmkit.errors.CsmkitError] *and*
+from the builtin that fits it, so callers may catch either::
 
     try:
         Condition.parse(user_text)
@@ -67,7 +67,7 @@ class TimelineError(CsmkitError, ValueError):
 
 
 class ConditionError(CsmkitError):
-    """Base class of the errors raised by :mod:`csmkit.conditions`."""
+    """Base class of the errors raised by [`csmkit.conditions`][csmkit.conditions]."""
 
 
 class ConditionSyntaxError(ConditionError, ValueError):

@@ -1,9 +1,10 @@
 """The csmkit hook specifications: every extension point a plugin can implement.
 
 A plugin is a module (or any object) with functions decorated with
-:data:`hookimpl` whose names are the hook names below. Plugins are discovered through
-the ``csmkit`` entry-point group and loaded by :class:`csmkit.plugins.PluginManager`; the
-built-in memory and SQLite stores register through these same hooks.
+[`hookimpl`][csmkit.hookspecs.hookimpl] whose names are the hook names below. Plugins are discovered
+through the ``csmkit`` entry-point group and loaded by
+[`csmkit.plugins.PluginManager`][csmkit.plugins.PluginManager]; the built-in memory and SQLite
+stores register through these same hooks.
 
 Hooks come in three shapes:
 
@@ -64,7 +65,7 @@ class CsmkitSpecs:
         """Register storage backends, one per URL scheme.
 
         Returns:
-            :class:`~csmkit.plugins.StoreBackend` records (a list, or yield them).
+            [`StoreBackend`][csmkit.plugins.StoreBackend] records (a list, or yield them).
         """
         raise NotImplementedError
 
@@ -73,7 +74,7 @@ class CsmkitSpecs:
         """Register inbound channels (parsers of e-mail, webhook JSON, chat payloads).
 
         Returns:
-            :class:`~csmkit.plugins.InboundChannelRegistration` records.
+            [`InboundChannelRegistration`][csmkit.plugins.InboundChannelRegistration] records.
         """
         raise NotImplementedError
 
@@ -82,7 +83,7 @@ class CsmkitSpecs:
         """Register outbound channels (notifiers: SMTP, SMS, chat).
 
         Returns:
-            :class:`~csmkit.plugins.OutboundChannelRegistration` records.
+            [`OutboundChannelRegistration`][csmkit.plugins.OutboundChannelRegistration] records.
         """
         raise NotImplementedError
 
@@ -91,7 +92,7 @@ class CsmkitSpecs:
         """Register named routing strategies.
 
         Returns:
-            :class:`~csmkit.plugins.RoutingStrategyRegistration` records.
+            [`RoutingStrategyRegistration`][csmkit.plugins.RoutingStrategyRegistration] records.
         """
         raise NotImplementedError
 
@@ -100,8 +101,8 @@ class CsmkitSpecs:
         """Register knowledge-base stores, one per URL scheme.
 
         Returns:
-            :class:`~csmkit.plugins.StoreBackend` records whose factory returns a
-            :class:`csmkit.knowledge.KnowledgeStore`.
+            [`StoreBackend`][csmkit.plugins.StoreBackend] records whose factory returns a
+            [`csmkit.knowledge.KnowledgeStore`][csmkit.knowledge.KnowledgeStore].
         """
         raise NotImplementedError
 
@@ -110,7 +111,7 @@ class CsmkitSpecs:
         """Register named business calendars and holiday providers.
 
         Returns:
-            :class:`~csmkit.plugins.CalendarRegistration` records.
+            [`CalendarRegistration`][csmkit.plugins.CalendarRegistration] records.
         """
         raise NotImplementedError
 
@@ -124,7 +125,8 @@ class CsmkitSpecs:
         ``store.find_ticket_by_message_id``.
 
         Args:
-            message: The inbound message (see :class:`~csmkit.plugins.InboundMessageLike`).
+            message: The inbound message (see
+                [`InboundMessageLike`][csmkit.plugins.InboundMessageLike]).
             store: The ticket store, for lookups.
 
         Returns:

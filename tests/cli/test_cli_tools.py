@@ -254,21 +254,39 @@ def fake_distribution(tmp_path: Path) -> dict[str, str]:
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: cli-fake-plugin\nVersion: 1.2\n")
     (info / "entry_points.txt").write_text("[csmkit]\nhalf = cli_fake_plugin\n")
-    return {**os.environ, "PYTHONPATH": str(tmp_path)}
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+    }
+
+
+def test_plugins_lists_the_builtin_routing_strategies_as_builtins() -> None:
+    from csmkit.routing import default_registry
+
+    names = default_registry().names()
+    assert len(names) == 6
+    result = run("plugins")
+    assert f"routing strategies: {', '.join(names)} (built-in)" in result.stdout
+    data = json.loads(run("plugins", "--json").stdout)
+    listed = data["registrations"]["routing_strategies"]
+    assert [record["name"] for record in listed] == list(names)
+    assert {record["origin"] for record in listed} == {"built-in"}
 
 
 def test_plugins_lists_builtin_and_installed(tmp_path: Path) -> None:
     env = fake_distribution(tmp_path)
     result = run("plugins", env=env)
     assert result.returncode == 0, result.stderr
-    assert "[builtin]" in result.stdout and "store backends: memory, sqlite" in result.stdout
+    assert "[builtin]" in result.stdout
+    assert "store backends: memory, sqlite (built-in)" in result.stdout
+    assert "calendars: half-days (plugin half)" in result.stdout
     assert "half  [cli-fake-plugin 1.2 (cli_fake_plugin)]" in result.stdout
     assert str(tmp_path / "cli_fake_plugin.py") in result.stdout
     data = json.loads(run("plugins", "--json", env=env).stdout)
     (half,) = [p for p in data["plugins"] if p["name"] == "half"]
     assert half["source"] == "entrypoint" and half["version"] == "1.2"
     assert data["registrations"]["calendars"] == [
-        {"name": "half-days", "description": "mornings only"}
+        {"name": "half-days", "description": "mornings only", "origin": "plugin half"}
     ]
     added = run("calendar", "add", "--calendar", "half-days", "2026-01-01T11:00Z", "2h", env=env)
     assert added.stdout.strip() == "2026-01-02T01:00:00+00:00"

@@ -69,6 +69,18 @@ def test_the_fetch_check_has_teeth() -> None:
     ]
 
 
+def test_no_sphinx_roles_in_docstrings_or_pages() -> None:
+    found = []
+    for path in [*sorted((ROOT / "src").rglob("*.py")), *sorted((ROOT / "docs").rglob("*.md"))]:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if ROLE.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not found, (
+        "Sphinx roles do not render in MkDocs; `PYTHONPATH=src python tools/convert_roles.py` "
+        "rewrites them:\n" + "\n".join(found)
+    )
+
+
 def test_the_role_check_has_teeth() -> None:
     assert ROLE.search("see :class:`Timeline` and :meth:`Workflow.fire`")
     assert not ROLE.search("see [`Timeline`][csmkit.timeline.Timeline]")

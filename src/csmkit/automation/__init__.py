@@ -1,16 +1,17 @@
 """Automation rules: event -> condition -> ordered actions, time rules, SLA instants.
 
-Rules are data (:meth:`RuleSet.from_dict` / :meth:`RuleSet.to_dict`), validated before
-anything runs. Each action is defined once in :data:`ACTION_SPECS` (parameters, checks,
+Rules are data ([`RuleSet.from_dict()`][csmkit.automation.RuleSet.from_dict] /
+[`RuleSet.to_dict()`][csmkit.automation.RuleSet.to_dict]), validated before anything runs. Each
+action is defined once in [`ACTION_SPECS`][csmkit.automation.ACTION_SPECS] (parameters, checks,
 execution); the validator, the engine and the docs read that table. The engine
-(:class:`Automation`) is pure: given a ticket's timeline, the triggering events, an
-:class:`Environment` (workflow, router, SLA policy, calendar, the customer and their
-assets) and ``now``, it returns an :class:`Outcome` — events to append (each marked with
-the rule in ``meta``) and intents (notifications to deliver, tickets to create, problems
-to open) for the caller to execute. An action that cannot run is recorded as an
-:class:`~csmkit.timeline.ActionFailed` event and logged on the ``csmkit.automation``
-loggers. :class:`TimerIndex` keeps each ticket's next wake-up for a scheduler without
-threads. See ``docs/automation.md``.
+([`Automation`][csmkit.automation.Automation]) is pure: given a ticket's timeline, the triggering
+events, an [`Environment`][csmkit.automation.Environment] (workflow, router, SLA policy, calendar,
+the customer and their assets) and ``now``, it returns an [`Outcome`][csmkit.automation.Outcome] —
+events to append (each marked with the rule in ``meta``) and intents (notifications to deliver,
+tickets to create, problems to open) for the caller to execute. An action that cannot run is
+recorded as an [`ActionFailed`][csmkit.timeline.ActionFailed] event and logged on the
+``csmkit.automation`` loggers. [`TimerIndex`][csmkit.automation.TimerIndex] keeps each ticket's next
+wake-up for a scheduler without threads. See ``docs/automation.md``.
 """
 
 from __future__ import annotations

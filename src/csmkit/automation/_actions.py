@@ -1,9 +1,9 @@
 """The action catalogue: each action defined once — parameters, checks, execution.
 
-:data:`ACTION_SPECS` is the table the rule validator (``RuleSet.from_dict`` /
-``check``), the engine and the docs (``docs/automation.md``, checked by a test) read.
-An execution function takes a :class:`~csmkit.automation._run.Step` and returns the
-events to append; an action that cannot run raises :class:`Refusal`, which the engine
+[`ACTION_SPECS`][csmkit.automation.ACTION_SPECS] is the table the rule validator
+(``RuleSet.from_dict`` / ``check``), the engine and the docs (``docs/automation.md``, checked by a
+test) read. An execution function takes a `Step` and returns the
+events to append; an action that cannot run raises `Refusal`, which the engine
 records on the ticket's timeline as an ``ActionFailed`` event.
 """
 
@@ -468,11 +468,13 @@ ACTION_SPECS: Mapping[str, ActionSpec] = MappingProxyType({s.name: s for s in _S
 ACTIONS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = MappingProxyType(
     {s.name: (s.required, s.optional) for s in _SPECS}
 )
-"""Action name -> (required, optional) parameter names (read from :data:`ACTION_SPECS`)."""
+"""Action name -> (required, optional) parameter names (read from
+[`ACTION_SPECS`][csmkit.automation.ACTION_SPECS])."""
 
 
 def reference_table() -> str:
-    """The Markdown reference table of ``docs/automation.md``, from :data:`ACTION_SPECS`."""
+    """The Markdown reference table of ``docs/automation.md``, from
+    [`ACTION_SPECS`][csmkit.automation.ACTION_SPECS]."""
     rows = [
         "| action | parameter | type | required | templated | default | writes |",
         "|---|---|---|---|---|---|---|",

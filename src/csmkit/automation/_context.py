@@ -1,10 +1,10 @@
 """What a rule sees: the context its conditions and templated parameters read.
 
 One context for both, so a value a condition can test is a value an action can use:
-``ticket`` (the :class:`~csmkit.timeline.Ticket`), ``fields`` (its form fields),
+``ticket`` (the [`Ticket`][csmkit.timeline.Ticket]), ``fields`` (its form fields),
 ``event`` (the triggering event's dict form, or the time/SLA occurrence), ``stats``
-(counts from :func:`ticket_stats`), ``customer`` (the customer's profile with ``id``
-and ``name``) and ``assets`` (the customer's assets as dicts).
+(counts from [`ticket_stats()`][csmkit.automation.ticket_stats]), ``customer`` (the customer's
+profile with ``id`` and ``name``) and ``assets`` (the customer's assets as dicts).
 """
 
 from __future__ import annotations
@@ -117,10 +117,10 @@ def _check_field(
 def check_name(name: str, where: str, fields: Collection[str] | None, problems: list[str]) -> None:
     """Append a problem when the dotted ``name`` cannot be in a rule's context.
 
-    Roots are :data:`CONDITION_ROOTS`; ``ticket.<attribute>`` must be a ticket
-    attribute, ``fields.<name>`` a known form field (when ``fields`` is given),
-    ``stats.<name>`` one of :data:`STATS`, ``event.<key>`` a key some event has;
-    ``customer.<key>`` reads the profile (any key); ``assets`` is a list, used whole.
+    Roots are [`CONDITION_ROOTS`][csmkit.automation.CONDITION_ROOTS]; ``ticket.<attribute>`` must be
+    a ticket attribute, ``fields.<name>`` a known form field (when ``fields`` is given),
+    ``stats.<name>`` one of [`STATS`][csmkit.automation.STATS], ``event.<key>`` a key some event
+    has; ``customer.<key>`` reads the profile (any key); ``assets`` is a list, used whole.
     """
     parts = name.split(".")
     root = parts[0]

@@ -2,8 +2,9 @@
 
 What an action does is in ``_actions`` (one definition per action); when time and SLA
 rules fall due is in ``_occurrences``; this module runs them: reactions to events
-(:meth:`Automation.react`), everything due by an instant (:meth:`Automation.wake`),
-the next instant worth waking for, and asset rules.
+([`Automation.react()`][csmkit.automation.Automation.react]), everything due by an instant
+([`Automation.wake()`][csmkit.automation.Automation.wake]), the next instant worth waking for, and
+asset rules.
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ class _Runaway(Exception):
 
 
 class Automation:
-    """Runs a :class:`RuleSet` over ticket timelines. Pure: it returns what to do.
+    """Runs a [`RuleSet`][csmkit.automation.RuleSet] over ticket timelines. Pure: it returns what to
+    do.
 
     Args:
         rules: The rules (or their dict form, loaded without context checks).
@@ -167,7 +169,7 @@ class Automation:
         tried again at the router's next escalation instant (when the wider step is in
         force): within this call when that instant is ``<= now``, else reported as
         ``outcome.retry_at`` for the scheduler. A runaway chain is stopped as in
-        :meth:`react`; the stopped occurrence counts as done.
+        [`react()`][csmkit.automation.Automation.react]; the stopped occurrence counts as done.
         """
         _aware(now, "now")
         env = env or Environment()
@@ -254,7 +256,8 @@ class Automation:
         after: datetime | None = None,
         env: Environment | None = None,
     ) -> datetime | None:
-        """The earliest instant after ``after`` at which :meth:`wake` may do something.
+        """The earliest instant after ``after`` at which
+        [`wake()`][csmkit.automation.Automation.wake] may do something.
 
         Candidates: timed workflow transitions, time rules not yet done, SLA warnings and
         breaches not yet answered (from the report at ``now``, whose ``next_event_at``

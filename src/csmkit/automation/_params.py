@@ -1,8 +1,9 @@
 """Templated action parameters: ``{ticket.assignee}``, ``{customer.region}`` — no eval.
 
 A templated parameter's strings may name values of the rule's context (see
-``_context``) in braces. Names are read with :func:`csmkit.conditions.resolve`, the
-same walk conditions use, so an action sees exactly what a condition sees:
+``_context``) in braces. Names are read with
+[`csmkit.conditions.resolve()`][csmkit.conditions.resolve], the same walk conditions use, so an
+action sees exactly what a condition sees:
 
 * a string that is one placeholder and nothing else (``"{customer.tier}"``) takes the
   value with its type (a number stays a number, a list a list);

@@ -166,7 +166,7 @@ class Outcome:
         skipped: Actions that could not run.
         fired: Ids of the rules that fired, in order (with repeats).
         routing_state: The routing state after the run's assignments.
-        retry_at: For :meth:`~csmkit.automation.Automation.wake`: the earliest instant
+        retry_at: For [`wake()`][csmkit.automation.Automation.wake]: the earliest instant
             after ``now`` at which a due time rule whose actions wrote nothing (a
             router that queued the ticket) is tried again, else ``None``. Schedule the
             ticket's next wake-up no later than this.

@@ -1,8 +1,8 @@
 """Automation rules as data: trigger, condition, ordered actions from a fixed catalogue.
 
 Triggers are in ``_triggers``, the context rules read in ``_context``, the action
-catalogue in ``_actions``; this module holds :class:`Rule` and :class:`RuleSet` and
-validates them against all three.
+catalogue in ``_actions``; this module holds [`Rule`][csmkit.automation.Rule] and
+[`RuleSet`][csmkit.automation.RuleSet] and validates them against all three.
 """
 
 from __future__ import annotations
@@ -30,10 +30,12 @@ class Rule:
     Attributes:
         id: Unique name; written into the ``meta`` of every event the rule causes
             (``{"rule": id}``).
-        on: Event triggers (see :data:`EVENT_TRIGGERS`); empty for a time rule.
+        on: Event triggers (see [`EVENT_TRIGGERS`][csmkit.automation.EVENT_TRIGGERS]); empty for a
+            time rule.
         time: The time trigger of a time rule, else ``None``.
-        when: Condition over the rule context (:data:`CONDITION_ROOTS`): ``ticket``,
-            ``fields``, ``event``, ``stats``, ``customer`` and ``assets``.
+        when: Condition over the rule context
+            ([`CONDITION_ROOTS`][csmkit.automation.CONDITION_ROOTS]): ``ticket``, ``fields``,
+            ``event``, ``stats``, ``customer`` and ``assets``.
         actions: Executed in order.
         description: Free text.
         enabled: Disabled rules are kept but never run.
@@ -48,7 +50,8 @@ class Rule:
     enabled: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        """Dict form (lossless with :meth:`RuleSet.from_dict`)."""
+        """Dict form (lossless with
+        [`RuleSet.from_dict()`][csmkit.automation.RuleSet.from_dict])."""
         data: dict[str, Any] = {
             "id": self.id,
             "on": self.time.to_dict() if self.time is not None else list(self.on),
@@ -99,7 +102,8 @@ class RuleSet:
         raise AutomationError(f"no rule {rule_id!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"rules": [...], "max_actions": n}`` (lossless with :meth:`from_dict`)."""
+        """``{"rules": [...], "max_actions": n}`` (lossless with
+        [`from_dict()`][csmkit.automation.RuleSet.from_dict])."""
         return {"rules": [rule.to_dict() for rule in self.rules], "max_actions": self.max_actions}
 
     @classmethod
@@ -166,7 +170,8 @@ class RuleSet:
         ticket_types: Collection[str] | None = None,
         business_clock: bool = True,
     ) -> list[str]:
-        """Every problem of the rules against what a desk knows (see :meth:`check`)."""
+        """Every problem of the rules against what a desk knows (see
+        [`check()`][csmkit.automation.RuleSet.check])."""
         problems: list[str] = []
         known = Known(
             fields=fields, channels=channels, transitions=transitions, ticket_types=ticket_types
@@ -198,8 +203,9 @@ class RuleSet:
         ticket_types: Collection[str] | None = None,
         business_clock: bool = True,
     ) -> None:
-        """Raise :class:`AutomationError` listing every problem :meth:`problems` finds:
-        unknown fields, channels, transitions, ticket types, placeholders, loops."""
+        """Raise [`AutomationError`][csmkit.errors.AutomationError] listing every problem
+        [`problems()`][csmkit.automation.RuleSet.problems] finds: unknown fields, channels,
+        transitions, ticket types, placeholders, loops."""
         problems = self.problems(
             fields=fields,
             channels=channels,

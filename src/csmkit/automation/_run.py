@@ -192,7 +192,7 @@ class Step:
         return rule_context(ticket, ticket.fields, self.trigger, stats, self.env)
 
     def params(self) -> dict[str, Any]:
-        """The parameters, templated ones resolved (raises :class:`Refusal`)."""
+        """The parameters, templated ones resolved (raises `Refusal`)."""
         return resolve_params(self.spec, self.action, self.context)
 
     def refuse(self, refusal: Refusal) -> list[Event]:

@@ -1,7 +1,7 @@
 """The shape of an action definition: its parameters, their types, its checks.
 
-The actions themselves (one :class:`ActionSpec` each, validation and execution side by
-side) are in ``_actions``; this module holds the types they are written in, so the
+The actions themselves (one [`ActionSpec`][csmkit.automation.ActionSpec] each, validation and
+execution side by side) are in ``_actions``; this module holds the types they are written in, so the
 rules, the engine and the docs can read one table.
 """
 
@@ -118,7 +118,7 @@ class ActionParameter:
 
     Attributes:
         name: Its key in the action's dict.
-        type: A key of :data:`PARAMETER_TYPES`.
+        type: A key of `PARAMETER_TYPES`.
         required: Whether the action needs it.
         templated: Whether its strings may hold ``{root.name}`` placeholders resolved
             from the rule's context when the action runs.
@@ -152,7 +152,7 @@ def _frozen(value: Mapping[str, Any]) -> Mapping[str, JsonValue]:
 
 @attrs.frozen
 class Action:
-    """One action of a rule: a name from :data:`ACTIONS` and its parameters.
+    """One action of a rule: a name from [`ACTIONS`][csmkit.automation.ACTIONS] and its parameters.
 
     Attributes:
         do: The action name (``"notify"``, ``"escalate"`` …).

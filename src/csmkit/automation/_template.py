@@ -1,6 +1,6 @@
 """Safe ``{placeholder}`` templates for notifications: substitution only, no code.
 
-A template is parsed with :class:`string.Formatter` (so ``{{`` and ``}}`` escape braces),
+A template is parsed with `string.Formatter` (so ``{{`` and ``}}`` escape braces),
 but it is never *formatted* by it: every replacement field must be a name from a fixed
 whitelist, conversions (``!r``) and format specs (``:>10``) are refused, and values are
 looked up in a flat table by the whole name. ``{fields.region}`` is the key
@@ -97,7 +97,8 @@ def placeholders(template: str, *, fields: Collection[str] | None = None) -> tup
 
 
 def render(template: str, values: Mapping[str, object]) -> str:
-    """Substitute ``values`` into ``template`` (checked with :func:`placeholders`).
+    """Substitute ``values`` into ``template`` (checked with
+    [`placeholders()`][csmkit.automation.placeholders]).
 
     Missing values and ``None`` render as the empty string; other values with ``str``.
 

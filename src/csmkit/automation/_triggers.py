@@ -27,10 +27,12 @@ _SINCE = ("created", "updated", "status", "field")
 
 
 parse_span = parse_duration
-"""The duration grammar of csmkit (an alias of :func:`csmkit.sla.parse_duration`)."""
+"""The duration grammar of csmkit (an alias of
+[`csmkit.sla.parse_duration()`][csmkit.sla.parse_duration])."""
 
 format_span = format_duration
-"""The duration formatter of csmkit (an alias of :func:`csmkit.sla.format_duration`)."""
+"""The duration formatter of csmkit (an alias of
+[`csmkit.sla.format_duration()`][csmkit.sla.format_duration])."""
 
 
 @attrs.frozen(kw_only=True)
@@ -57,7 +59,7 @@ class TimeTrigger:
     of: str = "ticket"
 
     def to_dict(self) -> dict[str, Any]:
-        """Dict form (lossless with :meth:`from_dict`)."""
+        """Dict form (lossless with [`from_dict()`][csmkit.automation.TimeTrigger.from_dict])."""
         data: dict[str, Any] = {
             ("before" if self.before else "after"): format_duration(
                 self.after, days=self.clock != "business"

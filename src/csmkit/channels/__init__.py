@@ -1,21 +1,26 @@
 """Channels: inbound messages become threaded tickets; notifications go out.
 
-* :class:`InboundMessage` — one immutable, channel-neutral inbound message;
-* :class:`EmailParser` — RFC 5322 bytes to a message (GBK/GB18030, encoded words,
-  multipart/alternative, attachments), :class:`SubjectTag` for ``[#T-42]`` tags;
-* :class:`WebhookParser` — verified Standard-Webhooks requests carrying generic JSON;
-* :class:`WebhookReceiver` — any provider's webhooks as configuration: a
-  :class:`WebhookSignature` preset (Standard Webhooks/Svix, GitHub, Stripe, generic
-  HMAC) and a :class:`PayloadMapping` from its JSON to a message;
-* :class:`WeChatParser` — WeChat Official Account callbacks (URL check, safe mode,
-  defused XML) keyed by OpenID; :class:`WeChatChannel` sends the customer-service
-  answer after the 5-second ack;
-* :class:`DeliveryReport`, :class:`AutoReply` — bounces (RFC 3464) and auto-replies
-  (RFC 3834) recognised by :meth:`EmailParser.parse_inbound`, recorded on the ticket
+* [`InboundMessage`][csmkit.channels.InboundMessage] — one immutable, channel-neutral inbound
+message;
+* [`EmailParser`][csmkit.channels.EmailParser] — RFC 5322 bytes to a message (GBK/GB18030, encoded
+  words, multipart/alternative, attachments), [`SubjectTag`][csmkit.channels.SubjectTag] for
+  ``[#T-42]`` tags;
+* [`WebhookParser`][csmkit.channels.WebhookParser] — verified Standard-Webhooks requests carrying
+generic JSON;
+* [`WebhookReceiver`][csmkit.channels.WebhookReceiver] — any provider's webhooks as configuration: a
+  [`WebhookSignature`][csmkit.channels.WebhookSignature] preset (Standard Webhooks/Svix, GitHub,
+  Stripe, generic HMAC) and a [`PayloadMapping`][csmkit.channels.PayloadMapping] from its JSON to a
+  message;
+* [`WeChatParser`][csmkit.channels.WeChatParser] — WeChat Official Account callbacks (URL check,
+  safe mode, defused XML) keyed by OpenID; [`WeChatChannel`][csmkit.channels.WeChatChannel] sends
+  the customer-service answer after the 5-second ack;
+* [`DeliveryReport`][csmkit.channels.DeliveryReport], [`AutoReply`][csmkit.channels.AutoReply] —
+  bounces (RFC 3464) and auto-replies (RFC 3834) recognised by
+  [`EmailParser.parse_inbound()`][csmkit.channels.EmailParser.parse_inbound], recorded on the ticket
   they answer, never a new ticket;
-* :class:`Intake` — filter, thread and store messages as ticket events;
-* :class:`SmtpChannel`, :class:`WebhookChannel` — outbound notifications, delivered
-  through ``PluginManager.deliver_notification``.
+* [`Intake`][csmkit.channels.Intake] — filter, thread and store messages as ticket events;
+* [`SmtpChannel`][csmkit.channels.SmtpChannel], [`WebhookChannel`][csmkit.channels.WebhookChannel] —
+  outbound notifications, delivered through ``PluginManager.deliver_notification``.
 
 See ``docs/channels.md``.
 """

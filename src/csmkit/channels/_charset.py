@@ -17,7 +17,7 @@ Two rules, and an error when neither gives an answer:
   without one either, the text is refused.
 
 Nothing is ever decoded with ``errors="replace"``: damage is a
-:class:`~csmkit.errors.MessageFormatError`, never silent mojibake.
+[`MessageFormatError`][csmkit.errors.MessageFormatError], never silent mojibake.
 """
 
 from __future__ import annotations
@@ -207,8 +207,8 @@ def decode_text(
     default_charset: str | None = None,
     detect: bool = True,
 ) -> str:
-    """Decode by :func:`decode_declared` when ``label`` names a known charset, else by
-    :func:`decode_undeclared`.
+    """Decode by `decode_declared()` when ``label`` names a known charset, else by
+    `decode_undeclared()`.
 
     Examples:
         >>> decode_text("宏碁".encode("cp950"), "big5", where="body")

@@ -1,4 +1,5 @@
-"""E-mail inbound: RFC 5322 bytes to :class:`InboundMessage` with the stdlib ``email``."""
+"""E-mail inbound: RFC 5322 bytes to [`InboundMessage`][csmkit.channels.InboundMessage] with the
+stdlib ``email``."""
 
 from __future__ import annotations
 
@@ -77,10 +78,10 @@ class EmailLimits:
 class SubjectTag:
     """The ticket tag in subject lines: ``[#T-42]``, or ``[ACME #T-42]`` with a prefix.
 
-    Outbound mail puts it in the subject (:meth:`apply`); the e-mail parser finds it
-    (:meth:`find`) and sets ``InboundMessage.ticket_ref``, which the built-in
-    ``csmkit_match_ticket`` tries after the message ids (like RT's ``[rtname #123]`` and
-    django-helpdesk's ``[queue-123]``).
+    Outbound mail puts it in the subject ([`apply()`][csmkit.channels.SubjectTag.apply]); the e-mail
+    parser finds it ([`find()`][csmkit.channels.SubjectTag.find]) and sets
+    ``InboundMessage.ticket_ref``, which the built-in ``csmkit_match_ticket`` tries after the
+    message ids (like RT's ``[rtname #123]`` and django-helpdesk's ``[queue-123]``).
 
     Attributes:
         prefix: Text before ``#`` inside the brackets (``""`` for ``[#id]``).
@@ -165,12 +166,14 @@ def html_to_text(markup: str) -> str:
 
 @attrs.frozen
 class EmailParser:
-    """Turns RFC 5322 bytes into an :class:`InboundMessage` (stdlib ``email``).
+    """Turns RFC 5322 bytes into an [`InboundMessage`][csmkit.channels.InboundMessage] (stdlib
+    ``email``).
 
     * **Bounded**: the raw bytes are first scanned for their MIME structure in linear
-      time (:class:`EmailLimits`: size, parts, nesting depth, header and line
-      lengths), then fed to the stdlib's ``BytesFeedParser`` with
-      ``email.policy.default``; hostile mail is one :class:`MessageFormatError`.
+      time ([`EmailLimits`][csmkit.channels.EmailLimits]: size, parts, nesting depth, header and
+      line lengths), then fed to the stdlib's ``BytesFeedParser`` with
+      ``email.policy.default``; hostile mail is one
+      [`MessageFormatError`][csmkit.errors.MessageFormatError].
     * **Charsets as clients use them**: a declared charset is read by its Windows
       superset (``big5`` → cp950, ``gb2312``/``gbk`` → GB18030, ``ks_c_5601-1987`` →
       cp949, ``shift_jis`` → cp932, ``iso-8859-1``/``us-ascii`` → windows-1252), in
@@ -179,23 +182,24 @@ class EmailParser:
       ``charset``), else read as ``default_charset`` if one is set, else refused.
       Nothing is decoded with replacement characters.
     * ``multipart/alternative``: the first ``text/plain`` and ``text/html`` parts are
-      the bodies; HTML-only mail gets its ``text`` from :func:`html_to_text`.
+      the bodies; HTML-only mail gets its ``text`` from
+      [`html_to_text()`][csmkit.channels.html_to_text].
     * The quoted history of a reply is split off ``text`` into ``quoted_text``
-      (``quotes``, default :func:`~csmkit.channels.split_quoted_reply`); with
+      (``quotes``, default [`split_quoted_reply()`][csmkit.channels.split_quoted_reply]); with
       ``strip_signature`` the signature block goes to ``signature``.
     * Every other leaf part with a file name or ``Content-Disposition: attachment``
-      (and attached ``message/rfc822`` mail) becomes an :class:`Attachment`; its bytes
-      go to ``blobs`` when one is given and they are within the limit.
+      (and attached ``message/rfc822`` mail) becomes an [`Attachment`][csmkit.channels.Attachment];
+      its bytes go to ``blobs`` when one is given and they are within the limit.
     * ``external_id`` is the ``Message-ID``; mail without one gets a stable synthetic
       id from the SHA-256 of the raw bytes (``<sha256.<hex>@csmkit.invalid>``), so a
       replayed message is still recognised.
     * ``ticket_ref`` is the subject tag found by ``subject_tag``.
-    * :meth:`parse_inbound` also recognises bounces (RFC 3464) and auto-replies
-      (RFC 3834) as :class:`~csmkit.channels.DeliveryReport` and
-      :class:`~csmkit.channels.AutoReply`.
+    * [`parse_inbound()`][csmkit.channels.EmailParser.parse_inbound] also recognises bounces (RFC
+      3464) and auto-replies (RFC 3834) as [`DeliveryReport`][csmkit.channels.DeliveryReport] and
+      [`AutoReply`][csmkit.channels.AutoReply].
 
     Attributes:
-        limits: Size limits (:class:`EmailLimits`).
+        limits: Size limits ([`EmailLimits`][csmkit.channels.EmailLimits]).
         subject_tag: The ticket tag to look for in subjects.
         channel: The channel name put on messages.
         charset_candidates: Charsets undeclared 8-bit text is detected among (earlier
@@ -275,13 +279,14 @@ class EmailParser:
         """Parse one message and recognise what it is: a bounce, an auto-reply, or mail.
 
         Returns:
-            A :class:`~csmkit.channels.DeliveryReport` for a delivery status
+            A [`DeliveryReport`][csmkit.channels.DeliveryReport] for a delivery status
             notification (RFC 3464 or a common non-standard bounce), an
-            :class:`~csmkit.channels.AutoReply` for an automatic response (RFC 3834
-            headers, out-of-office subjects), otherwise the :class:`InboundMessage`.
+            [`AutoReply`][csmkit.channels.AutoReply] for an automatic response (RFC 3834
+            headers, out-of-office subjects), otherwise the
+            [`InboundMessage`][csmkit.channels.InboundMessage].
 
         Raises:
-            MessageFormatError: as :meth:`parse`.
+            MessageFormatError: as [`parse()`][csmkit.channels.EmailParser.parse].
         """
         tree, message = self._read(raw, received_at, blobs)
         with stdlib_errors("reading a delivery report"):
@@ -377,7 +382,7 @@ def stdlib_errors(doing: str) -> Iterator[None]:
     """Turn the exceptions the stdlib ``email`` package lets escape on malformed input
     (a ``UnicodeEncodeError`` re-serialising a part, an ``AttributeError`` in its header
     registry, a ``RecursionError`` on deeply nested comments …) into one clear
-    :class:`MessageFormatError`."""
+    [`MessageFormatError`][csmkit.errors.MessageFormatError]."""
     try:
         yield
     except MessageFormatError:

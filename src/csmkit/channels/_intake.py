@@ -91,13 +91,14 @@ def default_ticket_id(message: InboundMessage) -> str:
 class Intake:
     """Turns inbound messages into ticket events in a store.
 
-    Bounces and auto-replies (a :class:`~csmkit.channels.DeliveryReport` or
-    :class:`~csmkit.channels.AutoReply`, from :meth:`EmailParser.parse_inbound
-    <csmkit.channels.EmailParser.parse_inbound>` or recognised here from a message's
-    headers) never open a ticket and are never answered: they are matched to the
-    ticket of the message they answer (its ``Message-ID``, then the subject tag) and
-    recorded there as ``DeliveryFailed`` (one per failed recipient) or
-    ``AutoReplyReceived``; unmatched ones come back as ``"unmatched"`` with the fact.
+    Bounces and auto-replies (a [`DeliveryReport`][csmkit.channels.DeliveryReport] or
+    [`AutoReply`][csmkit.channels.AutoReply], from
+    [`EmailParser.parse_inbound()`][csmkit.channels.EmailParser.parse_inbound] or
+    recognised here from a message's headers) never open a ticket and are never
+    answered: they are matched to the ticket of the message they answer (its
+    ``Message-ID``, then the subject tag) and recorded there as ``DeliveryFailed`` (one
+    per failed recipient) or ``AutoReplyReceived``; unmatched ones come back as
+    ``"unmatched"`` with the fact.
 
     For other messages: (1) if its ``external_id`` is already stored, it is a duplicate
     and nothing is written; (2) every ``csmkit_inbound_filter`` is asked (the built-in
@@ -110,15 +111,18 @@ class Intake:
     Args:
         store: Where tickets live.
         plugins: The application's plugin manager.
-        blobs: Where bodies are kept (default: a new :class:`MemoryBlobStore`).
+        blobs: Where bodies are kept (default: a new
+            [`MemoryBlobStore`][csmkit.channels.MemoryBlobStore]).
         customers: Resolves senders to customers (a
-            :class:`~csmkit.customers.CustomerDirectory`); default: the store's
+            [`CustomerDirectory`][csmkit.customers.CustomerDirectory]); default: the store's
             ``find_customer``. Unknown senders give ``customer_id=None``.
         ticket_type: Type of tickets opened by intake.
-        new_ticket_id: Makes the id of a new ticket (default :func:`default_ticket_id`).
+        new_ticket_id: Makes the id of a new ticket (default
+            [`default_ticket_id()`][csmkit.channels.default_ticket_id]).
         quote_stripper: Cuts quoted history off replies (default
-            :func:`~csmkit.channels.strip_quoted_reply`); ``None`` keeps bodies whole.
-        email_parser: Parser used by :meth:`receive_email`.
+            [`strip_quoted_reply()`][csmkit.channels.strip_quoted_reply]); ``None`` keeps bodies
+            whole.
+        email_parser: Parser used by [`receive_email()`][csmkit.channels.Intake.receive_email].
         created_event: Builds the ``TicketCreated`` of a new ticket from keyword
             arguments (``ticket_id``, ``at``, ``actor``, ``type``, ``channel``,
             ``customer_id``, ``subject``), e.g. a workflow's ``created_event`` so the
@@ -158,7 +162,8 @@ class Intake:
         self._extra = extra_events
 
     def receive_email(self, raw: bytes, *, received_at: datetime) -> IntakeResult:
-        """Parse RFC 5322 bytes with :attr:`email_parser` and :meth:`receive` them.
+        """Parse RFC 5322 bytes with `email_parser` and
+        [`receive()`][csmkit.channels.Intake.receive] them.
 
         Raises:
             MessageFormatError: malformed or oversized mail (nothing stored).
@@ -170,11 +175,11 @@ class Intake:
         """Take in one message, bounce or auto-reply; see the class description.
 
         Returns:
-            What happened (:class:`IntakeResult`).
+            What happened ([`IntakeResult`][csmkit.channels.IntakeResult]).
 
         Raises:
-            MessageFormatError: not an :class:`InboundMessage`, ``DeliveryReport`` or
-                ``AutoReply``.
+            MessageFormatError: not an [`InboundMessage`][csmkit.channels.InboundMessage],
+                ``DeliveryReport`` or ``AutoReply``.
             StorageError: the store failed (nothing half-written).
         """
         if isinstance(message, (DeliveryReport, AutoReply)) and _own(message.message):

@@ -1,4 +1,5 @@
-"""Payload mappings: a provider's JSON to an :class:`InboundMessage`, as data."""
+"""Payload mappings: a provider's JSON to an [`InboundMessage`][csmkit.channels.InboundMessage], as
+data."""
 
 from __future__ import annotations
 
@@ -83,7 +84,7 @@ class FieldPath:
         return reduce_by_init(self)
 
     def lookup(self, data: object) -> object:
-        """The value at :attr:`path` in ``data``, or ``None`` when absent."""
+        """The value at `path` in ``data``, or ``None`` when absent."""
         current = data
         for segment in self.segments:
             if isinstance(current, Mapping):
@@ -167,19 +168,20 @@ def _slug(instance: object, attribute: attrs.Attribute[Any], value: object) -> N
 
 @attrs.frozen(kw_only=True)
 class PayloadMapping:
-    """Turns any provider's JSON into an :class:`InboundMessage`: configuration, not code.
+    """Turns any provider's JSON into an [`InboundMessage`][csmkit.channels.InboundMessage]:
+    configuration, not code.
 
     Each message field names the place in the payload it is read from (a JSON Pointer
     or a dotted path); ``channel`` and ``sender_kind`` are constants; ``match`` keeps
     only payloads whose values are listed (GitHub's ``action: opened``), others are
-    ignored (:meth:`apply` returns ``None``). Strings and integers are accepted for
-    text fields (ids are often numbers), lists of them for ``references`` and
-    ``recipients``; anything else is a :class:`~csmkit.errors.MessageFormatError`
+    ignored ([`apply()`][csmkit.channels.PayloadMapping.apply] returns ``None``). Strings and
+    integers are accepted for text fields (ids are often numbers), lists of them for ``references``
+    and ``recipients``; anything else is a [`MessageFormatError`][csmkit.errors.MessageFormatError]
     naming the payload path.
 
     Attributes:
         channel: The channel of the messages (``"github"``, ``"web-form"``).
-        fields: Message field → :class:`FieldPath`; ``sender`` is required.
+        fields: Message field → [`FieldPath`][csmkit.channels.FieldPath]; ``sender`` is required.
         sender_kind: The identity kind of the sender (``"github"``, ``"email"``).
         match: Payload path → accepted values.
 
@@ -205,7 +207,8 @@ class PayloadMapping:
     match: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_match)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data; :meth:`from_dict` rebuilds an equal mapping."""
+        """Plain data; [`from_dict()`][csmkit.channels.PayloadMapping.from_dict] rebuilds an equal
+        mapping."""
         data: dict[str, Any] = {
             "channel": self.channel,
             "sender_kind": self.sender_kind,
@@ -217,7 +220,7 @@ class PayloadMapping:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PayloadMapping:
-        """Build from :meth:`to_dict` data.
+        """Build from [`to_dict()`][csmkit.channels.PayloadMapping.to_dict] data.
 
         Raises:
             MessageFormatError: unknown keys, unknown fields, bad paths — naming where
@@ -239,7 +242,7 @@ class PayloadMapping:
         )
 
     def accepts(self, payload: object) -> bool:
-        """Whether ``payload`` passes :attr:`match`."""
+        """Whether ``payload`` passes `match`."""
         for path, allowed in self.match.items():
             value = FieldPath(path).lookup(payload)
             if isinstance(value, bool) or not isinstance(value, (str, int)):
@@ -256,7 +259,7 @@ class PayloadMapping:
         default_id: str | None = None,
         max_text_chars: int = 200_000,
     ) -> InboundMessage | None:
-        """The message in ``payload`` (``None`` when :attr:`match` rejects it).
+        """The message in ``payload`` (``None`` when `match` rejects it).
 
         Args:
             payload: The decoded JSON.

@@ -75,8 +75,8 @@ class Attachment:
         content_type: The MIME type (``"application/pdf"``).
         size: Size of the decoded content in bytes.
         sha256: Hex SHA-256 of the decoded content (integrity, de-duplication).
-        content_ref: Where the bytes were stored (a :class:`BlobStore` reference), or
-            ``None`` when they were not kept (no blob store, or over the size limit).
+        content_ref: Where the bytes were stored (a [`BlobStore`][csmkit.channels.BlobStore]
+            reference), or ``None`` when they were not kept (no blob store, or over the size limit).
         inline: Whether it was an inline part (``Content-Disposition: inline`` with a
             ``Content-ID``, e.g. an image in an HTML body).
         content_id: The ``Content-ID`` without angle brackets, if any.
@@ -101,7 +101,7 @@ class Attachment:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Attachment:
-        """Rebuild from :meth:`to_dict` output.
+        """Rebuild from [`to_dict()`][csmkit.channels.Attachment.to_dict] output.
 
         Raises:
             MessageFormatError: not a mapping, unknown keys, invalid values.
@@ -131,10 +131,11 @@ def _attachments(value: object) -> tuple[Attachment, ...]:
 class InboundMessage:
     """One message that arrived on a channel, channel-neutral and immutable.
 
-    Channel parsers (:class:`~csmkit.channels.EmailParser`,
-    :class:`~csmkit.channels.WebhookParser`, plugins) build it; the
-    :class:`~csmkit.channels.Intake` filters, threads and stores it. It satisfies
-    :class:`csmkit.plugins.InboundMessageLike`, so the message hooks receive it as is.
+    Channel parsers ([`EmailParser`][csmkit.channels.EmailParser],
+    [`WebhookParser`][csmkit.channels.WebhookParser], plugins) build it; the
+    [`Intake`][csmkit.channels.Intake] filters, threads and stores it. It satisfies
+    [`csmkit.plugins.InboundMessageLike`][csmkit.plugins.InboundMessageLike], so the message hooks
+    receive it as is.
 
     Attributes:
         channel: The channel it arrived on (``"email"``, ``"wechat"``, ``"web"`` …).
@@ -219,7 +220,7 @@ class InboundMessage:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> InboundMessage:
-        """Rebuild from :meth:`to_dict` output.
+        """Rebuild from [`to_dict()`][csmkit.channels.InboundMessage.to_dict] output.
 
         Raises:
             MessageFormatError: not a mapping, unknown keys, invalid values.
@@ -246,8 +247,8 @@ class InboundMessage:
 class BlobStore(Protocol):
     """Where message bodies and attachment bytes are kept (events only hold references).
 
-    An application backs it with its object storage; :class:`MemoryBlobStore` is the
-    reference implementation.
+    An application backs it with its object storage;
+    [`MemoryBlobStore`][csmkit.channels.MemoryBlobStore] is the reference implementation.
     """
 
     def put(self, data: bytes, *, content_type: str) -> str:
@@ -264,7 +265,8 @@ class BlobStore(Protocol):
 
 
 class MemoryBlobStore:
-    """A content-addressed :class:`BlobStore` in memory: references are ``sha256:<hex>``.
+    """A content-addressed [`BlobStore`][csmkit.channels.BlobStore] in memory: references are
+    ``sha256:<hex>``.
 
     Storing the same bytes twice returns the same reference and keeps one copy.
 
@@ -292,7 +294,7 @@ class MemoryBlobStore:
         return ref
 
     def get(self, ref: str) -> bytes:
-        """The bytes of ``ref``; raises :class:`~csmkit.errors.NotFoundError`."""
+        """The bytes of ``ref``; raises [`NotFoundError`][csmkit.errors.NotFoundError]."""
         with self._lock:
             item = self._data.get(ref)
         if item is None:

@@ -60,7 +60,7 @@ def _has_8bit(value: str) -> bool:
 
 @attrs.frozen(kw_only=True)
 class MimeDecoder:
-    """Decodes headers and text parts by :mod:`csmkit.channels._charset`'s rules."""
+    """Decodes headers and text parts by `csmkit.channels._charset`'s rules."""
 
     candidates: Sequence[str]
     default_charset: str | None

@@ -2,7 +2,7 @@
 
 Python's ``email`` feed parser recurses once per nesting level and builds every part
 before anyone can count them: 1,000 nested multiparts in 58 KB exhaust the stack, and
-10,000 sibling parts cost seconds. :func:`scan_mime` walks the raw bytes once, the way
+10,000 sibling parts cost seconds. `scan_mime()` walks the raw bytes once, the way
 the feed parser will read them (header blocks, ``multipart/*`` boundaries with inner
 boundaries ending at any enclosing one, ``message/*`` bodies parsed as nested
 messages, ``message/delivery-status`` blocks), and refuses the message as soon as a

@@ -201,7 +201,8 @@ class DeliveryReceipt:
 
 
 class SmtpChannel:
-    """Sends :class:`EmailNotification` over SMTP (stdlib ``smtplib``).
+    """Sends [`EmailNotification`][csmkit.channels.EmailNotification] over SMTP (stdlib
+    ``smtplib``).
 
     Each message gets our own ``Message-ID`` (``<csmkit.<ticket>.<random>@domain>``, which
     the built-in inbound filter recognises if it ever comes back), ``In-Reply-To`` and
@@ -260,7 +261,7 @@ class SmtpChannel:
         return f"<SmtpChannel {self.host}:{self.port} from {self.sender!r}>"
 
     def build(self, notification: EmailNotification) -> EmailMessage:
-        """The complete message that :meth:`send` would send."""
+        """The complete message that [`send()`][csmkit.channels.SmtpChannel.send] would send."""
         if not isinstance(notification, EmailNotification):
             raise NotificationError(
                 f"SmtpChannel sends EmailNotification, got {type(notification).__name__}"
@@ -306,7 +307,7 @@ class SmtpChannel:
             A receipt with the generated Message-ID and the accepted recipients.
 
         Raises:
-            NotificationError: not an :class:`EmailNotification`.
+            NotificationError: not an [`EmailNotification`][csmkit.channels.EmailNotification].
             DeliveryError: the server refused every recipient, or SMTP/network failed.
         """
         message = self.build(notification)
@@ -327,7 +328,8 @@ class SmtpChannel:
 
 
 class WebhookChannel:
-    """POSTs :class:`WebhookNotification` JSON to a URL (stdlib ``urllib``).
+    """POSTs [`WebhookNotification`][csmkit.channels.WebhookNotification] JSON to a URL (stdlib
+    ``urllib``).
 
     Signed with Standard Webhooks headers when a secret is given. Network errors,
     HTTP 408, 429 and 5xx are retried with exponential backoff (``backoff``,
@@ -384,7 +386,7 @@ class WebhookChannel:
         """POST one notification, retrying transient failures.
 
         Raises:
-            NotificationError: not a :class:`WebhookNotification`.
+            NotificationError: not a [`WebhookNotification`][csmkit.channels.WebhookNotification].
             DeliveryError: a permanent 4xx answer, or every attempt failed.
         """
         if not isinstance(notification, WebhookNotification):

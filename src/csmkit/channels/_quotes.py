@@ -107,9 +107,10 @@ def split_quoted_reply(text: str) -> tuple[str, str]:
 
 
 def strip_quoted_reply(text: str) -> str:
-    """Return the new part of a reply: :func:`split_quoted_reply` without the history.
+    """Return the new part of a reply: [`split_quoted_reply()`][csmkit.channels.split_quoted_reply]
+    without the history.
 
-    A plugin or the ``quote_stripper`` argument of :class:`~csmkit.channels.Intake` can
+    A plugin or the ``quote_stripper`` argument of [`Intake`][csmkit.channels.Intake] can
     substitute a better parser (``email-reply-parser``).
 
     Examples:

@@ -58,7 +58,7 @@ class ReplayGuard:
             del self._seen[key]
 
     def check(self, key: str, *, now: datetime, what: str = "request") -> None:
-        """Raise :class:`~csmkit.errors.WebhookReplayError` if ``key`` was seen
+        """Raise [`WebhookReplayError`][csmkit.errors.WebhookReplayError] if ``key`` was seen
         within the window."""
         with self._lock:
             self._expire(now)
@@ -109,16 +109,18 @@ def decode_json(body: bytes, what: str = "body") -> Any:
 
 
 class WebhookReceiver:
-    """One provider's webhook endpoint: a :class:`WebhookSignature` preset, its secrets
-    and a :class:`PayloadMapping` — a new provider is configuration, not code.
+    """One provider's webhook endpoint: a [`WebhookSignature`][csmkit.channels.WebhookSignature]
+    preset, its secrets and a [`PayloadMapping`][csmkit.channels.PayloadMapping] — a new provider is
+    configuration, not code.
 
-    :meth:`receive` refuses, before any other work, a body over ``max_body_bytes``
-    (:class:`~csmkit.errors.WebhookTooLargeError`); then checks the signature
-    (:class:`~csmkit.errors.WebhookSignatureError`) and the signed timestamp
-    (:class:`~csmkit.errors.WebhookTimestampError`); refuses a request already taken
-    in within the replay window (:class:`~csmkit.errors.WebhookReplayError`: answer 200);
-    and maps the JSON into an :class:`InboundMessage`. A request is remembered only
-    once all of that succeeded, so a failure leaves nothing behind.
+    [`receive()`][csmkit.channels.WebhookReceiver.receive] refuses, before any other work, a body
+    over ``max_body_bytes`` ([`WebhookTooLargeError`][csmkit.errors.WebhookTooLargeError]); then
+    checks the signature ([`WebhookSignatureError`][csmkit.errors.WebhookSignatureError]) and the
+    signed timestamp ([`WebhookTimestampError`][csmkit.errors.WebhookTimestampError]); refuses a
+    request already taken in within the replay window
+    ([`WebhookReplayError`][csmkit.errors.WebhookReplayError]: answer 200); and maps the JSON into
+    an [`InboundMessage`][csmkit.channels.InboundMessage]. A request is remembered only once all of
+    that succeeded, so a failure leaves nothing behind.
 
     The replay key is the delivery id and signed timestamp (so a provider's retry,
     re-signed with a new timestamp, passes and the intake de-duplicates it by message
@@ -221,8 +223,10 @@ class WebhookReceiver:
             (an event the desk does not want; answer 200).
 
         Raises:
-            WebhookTooLargeError, WebhookSignatureError, WebhookTimestampError,
-            WebhookReplayError: see the class description.
+            WebhookTooLargeError: the body is over the size limit.
+            WebhookSignatureError: the signature is missing or wrong.
+            WebhookTimestampError: the signed timestamp is outside the tolerance.
+            WebhookReplayError: the request was already taken in.
             MessageFormatError: a body that is not JSON, or that the mapping cannot
                 read (naming the payload path).
         """

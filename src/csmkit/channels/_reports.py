@@ -2,8 +2,9 @@
 
 A delivery status notification or an out-of-office answer is not a customer writing:
 it must neither open a ticket nor be answered, and it must not vanish either. The
-parser turns it into a :class:`DeliveryReport` or an :class:`AutoReply`, which the
-intake matches to the outbound message it answers and records on that ticket.
+parser turns it into a [`DeliveryReport`][csmkit.channels.DeliveryReport] or an
+[`AutoReply`][csmkit.channels.AutoReply], which the intake matches to the outbound message it
+answers and records on that ticket.
 """
 
 from __future__ import annotations

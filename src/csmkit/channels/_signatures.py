@@ -116,11 +116,12 @@ def _prefixes(value: object) -> tuple[str, ...]:
 class WebhookSignature:
     """How one provider signs its webhook requests; build it with a preset or from data.
 
-    Presets: :meth:`standard` (Standard Webhooks, ``webhook-*`` and Svix's ``svix-*``
-    header names), :meth:`github` (``X-Hub-Signature-256``), :meth:`stripe`
-    (``Stripe-Signature: t=…,v1=…``) and :meth:`hmac` (any ``HMAC(secret, body)``
-    header). Every comparison is constant-time (:func:`hmac.compare_digest`) over the
-    raw body bytes.
+    Presets: [`standard()`][csmkit.channels.WebhookSignature.standard] (Standard Webhooks,
+        ``webhook-*`` and Svix's ``svix-*``
+    header names), [`github()`][csmkit.channels.WebhookSignature.github] (``X-Hub-Signature-256``),
+    [`stripe()`][csmkit.channels.WebhookSignature.stripe] (``Stripe-Signature: t=…,v1=…``) and
+    [`hmac()`][csmkit.channels.WebhookSignature.hmac] (any ``HMAC(secret, body)`` header). Every
+    comparison is constant-time (`hmac.compare_digest()`) over the raw body bytes.
 
     Attributes:
         scheme: ``"standard-webhooks"``, ``"github"``, ``"stripe"`` or ``"hmac"``.
@@ -218,7 +219,8 @@ class WebhookSignature:
 
     # ------------------------------------------------------------------ data form
     def to_dict(self) -> dict[str, Any]:
-        """Plain data; :meth:`from_dict` rebuilds an equal object."""
+        """Plain data; [`from_dict()`][csmkit.channels.WebhookSignature.from_dict] rebuilds an equal
+        object."""
         data = attrs.asdict(self)
         data["header_prefixes"] = list(self.header_prefixes)
         return data
@@ -269,7 +271,7 @@ class WebhookSignature:
         Args:
             headers: Request headers (any case).
             body: The raw body bytes, exactly as received.
-            keys: HMAC keys (see :func:`signing_key`).
+            keys: HMAC keys (see `signing_key()`).
             now: The instant of reception (timezone-aware).
 
         Raises:

@@ -91,8 +91,8 @@ class WebhookParser:
     """Verifies and parses webhook requests carrying the generic message JSON.
 
     Framework-free: give it the request headers and the *raw* body bytes. Every failure
-    raises :class:`~csmkit.errors.WebhookVerificationError` (map it to HTTP 400) and
-    nothing is remembered; a verified request whose ``webhook-id`` (or all of whose
+    raises [`WebhookVerificationError`][csmkit.errors.WebhookVerificationError] (map it to HTTP 400)
+    and nothing is remembered; a verified request whose ``webhook-id`` (or all of whose
     message ids) were already seen returns ``[]`` (answer HTTP 200: the sender retried a
     delivery we already have). The JSON shape is documented in ``docs/channels.md``.
 

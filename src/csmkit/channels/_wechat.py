@@ -1,5 +1,6 @@
 """WeChat Official Account (公众号) intake: URL verification, signed and encrypted XML
-callbacks parsed safely, messages to :class:`InboundMessage` keyed by OpenID."""
+callbacks parsed safely, messages to [`InboundMessage`][csmkit.channels.InboundMessage] keyed by
+OpenID."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ __all__ = ["WECHAT_ACK", "WeChatMessage", "WeChatParser", "parse_wechat_xml"]
 WECHAT_ACK = "success"
 """The body that acknowledges a callback at once (an empty body does too): the platform
 waits 5 seconds, then retries three times; answer later through the customer-service
-message API (:class:`~csmkit.channels.WeChatChannel`)."""
+message API ([`WeChatChannel`][csmkit.channels.WeChatChannel])."""
 
 _MAX_ELEMENTS = 64
 _MESSAGE_TYPES = frozenset(
@@ -60,7 +61,7 @@ def parse_wechat_xml(xml: bytes) -> Mapping[str, str]:
 
     Parsed with ``defusedxml``: a DTD, an entity declaration (the "billion laughs"
     expansion) or an external entity is refused with one
-    :class:`~csmkit.errors.MessageFormatError`, before any expansion.
+    [`MessageFormatError`][csmkit.errors.MessageFormatError], before any expansion.
 
     Raises:
         MessageFormatError: malformed XML, a root other than ``<xml>``, more than 64
@@ -218,16 +219,16 @@ class WeChatParser:
 
     Framework-free: give it the query parameters (``signature``, ``timestamp``,
     ``nonce``, and in safe mode ``encrypt_type=aes`` and ``msg_signature``) and the
-    raw body. Answer :data:`WECHAT_ACK` right away; send replies later with
-    :class:`~csmkit.channels.WeChatChannel` (the platform waits only 5 seconds).
+    raw body. Answer [`WECHAT_ACK`][csmkit.channels.WECHAT_ACK] right away; send replies later with
+    [`WeChatChannel`][csmkit.channels.WeChatChannel] (the platform waits only 5 seconds).
 
     Every failure is one csmkit error and nothing is remembered:
-    :class:`~csmkit.errors.WebhookTooLargeError` (body over ``max_body_bytes``),
-    :class:`~csmkit.errors.WebhookSignatureError` (bad ``signature`` /
-    ``msg_signature``), :class:`~csmkit.errors.WebhookTimestampError` (``timestamp``
-    outside ``tolerance``), :class:`~csmkit.errors.WebhookReplayError` (the same
-    timestamp, nonce and signature again within the window: answer ``success``),
-    :class:`~csmkit.errors.MessageFormatError` (malformed XML, DTDs/entities refused).
+    [`WebhookTooLargeError`][csmkit.errors.WebhookTooLargeError] (body over ``max_body_bytes``),
+    [`WebhookSignatureError`][csmkit.errors.WebhookSignatureError] (bad ``signature`` /
+    ``msg_signature``), [`WebhookTimestampError`][csmkit.errors.WebhookTimestampError]
+    (``timestamp`` outside ``tolerance``), [`WebhookReplayError`][csmkit.errors.WebhookReplayError]
+    (the same timestamp, nonce and signature again within the window: answer ``success``),
+    [`MessageFormatError`][csmkit.errors.MessageFormatError] (malformed XML, DTDs/entities refused).
 
     Args:
         token: The Token set in the platform's server settings.
@@ -341,6 +342,8 @@ class WeChatParser:
     def receive(
         self, query: Mapping[str, str], body: bytes, *, now: datetime
     ) -> tuple[WeChatMessage, InboundMessage | None]:
-        """:meth:`parse`, then :meth:`WeChatMessage.to_inbound` (``None`` for events)."""
+        """[`parse()`][csmkit.channels.WeChatParser.parse], then
+        [`WeChatMessage.to_inbound()`][csmkit.channels.WeChatMessage.to_inbound] (``None`` for
+        events)."""
         message = self.parse(query, body, now=now)
         return message, message.to_inbound(received_at=now)

@@ -60,11 +60,11 @@ def _urllib_post(url: str, body: bytes, timeout: float) -> bytes:
 class WeChatChannel:
     """Sends customer-service text messages through the Official Account API.
 
-    ``send`` takes a :class:`WeChatNotification`, or any notification with ``to`` and
-    ``text`` (the desk's rule notifications): ``recipient`` turns its ``to`` (a customer
-    id) into the OpenID. The JSON payload is ``{"touser", "msgtype": "text", "text":
+    ``send`` takes a [`WeChatNotification`][csmkit.channels.WeChatNotification], or any notification
+    with ``to`` and ``text`` (the desk's rule notifications): ``recipient`` turns its ``to`` (a
+    customer id) into the OpenID. The JSON payload is ``{"touser", "msgtype": "text", "text":
     {"content"}}``, POSTed to ``/cgi-bin/message/custom/send?access_token=…``; an
-    ``errcode`` other than 0 is a :class:`~csmkit.errors.DeliveryError` (the access token
+    ``errcode`` other than 0 is a [`DeliveryError`][csmkit.errors.DeliveryError] (the access token
     never appears in errors).
 
     Args:
@@ -100,7 +100,8 @@ class WeChatChannel:
         return f"<WeChatChannel {self.api_base}>"
 
     def message(self, notification: object) -> WeChatNotification:
-        """The :class:`WeChatNotification` for any notification with ``to``/``text``.
+        """The [`WeChatNotification`][csmkit.channels.WeChatNotification] for any notification with
+        ``to``/``text``.
 
         Raises:
             NotificationError: no ``to``/``text``, or no OpenID for the recipient.
@@ -157,8 +158,9 @@ class WeChatChannel:
 class WeChatPlugin:
     """Registers the WeChat channels through csmkit's hooks:
     ``PluginManager([WeChatPlugin()])`` lists inbound ``wechat``
-    (:class:`~csmkit.channels.WeChatParser`) and outbound ``wechat``
-    (:class:`WeChatChannel`), built with ``registration.factory(**options)``."""
+    ([`WeChatParser`][csmkit.channels.WeChatParser]) and outbound ``wechat``
+    ([`WeChatChannel`][csmkit.channels.WeChatChannel]), built with
+    ``registration.factory(**options)``."""
 
     @hookimpl
     def csmkit_inbound_channels(self) -> Iterable[InboundChannelRegistration]:

@@ -19,6 +19,7 @@ __all__ = [
     "PRESETS",
     "DayExplanation",
     "LoadedCalendar",
+    "check_calendar_extra",
     "explain_days",
     "load_calendar",
     "preset_zone",
@@ -63,9 +64,19 @@ def _holidays_module() -> Any:
         return importlib.import_module("holidays")
     except ImportError:
         raise CalendarError(
-            "the 'cn' calendar preset needs the holidays extra: pip install 'csmkit[holidays]'"
-            " (or pass --calendar cal.json)"
+            '--calendar cn needs the holidays extra: pip install "csmkit[holidays]"'
+            " (or pass a calendar JSON file)"
         ) from None
+
+
+def check_calendar_extra(spec: str) -> None:
+    """Fail now, before any work, when ``--calendar spec`` names a preset whose extra is missing.
+
+    Raises:
+        CalendarError: the preset's package is not installed, with the ``pip install`` line.
+    """
+    if spec.lower() in PRESETS and not Path(spec).is_file():
+        _holidays_module()
 
 
 def _cn(years: list[int], allow_partial: bool) -> LoadedCalendar:
@@ -101,7 +112,7 @@ def load_calendar(
 
     Args:
         spec: A path to a ``BusinessCalendar.from_dict`` JSON file, a preset name
-            (:data:`PRESETS`), or the name of a calendar a plugin registers.
+            (`PRESETS`), or the name of a calendar a plugin registers.
         years: The years the preset must cover (those of the data or the instants).
         allow_partial: Let a preset cover years its data does not fully know
             (``--partial-calendar``; see ``BusinessCalendar.from_holidays``).
@@ -179,8 +190,8 @@ class DayExplanation:
 def explain_days(loaded: LoadedCalendar, first: date, last: date) -> list[DayExplanation]:
     """The hours of each local date ``first..last`` and the rule that decided them.
 
-    The rules are those of :class:`BusinessCalendar`, first that applies: overrides,
-    holidays, make-up workdays, weekly hours.
+    The rules are those of [`BusinessCalendar`][csmkit.sla.BusinessCalendar], first that applies:
+    overrides, holidays, make-up workdays, weekly hours.
     """
     calendar = loaded.calendar
     overrides = dict(calendar.overrides)

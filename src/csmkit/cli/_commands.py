@@ -11,7 +11,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from csmkit.cli._calendars import PRESETS, LoadedCalendar, explain_days, load_calendar, preset_zone
+from csmkit.cli._calendars import (
+    PRESETS,
+    LoadedCalendar,
+    check_calendar_extra,
+    explain_days,
+    load_calendar,
+    preset_zone,
+)
 from csmkit.cli._load import ExportError, parse_cli_instant
 from csmkit.errors import CalendarError, WorkflowError
 from csmkit.sla import format_duration, parse_duration
@@ -65,9 +72,33 @@ def _load_workflow(spec: str) -> Workflow:
         ) from None
 
 
+def label_languages(wf: Workflow) -> list[str]:
+    """The languages the labels of ``wf``'s states and transitions are written in, sorted."""
+    found: set[str] = set()
+    for labels in [state.labels for state in wf.states] + [t.labels for t in wf.transitions]:
+        for texts in labels.values():
+            found.update(texts)
+    return sorted(found)
+
+
 def run_workflow_show(args: argparse.Namespace) -> int:
-    """Print a workflow as Mermaid, DOT or a table."""
+    """Print a workflow as Mermaid, DOT or a table.
+
+    Raises:
+        UsageError: ``--lang`` names a language none of the workflow's labels is written in
+            (a silent fallback to English would look like a translation that is not there).
+    """
+    from csmkit.cli._main import UsageError
+
     wf = _load_workflow(args.workflow)
+    if args.lang is not None:
+        languages = label_languages(wf)
+        if args.lang not in languages:
+            raise UsageError(
+                f"--lang {args.lang!r}: workflow {wf.name!r} has labels in "
+                f"{', '.join(languages) or 'no language (it shows state names)'}; "
+                "use one of them or leave --lang out"
+            )
     if args.format == "mermaid":
         _out(wf.to_mermaid(current=args.current, lang=args.lang))
     elif args.format == "dot":
@@ -135,6 +166,7 @@ def _calendar_and_instants(
 
 def run_calendar(args: argparse.Namespace) -> int:
     """``calendar add|between|explain``."""
+    check_calendar_extra(args.calendar)
     if args.calendar_command == "add":
         loaded, (start,) = _calendar_and_instants(args.calendar, [args.at], args.partial_calendar)
         # business time: a day unit would be ambiguous (24 business hours or a working day?)
@@ -224,9 +256,25 @@ def _where(pm: Any, name: str) -> str | None:
     return None if source is None else str(source)
 
 
+def _origins(pm: Any, hook_name: str, sources: Mapping[str, str]) -> dict[str, str]:
+    """Which plugin registered each name of a registration hook ("built-in" for csmkit's own)."""
+    origins: dict[str, str] = {}
+    for impl in getattr(pm.pluggy_manager.hook, hook_name).get_hookimpls():
+        result = impl.function()  # the manager has already called and checked it
+        for record in [] if result is None else list(result):
+            builtin = sources.get(impl.plugin_name) == "builtin"
+            origins[record.name] = "built-in" if builtin else f"plugin {impl.plugin_name}"
+    return origins
+
+
 def run_plugins(args: argparse.Namespace) -> int:
-    """List installed plugins, where they come from and what they register."""
+    """List installed plugins, where they come from and what they register.
+
+    Every registered name says where it comes from: ``built-in`` (csmkit's own plugins, and
+    the routing strategies built into [`csmkit.routing`][csmkit.routing]) or the plugin.
+    """
     from csmkit.plugins import PluginManager
+    from csmkit.routing import default_registry
 
     pm = PluginManager()
     plugins = []
@@ -241,6 +289,7 @@ def run_plugins(args: argparse.Namespace) -> int:
                 "file": _where(pm, info.name),
             }
         )
+    sources = {str(plugin["name"]): str(plugin["source"]) for plugin in plugins}
     registrations: dict[str, Mapping[str, Any]] = {
         "store_backends": pm.store_backends(),
         "inbound_channels": pm.inbound_channels(),
@@ -248,10 +297,25 @@ def run_plugins(args: argparse.Namespace) -> int:
         "routing_strategies": pm.routing_strategies(),
         "calendars": pm.calendars(),
     }
-    listed = {
-        hook: [{"name": name, "description": record.description} for name, record in found.items()]
-        for hook, found in registrations.items()
-    }
+    listed: dict[str, list[dict[str, str]]] = {}
+    for hook, found in registrations.items():
+        origins = _origins(pm, f"csmkit_{hook}", sources)
+        listed[hook] = [
+            {
+                "name": name,
+                "description": record.description,
+                "origin": origins.get(name, "plugin"),
+            }
+            for name, record in found.items()
+        ]
+    # The routing strategies built into csmkit.routing are not registered through the hook.
+    builtin_strategies = [
+        {"name": name, "description": "built into csmkit.routing", "origin": "built-in"}
+        for name in default_registry().names()
+    ]
+    listed["routing_strategies"] = sorted(
+        [*builtin_strategies, *listed["routing_strategies"]], key=lambda record: record["name"]
+    )
     if args.json:
         _out(
             json.dumps(
@@ -273,7 +337,10 @@ def run_plugins(args: argparse.Namespace) -> int:
             _out(f"      {plugin['file']}")
     _out("registrations:")
     for hook, records in listed.items():
-        names = ", ".join(record["name"] for record in records) or "-"
-        _out(f"  {hook.replace('_', ' ')}: {names}")
-    _out("calendar presets (--calendar): " + ", ".join(PRESETS))
+        by_origin: dict[str, list[str]] = {}
+        for record in records:
+            by_origin.setdefault(record["origin"], []).append(record["name"])
+        groups = "; ".join(f"{', '.join(names)} ({origin})" for origin, names in by_origin.items())
+        _out(f"  {hook.replace('_', ' ')}: {groups or '-'}")
+    _out("calendar presets (--calendar): " + ", ".join(f"{name} (built-in)" for name in PRESETS))
     return 0

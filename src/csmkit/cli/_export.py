@@ -1,8 +1,8 @@
 """Reading a whole export: rows to timelines, strict by default or skipping bad rows.
 
 Each row (a CSV record, a JSON line) becomes a timeline or an event. A bad row is an
-:class:`~csmkit.cli._load.ExportError` naming the file and line; with
-``on_error="skip"`` it is left out instead and listed in :attr:`Export.skipped` with its
+`ExportError` naming the file and line; with
+``on_error="skip"`` it is left out instead and listed in `Export.skipped` with its
 file, line and error, so a report can say how many rows it did not count and which.
 """
 
@@ -58,7 +58,7 @@ class Export:
     Attributes:
         timelines: One timeline per ticket, in file order.
         skipped: Every row left out, in file order; empty in strict mode.
-        ungiven: Ticket attributes (of :data:`GROUP_COLUMNS`) that no row gave, when
+        ungiven: Ticket attributes (of `GROUP_COLUMNS`) that no row gave, when
             every ticket came from a flat row: their values are the loader's defaults.
     """
 
@@ -132,6 +132,7 @@ def load_export(
     mapping: ColumnMapping | None,
     zone: tzinfo,
     on_error: OnError = "raise",
+    delimiter: str | None = None,
 ) -> Export:
     """Every ticket of an export as a timeline, in file order.
 
@@ -148,7 +149,9 @@ def load_export(
         on_error: ``"raise"`` (default): the first bad row is an error. ``"skip"``: bad
             rows (malformed values, an unreadable JSON line, a ticket whose events do not
             form a timeline, a repeated ticket id) are left out and listed in
-            :attr:`Export.skipped`, one entry per line.
+            `Export.skipped`, one entry per line.
+        delimiter: The field separator of a CSV export; ``None`` (default) reads it from
+            the header row (``,``, ``;``, tab or ``|``, whichever it has most of).
 
     Raises:
         ExportError: an unreadable file, a mapping naming missing columns, or (strict)
@@ -163,7 +166,7 @@ def load_export(
         raise ExportError(f"{path}: cannot read the file: {exc}") from None
     rows = _Rows(path, on_error, mapping)
     if suffix == ".csv":
-        found = _csv_rows(path, text, mapping, zone, rows)
+        found = _csv_rows(path, text, mapping, zone, rows, delimiter)
     elif suffix in (".jsonl", ".ndjson", ".json"):
         found = _json_lines(path, text, mapping, zone, rows)
     else:
@@ -199,8 +202,8 @@ def _bad_answer(timeline: Timeline) -> str | None:
 
     The report would refuse it anyway, but only here is the file and line known, so the
     row can be named and, on request, skipped. CSAT is 1–5 and CES 1–7, as in
-    :func:`csmkit.metrics.csat` and :func:`csmkit.metrics.ces` (NPS answers are checked
-    when the event is built).
+    [`csmkit.metrics.csat()`][csmkit.metrics.csat] and [`csmkit.metrics.ces()`][csmkit.metrics.ces]
+    (NPS answers are checked when the event is built).
     """
     checks: dict[SurveyKind, Callable[[list[float]], object]] = {
         SurveyKind.CSAT: csat,
@@ -218,7 +221,7 @@ def _bad_answer(timeline: Timeline) -> str | None:
 
 
 def load_timelines(path: Path, *, mapping: ColumnMapping | None, zone: tzinfo) -> list[Timeline]:
-    """The timelines of :func:`load_export` in strict mode (any bad row is an error)."""
+    """The timelines of `load_export()` in strict mode (any bad row is an error)."""
     return list(load_export(path, mapping=mapping, zone=zone).timelines)
 
 
@@ -238,13 +241,71 @@ def _check_columns(path: Path, mapping: ColumnMapping | None, columns: Sequence[
         )
 
 
+DELIMITERS = (",", ";", "\t", "|")
+"""Field separators a CSV export's header row is sniffed for, the default first."""
+
+
+def sniff_delimiter(header: str) -> str:
+    """The separator of a CSV header row: the candidate it has most of (ties: the earliest
+    of ``, ; tab |``); ``,`` when it has none (a one-column file).
+
+    Only separators outside double-quoted names count.
+    """
+    outside = "".join(header.split('"')[0::2])
+    counts = [(outside.count(candidate), -rank) for rank, candidate in enumerate(DELIMITERS)]
+    best = max(counts)
+    return DELIMITERS[-best[1]] if best[0] else ","
+
+
+def _shown(delimiter: str) -> str:
+    return "tab" if delimiter == "\t" else repr(delimiter)
+
+
+def _check_id_column(
+    path: Path, mapping: ColumnMapping | None, columns: Sequence[str], delimiter: str
+) -> None:
+    """Without its ``id`` column no row can be read: say what the header holds instead."""
+    source = mapping.columns.get("id", "id") if mapping is not None else "id"
+    if source in columns:
+        return
+    others = [d for d in DELIMITERS if d != delimiter and len(columns) == 1 and d in columns[0]]
+    if others:
+        word = _shown(others[0])
+        raise ExportError(
+            f"{path}: the header has no {source!r} column: found one column "
+            f"{columns[0][:60]!r} - is the file {word}-separated? use --delimiter {word}"
+        )
+    if len(columns) == 1:
+        found = f"found one column {columns[0][:60]!r}"
+    else:
+        names = ", ".join(repr(column) for column in columns[:8])
+        more = f" and {len(columns) - 8} more" if len(columns) > 8 else ""
+        found = f"found {len(columns)} columns separated by {_shown(delimiter)}: {names}{more}"
+        found += did_you_mean(source, columns)
+    mapping_hint = (
+        ""
+        if mapping is not None
+        else f"; name your columns with --mapping ({', '.join(sorted(MAPPINGS))} or a JSON file)"
+    )
+    raise ExportError(f"{path}: the header has no {source!r} column: {found}{mapping_hint}")
+
+
 def _csv_rows(
-    path: Path, text: str, mapping: ColumnMapping | None, zone: tzinfo, rows: _Rows
+    path: Path,
+    text: str,
+    mapping: ColumnMapping | None,
+    zone: tzinfo,
+    rows: _Rows,
+    delimiter: str | None = None,
 ) -> Iterator[tuple[list[int], Timeline]]:
-    reader = csv.DictReader(text.splitlines())
+    lines = text.splitlines()
+    separator = delimiter if delimiter is not None else sniff_delimiter(lines[0] if lines else "")
+    reader = csv.DictReader(lines, delimiter=separator)
     if reader.fieldnames is None:
         raise ExportError(f"{path}: the CSV file is empty (it needs a header row)")
-    _check_columns(path, mapping, [str(name) for name in reader.fieldnames])
+    columns = [str(name) for name in reader.fieldnames]
+    _check_columns(path, mapping, columns)
+    _check_id_column(path, mapping, columns, separator)
     records: list[tuple[int, dict[str, Any]]] = []
     start = reader.line_num + 1
     try:

@@ -12,9 +12,9 @@ from typing import Any
 __all__ = ["add_kb_parser"]
 
 _EPILOG = """\
-examples:
+examples from a checkout of csmkit (examples/knowledge holds a sample knowledge base):
   csmkit kb import examples/knowledge --db kb.sqlite3
-  csmkit kb search "空调 不制冷" --db kb.sqlite3
+  csmkit kb search "空调 不制冷" --dir examples/knowledge
   csmkit kb search "door lock battery" --dir examples/knowledge --lang en
   csmkit kb stale --dir examples/knowledge --today 2027-06-01
 Files are Markdown with front matter (see docs/knowledge.md). A synonyms.json next to

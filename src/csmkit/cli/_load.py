@@ -426,7 +426,7 @@ def read_record(
     """One JSON Lines record: ``("timeline", Timeline)`` or ``("event", Event)``.
 
     A record with ``events`` is a timeline, one with ``kind`` an event, anything else a
-    flat ticket (see :func:`ticket_timeline`).
+    flat ticket (see `ticket_timeline()`).
 
     Raises:
         ExportError: the record is none of these, naming ``where``.

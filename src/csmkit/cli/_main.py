@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -23,13 +24,21 @@ conditions, workflows, business-calendar SLA clocks, routing and service KPIs).
 """
 
 _EPILOG = """\
-examples:
-  csmkit report examples/data/tickets.jsonl --calendar cn --by channel
+examples on any install (pip install csmkit), in any directory:
+  csmkit demo
   csmkit workflow show repair --format mermaid --lang zh
-  csmkit calendar add --calendar cn 2026-09-30T17:00+08:00 2h
-  csmkit calendar explain --calendar cn 2026-09-30 2026-10-11
-  csmkit kb search "空调 不制冷" --dir examples/knowledge
   csmkit plugins
+examples from a checkout of csmkit (examples/data/ holds sample exports and calendars):
+  csmkit report examples/data/tickets.jsonl --by channel
+  csmkit report examples/data/tickets.jsonl --calendar examples/data/calendar_cn_2026.json
+  csmkit calendar add --calendar examples/data/calendar_cn_2026.json 2026-10-08T10:00 -2h
+  csmkit desk check examples/repair_desk.toml
+  csmkit kb search "空调 不制冷" --dir examples/knowledge
+with the holidays extra (pip install "csmkit[holidays]"), for the cn calendar preset:
+  csmkit calendar explain --calendar cn 2026-09-30 2026-10-11
+  csmkit report examples/data/tickets.jsonl --calendar cn --by channel
+with the plot extra (pip install "csmkit[plot]"):
+  csmkit report examples/data/tickets.jsonl --plot kpis.png
 Data errors exit with 1, usage errors with 2; --debug shows tracebacks.
 """
 
@@ -60,31 +69,41 @@ def _instants_years(timelines: Sequence[Any]) -> set[int]:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from csmkit.cli._calendars import load_calendar
+    from csmkit.cli._calendars import check_calendar_extra, load_calendar
     from csmkit.cli._export import OnError, load_export
     from csmkit.cli._load import ExportError, latest_instant, load_mapping
     from csmkit.cli._report import (
         DEFAULT_METRICS,
         ReportOptions,
         build_report,
+        check_plot_extra,
         format_csv,
         format_json,
         format_table,
         load_policy,
+        metric_definitions,
         plot_report,
         sla_targets,
         uses_business_time,
         zone,
     )
 
+    # Everything the command line alone can refuse is refused before the export is read.
+    size = _plot_size(args.plot_size)
+    delimiter = _delimiter(args.delimiter, args.file)
+    if args.calendar:
+        check_calendar_extra(args.calendar)
+    if args.plot:
+        check_plot_extra()
     path = Path(args.file)
     if not path.is_file():
         raise ExportError(f"{path}: no such file")
-    size = _plot_size(args.plot_size)
     mapping = load_mapping(args.mapping) if args.mapping else None
     read_zone = zone(args.tz) if args.tz else timezone.utc
     on_error: OnError = "skip" if args.skip_bad_rows else "raise"
-    export = load_export(path, mapping=mapping, zone=read_zone, on_error=on_error)
+    export = load_export(
+        path, mapping=mapping, zone=read_zone, on_error=on_error, delimiter=delimiter
+    )
     timelines = list(export.timelines)
     skipped = f" ({len(export.skipped)} bad rows skipped)" if export.skipped else ""
     for row in export.skipped:  # every one, never a silent partial report
@@ -129,6 +148,8 @@ def _run_report(args: argparse.Namespace) -> int:
         sla=policy,
     )
     table = build_report(timelines, options)
+    clock = f"business time (calendar {args.calendar})" if calendar is not None else "calendar time"
+    definitions = metric_definitions(metrics, clock)
     meta = {
         "file": str(path),
         "tickets": len(timelines),
@@ -142,6 +163,7 @@ def _run_report(args: argparse.Namespace) -> int:
         "by": by,
         "period": args.period,
         "durations": "seconds",
+        "definitions": definitions,
     }
     if args.format == "json":
         text = format_json(table, meta)
@@ -153,6 +175,7 @@ def _run_report(args: argparse.Namespace) -> int:
             f"{len(timelines)} tickets from {path}{skipped}; as of {now.isoformat()}; "
             f"{'business' if calendar is not None else 'calendar'} time; "
             "rates in % [95 % interval], durations median (p90)\n"
+            + "".join(f"  {name}: {text}\n" for name, text in definitions.items())
             + format_table(table, [_column_name(m) for m in metrics], keys)
         )
     if args.output:
@@ -166,6 +189,17 @@ def _run_report(args: argparse.Namespace) -> int:
         plot_report(Path(args.plot), timelines, options, size=size)
         sys.stderr.write(f"csmkit: wrote {args.plot} ({size[0]}x{size[1]} px)\n")
     return 0
+
+
+def _delimiter(text: str | None, file: str) -> str | None:
+    if text is None:
+        return None
+    if not file.lower().endswith(".csv"):
+        raise UsageError(f"--delimiter applies to .csv exports, not {file}")
+    value = "\t" if text.lower() in ("tab", "\\t") else text
+    if len(value) != 1 or value in '"\r\n':
+        raise UsageError(f"--delimiter {text!r}: give one character (, ; |) or 'tab'")
+    return value
 
 
 def _column_name(metric: str) -> str:
@@ -219,6 +253,11 @@ def _add_report(commands: Any) -> None:
     )
     parser.add_argument("file", help="export: .csv (flat tickets) or .jsonl (timelines/events)")
     parser.add_argument("--mapping", help="column mapping: 'zendesk' or a mapping JSON file")
+    parser.add_argument(
+        "--delimiter",
+        help="field separator of a CSV export: one character or 'tab' "
+        "(default: read from the header row: , ; tab or |)",
+    )
     parser.add_argument(
         "--skip-bad-rows",
         action="store_true",
@@ -341,13 +380,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns:
         The process exit status: 0 on success, 1 for data errors (any
-        :class:`~csmkit.errors.CsmkitError`, unreadable files), 2 for usage errors.
+        [`CsmkitError`][csmkit.errors.CsmkitError], unreadable files), 2 for usage errors.
     """
     parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
     # --debug is accepted anywhere on the line, also after the subcommand.
     debug = "--debug" in arguments
-    args = parser.parse_args([item for item in arguments if item != "--debug"])
+    args = parser.parse_args(_negative_duration([item for item in arguments if item != "--debug"]))
     args.debug = debug
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:
@@ -377,7 +416,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+_NEGATIVE = re.compile(r"-(\d|\.\d|P)")
+
+
+def _negative_duration(arguments: list[str]) -> list[str]:
+    """``calendar add AT -2h``: pass a negative DURATION to argparse as a positional.
+
+    argparse takes ``-2h`` for an unknown option; the duration is the last positional, so
+    it is moved behind ``--`` (where argparse reads everything as positionals), keeping
+    any options that followed it in front. Nothing else on the line changes.
+    """
+    for index in range(len(arguments) - 1):
+        if arguments[index : index + 2] == ["calendar", "add"]:
+            break
+    else:
+        return arguments
+    if "--" in arguments:  # the user said where positionals start
+        return arguments
+    head, rest = arguments[: index + 2], arguments[index + 2 :]
+    for position in range(len(rest) - 1, -1, -1):
+        word = rest[position]
+        if _NEGATIVE.match(word):
+            # only the last positional: followed by options alone (--json, --calendar cn)
+            later = rest[position + 1 :]
+            values = {k + 1 for k, item in enumerate(later) if item == "--calendar"}
+            if all(item.startswith("--") or k in values for k, item in enumerate(later)):
+                return [*head, *rest[:position], *rest[position + 1 :], "--", word]
+            break
+    return arguments
+
+
 def _one_line(exc: BaseException) -> str:
+    """A multi-line error on one line: ``intro: first; second`` (no ``:;``, no list dashes)."""
     parts = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    parts = [part[2:] if part.startswith("- ") else part for part in parts]
-    return "; ".join(parts) or type(exc).__name__
+    parts = [part[2:].strip() if part.startswith("- ") else part for part in parts]
+    text = ""
+    for part in parts:
+        if not text:
+            text = part
+        elif text.endswith((":", ";")):
+            text += " " + part
+        else:
+            text += "; " + part
+    return text or type(exc).__name__

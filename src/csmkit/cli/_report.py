@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import json
 import warnings
@@ -21,10 +22,12 @@ __all__ = [
     "DEFAULT_METRICS",
     "ReportOptions",
     "build_report",
+    "check_plot_extra",
     "format_csv",
     "format_json",
     "format_table",
     "load_policy",
+    "metric_definitions",
     "plot_report",
     "sla_targets",
     "table_to_json_rows",
@@ -43,6 +46,77 @@ DEFAULT_METRICS: tuple[str, ...] = (
     "backlog",
 )
 """Metrics of ``csmkit report`` without ``--metrics`` (plus ``sla[...]`` with ``--sla``)."""
+
+
+_DURATIONS = {
+    "first_response_time": "creation to the first public agent reply",
+    "first_resolution_time": "creation to the first solve or close",
+    "full_resolution_time": "creation to the last solve or close (done tickets)",
+    "requester_wait_time": "time in new, open and on_hold",
+    "agent_wait_time": "time in pending",
+    "on_hold_time": "time in on_hold",
+    "backlog_age": "age at --now of tickets not solved or closed, from creation",
+    "backlog_age_since_update": (
+        "time at --now since the last update of tickets not solved or closed"
+    ),
+}
+_FCR = {
+    "one_touch": (
+        "% of resolved tickets with fewer than 2 public agent replies (reopens do not count)"
+    ),
+    "one_agent_reply": "% of resolved tickets with exactly 1 public agent reply",
+    "no_customer_followup": "% of resolved tickets with no customer message after the first",
+    "survey": "% of tickets whose survey field says the first contact resolved it",
+}
+_OTHERS = {
+    "tickets": "number of tickets",
+    "reopen_rate": "% of resolved tickets reopened at least once",
+    "csat": "% of answers 4-5 on the 1-5 scale (top box), the latest CSAT answer of each ticket",
+    "nps": "% promoters (9-10) minus % detractors (0-6) on the 0-10 scale, latest answer",
+    "ces": "mean answer on the 1-7 scale (CES 2.0, higher is easier), latest answer",
+    "backlog": "tickets not solved or closed at --now",
+    "agent_replies": "mean public agent replies per ticket",
+    "agent_touches": "mean agent replies and internal notes per ticket",
+    "customer_followups": "mean customer messages after the first, per ticket",
+    "reopens": "mean reopens per ticket",
+}
+
+
+def metric_definitions(metrics: Sequence[str], clock: str) -> dict[str, str]:
+    """What each metric of a report measures, under the rule it was computed with.
+
+    Args:
+        metrics: The metric names of the report.
+        clock: How durations were measured (``"business time (calendar cn)"``,
+            ``"calendar time"``).
+
+    A reader of a report column must not have to guess its rule: CSAT's scale and
+    convention, the FCR rule (``fcr`` alone is ``fcr[one_touch]``), the clock of times.
+    """
+    found: dict[str, str] = {}
+    for name in metrics:
+        if name in _DURATIONS:
+            found[name] = f"{_DURATIONS[name]}, {clock}; median (p90)"
+        elif name == "fcr" or name.startswith("fcr["):
+            rule = name[4:-1] if name.startswith("fcr[") else "one_touch"
+            window = rule.removeprefix("no_reopen_within(").removesuffix(")")
+            if rule in _FCR:
+                text = _FCR[rule]
+            elif rule.startswith("survey("):
+                text = f"% of tickets whose field {rule[7:-1]!r} says the first contact resolved it"
+            elif window != rule:
+                text = f"% of resolved tickets not reopened within {window} calendar days"
+            else:
+                text = f"first contact resolution, rule {rule}"
+            found[name] = text if name != "fcr" else f"rule one_touch: {text}"
+        elif name.startswith("sla[") and name.endswith("]"):
+            found[name] = (
+                f"% of {name[4:-1]} targets met (running ones already past due count as "
+                "breached), on the SLA policy's clock"
+            )
+        elif name in _OTHERS:
+            found[name] = _OTHERS[name]
+    return found
 
 
 class ReportOptions:
@@ -69,7 +143,7 @@ class ReportOptions:
 
 
 def zone(name: str) -> ZoneInfo:
-    """An IANA zone, or a :class:`MetricsError` naming it."""
+    """An IANA zone, or a [`MetricsError`][csmkit.errors.MetricsError] naming it."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -118,7 +192,8 @@ def uses_business_time(policy: SlaPolicy | SlaPolicySet) -> bool:
 
 
 def build_report(timelines: Sequence[Timeline], options: ReportOptions) -> Table:
-    """The report table: exactly :func:`csmkit.metrics.report` with the options."""
+    """The report table: exactly [`csmkit.metrics.report()`][csmkit.metrics.report] with the
+    options."""
     return report(
         timelines,
         options.metrics,
@@ -213,6 +288,18 @@ def format_table(table: Table, metrics: Sequence[str], keys: Sequence[str]) -> s
 
 
 # --------------------------------------------------------------------------- plot
+def check_plot_extra() -> None:
+    """Fail now, before any work, when ``--plot`` cannot draw (matplotlib is missing).
+
+    Raises:
+        MetricsError: matplotlib cannot be imported, with the ``pip install`` line.
+    """
+    try:
+        importlib.import_module("matplotlib.pyplot")
+    except ImportError:
+        raise MetricsError('--plot needs matplotlib: pip install "csmkit[plot]"') from None
+
+
 def plot_report(
     path: Path,
     timelines: Sequence[Timeline],
@@ -226,13 +313,12 @@ def plot_report(
         MetricsError: matplotlib is missing (the ``plot`` extra) or the file cannot be
             written.
     """
-    try:
-        import matplotlib
+    check_plot_extra()
+    import matplotlib
 
-        matplotlib.use("Agg")
-        from matplotlib import pyplot as plt
-    except ImportError:
-        raise MetricsError("--plot needs matplotlib: pip install 'csmkit[plot]'") from None
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
     dpi = 100
     figure, (trend_axes, sla_axes, time_axes) = plt.subplots(
         1, 3, figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi

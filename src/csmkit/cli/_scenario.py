@@ -2,7 +2,7 @@
 
 Calendar (China 2026 with 调休), SLA, regions, products, staff, the arrival process and
 the desk's configuration before and after csmkit. The simulation that runs it lives in
-:mod:`csmkit.cli._simulate`.
+`csmkit.cli._simulate`.
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 A discrete-event simulation: tickets arrive over several channels, engineers and
 supervisors work them during business hours, customers answer and rate the service.
-Every action goes through a real :class:`csmkit.desk.ServiceDesk` on a SQLite store with
-an injected clock that advances simulated time (``desk.tick(now)`` at every step), so the
+Every action goes through a real [`csmkit.desk.ServiceDesk`][csmkit.desk.ServiceDesk] on a SQLite
+store with an injected clock that advances simulated time (``desk.tick(now)`` at every step), so the
 SLA clocks, rules, escalations, routing and surveys are the library's own. The KPIs are
-then computed from the stored timelines with :mod:`csmkit.metrics`.
+then computed from the stored timelines with [`csmkit.metrics`][csmkit.metrics].
 
 The same arrivals and the same per-ticket random draws (common random numbers) feed both
 runs: *before* (manual: random assignment, no SLA warnings, no escalation) and *after*

@@ -12,7 +12,7 @@ Dict form (for UI rule builders)::
 
 Both compile to the same tree. There is no ``eval``: the parser is our own and accepts
 only literals, dotted names, comparisons, ``and``/``or``/``not``, parentheses and the
-fixed helpers in :data:`HELPERS`.
+fixed helpers in [`HELPERS`][csmkit.conditions.HELPERS].
 """
 
 from __future__ import annotations

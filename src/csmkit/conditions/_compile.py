@@ -7,8 +7,9 @@ Evaluation semantics (documented in ``docs/concepts.md``):
   something that is neither, yields ``None``.
 * ``==`` / ``!=`` are Python equality. Ordering (``< <= > >=``) with ``None`` on either
   side is false; between values Python cannot order (a number and a string) it raises
-  :class:`~csmkit.errors.ConditionEvaluationError`. A name ending in ``priority`` holding
-  a plain string is ordered as a :class:`~csmkit.timeline.Priority` (``"low" < "high"``).
+  [`ConditionEvaluationError`][csmkit.errors.ConditionEvaluationError]. A name ending in
+  ``priority`` holding a plain string is ordered as a [`Priority`][csmkit.timeline.Priority]
+  (``"low" < "high"``).
 * ``x in y`` is false when ``y`` is ``None``; ``y`` must be a list, set, mapping (keys) or
   string (substring, ``x`` a string too), anything else raises.
 * An operand standing alone must be a boolean; ``None`` counts as false.

@@ -1,4 +1,4 @@
-"""The public :class:`Condition` value."""
+"""The public [`Condition`][csmkit.conditions.Condition] value."""
 
 from __future__ import annotations
 
@@ -59,9 +59,10 @@ def _children(node: Node) -> tuple[Node | Operand, ...]:
 class Condition:
     """A compiled, immutable condition: "does this ticket match?".
 
-    Build one from text with :meth:`parse` or from the JSON form with :meth:`from_dict`;
-    both give the same tree, which :meth:`to_dict` and ``str()`` render back. The tree is
-    compiled once; :meth:`evaluate` never re-parses.
+    Build one from text with [`parse()`][csmkit.conditions.Condition.parse] or from the JSON form
+    with [`from_dict()`][csmkit.conditions.Condition.from_dict]; both give the same tree, which
+    [`to_dict()`][csmkit.conditions.Condition.to_dict] and ``str()`` render back. The tree is
+    compiled once; [`evaluate()`][csmkit.conditions.Condition.evaluate] never re-parses.
 
     Examples:
         >>> rule = Condition.parse(
@@ -74,8 +75,9 @@ class Condition:
         True
 
     Raises:
-        ConditionSyntaxError: from :meth:`parse` / :meth:`from_dict` on invalid input,
-            carrying the position (text) or path (dict) of the problem.
+        ConditionSyntaxError: from [`parse()`][csmkit.conditions.Condition.parse] /
+            [`from_dict()`][csmkit.conditions.Condition.from_dict] on invalid input, carrying the
+            position (text) or path (dict) of the problem.
     """
 
     __slots__ = ("_names", "_predicate", "_text", "_tree")
@@ -86,7 +88,8 @@ class Condition:
     _names: tuple[str, ...]
 
     def __init__(self, tree: Node) -> None:
-        """Wrap a tree built by :func:`parse` / :func:`from_dict` (prefer those)."""
+        """Wrap a tree built by [`parse()`][csmkit.conditions.Condition.parse] /
+        [`from_dict()`][csmkit.conditions.Condition.from_dict] (prefer those)."""
         check_node(tree)
         self._tree = tree
         self._text = to_text(tree)
@@ -144,7 +147,7 @@ class Condition:
 
     @property
     def tree(self) -> Node:
-        """The syntax tree (immutable nodes from :mod:`csmkit.conditions`)."""
+        """The syntax tree (immutable nodes from [`csmkit.conditions`][csmkit.conditions])."""
         return self._tree
 
     @property
@@ -158,7 +161,7 @@ class Condition:
 
         Args:
             context: Names to values; nested mappings and ``attrs`` instances (such as a
-                :class:`~csmkit.timeline.Ticket`) are walked by dotted names.
+                [`Ticket`][csmkit.timeline.Ticket]) are walked by dotted names.
 
         Raises:
             ConditionEvaluationError: ``context`` is not a mapping, or the condition

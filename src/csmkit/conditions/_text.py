@@ -417,7 +417,7 @@ class _Parser:
 
 
 def make_and(items: list[Node] | tuple[Node, ...]) -> Node:
-    """An :class:`And` of ``items`` with nested ``And`` nodes flattened."""
+    """An [`And`][csmkit.conditions.And] of ``items`` with nested ``And`` nodes flattened."""
     flat: list[Node] = []
     for item in items:
         flat.extend(item.items if isinstance(item, And) else (item,))
@@ -425,7 +425,7 @@ def make_and(items: list[Node] | tuple[Node, ...]) -> Node:
 
 
 def make_or(items: list[Node] | tuple[Node, ...]) -> Node:
-    """An :class:`Or` of ``items`` with nested ``Or`` nodes flattened."""
+    """An [`Or`][csmkit.conditions.Or] of ``items`` with nested ``Or`` nodes flattened."""
     flat: list[Node] = []
     for item in items:
         flat.extend(item.items if isinstance(item, Or) else (item,))
@@ -433,7 +433,7 @@ def make_or(items: list[Node] | tuple[Node, ...]) -> Node:
 
 
 def truth(operand: Operand, text: str | None, position: int | None, path: str = "") -> Truth:
-    """A :class:`Truth` node, refusing operands that can never be a boolean."""
+    """A [`Truth`][csmkit.conditions.Truth] node, refusing operands that can never be a boolean."""
     if isinstance(operand, Literal) and not (
         operand.value is None or isinstance(operand.value, bool)
     ):
@@ -456,7 +456,8 @@ def truth(operand: Operand, text: str | None, position: int | None, path: str = 
 def compare(
     op: str, left: Operand, right: Operand, text: str | None, position: int | None, path: str = ""
 ) -> Compare:
-    """A :class:`Compare` node, refusing membership tests that can never be true."""
+    """A [`Compare`][csmkit.conditions.Compare] node, refusing membership tests that can never be
+    true."""
     if op in ("in", "not in") and isinstance(right, Literal):
         value = right.value
         if not isinstance(value, (tuple, str)) and value is not None:

@@ -3,9 +3,11 @@
 Nodes are immutable and compare by value, so ``parse(text) == from_dict(data)`` is a
 meaningful check. Two families:
 
-* operands produce values: :class:`Literal`, :class:`Name`, :class:`Call`;
-* conditions produce booleans: :class:`Compare`, :class:`Truth`, :class:`And`,
-  :class:`Or`, :class:`Not`.
+* operands produce values: [`Literal`][csmkit.conditions.Literal], [`Name`][csmkit.conditions.Name],
+[`Call`][csmkit.conditions.Call];
+* conditions produce booleans: [`Compare`][csmkit.conditions.Compare],
+  [`Truth`][csmkit.conditions.Truth], [`And`][csmkit.conditions.And], [`Or`][csmkit.conditions.Or],
+  [`Not`][csmkit.conditions.Not].
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ class Name:
 
 @attrs.frozen
 class Call:
-    """A call of one of the fixed :data:`HELPERS`."""
+    """A call of one of the fixed [`HELPERS`][csmkit.conditions.HELPERS]."""
 
     function: str
     args: tuple[Operand, ...]
@@ -91,7 +93,7 @@ Operand: TypeAlias = "Literal | Name | Call"
 
 @attrs.frozen
 class Compare:
-    """``left op right`` with ``op`` one of :data:`COMPARE_OPS`."""
+    """``left op right`` with ``op`` one of `COMPARE_OPS`."""
 
     op: str
     left: Operand

@@ -1,12 +1,13 @@
 """Customer 360: one customer across channels, merges and splits, assets and warranty.
 
-* :class:`CustomerDirectory` — resolves phone numbers (E.164), e-mail addresses and
-  social handles to one customer, merges and splits with an audit trail, and builds
-  :meth:`~CustomerDirectory.customer_view` (客户360视图);
-* :class:`Asset` — serial, model, product line, purchase and warranty dates, region;
-* :class:`MemoryCustomerRecords` / :class:`SqliteCustomerRecords` — where profiles,
-  assets, merges and the audit trail are kept (customers and identities stay in the
-  ticket store).
+* [`CustomerDirectory`][csmkit.customers.CustomerDirectory] — resolves phone numbers (E.164), e-mail
+  addresses and social handles to one customer, merges and splits with an audit trail, and builds
+  [`customer_view()`][csmkit.customers.CustomerDirectory.customer_view] (客户360视图);
+* [`Asset`][csmkit.customers.Asset] — serial, model, product line, purchase and warranty dates,
+region;
+* [`MemoryCustomerRecords`][csmkit.customers.MemoryCustomerRecords] /
+  [`SqliteCustomerRecords`][csmkit.customers.SqliteCustomerRecords] — where profiles, assets, merges
+  and the audit trail are kept (customers and identities stay in the ticket store).
 
 See ``docs/customers.md``.
 """

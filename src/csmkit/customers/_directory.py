@@ -128,8 +128,10 @@ class CustomerDirectory:
 
     Args:
         store: The ticket store.
-        records: Where the rest lives (default :class:`MemoryCustomerRecords`; use
-            :class:`SqliteCustomerRecords` on the store's file to persist).
+        records: Where the rest lives (default
+            [`MemoryCustomerRecords`][csmkit.customers.MemoryCustomerRecords]; use
+            [`SqliteCustomerRecords`][csmkit.customers.SqliteCustomerRecords] on the store's file to
+            persist).
         region: Default region for phone numbers without a country code.
     """
 
@@ -304,7 +306,8 @@ class CustomerDirectory:
 
         The source's identities move to the target; the source stays as a record that
         redirects to the target (its tickets and assets appear in the target's view);
-        both customers get an audit entry. Undo it with :meth:`split`.
+        both customers get an audit entry. Undo it with
+        [`split()`][csmkit.customers.CustomerDirectory.split].
 
         Raises:
             NotFoundError: either customer is missing.

@@ -134,7 +134,7 @@ def _with_library(value: str, region: str) -> str:
 def normalise_email(value: str) -> str:
     """An e-mail address trimmed and lower-cased (display names and ``mailto:`` removed).
 
-    The whole address is lower-cased, as :class:`~csmkit.storage.Identity` compares
+    The whole address is lower-cased, as [`Identity`][csmkit.storage.Identity] compares
     addresses: every major provider treats the local part case-insensitively.
 
     Raises:
@@ -164,10 +164,11 @@ def normalise_email(value: str) -> str:
 
 
 def normalise_identity(kind: str, value: str, *, region: str = "CN") -> Identity:
-    """An :class:`~csmkit.storage.Identity` with its value normalised for its kind.
+    """An [`Identity`][csmkit.storage.Identity] with its value normalised for its kind.
 
-    ``phone``/``mobile``/``sms`` → kind ``phone``, E.164 (:func:`normalise_phone`);
-    ``email`` → :func:`normalise_email`; any other kind (``wechat``, ``weibo``,
+    ``phone``/``mobile``/``sms`` → kind ``phone``, E.164
+    ([`normalise_phone()`][csmkit.customers.normalise_phone]); ``email`` →
+    [`normalise_email()`][csmkit.customers.normalise_email]; any other kind (``wechat``, ``weibo``,
     ``douyin``, ``line`` …) keeps its value trimmed, case and all.
 
     Raises:

@@ -177,7 +177,7 @@ class Asset:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Asset:
-        """Rebuild from :meth:`to_dict` output.
+        """Rebuild from [`to_dict()`][csmkit.customers.Asset.to_dict] output.
 
         Raises:
             IdentityError: not a mapping, unknown keys, invalid values.
@@ -228,7 +228,7 @@ class AuditEntry:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AuditEntry:
-        """Rebuild from :meth:`to_dict` output.
+        """Rebuild from [`to_dict()`][csmkit.customers.AuditEntry.to_dict] output.
 
         Raises:
             IdentityError: malformed data.

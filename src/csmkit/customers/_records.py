@@ -31,7 +31,7 @@ RECORDS_SCHEMA_VERSION = 1
 class CustomerRecords(Protocol):
     """The directory's storage port, next to the ticket store's customers and identities.
 
-    Customers and their identities stay in the :class:`~csmkit.storage.TicketStore`
+    Customers and their identities stay in the [`TicketStore`][csmkit.storage.TicketStore]
     (``save_customer`` / ``find_customer``); this port keeps the rest of the 360° picture.
     """
 
@@ -81,7 +81,8 @@ class CustomerRecords(Protocol):
 
 
 class MemoryCustomerRecords:
-    """:class:`CustomerRecords` in process memory (tests, notebooks)."""
+    """[`CustomerRecords`][csmkit.customers.CustomerRecords] in process memory (tests,
+    notebooks)."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -198,12 +199,13 @@ def _dumps(value: object) -> str:
 
 
 class SqliteCustomerRecords:
-    """:class:`CustomerRecords` in SQLite, in the same file as a :class:`SqliteStore`.
+    """[`CustomerRecords`][csmkit.customers.CustomerRecords] in SQLite, in the same file as a
+    [`SqliteStore`][csmkit.storage.SqliteStore].
 
     Its tables are prefixed ``csmkit_`` and versioned in their own table
     (``csmkit_customers_schema``), so the store's schema and migrations are untouched.
-    Opening a file first opens it as a :class:`SqliteStore` (creating or checking the
-    csmkit schema), so a foreign or newer database is refused before anything is
+    Opening a file first opens it as a [`SqliteStore`][csmkit.storage.SqliteStore] (creating or
+    checking the csmkit schema), so a foreign or newer database is refused before anything is
     written, and the store accepts the file afterwards. A separate file works too.
 
     Args:

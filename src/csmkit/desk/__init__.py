@@ -1,7 +1,7 @@
 """The service desk: every part of csmkit composed for an application.
 
-:class:`ServiceDesk` composes a store, a plugin manager, ticket types (form + workflow +
-SLA policy), a business calendar, a router and automation rules. Every operation
+[`ServiceDesk`][csmkit.desk.ServiceDesk] composes a store, a plugin manager, ticket types (form +
+workflow + SLA policy), a business calendar, a router and automation rules. Every operation
 appends its events atomically with optimistic concurrency and retries safely;
 ``tick(now)`` runs everything due. See ``docs/desk.md`` for a tutorial.
 """

@@ -36,8 +36,8 @@ Build = Callable[[Timeline | None, datetime], Sequence[Event]]
 class DeskCore(abc.ABC):
     """State shared by the desk's parts, and the commit loop.
 
-    :class:`~csmkit.desk.ServiceDesk` sets every attribute in its ``__init__`` and
-    implements :meth:`_execute` (the intents of a stored outcome).
+    [`ServiceDesk`][csmkit.desk.ServiceDesk] sets every attribute in its ``__init__`` and
+    implements `_execute()` (the intents of a stored outcome).
     """
 
     types: dict[str, TicketType]

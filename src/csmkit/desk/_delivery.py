@@ -136,8 +136,9 @@ class Deliveries(DeskCore):
         )
 
     def undelivered(self) -> tuple[Notification, ...]:
-        """Notifications whose delivery failed and that :meth:`tick` will retry (known
-        to this desk: from its own failures and from the tickets its ticks scanned)."""
+        """Notifications whose delivery failed and that [`tick()`][csmkit.desk.ServiceDesk.tick]
+        will retry (known to this desk: from its own failures and from the tickets its ticks
+        scanned)."""
         found: list[Notification] = []
         for ticket_id in sorted(self._undelivered):
             found.extend(n for _, n in pending_deliveries(self.store.load(ticket_id)))

@@ -5,7 +5,7 @@ commit loop, timers), ``_routing`` (the routing-load cache), ``_tickets`` (ticke
 operations), ``_intake`` (inbound messages), ``_delivery`` (notifications and their
 redelivery), ``_problems`` (problem records, feedback) and ``_views`` (read-only views).
 This module composes them and adds what needs them all: the intents of a stored outcome
-and :meth:`ServiceDesk.tick`.
+and [`ServiceDesk.tick()`][csmkit.desk.ServiceDesk.tick].
 """
 
 from __future__ import annotations
@@ -52,26 +52,27 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
     another writer got there first (``ConcurrencyError``) it reloads and decides again,
     up to ``max_retries`` times. After the append, ``csmkit_ticket_event`` fires for
     each event, rule notifications are delivered (a failed delivery is recorded in the
-    timeline and retried by :meth:`tick`, never raised), requested tickets are created
-    and the ticket's timer is rescheduled. Time comes only from ``clock``.
+    timeline and retried by [`tick()`][csmkit.desk.ServiceDesk.tick], never raised), requested
+    tickets are created and the ticket's timer is rescheduled. Time comes only from ``clock``.
 
     Args:
         store: Where timelines live (``open_store(...)``).
-        types: The ticket types (:class:`TicketType`), or a mapping name -> type.
+        types: The ticket types ([`TicketType`][csmkit.desk.TicketType]), or a mapping name -> type.
         clock: Returns the current aware instant (inject a fake one in tests).
         plugins: The application's plugin manager (default: built-ins only).
         calendar: The business calendar (SLA, business-time rules, routing steps).
         router: Routes ``assign`` without an agent.
         agents: The agents for the router.
-        rules: Automation rules (:class:`~csmkit.automation.RuleSet` or its dict form).
+        rules: Automation rules ([`RuleSet`][csmkit.automation.RuleSet] or its dict form).
         channels: Outbound channels by name: objects with ``send(notification)``,
             delivered through ``plugins.deliver_notification``.
-        customers: A :class:`~csmkit.customers.CustomerDirectory` (sender resolution,
+        customers: A [`CustomerDirectory`][csmkit.customers.CustomerDirectory] (sender resolution,
             360° view, asset rules).
-        intake_type: Ticket type of tickets opened by :meth:`receive` (its workflow
-            starts them; fields its form requires must also be required by a later
+        intake_type: Ticket type of tickets opened by [`receive()`][csmkit.desk.ServiceDesk.receive]
+            (its workflow starts them; fields its form requires must also be required by a later
             transition, so a ticket opened from a message may lack them until then).
-        new_ticket_id: Makes ids for :meth:`open_ticket` without ``ticket_id``.
+        new_ticket_id: Makes ids for [`open_ticket()`][csmkit.desk.ServiceDesk.open_ticket] without
+            ``ticket_id``.
         max_retries: Attempts per operation under contention.
 
     Raises:
@@ -177,7 +178,8 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
             channels: Channel objects by name, for the configuration's channels that
                 name no plugin (they win over a plugin of the same name).
             customers: The customer directory (sender resolution, asset rules).
-            new_ticket_id: Makes ids for :meth:`open_ticket` without ``ticket_id``.
+            new_ticket_id: Makes ids for [`open_ticket()`][csmkit.desk.ServiceDesk.open_ticket]
+                without ``ticket_id``.
 
         Raises:
             AutomationError: every problem of the configuration, each with its path

@@ -17,7 +17,7 @@ __all__ = ["IntakeOperations"]
 
 
 class IntakeOperations(DeskCore):
-    """:meth:`receive` and the channel intake behind it."""
+    """`receive()` and the channel intake behind it."""
 
     _intake_outcomes: list[Outcome]
 
@@ -52,7 +52,7 @@ class IntakeOperations(DeskCore):
         )
 
     def receive(self, message: InboundMessage | DeliveryReport | AutoReply) -> IntakeResult:
-        """Take in an inbound message through :class:`~csmkit.channels.Intake`
+        """Take in an inbound message through [`Intake`][csmkit.channels.Intake]
         (duplicates, filters, threading, customer resolution). Bounces and auto-replies
         are recorded on the ticket they answer (``DeliveryFailed``,
         ``AutoReplyReceived``), never a new ticket; the rules see those events too.

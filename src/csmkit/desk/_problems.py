@@ -33,7 +33,8 @@ class ProblemsAndFeedback(TicketOperations):
         *,
         now: datetime | None = None,
     ) -> tuple[ProblemCluster, ...]:
-        """Clusters of similar tickets (see :func:`csmkit.automation.recurring_problems`)."""
+        """Clusters of similar tickets (see
+        [`csmkit.automation.recurring_problems()`][csmkit.automation.recurring_problems])."""
         return recurring_problems(
             self._timelines(), by=by, window=window, now=now or self.now(), min_count=min_count
         )

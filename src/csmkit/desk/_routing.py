@@ -36,11 +36,11 @@ def _routing_item(timeline: Timeline) -> _RoutingItem | None:
 
 class RoutingCache:
     """Each open, assigned ticket's contribution to the routing load, and the
-    :class:`~csmkit.routing.RoutingState` built from them.
+    [`RoutingState`][csmkit.routing.RoutingState] built from them.
 
     Args:
         open_timelines: Yields the timelines of every open ticket in the store (read
-            when the cache is derived, on first use and after :meth:`invalidate`).
+            when the cache is derived, on first use and after `invalidate()`).
     """
 
     def __init__(self, open_timelines: Callable[[], Iterable[Timeline]]) -> None:

@@ -65,7 +65,7 @@ def deferred_fields(workflow: Workflow) -> frozenset[str]:
 
 def relaxed_form(workflow: Workflow, names: frozenset[str] | None = None) -> FormSchema | None:
     """``workflow.form`` with the fields ``names`` (default: every
-    :func:`deferred_fields`) optional; their values are still type-checked."""
+    `deferred_fields()`) optional; their values are still type-checked."""
     form = workflow.form
     deferred = deferred_fields(workflow) if names is None else names
     if form is None or not deferred:
@@ -86,7 +86,7 @@ def pending_fields(workflow: Workflow, fired: set[str]) -> frozenset[str]:
 
 def intake_workflow(workflow: Workflow) -> Workflow:
     """The workflow channel intake opens tickets with: its form leaves the
-    :func:`deferred_fields` empty (the transitions requiring them still do)."""
+    `deferred_fields()` empty (the transitions requiring them still do)."""
     relaxed = relaxed_form(workflow)
     return workflow if relaxed is workflow.form else attrs.evolve(workflow, form=relaxed)
 
@@ -94,7 +94,7 @@ def intake_workflow(workflow: Workflow) -> Workflow:
 def intake_problems(name: str, kind: TicketType) -> list[str]:
     """Why ``kind`` cannot be the intake type (empty when it can): channel intake opens
     tickets in state ``new`` with no fields, so every field the form requires must be
-    required only by a later transition (see :func:`deferred_fields`)."""
+    required only by a later transition (see `deferred_fields()`)."""
     initial = kind.workflow.initial
     problems = []
     if initial.name != "new" or initial.category.value != "new":
@@ -115,7 +115,7 @@ def intake_problems(name: str, kind: TicketType) -> list[str]:
 
 @attrs.frozen
 class TickResult:
-    """What one :meth:`ServiceDesk.tick` did.
+    """What one [`ServiceDesk.tick()`][csmkit.desk.ServiceDesk.tick] did.
 
     Attributes:
         now: The instant it ran for.
@@ -123,7 +123,7 @@ class TickResult:
         events: Number of events appended.
         notifications: Notifications the rules sent, plus failed earlier deliveries that
             went through on this tick (a send that fails now is in
-            :meth:`ServiceDesk.undelivered` instead of raising).
+            [`ServiceDesk.undelivered()`][csmkit.desk.ServiceDesk.undelivered] instead of raising).
         created: Tickets created by rules (follow-ups, proactive tasks, problems).
     """
 

@@ -47,8 +47,8 @@ class Views(DeskCore):
         )
 
     def report(self, metrics: Sequence[str], **options: Any) -> Table:
-        """:func:`csmkit.metrics.report` over every ticket of the store (business
-        durations on the desk's calendar unless ``clock=`` is given)."""
+        """[`csmkit.metrics.report()`][csmkit.metrics.report] over every ticket of the store
+        (business durations on the desk's calendar unless ``clock=`` is given)."""
         options.setdefault("clock", self.calendar)
         return report(list(self._timelines()), metrics, **options)
 

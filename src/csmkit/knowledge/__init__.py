@@ -1,11 +1,12 @@
 """Knowledge base and reply templates: versioned articles, search that works in Chinese.
 
-Articles are immutable values (:class:`Article`); every edit saves a new
-:class:`ArticleVersion`; the lifecycle ``draft → in_review → published → archived`` is a
-:mod:`csmkit.workflow` definition (:data:`ARTICLE_WORKFLOW`) with the roles ``author``
-and ``reviewer``; only published versions are served to customers. Search is BM25F
-over title, tags and body with Chinese indexed as character bigrams, so any word of two
-or more characters inside a sentence is found.
+Articles are immutable values ([`Article`][csmkit.knowledge.Article]); every edit saves a new
+[`ArticleVersion`][csmkit.knowledge.ArticleVersion]; the lifecycle ``draft → in_review → published →
+archived`` is a [`csmkit.workflow`][csmkit.workflow] definition
+([`ARTICLE_WORKFLOW`][csmkit.knowledge.ARTICLE_WORKFLOW]) with the roles ``author`` and
+``reviewer``; only published versions are served to customers. Search is BM25F over title, tags and
+body with Chinese indexed as character bigrams, so any word of two or more characters inside a
+sentence is found.
 
 Examples:
     >>> [t for t in tokenize("一篇文章") if len(t) == 2]

@@ -28,7 +28,8 @@ AUDIENCES: tuple[str, ...] = ("customer", "internal")
 ``internal`` (agents only)."""
 
 STATUSES: tuple[str, ...] = ("draft", "in_review", "published", "archived")
-"""The lifecycle states of an article (see :data:`ARTICLE_WORKFLOW`)."""
+"""The lifecycle states of an article (see
+[`ARTICLE_WORKFLOW`][csmkit.knowledge.ARTICLE_WORKFLOW])."""
 
 MAX_TITLE_CHARS = 500
 """Longest accepted title."""
@@ -182,7 +183,8 @@ class Article:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, path: str = "") -> Article:
-        """Build an article from :meth:`to_dict` output (optional keys may be left out).
+        """Build an article from [`to_dict()`][csmkit.knowledge.Article.to_dict] output (optional
+        keys may be left out).
 
         Raises:
             KnowledgeError: a missing or unknown key or an invalid value, naming its path.
@@ -262,7 +264,7 @@ class ArticleVersion:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, path: str = "") -> ArticleVersion:
-        """Rebuild a version from :meth:`to_dict` output.
+        """Rebuild a version from [`to_dict()`][csmkit.knowledge.ArticleVersion.to_dict] output.
 
         Raises:
             KnowledgeError: malformed data, naming its path.
@@ -304,7 +306,8 @@ class ArticleRecord:
     Attributes:
         id: The article id.
         versions: Every version, oldest first (numbers 1, 2, 3 …).
-        status: The lifecycle state of the latest version (one of :data:`STATUSES`).
+        status: The lifecycle state of the latest version (one of
+            [`STATUSES`][csmkit.knowledge.STATUSES]).
         published: The number of the version served as published, or ``None``. A newer
             draft does not replace it until that draft is published in turn.
         revision: Counts every change to the record (edits and transitions); stores use
@@ -383,7 +386,7 @@ class ArticleRecord:
         return version
 
     def diff(self, old: int, new: int) -> str:
-        """A unified diff (:mod:`difflib`) from version ``old`` to version ``new``."""
+        """A unified diff (`difflib`) from version ``old`` to version ``new``."""
         before, after = self.version(old), self.version(new)
         return "".join(
             difflib.unified_diff(
@@ -408,7 +411,7 @@ class ArticleRecord:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ArticleRecord:
-        """Rebuild a record from :meth:`to_dict` output.
+        """Rebuild a record from [`to_dict()`][csmkit.knowledge.ArticleRecord.to_dict] output.
 
         Raises:
             KnowledgeError: malformed data, naming its path.

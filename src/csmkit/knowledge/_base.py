@@ -21,7 +21,7 @@ __all__ = ["ArticleHit", "KnowledgeBase"]
 
 @attrs.frozen
 class ArticleHit:
-    """One article found by :meth:`KnowledgeBase.search`.
+    """One article found by [`KnowledgeBase.search()`][csmkit.knowledge.KnowledgeBase.search].
 
     Attributes:
         article_id: The article.
@@ -57,14 +57,18 @@ def _check_at(at: object) -> datetime:
 class KnowledgeBase:
     """Versioned articles with a review lifecycle, kept in a store and searchable.
 
-    Every edit is a new version; :meth:`publish` makes the latest version the one served
-    to readers; the search index is updated incrementally on every change.
+    Every edit is a new version; [`publish()`][csmkit.knowledge.KnowledgeBase.publish] makes the
+    latest version the one served to readers; the search index is updated incrementally on every
+    change.
 
     Args:
-        store: Where records live (default: a new :class:`MemoryKnowledgeStore`).
-            Articles already in it are indexed at once.
-        index: The search index (default: a :class:`SearchIndex` with default weights).
-        workflow: The lifecycle definition (default :data:`ARTICLE_WORKFLOW`).
+        store: Where records live (default: a new
+            [`MemoryKnowledgeStore`][csmkit.knowledge.MemoryKnowledgeStore]). Articles already in it
+            are indexed at once.
+        index: The search index (default: a [`SearchIndex`][csmkit.knowledge.SearchIndex] with
+            default weights).
+        workflow: The lifecycle definition (default
+            [`ARTICLE_WORKFLOW`][csmkit.knowledge.ARTICLE_WORKFLOW]).
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -116,7 +120,8 @@ class KnowledgeBase:
         return self.get(article_id).versions
 
     def diff(self, article_id: str, old: int, new: int) -> str:
-        """A unified diff between two versions (see :meth:`ArticleRecord.diff`)."""
+        """A unified diff between two versions (see
+        [`ArticleRecord.diff()`][csmkit.knowledge.ArticleRecord.diff])."""
         return self.get(article_id).diff(old, new)
 
     def served(self, article_id: str, *, audience: str = "customer") -> Article | None:

@@ -1,4 +1,4 @@
-"""The errors of :mod:`csmkit.knowledge`."""
+"""The errors of [`csmkit.knowledge`][csmkit.knowledge]."""
 
 from __future__ import annotations
 

@@ -71,7 +71,8 @@ class SearchIndex:
     """BM25F search over weighted fields, updated one document at a time.
 
     Args:
-        field_weights: Weight per field name (default :data:`FIELD_WEIGHTS`).
+        field_weights: Weight per field name (default
+            [`FIELD_WEIGHTS`][csmkit.knowledge.FIELD_WEIGHTS]).
         k1: BM25 term-frequency saturation.
         b: BM25 length normalisation.
         synonyms: Synonym groups applied to queries.
@@ -131,7 +132,7 @@ class SearchIndex:
         Args:
             key: The document's key.
             fields: Text per field; fields without a weight are an error.
-            facets: Values :meth:`search` can filter on.
+            facets: Values [`search()`][csmkit.knowledge.SearchIndex.search] can filter on.
 
         Raises:
             KnowledgeError: an unknown field.

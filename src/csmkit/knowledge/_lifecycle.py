@@ -1,4 +1,4 @@
-"""The article lifecycle as a :mod:`csmkit.workflow` definition."""
+"""The article lifecycle as a [`csmkit.workflow`][csmkit.workflow] definition."""
 
 from __future__ import annotations
 
@@ -97,8 +97,8 @@ def fire_transition(
 ) -> str:
     """Fire ``transition`` on ``record``'s lifecycle with the real workflow engine.
 
-    The article is presented to :meth:`Workflow.fire` as a ticket in its current
-    state; the engine checks the source state, the actor's roles and ``at``.
+    The article is presented to [`Workflow.fire()`][csmkit.workflow.Workflow.fire] as a ticket in
+    its current state; the engine checks the source state, the actor's roles and ``at``.
 
     Returns:
         The new state name.

@@ -162,7 +162,7 @@ def read_directory(directory: str | Path) -> Iterator[tuple[Path, Article, str]]
 
 @attrs.frozen
 class ImportResult:
-    """What :func:`import_directory` did.
+    """What [`import_directory()`][csmkit.knowledge.import_directory] did.
 
     Attributes:
         created: Ids of new articles.

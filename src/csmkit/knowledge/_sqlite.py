@@ -1,4 +1,4 @@
-"""A :class:`~csmkit.knowledge.KnowledgeStore` in one SQLite file (stdlib ``sqlite3``)."""
+"""A [`KnowledgeStore`][csmkit.knowledge.KnowledgeStore] in one SQLite file (stdlib ``sqlite3``)."""
 
 from __future__ import annotations
 
@@ -76,14 +76,14 @@ class SqliteKnowledgeStore:
         self._db.close()
 
     def get(self, article_id: str) -> ArticleRecord:
-        """See :meth:`KnowledgeStore.get`."""
+        """See [`KnowledgeStore.get()`][csmkit.knowledge.KnowledgeStore.get]."""
         rows = self._query("SELECT record FROM kb_articles WHERE id = ?", (article_id,))
         if not rows:
             raise not_found(article_id)
         return self._decode(article_id, rows[0][0])
 
     def put(self, record: ArticleRecord) -> None:
-        """See :meth:`KnowledgeStore.put`."""
+        """See [`KnowledgeStore.put()`][csmkit.knowledge.KnowledgeStore.put]."""
         if not isinstance(record, ArticleRecord):
             raise TypeError(f"put() needs an ArticleRecord, got {type(record).__name__}")
         text = json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True)
@@ -112,11 +112,11 @@ class SqliteKnowledgeStore:
                 ) from exc
 
     def ids(self) -> list[str]:
-        """See :meth:`KnowledgeStore.ids`."""
+        """See [`KnowledgeStore.ids()`][csmkit.knowledge.KnowledgeStore.ids]."""
         return [row[0] for row in self._query("SELECT id FROM kb_articles ORDER BY id", ())]
 
     def records(self) -> Iterator[ArticleRecord]:
-        """See :meth:`KnowledgeStore.records`."""
+        """See [`KnowledgeStore.records()`][csmkit.knowledge.KnowledgeStore.records]."""
         rows = self._query("SELECT id, record FROM kb_articles ORDER BY id", ())
         for article_id, text in rows:
             yield self._decode(article_id, text)

@@ -16,10 +16,11 @@ __all__ = ["KnowledgeStore", "MemoryKnowledgeStore"]
 class KnowledgeStore(Protocol):
     """Where article records live. Implement these four methods to add a backend.
 
-    Writes use optimistic concurrency on :attr:`ArticleRecord.revision`: ``put`` of a
+    Writes use optimistic concurrency on `ArticleRecord.revision`: ``put`` of a
     record with revision ``n`` succeeds only when the store holds revision ``n - 1``
     (``0`` meaning "no such article yet"), so two editors never overwrite each other.
-    :class:`csmkit.testing.KnowledgeStoreContract` checks an implementation.
+    [`csmkit.testing.KnowledgeStoreContract`][csmkit.testing.KnowledgeStoreContract] checks an
+    implementation.
     """
 
     def get(self, article_id: str) -> ArticleRecord:
@@ -64,7 +65,8 @@ def not_found(article_id: str) -> NotFoundError:
 
 
 class MemoryKnowledgeStore:
-    """A :class:`KnowledgeStore` in a dict (thread-safe); for tests and notebooks.
+    """A [`KnowledgeStore`][csmkit.knowledge.KnowledgeStore] in a dict (thread-safe); for tests and
+    notebooks.
 
     Examples:
         >>> store = MemoryKnowledgeStore()
@@ -80,14 +82,14 @@ class MemoryKnowledgeStore:
         return f"MemoryKnowledgeStore({len(self._records)} articles)"
 
     def get(self, article_id: str) -> ArticleRecord:
-        """See :meth:`KnowledgeStore.get`."""
+        """See [`KnowledgeStore.get()`][csmkit.knowledge.KnowledgeStore.get]."""
         record = self._records.get(article_id)
         if record is None:
             raise not_found(article_id)
         return record
 
     def put(self, record: ArticleRecord) -> None:
-        """See :meth:`KnowledgeStore.put`."""
+        """See [`KnowledgeStore.put()`][csmkit.knowledge.KnowledgeStore.put]."""
         if not isinstance(record, ArticleRecord):
             raise TypeError(f"put() needs an ArticleRecord, got {type(record).__name__}")
         with self._lock:
@@ -98,10 +100,10 @@ class MemoryKnowledgeStore:
             self._records[record.id] = record
 
     def ids(self) -> list[str]:
-        """See :meth:`KnowledgeStore.ids`."""
+        """See [`KnowledgeStore.ids()`][csmkit.knowledge.KnowledgeStore.ids]."""
         return sorted(self._records)
 
     def records(self) -> Iterator[ArticleRecord]:
-        """See :meth:`KnowledgeStore.records`."""
+        """See [`KnowledgeStore.records()`][csmkit.knowledge.KnowledgeStore.records]."""
         for article_id in self.ids():
             yield self._records[article_id]

@@ -14,7 +14,7 @@ __all__ = ["ARTICLES_FIELD", "link_article", "linked_articles", "suggest_article
 ARTICLES_FIELD = "kb_articles"
 """The ticket field that lists the ids of the articles used on it (sorted).
 
-Linking an article writes a :class:`~csmkit.timeline.FieldChanged` of this field, so the
+Linking an article writes a [`FieldChanged`][csmkit.timeline.FieldChanged] of this field, so the
 link is an ordinary event of the ticket's timeline: stored, replayed and visible to
 automation rules and metrics like any other field change."""
 

@@ -92,10 +92,10 @@ def _names(value: Sequence[str]) -> tuple[str, ...]:
 class ReplyTemplate:
     """A named reply in one language with placeholders such as ``{customer.name}``.
 
-    Placeholders are dotted names resolved with :func:`csmkit.conditions.resolve` (the
-    same name resolution conditions use); there is no ``eval`` and no format spec.
-    ``{{`` and ``}}`` write literal braces. Unknown placeholders are rejected when the
-    template is defined, every problem listed.
+    Placeholders are dotted names resolved with
+    [`csmkit.conditions.resolve()`][csmkit.conditions.resolve] (the same name resolution conditions
+    use); there is no ``eval`` and no format spec. ``{{`` and ``}}`` write literal braces. Unknown
+    placeholders are rejected when the template is defined, every problem listed.
 
     Attributes:
         name: The template's name (``"ac-not-cooling"``).
@@ -103,7 +103,7 @@ class ReplyTemplate:
         body: The text with placeholders.
         title: A human label for pickers, if any.
         placeholders: The declared names (``"ticket.*"`` allows everything under
-            ``ticket``); default :data:`DEFAULT_PLACEHOLDERS`.
+            ``ticket``); default [`DEFAULT_PLACEHOLDERS`][csmkit.knowledge.DEFAULT_PLACEHOLDERS].
 
     Examples:
         >>> t = ReplyTemplate("greet", "zh", "{customer.name}您好，工单 {ticket.id} 已受理。")
@@ -203,7 +203,7 @@ class ReplyTemplate:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReplyTemplate:
-        """Build a template from :meth:`to_dict` output.
+        """Build a template from [`to_dict()`][csmkit.knowledge.ReplyTemplate.to_dict] output.
 
         Raises:
             TemplateError: missing or unknown keys, invalid values, unknown placeholders.
@@ -310,5 +310,5 @@ class TemplateSet:
 
 
 def _template_set(templates: tuple[ReplyTemplate, ...], fallback: str) -> TemplateSet:
-    """Unpickle a :class:`TemplateSet` (checked again, as any new set)."""
+    """Unpickle a [`TemplateSet`][csmkit.knowledge.TemplateSet] (checked again, as any new set)."""
     return TemplateSet(templates, fallback=fallback)

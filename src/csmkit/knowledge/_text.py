@@ -108,9 +108,10 @@ def analyze_query(
 ) -> list[QueryTerm]:
     """The terms of a user's query; never raises on any string, bounded in cost.
 
-    The text is cut to :data:`MAX_QUERY_CHARS`, operators and control characters are
-    plain separators, and at most :data:`MAX_QUERY_TERMS` distinct terms (and as many
-    fallback characters) are kept. Synonym groups that occur in the query add their other members.
+    The text is cut to [`MAX_QUERY_CHARS`][csmkit.knowledge.MAX_QUERY_CHARS], operators and control
+    characters are plain separators, and at most
+    [`MAX_QUERY_TERMS`][csmkit.knowledge.MAX_QUERY_TERMS] distinct terms (and as many fallback
+    characters) are kept. Synonym groups that occur in the query add their other members.
 
     Examples:
         >>> [t.token for t in analyze_query("空调 NOT cooling") if not t.fallback]

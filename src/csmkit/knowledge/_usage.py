@@ -146,20 +146,20 @@ def knowledge_usage(
     """Knowledge KPIs from ticket timelines and the knowledge base's records.
 
     A ticket "has an article" when its ``kb_articles`` field (written by
-    :func:`link_article`) is non-empty at the end of its timeline.
+    [`link_article()`][csmkit.knowledge.link_article]) is non-empty at the end of its timeline.
 
     Args:
         timelines: The tickets.
         articles: Article records (``kb.records()``) for unused and overdue articles.
         today: The date for ``past_review`` (none are reported without it).
-        fcr_rule: The FCR rule (see :func:`csmkit.metrics.fcr`).
+        fcr_rule: The FCR rule (see [`csmkit.metrics.fcr()`][csmkit.metrics.fcr]).
         csat_scale: The CSAT scale (top box of it counts as satisfied).
         now: Passed to the FCR computation.
         problem_relation: ``Linked.relation`` from an incident to its problem record
             (``csmkit.automation.PROBLEM_RELATION``).
 
     Raises:
-        KnowledgeError: a timeline is not a :class:`~csmkit.timeline.Timeline`.
+        KnowledgeError: a timeline is not a [`Timeline`][csmkit.timeline.Timeline].
     """
     with_article: list[Timeline] = []
     without: list[Timeline] = []

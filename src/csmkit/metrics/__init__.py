@@ -1,10 +1,11 @@
 """Service KPIs with honest statistics: NPS, CSAT, CES, FCR, times, SLA attainment, value.
 
-Survey metrics (:func:`nps`, :func:`csat`, :func:`ces`) come with standard errors and
-intervals; ticket metrics are folded from :class:`~csmkit.timeline.Timeline` objects in
-calendar or business time; every aggregate is backed by a mergeable accumulator
-(``update`` / ``merge`` / ``result``), so the same code runs in a notebook, a stream or on
-Dask/Spark partitions. Only the standard library is used for the statistics.
+Survey metrics ([`nps()`][csmkit.metrics.nps], [`csat()`][csmkit.metrics.csat],
+[`ces()`][csmkit.metrics.ces]) come with standard errors and intervals; ticket metrics are folded
+from [`Timeline`][csmkit.timeline.Timeline] objects in calendar or business time; every aggregate is
+backed by a mergeable accumulator (``update`` / ``merge`` / ``result``), so the same code runs in a
+notebook, a stream or on Dask/Spark partitions. Only the standard library is used for the
+statistics.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Mergeable accumulators: ``update`` / ``merge`` / ``result``.
 
-Every aggregate in :mod:`csmkit.metrics` is computed through one of these. Their state is
-a commutative monoid: counts, exact rational sums, histograms and DDSketch buckets are
+Every aggregate in [`csmkit.metrics`][csmkit.metrics] is computed through one of these. Their state
+is a commutative monoid: counts, exact rational sums, histograms and DDSketch buckets are
 combined by addition, so the result is identical however the data is partitioned (one
 pass, eight Dask partitions, a live stream) — within the documented sketch bound for
 large-n quantiles, and bit-identical otherwise.
@@ -60,7 +60,8 @@ def _check_same_type(self: object, other: object) -> None:
 
 
 class ProportionAccumulator:
-    """Counts successes and trials; :meth:`result` is a :class:`Rate`.
+    """Counts successes and trials; [`result()`][csmkit.metrics.ProportionAccumulator.result] is a
+    [`Rate`][csmkit.metrics.Rate].
 
     Examples:
         >>> acc = ProportionAccumulator("fcr")
@@ -113,7 +114,8 @@ def _exact(value: object, position: str) -> int | Fraction:
 
 
 class MeanAccumulator:
-    """Exact running sum and sum of squares; :meth:`result` is a :class:`MeanResult`.
+    """Exact running sum and sum of squares; [`result()`][csmkit.metrics.MeanAccumulator.result] is
+    a [`MeanResult`][csmkit.metrics.MeanResult].
 
     Integers are summed as integers, floats as exact fractions, so mean and variance do
     not depend on the order or partitioning of the data and suffer no cancellation.
@@ -280,7 +282,8 @@ class QuantileAccumulator:
         return self
 
     def update_many(self, values: Iterable[float]) -> QuantileAccumulator:
-        """Add many finite numbers (much faster than :meth:`update` in a loop)."""
+        """Add many finite numbers (much faster than
+        [`update()`][csmkit.metrics.QuantileAccumulator.update] in a loop)."""
         batch = values if isinstance(values, list) else list(values)
         if not batch:
             return self
@@ -384,8 +387,8 @@ class DurationAccumulator:
     Args:
         name: The metric's name.
         business: Whether the durations are business time (recorded in the result).
-        exact_limit: See :class:`QuantileAccumulator`.
-        relative_accuracy: See :class:`QuantileAccumulator`.
+        exact_limit: See [`QuantileAccumulator`][csmkit.metrics.QuantileAccumulator].
+        relative_accuracy: See [`QuantileAccumulator`][csmkit.metrics.QuantileAccumulator].
     """
 
     __slots__ = ("business", "missing", "moments", "name", "quantiles", "skipped")

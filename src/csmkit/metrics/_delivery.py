@@ -35,7 +35,7 @@ def delivery_failures(timelines: Iterable[Any]) -> dict[str, Rate]:
         timelines: Timelines or their ``to_dict()`` forms.
 
     Returns:
-        A :class:`Rate` per channel that sent messages or had failures, named
+        A [`Rate`][csmkit.metrics.Rate] per channel that sent messages or had failures, named
         ``delivery_failures[<channel>]``.
 
     Raises:

@@ -21,13 +21,15 @@ __all__ = ["FcrRule", "fcr", "no_reopen_within", "reopen_rate"]
 class FcrRule:
     """A named first-contact-resolution rule (the research note's §1.4 families).
 
-    Build with the constructors: :meth:`one_touch` (Zendesk Explore "one-touch": solved or
-    closed with fewer than 2 agent replies, 0 included — the default), :meth:`one_agent_reply`
-    (exactly one, fivetran ``dbt_zendesk``), :meth:`no_customer_followup` (Freshservice:
-    resolved with no customer contact after the first), :func:`no_reopen_within` (first
-    resolution not reopened within ``days`` calendar or business days; needs ``now``) and
-    :meth:`survey` (the customer said so: a ticket field, ``first_contact_resolved`` by
-    default, holding a bool or ``"yes"``/``"no"``).
+    Build with the constructors: [`one_touch()`][csmkit.metrics.FcrRule.one_touch] (Zendesk Explore
+    "one-touch": solved or closed with fewer than 2 agent replies, 0 included — the default),
+    [`one_agent_reply()`][csmkit.metrics.FcrRule.one_agent_reply] (exactly one, fivetran
+    ``dbt_zendesk``), [`no_customer_followup()`][csmkit.metrics.FcrRule.no_customer_followup]
+    (Freshservice: resolved with no customer contact after the first),
+    [`no_reopen_within()`][csmkit.metrics.no_reopen_within] (first resolution not reopened within
+    ``days`` calendar or business days; needs ``now``) and
+    [`survey()`][csmkit.metrics.FcrRule.survey] (the customer said so: a ticket field,
+    ``first_contact_resolved`` by default, holding a bool or ``"yes"``/``"no"``).
 
     Eligible tickets (the denominator) are resolved ones, except: ``no_reopen_within``
     counts a ticket once its window has passed (or it was reopened within it), and
@@ -38,7 +40,8 @@ class FcrRule:
         days: The window of ``no_reopen_within``.
         field: The ticket field read by ``survey``.
         business_day: For ``no_reopen_within`` in business days: the business time one
-            day stands for (see :func:`no_reopen_within`); ``None`` for calendar days.
+            day stands for (see [`no_reopen_within()`][csmkit.metrics.no_reopen_within]); ``None``
+            for calendar days.
     """
 
     name: str
@@ -96,8 +99,9 @@ class FcrRule:
     def path(self) -> str | None:
         """The ticket path the rule reads (``fields.FIELD`` for ``survey``), else ``None``.
 
-        Eligibility is decided by it, so :func:`fcr` and :func:`report` refuse a field no
-        ticket has (a typo would make every ticket ineligible).
+        Eligibility is decided by it, so [`fcr()`][csmkit.metrics.fcr] and
+        [`report()`][csmkit.metrics.report] refuse a field no ticket has (a typo would make every
+        ticket ineligible).
         """
         return f"fields.{self.field}" if self.name == "survey" else None
 
@@ -180,10 +184,10 @@ def no_reopen_within(days: float, *, business_day: timedelta | None = None) -> F
 
     Calendar days by default (``days × 24h``, whatever clock measures the durations).
     With ``business_day`` the window is ``days`` *business* days, measured with the
-    business clock passed to :func:`fcr` / :func:`report` (only its ``between`` is
-    used): a reopen is within the window when at most ``days × business_day`` of open
-    time lies between the first resolution and the reopen. On a calendar whose every
-    working day has exactly ``business_day`` of open time, that is "the same time of
+    business clock passed to [`fcr()`][csmkit.metrics.fcr] / [`report()`][csmkit.metrics.report]
+    (only its ``between`` is used): a reopen is within the window when at most ``days ×
+    business_day`` of open time lies between the first resolution and the reopen. On a calendar
+    whose every working day has exactly ``business_day`` of open time, that is "the same time of
     day, ``days`` working days later" (holidays and 调休 make-up days included), and a
     reopen in the closed hours right after the window still counts as within — no
     business time has passed. The verdict "not reopened" is final only once *more* than
@@ -209,7 +213,8 @@ def fcr(
     clock: BusinessClock | None = None,
     now: datetime | None = None,
 ) -> Rate:
-    """First-contact resolution rate under ``rule`` (see :class:`FcrRule`), with Wilson CI.
+    """First-contact resolution rate under ``rule`` (see [`FcrRule`][csmkit.metrics.FcrRule]), with
+    Wilson CI.
 
     Tickets that are not eligible (e.g. unresolved) are counted in ``skipped``.
 
@@ -241,7 +246,8 @@ def reopen_rate(
 ) -> Rate:
     """Share of resolved tickets that were reopened (optionally within ``within`` days of
     their first resolution; business days with ``business_day`` and ``clock``, as in
-    :func:`no_reopen_within`). Tickets never resolved are counted in ``skipped``."""
+    [`no_reopen_within()`][csmkit.metrics.no_reopen_within]). Tickets never resolved are counted in
+    ``skipped``."""
     if within is not None:
         no_reopen_within(within, business_day=business_day)  # validates
     elif business_day is not None:

@@ -1,7 +1,7 @@
 """Group keys of reports: dotted paths into tickets, checked against the data.
 
 A report grouped by a name no ticket has would put every ticket in one blank group: a
-plausible table built on a typo. :class:`GroupPaths` reads the key of each ticket and
+plausible table built on a typo. `GroupPaths` reads the key of each ticket and
 remembers which paths resolved at least once, so the report can refuse a name that no
 ticket has, with a "did you mean" from the names that do exist.
 """

@@ -76,7 +76,7 @@ def count_scores(
 ) -> tuple[list[int], int]:
     """Histogram of integer scores in ``[low, high]``: (counts, skipped).
 
-    Lists of small ints (the common case) take :func:`_count_small_ints`; other data
+    Lists of small ints (the common case) take `_count_small_ints()`; other data
     one C-level ``Counter`` pass followed by arithmetic over the few distinct keys, plus
     a type pass when a key 0 or 1 might hide a merged ``False``/``True``. Only when an
     invalid value shows up is the data scanned again to name the first offending
@@ -163,7 +163,7 @@ class NpsResult:
     is ``p + d − (p − d)²`` and the standard error ``sqrt(variance / n)``.
 
     With ``n = 0`` the shares, score and errors are ``None`` and the interval methods
-    raise :class:`MetricsError`.
+    raise [`MetricsError`][csmkit.errors.MetricsError].
 
     Attributes:
         counts: Number of answers for each score 0..10.
@@ -237,7 +237,7 @@ class NpsResult:
 
     @property
     def standard_error(self) -> float | None:
-        """Standard error of :attr:`score`, in NPS points."""
+        """Standard error of [`score`][csmkit.metrics.NpsResult.score], in NPS points."""
         variance = self.variance
         return None if variance is None else 100.0 * math.sqrt(variance / self.n)
 
@@ -267,9 +267,9 @@ class NpsResult:
         Args:
             confidence: Two-sided level.
             method: ``"adjusted_wald"`` (default; Rocks 2016, Lewis & Sauro — add ¾ to
-                promoters and detractors and 3 to n; centred on :attr:`adjusted_score`, so
-                for tiny extreme samples it may exclude the raw score) or ``"wald"``
-                (``score ± margin_of_error``).
+                promoters and detractors and 3 to n; centred on
+                [`adjusted_score`][csmkit.metrics.NpsResult.adjusted_score], so for tiny extreme
+                samples it may exclude the raw score) or ``"wald"`` (``score ± margin_of_error``).
 
         Raises:
             MetricsError: ``n = 0``, an unknown method, or a bad confidence.
@@ -353,7 +353,7 @@ class NpsAccumulator:
         return self
 
     def update_many(self, scores: Iterable[Any], *, field: str | None = None) -> NpsAccumulator:
-        """Add many answers (any input :func:`nps` accepts)."""
+        """Add many answers (any input [`nps()`][csmkit.metrics.nps] accepts)."""
         data = to_list(scores, field=field, what="scores")
         missing = 0
         if not isinstance(data, Mapping):
@@ -393,7 +393,7 @@ def nps(
     Args:
         scores: Integers 0..10; or a ``{score: count}`` mapping; or rows (mappings or
             objects) / a pandas DataFrame with ``field`` naming the column; or a pandas
-            Series / NumPy array; or :class:`~csmkit.timeline.Timeline` objects (the latest
+            Series / NumPy array; or [`Timeline`][csmkit.timeline.Timeline] objects (the latest
             NPS answer of each; timelines without one are counted as ``missing``).
         field: Column or key to read from rows.
         on_invalid: ``"raise"`` (default) or ``"skip"`` (counted in ``skipped``).

@@ -55,7 +55,7 @@ class NpsComparison:
 
     @property
     def score(self) -> float:
-        """Same as :attr:`difference`."""
+        """Same as `difference`."""
         return self.difference
 
     def interval(self, confidence: float = 0.95) -> tuple[float, float]:

@@ -117,7 +117,7 @@ class RatingResult:
 
     @property
     def rate(self) -> Rate:
-        """Satisfied share as a :class:`Rate` (whatever the convention)."""
+        """Satisfied share as a [`Rate`][csmkit.metrics.Rate] (whatever the convention)."""
         return Rate(self.satisfied_count, self.n, name=f"{self.metric}_top_box")
 
     @property
@@ -238,7 +238,7 @@ class RatingAccumulator:
         return self.update_many([rating])
 
     def update_many(self, ratings: Any, *, field: str | None = None) -> RatingAccumulator:
-        """Add many answers (any input :func:`csat` accepts)."""
+        """Add many answers (any input [`csat()`][csmkit.metrics.csat] accepts)."""
         data = to_list(ratings, field=field, what="ratings")
         if not isinstance(data, Mapping):
             kind = SurveyKind.CSAT if self.metric == "csat" else SurveyKind.CES
@@ -358,7 +358,7 @@ def ces(
     effort (``scale=5, higher_is_better=False``). The polarity is stored in the result.
 
     Args:
-        scores: As for :func:`csat`.
+        scores: As for [`csat()`][csmkit.metrics.csat].
         scale: ``7`` for 1..7 or ``(low, high)``.
         higher_is_better: ``True`` when a higher answer means less effort.
         convention: ``"mean"`` or ``"top_box"`` (percent easy).

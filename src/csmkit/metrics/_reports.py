@@ -91,10 +91,10 @@ def report(
 
     Args:
         timelines: Timelines (or their dict forms).
-        metrics: Names from :data:`METRICS` (``"fcr[no_reopen_within(3)]"`` with a number,
-            ``"sla[first_response]"`` with an SLA target name) or :class:`FcrRule` objects
-            (e.g. ``no_reopen_within(3, business_day=timedelta(hours=9))``; the column is
-            the rule's ``label``).
+        metrics: Names from [`METRICS`][csmkit.metrics.METRICS] (``"fcr[no_reopen_within(3)]"`` with
+            a number, ``"sla[first_response]"`` with an SLA target name) or
+            [`FcrRule`][csmkit.metrics.FcrRule] objects (e.g. ``no_reopen_within(3,
+            business_day=timedelta(hours=9))``; the column is the rule's ``label``).
         by: Ticket attributes or dotted paths to group by (``"channel"``, ``"assignee"``,
             ``"priority"``, ``"fields.region"``); values as of ``now`` when given.
             Tickets without the field fall in a group whose value is ``None``; a name
@@ -108,15 +108,15 @@ def report(
         now: Evaluation instant; required by ``backlog*``, ``sla[...]`` and
             ``no_reopen_within`` metrics.
         confidence: Level of the ``_low``/``_high`` interval columns.
-        sla: For ``sla[TARGET]``: an :class:`~csmkit.sla.SlaPolicy` or
-            :class:`~csmkit.sla.SlaPolicySet` (evaluated per ticket with
+        sla: For ``sla[TARGET]``: an [`SlaPolicy`][csmkit.sla.SlaPolicy] or
+            [`SlaPolicySet`][csmkit.sla.SlaPolicySet] (evaluated per ticket with
             ``calendar=clock, now=now``), or a mapping of ticket id to SLA report.
-        count_running_breached: As in :func:`sla_attainment`.
+        count_running_breached: As in [`sla_attainment()`][csmkit.metrics.sla_attainment].
         backlog_categories: Status categories that count as backlog (as in
-            :func:`backlog`).
+            [`backlog()`][csmkit.metrics.backlog]).
 
     Returns:
-        A :class:`Table`: the group columns, then per metric ``name``/``name_n``/
+        A [`Table`][csmkit.metrics.Table]: the group columns, then per metric ``name``/``name_n``/
         ``name_low``/``name_high`` (rates in percent, scores) or ``name_n``/``_median``/
         ``_p90``/``_mean``/``_low``/``_high`` (durations; the interval is the mean's) or
         ``name`` alone (counts: ``tickets``, ``backlog``). Rows are sorted by group.
@@ -237,8 +237,8 @@ def rank(
     average over three tickets rewards luck. Ties keep the group order.
 
     Returns:
-        A :class:`Table` with ``rank``, the group, the metric's columns and ``bound``
-        (a timedelta for durations, percent or score units otherwise).
+        A [`Table`][csmkit.metrics.Table] with ``rank``, the group, the metric's columns and
+        ``bound`` (a timedelta for durations, percent or score units otherwise).
 
     Raises:
         MetricsError: ``min_n`` is not a positive integer, or the metric is a count.

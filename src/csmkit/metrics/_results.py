@@ -24,8 +24,10 @@ def _no_data(what: str) -> MetricsError:
 class Rate:
     """A proportion such as FCR, reopen rate or SLA attainment, with a Wilson interval.
 
-    ``score`` is a percentage (0 to 100); :meth:`interval` is on the same scale. With no
-    trials ``score`` is ``None`` and :meth:`interval` raises :class:`MetricsError`.
+    ``score`` is a percentage (0 to 100); [`interval()`][csmkit.metrics.Rate.interval] is on the
+    same scale. With no trials ``score`` is ``None`` and
+    [`interval()`][csmkit.metrics.Rate.interval] raises
+    [`MetricsError`][csmkit.errors.MetricsError].
 
     Attributes:
         successes: Count of successes (numerator).
@@ -120,7 +122,7 @@ class MeanResult:
 
     @property
     def score(self) -> float | None:
-        """Same as :attr:`mean` (every result has a ``score``)."""
+        """Same as [`mean`][csmkit.metrics.MeanResult.mean] (every result has a ``score``)."""
         return self.mean
 
     @property
@@ -178,10 +180,11 @@ class MeanResult:
 class QuantileSummary:
     """A frozen snapshot of a quantile accumulator.
 
-    In exact mode it holds the sorted values and :meth:`quantile` interpolates linearly
-    (``numpy.percentile``'s default, ``statistics.quantiles(method="inclusive")``). In
-    sketch mode it holds DDSketch buckets and :meth:`quantile` returns a value within
-    ``relative_accuracy`` (relative error) of the order statistic of rank
+    In exact mode it holds the sorted values and
+    [`quantile()`][csmkit.metrics.QuantileSummary.quantile] interpolates linearly
+    (``numpy.percentile``'s default, ``statistics.quantiles(method="inclusive")``). In sketch mode
+    it holds DDSketch buckets and [`quantile()`][csmkit.metrics.QuantileSummary.quantile] returns a
+    value within ``relative_accuracy`` (relative error) of the order statistic of rank
     ``floor(q · (n − 1))``.
 
     Attributes:
@@ -243,7 +246,8 @@ class DurationResult:
 
     Durations are kept in whole microseconds, so the mean is exact and identical however
     the data was partitioned. Quantiles are exact up to the accumulator's ``exact_limit``
-    values and within ``relative_accuracy`` beyond (see :class:`QuantileSummary`).
+    values and within ``relative_accuracy`` beyond (see
+    [`QuantileSummary`][csmkit.metrics.QuantileSummary]).
 
     Attributes:
         name: The metric (``"first_response_time"`` …).
@@ -274,11 +278,11 @@ class DurationResult:
 
     @property
     def score(self) -> timedelta | None:
-        """Same as :attr:`mean`."""
+        """Same as [`mean`][csmkit.metrics.DurationResult.mean]."""
         return self.mean
 
     def quantile(self, q: float) -> timedelta:
-        """The ``q``-quantile duration (see :class:`QuantileSummary`)."""
+        """The ``q``-quantile duration (see [`QuantileSummary`][csmkit.metrics.QuantileSummary])."""
         return _to_timedelta(self.quantiles.quantile(q))
 
     @property

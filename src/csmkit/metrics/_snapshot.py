@@ -89,7 +89,8 @@ def read_cycle(cycle: Any, where: str) -> tuple[str, str, bool]:
 def feed_cycle(
     accumulator: ProportionAccumulator, state: str, breached: bool, count_running_breached: bool
 ) -> None:
-    """Count one cycle as achieved, breached or left out (see :func:`sla_attainment`)."""
+    """Count one cycle as achieved, breached or left out (see
+    [`sla_attainment()`][csmkit.metrics.sla_attainment])."""
     if state == _FINISHED:
         accumulator.update(not breached)
     elif state in _OPEN and breached and count_running_breached:

@@ -229,7 +229,8 @@ METRICS: tuple[str, ...] = (
     "backlog_age",
     "backlog_age_since_update",
 )
-"""Metric names :func:`report` understands (an :class:`FcrRule` object works too)."""
+"""Metric names [`report()`][csmkit.metrics.report] understands (an
+[`FcrRule`][csmkit.metrics.FcrRule] object works too)."""
 
 
 def metric_columns(name: str, result: Any, kind: str, confidence: float) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Small, standard-library-only statistics: z and t quantiles, Wilson, p-values.
 
-Everything here uses :class:`statistics.NormalDist` and closed forms; NumPy and SciPy are
+Everything here uses `statistics.NormalDist` and closed forms; NumPy and SciPy are
 never needed. The Student t quantile is computed from the regularised incomplete beta
 function (continued fraction, Numerical Recipes §6.4) and inverted by bisection; it agrees
 with published tables to better than 1e-9.

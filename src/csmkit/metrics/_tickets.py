@@ -54,7 +54,8 @@ class BusinessClock(Protocol):
 
 
 def check_instant(value: object, name: str) -> datetime:
-    """``value`` if it is an aware datetime, else a :class:`MetricsError` naming ``name``."""
+    """``value`` if it is an aware datetime, else a [`MetricsError`][csmkit.errors.MetricsError]
+    naming ``name``."""
     return require_aware(value, name, MetricsError)
 
 
@@ -79,10 +80,10 @@ class TicketMetrics:
     Definitions follow Zendesk's native metrics (support.zendesk.com 4408834848154):
 
     * ``first_response``: creation → first public agent reply. What is a public reply is
-      the SLA clock's rule, :func:`csmkit.sla.is_public_reply` (outbound, ``public=True``,
-      not from the ``"system"`` actor): internal notes, non-public outbound messages and
-      automatic acknowledgements never count; nor does an agent's opening comment of a
-      ticket it created (:func:`csmkit.sla.is_opening_comment`).
+      the SLA clock's rule, [`csmkit.sla.is_public_reply()`][csmkit.sla.is_public_reply] (outbound,
+      ``public=True``, not from the ``"system"`` actor): internal notes, non-public outbound
+      messages and automatic acknowledgements never count; nor does an agent's opening comment of a
+      ticket it created ([`csmkit.sla.is_opening_comment()`][csmkit.sla.is_opening_comment]).
     * ``agent_replies``: public agent replies counted the same way (the one-touch and
       one-agent-reply FCR rules read it); ``agent_touches`` adds internal notes and
       non-public outbound messages.
@@ -145,11 +146,12 @@ class TicketMetrics:
 def ticket_metrics(
     timeline: Timeline, *, clock: BusinessClock | None = None, now: datetime | None = None
 ) -> TicketMetrics:
-    """Measure one ticket (see :class:`TicketMetrics` for the definitions).
+    """Measure one ticket (see [`TicketMetrics`][csmkit.metrics.TicketMetrics] for the definitions).
 
     Args:
         timeline: The ticket's history.
-        clock: A :class:`BusinessClock` for business time; ``None`` for calendar time.
+        clock: A [`BusinessClock`][csmkit.metrics.BusinessClock] for business time; ``None`` for
+            calendar time.
         now: Evaluate as of this instant (later events are ignored); needed for the wait
             times of tickets not yet done.
 
@@ -287,7 +289,8 @@ DURATION_METRICS: Mapping[str, str] = {
     "agent_wait_time": "agent_wait",
     "on_hold_time": "on_hold",
 }
-"""Duration metric names and the :class:`TicketMetrics` attribute each reads."""
+"""Duration metric names and the [`TicketMetrics`][csmkit.metrics.TicketMetrics] attribute each
+reads."""
 
 
 def durations(
@@ -304,11 +307,12 @@ def durations(
 
     Args:
         timelines: Timelines (or their dict forms).
-        metric: One of :data:`DURATION_METRICS`.
+        metric: One of [`DURATION_METRICS`][csmkit.metrics.DURATION_METRICS].
         clock: Business clock; ``None`` for calendar time.
-        now: Evaluation instant (see :func:`ticket_metrics`).
+        now: Evaluation instant (see [`ticket_metrics()`][csmkit.metrics.ticket_metrics]).
         missing: Tickets lacking the needed event (no reply yet …) are counted in
-            ``missing`` (``"skip"``, default) or raise :class:`MetricsError` (``"raise"``).
+            ``missing`` (``"skip"``, default) or raise [`MetricsError`][csmkit.errors.MetricsError]
+            (``"raise"``).
         exact_limit: Exact quantiles up to this many values, DDSketch beyond.
         relative_accuracy: The sketch's relative-error bound.
     """
@@ -349,7 +353,8 @@ def _duration_function(metric: str, summary: str) -> Any:
     function.__name__ = function.__qualname__ = metric
     function.__doc__ = (
         f"{summary}\n\nSame as ``durations(timelines, {metric!r}, ...)``; see "
-        ":func:`durations` and :class:`TicketMetrics` for the definitions."
+        "[`durations()`][csmkit.metrics.durations] and "
+        "[`TicketMetrics`][csmkit.metrics.TicketMetrics] for the definitions."
     )
     return function
 

@@ -107,7 +107,7 @@ class LtvResult:
 
     Attributes:
         value: Expected lifetime value, in the margin's currency.
-        convention: Which formula (see :func:`ltv`).
+        convention: Which formula (see [`ltv()`][csmkit.metrics.ltv]).
         margin: Margin per period.
         retention: Retention per period.
         discount_rate: Discount rate per period.
@@ -125,7 +125,7 @@ class LtvResult:
 
     @property
     def score(self) -> float:
-        """Same as :attr:`value`."""
+        """Same as `value`."""
         return self.value
 
     def to_dict(self) -> dict[str, Any]:
@@ -214,8 +214,9 @@ class ChurnResult:
     """Churn between two snapshots of active customers.
 
     Attributes:
-        churned: Customers of the starting base missing at the end (a :class:`Rate`).
-        retained: Customers of the starting base still active (a :class:`Rate`).
+        churned: Customers of the starting base missing at the end (a
+            [`Rate`][csmkit.metrics.Rate]).
+        retained: Customers of the starting base still active (a [`Rate`][csmkit.metrics.Rate]).
         new: Customers active at the end that were not in the starting base (not part of
             the denominator).
     """

@@ -1,8 +1,8 @@
 """The plugin manager and the typed records plugins register.
 
-Applications own a :class:`PluginManager`; plugins implement the hooks of
-:mod:`csmkit.hookspecs` with :data:`csmkit.hookspecs.hookimpl` and return the
-registration records defined here. See ``docs/plugins.md``.
+Applications own a [`PluginManager`][csmkit.plugins.PluginManager]; plugins implement the hooks of
+[`csmkit.hookspecs`][csmkit.hookspecs] with [`csmkit.hookspecs.hookimpl`][csmkit.hookspecs.hookimpl]
+and return the registration records defined here. See ``docs/plugins.md``.
 """
 
 from __future__ import annotations

@@ -86,7 +86,8 @@ def auto_reply_reason(headers: Mapping[str, str], external_id: str | None = None
 
 @hookimpl(trylast=True)
 def csmkit_inbound_filter(message: InboundMessageLike) -> bool | None:
-    """Drop auto-replies, bulk and list mail, and our own mail (see :func:`auto_reply_reason`)."""
+    """Drop auto-replies, bulk and list mail, and our own mail (see
+    [`auto_reply_reason()`][csmkit.plugins.auto_reply_reason])."""
     headers = getattr(message, "headers", None)
     if not isinstance(headers, Mapping):
         return None

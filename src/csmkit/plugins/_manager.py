@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 __all__ = ["BUILTIN_PLUGINS", "CsmkitPluginWarning", "PluginInfo", "PluginManager"]
 
 BUILTIN_PLUGINS: tuple[str, ...] = ("csmkit.storage._plugin", "csmkit.plugins._builtin")
-"""Modules registered first, under their module name, by every :class:`PluginManager`."""
+"""Modules registered first, under their module name, by every
+[`PluginManager`][csmkit.plugins.PluginManager]."""
 
 
 class _DuplicateRegistration(PluginError):
@@ -93,14 +94,15 @@ class PluginManager:
     """Loads csmkit plugins and calls their hooks through typed methods.
 
     The application owns its manager (there is no global one). Loading order: the
-    built-in plugins (:data:`BUILTIN_PLUGINS`), then the ``csmkit`` entry-point group,
-    then the ``plugins`` passed here; then :meth:`check_pending` and a first collection
-    of every registration hook, so misspelled hooks and duplicate names fail at start-up.
+    built-in plugins ([`BUILTIN_PLUGINS`][csmkit.plugins.BUILTIN_PLUGINS]), then the ``csmkit``
+    entry-point group, then the ``plugins`` passed here; then
+    [`check_pending()`][csmkit.plugins.PluginManager.check_pending] and a first collection of every
+    registration hook, so misspelled hooks and duplicate names fail at start-up.
 
     A broken third-party plugin (import error, invalid hook implementation, unknown hook,
-    bad registration records) emits :class:`CsmkitPluginWarning` and is skipped; with
-    ``strict=True`` it raises :class:`~csmkit.errors.PluginError`. Plugins passed
-    explicitly are the application's own and always raise.
+    bad registration records) emits [`CsmkitPluginWarning`][csmkit.plugins.CsmkitPluginWarning] and
+    is skipped; with ``strict=True`` it raises [`PluginError`][csmkit.errors.PluginError]. Plugins
+    passed explicitly are the application's own and always raise.
 
     Args:
         plugins: Extra plugins (modules or objects with ``@hookimpl`` functions), or
@@ -224,7 +226,8 @@ class PluginManager:
         """Load third-party plugins from an entry-point group (sorted by name).
 
         Blocked and already registered names are skipped; a plugin that fails to import
-        or register is skipped with a :class:`CsmkitPluginWarning` (strict: raises).
+        or register is skipped with a [`CsmkitPluginWarning`][csmkit.plugins.CsmkitPluginWarning]
+        (strict: raises).
 
         Returns:
             How many plugins were registered.
@@ -400,8 +403,8 @@ class PluginManager:
         return self._registrations("csmkit_routing_strategies")
 
     def strategy_registry(self) -> StrategyRegistry:
-        """A routing :class:`~csmkit.routing.StrategyRegistry` with the built-in strategies
-        and every plugin's ``csmkit_routing_strategies`` registration.
+        """A routing [`StrategyRegistry`][csmkit.routing.StrategyRegistry] with the built-in
+        strategies and every plugin's ``csmkit_routing_strategies`` registration.
 
         A plugin strategy's factory is called with the rule's strategy options as keyword
         arguments (``{"name": "closest", "max_km": 30}`` → ``factory(max_km=30)``). Pass
@@ -525,7 +528,8 @@ class PluginManager:
     def append_and_notify(
         self, store: TicketStore, ticket_id: str, events: Sequence[Event], expected_version: int
     ) -> int:
-        """Append a batch, then call :meth:`ticket_event` for each event in order.
+        """Append a batch, then call [`ticket_event()`][csmkit.plugins.PluginManager.ticket_event]
+        for each event in order.
 
         Returns:
             The new version. Listener errors propagate, but the batch stays stored.

@@ -71,7 +71,7 @@ class StoreBackend:
         scheme: The URL scheme (``"sqlite"``, ``"postgresql"``); stripped and lower-cased.
         factory: Called as ``factory(url, **options)`` with the full URL string and the
             keyword options given to ``open_store``; returns a
-            :class:`csmkit.storage.TicketStore`.
+            [`csmkit.storage.TicketStore`][csmkit.storage.TicketStore].
         description: One line shown by ``csmkit`` tooling.
     """
 
@@ -123,7 +123,7 @@ class RoutingStrategyRegistration:
     Attributes:
         name: The strategy name used in routing configuration.
         factory: Called as ``factory(**options)``; returns the strategy object defined by
-            :mod:`csmkit.routing`.
+            [`csmkit.routing`][csmkit.routing].
         description: One line shown by ``csmkit`` tooling.
     """
 
@@ -139,7 +139,7 @@ class CalendarRegistration:
     Attributes:
         name: The calendar name (``"cn-mainland"``, ``"hk"``).
         factory: Called as ``factory(**options)``; returns the calendar or holiday
-            provider object defined by :mod:`csmkit.sla`.
+            provider object defined by [`csmkit.sla`][csmkit.sla].
         description: One line shown by ``csmkit`` tooling.
     """
 
@@ -162,9 +162,9 @@ Registration = (
 class InboundMessageLike(Protocol):
     """The minimal view of an inbound message that the message hooks rely on.
 
-    The full inbound message type arrives with the channels part of csmkit; until then
-    the hooks accept any object with these read-only attributes (extra attributes are
-    welcome and are passed through untouched).
+    [`InboundMessage`][csmkit.channels.InboundMessage] (what the desk and the channels'
+    intake pass) satisfies it; the hooks accept any object with these read-only attributes
+    (extra attributes are welcome and are passed through untouched).
 
     Attributes:
         channel: The channel it arrived on (``"email"``, ``"wechat"`` …).

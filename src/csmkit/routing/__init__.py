@@ -2,9 +2,9 @@
 
 Stage one filters agents (presence, group, the rule's target condition, shift, capacity);
 stage two lets one chooser strategy pick among the eligible. Every
-:class:`Decision` names the rule and escalation step used, each examined agent with the
-filter that removed it and why, the scores and the tie-break. Everything is a pure
-function of the rules, agents, :class:`RoutingState` and ``now``.
+[`Decision`][csmkit.routing.Decision] names the rule and escalation step used, each examined agent
+with the filter that removed it and why, the scores and the tie-break. Everything is a pure
+function of the rules, agents, [`RoutingState`][csmkit.routing.RoutingState] and ``now``.
 """
 
 from __future__ import annotations

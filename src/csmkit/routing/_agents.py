@@ -83,12 +83,15 @@ class Agent:
         skills: Skill name to proficiency (a whole number, e.g. 1–5).
         languages: Languages the agent works in.
         attributes: Free attributes (``region``, ``tier`` …), read in conditions as
-            ``agent.region``; names may not be one of :data:`RESERVED_AGENT_NAMES`.
+            ``agent.region``; names may not be one of
+            [`RESERVED_AGENT_NAMES`][csmkit.routing.RESERVED_AGENT_NAMES].
         capacity: Per-channel limits, or one unified limit.
         costs: Units per ticket of each channel for a unified capacity.
         presence: ``available``, ``away`` or ``offline``.
-        shift: Optional :class:`ShiftCalendar`; the agent is routed to only while it is open.
-        shift_name: Name of the shift for :meth:`to_dict` (calendars are not serialized).
+        shift: Optional [`ShiftCalendar`][csmkit.routing.ShiftCalendar]; the agent is routed to only
+            while it is open.
+        shift_name: Name of the shift for [`to_dict()`][csmkit.routing.Agent.to_dict] (calendars are
+            not serialized).
 
     Examples:
         >>> a = Agent(id="e7", skills={"hvac": 4}, attributes={"region": "east"}, capacity=3)
@@ -226,7 +229,8 @@ class Agent:
     def from_dict(
         cls, data: Mapping[str, Any], *, calendars: Mapping[str, ShiftCalendar] | None = None
     ) -> Agent:
-        """Build from :meth:`to_dict` data; ``shift`` names a calendar in ``calendars``.
+        """Build from [`to_dict()`][csmkit.routing.Agent.to_dict] data; ``shift`` names a calendar
+        in ``calendars``.
 
         Raises:
             RoutingError: unknown keys, invalid values, or an unknown shift name.
@@ -271,12 +275,15 @@ def _hashable(value: object) -> bool:
 class AgentPool:
     """An immutable, validated set of agents with indexes for sublinear routing.
 
-    Indexes: by group, language, attribute value (every scalar in :attr:`Agent.view`) and
-    skill level. Build the pool once and reuse it across :meth:`Router.route` calls;
-    ``route`` also accepts a plain list (indexed on every call, so slower).
+    Indexes: by group, language, attribute value (every scalar in
+        [`Agent.view`][csmkit.routing.Agent.view]) and
+    skill level. Build the pool once and reuse it across
+    [`Router.route()`][csmkit.routing.Router.route] calls; ``route`` also accepts a plain list
+    (indexed on every call, so slower).
 
     Raises:
-        RoutingError: duplicate agent ids (naming them), or a non-:class:`Agent` item.
+        RoutingError: duplicate agent ids (naming them), or a non-[`Agent`][csmkit.routing.Agent]
+            item.
     """
 
     __slots__ = (

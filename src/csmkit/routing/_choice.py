@@ -5,8 +5,8 @@ own entries in the routing state), the router keeps one heap per candidate set (
 agents an index intersection yields, e.g. "hvac >= 3 in region east") ordered by
 ``(score, agent id)`` — the strategy's order with the lowest-id tie-break.
 
-Keeping heaps right across immutable snapshots: every :class:`RoutingState` carries a
-lineage, the list of agents each successive snapshot changed. A cache is synced to one
+Keeping heaps right across immutable snapshots: every [`RoutingState`][csmkit.routing.RoutingState]
+carries a lineage, the list of agents each successive snapshot changed. A cache is synced to one
 ``(lineage, version)``; moving it to another version of the same lineage (forwards or
 backwards) replays only the agents changed in between: each gets a new per-agent version
 and a fresh entry in every heap holding it. An entry whose version is not its agent's
@@ -89,10 +89,11 @@ class _Heap:
 
 
 class ChoiceCache:
-    """Heaps of candidate sets of one :class:`AgentPool`, synced to one state snapshot.
+    """Heaps of candidate sets of one [`AgentPool`][csmkit.routing.AgentPool], synced to one state
+    snapshot.
 
-    Not thread-safe by itself: callers hold :attr:`lock` around :meth:`sync` and
-    :meth:`choose`.
+    Not thread-safe by itself: callers hold `lock` around `sync()` and
+    `choose()`.
     """
 
     __slots__ = (

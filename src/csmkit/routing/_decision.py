@@ -51,7 +51,7 @@ class CandidateVerdict:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CandidateVerdict:
-        """Rebuild from :meth:`to_dict` data."""
+        """Rebuild from [`to_dict()`][csmkit.routing.CandidateVerdict.to_dict] data."""
         score = data.get("score")
         return cls(
             agent=data["agent"],
@@ -139,7 +139,8 @@ class Decision:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-safe data for audit logs (lossless with :meth:`from_dict`)."""
+        """Plain JSON-safe data for audit logs (lossless with
+        [`from_dict()`][csmkit.routing.Decision.from_dict])."""
         return {
             "ticket_id": self.ticket_id,
             "at": format_instant(self.at),
@@ -166,7 +167,7 @@ class Decision:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Decision:
-        """Rebuild a decision from :meth:`to_dict` data.
+        """Rebuild a decision from [`to_dict()`][csmkit.routing.Decision.to_dict] data.
 
         Raises:
             RoutingError: missing keys or malformed instants.

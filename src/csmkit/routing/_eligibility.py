@@ -1,9 +1,9 @@
 """Eligibility: the one rule source of which agents may take a ticket, filter by filter.
 
-Every path of :meth:`Router.route` (the explained scans and the indexed fast path) and
-:meth:`Router.is_eligible` ask an :class:`Eligibility` for an agent's first failing
-filter; the fast path only tells it which filters the indexes already answered. So a
-new filter, or a new wording of a reason, is written here once.
+Every path of [`Router.route()`][csmkit.routing.Router.route] (the explained scans and the indexed
+fast path) and [`Router.is_eligible()`][csmkit.routing.Router.is_eligible] ask an `Eligibility` for
+an agent's first failing filter; the fast path only tells it which filters the indexes already
+answered. So a new filter, or a new wording of a reason, is written here once.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ FILTER_ORDER: tuple[str, ...] = ("excluded", "presence", "group", "target[i]", "
 """The order eligibility filters run in; an agent is reported under the first that fails."""
 
 INDEXED: frozenset[str] = frozenset({"presence", "group"})
-"""Filters an :class:`AgentPool` index always answers (target filters may add more)."""
+"""Filters an [`AgentPool`][csmkit.routing.AgentPool] index always answers (target filters may add
+more)."""
 
 Failure = tuple[str, str]
 """A failed filter: ``(filter name, reason with the values it saw)``."""
@@ -35,7 +36,7 @@ def canonical_loads(loads: Mapping[str, int]) -> dict[str, int]:
 
 
 class Eligibility:
-    """The filters of one decision, in :data:`FILTER_ORDER`.
+    """The filters of one decision, in [`FILTER_ORDER`][csmkit.routing.FILTER_ORDER].
 
     Args:
         ticket: The ticket being routed.

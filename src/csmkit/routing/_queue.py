@@ -106,7 +106,8 @@ class WorkQueue:
     ) -> WorkQueue:
         """A queue with ``ticket`` waiting since ``at``.
 
-        ``decision`` (a queued :class:`Decision`) supplies priority, group and target.
+        ``decision`` (a queued [`Decision`][csmkit.routing.Decision]) supplies priority, group and
+        target.
 
         Raises:
             RoutingError: the ticket is already queued, or ``at`` is naive.

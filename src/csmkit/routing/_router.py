@@ -34,7 +34,7 @@ def _aware(value: object, name: str) -> datetime:
 
 
 class Router:
-    """Routes tickets with :class:`RoutingRules`; pure and deterministic.
+    """Routes tickets with [`RoutingRules`][csmkit.routing.RoutingRules]; pure and deterministic.
 
     Args:
         rules: The rules, or their dict form (loaded with ``registry``).
@@ -118,8 +118,8 @@ class Router:
 
         Args:
             ticket: The ticket to route.
-            agents: The agents (an :class:`AgentPool` is indexed once and keeps the
-                router's heaps; a list is indexed on every call).
+            agents: The agents (an [`AgentPool`][csmkit.routing.AgentPool] is indexed once and keeps
+                the router's heaps; a list is indexed on every call).
             state: Load and assignment history snapshot.
             now: The instant of the decision.
             since: Start of the escalation clock (default ``ticket.created_at``).
@@ -131,8 +131,8 @@ class Router:
                 verdicts only for the agents examined in score order up to the winner
                 (the rest of the index candidates are counted under
                 ``removed["unexamined"]``) and ``tied`` holds the winner alone; with a
-                strategy offering ``agent_score`` and an :class:`AgentPool`, this costs
-                O(log n) per decision.
+                strategy offering ``agent_score`` and an [`AgentPool`][csmkit.routing.AgentPool],
+                this costs O(log n) per decision.
 
         Raises:
             RoutingError: naive ``now``/``since``, a non-ticket, an unknown ``explain``.
@@ -303,7 +303,7 @@ class Router:
 
 
 class _Request:
-    """One call of :meth:`Router.route`, its arguments checked."""
+    """One call of [`Router.route()`][csmkit.routing.Router.route], its arguments checked."""
 
     __slots__ = ("excluded", "given_pool", "now", "plan", "pool", "state", "ticket")
 
@@ -401,7 +401,7 @@ def _decision(
     next_at: datetime | None,
     explain: str,
 ) -> Decision:
-    """The :class:`Decision` of a routing call (verdicts in agent id order)."""
+    """The [`Decision`][csmkit.routing.Decision] of a routing call (verdicts in agent id order)."""
     ticket, plan = request.ticket, request.plan
     target = plan.target
     priority = ticket.priority
@@ -435,7 +435,7 @@ _EXPLAINERS: dict[str, Callable[[Router, _Request], _Outcome]] = {
     "candidates": Router._choose_candidates,
     "chosen": Router._choose_chosen,
 }
-"""How each ``explain`` mode chooses (all of them ask the same :class:`Eligibility`)."""
+"""How each ``explain`` mode chooses (all of them ask the same `Eligibility`)."""
 
 
 class _Plan:

@@ -349,7 +349,7 @@ class RoutingRules:
         return self.default
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data, lossless with :meth:`from_dict`."""
+        """Plain data, lossless with [`from_dict()`][csmkit.routing.RoutingRules.from_dict]."""
         return {
             "rules": [rule.to_dict() for rule in self.rules],
             "default": self.default.to_dict(),

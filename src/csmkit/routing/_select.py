@@ -4,9 +4,9 @@ Desks often write one rule per product, skill or queue (``ticket.fields.skill ==
 Selecting the first matching rule then costs one condition per rule before it. This index
 groups consecutive rules whose ``when`` starts with an equality between the same ticket
 name and a literal, and looks the ticket's value up in a dict instead. The answer is the
-same as :meth:`RoutingRules.select`: rules are still tried in order, and a rule is skipped
-only when its leading equality is false (so, by ``and`` short-circuiting, nothing else of
-it would have been evaluated either).
+same as [`RoutingRules.select()`][csmkit.routing.RoutingRules.select]: rules are still tried in
+order, and a rule is skipped only when its leading equality is false (so, by ``and``
+short-circuiting, nothing else of it would have been evaluated either).
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def _leading_equality(
 
 
 class RuleIndex:
-    """:meth:`RoutingRules.select` in (about) one dict lookup per run of keyed rules."""
+    """[`RoutingRules.select()`][csmkit.routing.RoutingRules.select] in (about) one dict lookup per
+    run of keyed rules."""
 
     __slots__ = ("_default", "_runs")
 

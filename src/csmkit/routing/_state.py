@@ -258,7 +258,8 @@ class RoutingState:
 
     # ------------------------------------------------------------------ dict form
     def to_dict(self) -> dict[str, Any]:
-        """Plain data, keys sorted (lossless with :meth:`from_dict`)."""
+        """Plain data, keys sorted (lossless with
+        [`from_dict()`][csmkit.routing.RoutingState.from_dict])."""
         return {
             "loads": {k: dict(sorted(v.items())) for k, v in sorted(self._loads.items()) if v},
             "last_assigned": {
@@ -270,7 +271,7 @@ class RoutingState:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RoutingState:
-        """Rebuild a state from :meth:`to_dict` data.
+        """Rebuild a state from [`to_dict()`][csmkit.routing.RoutingState.to_dict] data.
 
         Raises:
             RoutingError: malformed data, naming where.

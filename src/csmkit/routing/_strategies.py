@@ -2,7 +2,7 @@
 
 A strategy scores each eligible agent; the lowest score wins and equal scores are broken by
 agent id (so every decision is deterministic). Scores are tuples of numbers so a
-:class:`~csmkit.routing.Decision` can show them.
+[`Decision`][csmkit.routing.Decision] can show them.
 
 A strategy whose score of an agent depends only on that agent, the agent's own load and
 last assignment in the state, the ticket's channel and the skills the target names may
@@ -47,7 +47,7 @@ class ChoiceContext:
     """What a strategy may look at besides the agent.
 
     Attributes:
-        ticket: The ticket being routed (a :class:`~csmkit.timeline.Ticket`).
+        ticket: The ticket being routed (a [`Ticket`][csmkit.timeline.Ticket]).
         state: The routing state snapshot.
         now: The instant of the decision.
         channel: The ticket's channel (capacity is counted per channel).
@@ -88,7 +88,8 @@ class StrategyFactory(Protocol):
     """Builds a strategy from its options (the spec minus ``name``) and the registry."""
 
     def __call__(self, options: Mapping[str, Any], registry: StrategyRegistry, /) -> Strategy:
-        """Return the strategy (raise :class:`~csmkit.errors.RoutingError` on bad options)."""
+        """Return the strategy (raise [`RoutingError`][csmkit.errors.RoutingError] on bad
+        options)."""
         ...  # pragma: no cover
 
 
@@ -244,7 +245,8 @@ def _random(options: Mapping[str, Any], registry: StrategyRegistry) -> Strategy:
 
 
 class StrategyRegistry:
-    """Strategy factories by name; the plugin hook adds third-party ones with :meth:`register`.
+    """Strategy factories by name; the plugin hook adds third-party ones with
+    [`register()`][csmkit.routing.StrategyRegistry.register].
 
     Examples:
         >>> registry = default_registry()
@@ -253,7 +255,8 @@ class StrategyRegistry:
     """
 
     def __init__(self) -> None:
-        """An empty registry (see :func:`default_registry` for one with the built-ins)."""
+        """An empty registry (see [`default_registry()`][csmkit.routing.default_registry] for one
+        with the built-ins)."""
         self._factories: dict[str, StrategyFactory] = {}
 
     def register(self, name: str, factory: StrategyFactory, *, replace: bool = False) -> None:

@@ -2,7 +2,7 @@
 
 A target such as ``agent.skills.hvac >= 3 and agent.region == ticket.fields.region`` is
 split at its top-level ``and`` into filters (``target[0]``, ``target[1]`` …). Filters of a
-shape the :class:`~csmkit.routing.AgentPool` indexes (equality with a literal or a ticket
+shape the [`AgentPool`][csmkit.routing.AgentPool] indexes (equality with a literal or a ticket
 value, skill level at least N, membership in groups / languages, ``agent.x in [...]``) are
 answered from the indexes; the rest are evaluated on the remaining candidates only. Both
 ways give the same answer as evaluating the condition itself (a property test checks it).
@@ -115,7 +115,8 @@ class TargetFilter:
         return self.lookup_value(pool, None if path is None else resolve({"ticket": ticket}, path))
 
     def lookup_value(self, pool: AgentPool, value: Any) -> tuple[Any, frozenset[str]] | None:
-        """:meth:`lookup` given the value at :attr:`ticket_path` (``None`` when it has none)."""
+        """[`lookup()`][csmkit.routing.TargetFilter.lookup] given the value at
+        [`ticket_path`][csmkit.routing.TargetFilter.ticket_path] (``None`` when it has none)."""
         if self.plan is None:
             return None
         found = self._lookup(pool, value)

@@ -1,11 +1,12 @@
 """Business calendars and SLA clocks.
 
-:class:`BusinessCalendar` answers "how much business time lies between two instants"
-and "when is this much business time from now", in O(log n) per call, with weekly
+[`BusinessCalendar`][csmkit.sla.BusinessCalendar] answers "how much business time lies between two
+instants" and "when is this much business time from now", in O(log n) per call, with weekly
 hours, holidays, make-up workdays (调休) and per-date hours in an IANA time zone.
-:class:`SlaPolicy` (and :class:`SlaPolicySet` to pick one per ticket) turns a ticket's
-:class:`~csmkit.timeline.Timeline` into an :class:`SlaReport`: per target and cycle the
-state, due instants, warnings and breach, plus the next instant a scheduler must wake.
+[`SlaPolicy`][csmkit.sla.SlaPolicy] (and [`SlaPolicySet`][csmkit.sla.SlaPolicySet] to pick one per
+ticket) turns a ticket's [`Timeline`][csmkit.timeline.Timeline] into an
+[`SlaReport`][csmkit.sla.SlaReport]: per target and cycle the state, due instants, warnings and
+breach, plus the next instant a scheduler must wake.
 """
 
 from __future__ import annotations

@@ -85,9 +85,11 @@ def _check_week(week: tuple[Hours, ...]) -> list[str]:
 class BusinessCalendar:
     """When a service desk is open: weekly hours, holidays, make-up workdays, special dates.
 
-    Build one with :meth:`from_dict` (or :meth:`from_holidays`); :meth:`to_dict` gives the
-    same data back. Hours are wall-clock times in the calendar's IANA zone, turned into
-    real instants day by day, so daylight-saving gaps and overlaps count in real seconds.
+    Build one with [`from_dict()`][csmkit.sla.BusinessCalendar.from_dict] (or
+    [`from_holidays()`][csmkit.sla.BusinessCalendar.from_holidays]);
+    [`to_dict()`][csmkit.sla.BusinessCalendar.to_dict] gives the same data back. Hours are
+    wall-clock times in the calendar's IANA zone, turned into real instants day by day, so
+    daylight-saving gaps and overlaps count in real seconds.
 
     How the hours of a local date are decided, first rule that applies:
 
@@ -110,8 +112,9 @@ class BusinessCalendar:
         overrides: ``(date, hours)`` pairs, sorted by date.
         covers: ``(first, last)`` dates the calendar's data is known for, or ``None``
             (valid for every date).
-        outside: ``"error"`` (queries outside ``covers`` raise :class:`CalendarError`) or
-            ``"weekly"`` (outside ``covers`` only the weekly hours apply).
+        outside: ``"error"`` (queries outside ``covers`` raise
+            [`CalendarError`][csmkit.errors.CalendarError]) or ``"weekly"`` (outside ``covers`` only
+            the weekly hours apply).
 
     Raises:
         CalendarError: Any problem in the definition; every problem found is listed.
@@ -333,13 +336,14 @@ class BusinessCalendar:
         Every year asked for must be one the package fully knows: for a country that
         shifts working days around its holidays (China), a year whose official
         arrangement, holidays *and* make-up workdays, the package holds; otherwise a
-        year of its supported range. Another year raises :class:`CalendarError`
-        naming it and the years covered, unless ``allow_partial`` is true.
+        year of its supported range. Another year raises
+        [`CalendarError`][csmkit.errors.CalendarError] naming it and the years covered, unless
+        ``allow_partial`` is true.
 
         Args:
             country: ISO country code, e.g. ``"CN"``.
             years: One year or consecutive years (``range(2025, 2027)``).
-            week: Weekly hours in the :meth:`from_dict` form.
+            week: Weekly hours in the [`from_dict()`][csmkit.sla.BusinessCalendar.from_dict] form.
             timezone: IANA zone; defaults to the country's only zone for a few
                 single-zone countries (CN, HK, MO, TW, JP, KR, SG).
             subdiv: Subdivision code passed to ``holidays``.
@@ -347,7 +351,7 @@ class BusinessCalendar:
                 make-up days) as workdays. Set ``False`` for calendars that never
                 work them (e.g. financial markets).
             workday_hours: Hours of the make-up days (default: Monday's).
-            overrides: Per-date hours as in :meth:`from_dict`.
+            overrides: Per-date hours as in [`from_dict()`][csmkit.sla.BusinessCalendar.from_dict].
             allow_partial: Accept years the package does not fully cover; for those
                 the calendar has only what the package derives from fixed rules (for
                 China: the statutory holidays, without bridge days and without
@@ -376,7 +380,7 @@ class BusinessCalendar:
     # ------------------------------------------------------------------ queries
     @property
     def zone(self) -> tzinfo:
-        """The calendar's time zone as a :class:`zoneinfo.ZoneInfo`."""
+        """The calendar's time zone as a `zoneinfo.ZoneInfo`."""
         return self._zone
 
     def hours_on(self, day: date) -> list[str]:

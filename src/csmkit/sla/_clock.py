@@ -100,7 +100,7 @@ class SlaCycle:
         remaining_wall: Calendar time from ``now`` to ``due_at`` for running and paused
             cycles, as desks show countdowns (negative after a breach); ``None`` when
             stopped.
-        warnings: One :class:`SlaWarning` per threshold, ascending.
+        warnings: One [`SlaWarning`][csmkit.sla.SlaWarning] per threshold, ascending.
     """
 
     target: str

@@ -144,7 +144,8 @@ def calendar_data(
     overrides: Mapping[str, Any] | None,
     allow_partial: bool = False,
 ) -> dict[str, Any]:
-    """The :meth:`BusinessCalendar.from_dict` data for a country's holidays."""
+    """The [`BusinessCalendar.from_dict()`][csmkit.sla.BusinessCalendar.from_dict] data for a
+    country's holidays."""
     holidays = _holidays_module()
     year_list = _years(years)
     if timezone is None:

@@ -155,7 +155,7 @@ def parse_weekday_key(key: object) -> tuple[int, ...] | None:
 
 
 def parse_date(value: object, path: str, problems: list[str]) -> date | None:
-    """Parse ``"YYYY-MM-DD"`` (or accept a :class:`~datetime.date`)."""
+    """Parse ``"YYYY-MM-DD"`` (or accept a `date`)."""
     if isinstance(value, date) and not hasattr(value, "hour"):
         return value
     if isinstance(value, str):

@@ -1,4 +1,4 @@
-"""The arithmetic engine behind :class:`~csmkit.sla.BusinessCalendar`.
+"""The arithmetic engine behind [`BusinessCalendar`][csmkit.sla.BusinessCalendar].
 
 Real time is counted in integer microseconds since the Unix epoch. It is cut into
 fixed blocks of ``2**45`` µs (about 407 days, "years"); each block is built once, on

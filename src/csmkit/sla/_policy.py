@@ -78,7 +78,7 @@ class SlaTarget:
     """One target of a policy, e.g. "resolve urgent tickets within 4 business hours".
 
     Attributes:
-        name: One of :data:`TARGET_NAMES`.
+        name: One of [`TARGET_NAMES`][csmkit.sla.TARGET_NAMES].
         goals: ``(priority, duration)`` pairs, lowest priority first. A ticket whose
             priority has no goal is not measured against this target.
         business: Count business time on the calendar (``True``) or calendar time.
@@ -223,7 +223,7 @@ class SlaPolicy:
         name: The policy's name.
         targets: Its targets, at most one per target name.
         when: Which tickets it applies to (``None``: any ticket; the default policy of
-            an :class:`SlaPolicySet`). Names in the condition are the ticket's
+            an [`SlaPolicySet`][csmkit.sla.SlaPolicySet]). Names in the condition are the ticket's
             attributes (``priority``, ``type``, ``fields.region`` …) or ``ticket.*``.
 
     Raises:
@@ -305,7 +305,7 @@ class SlaPolicy:
     ) -> SlaReport:
         """Run this policy's clocks over ``timeline`` as of ``now`` (events after ``now``
         are ignored). The condition ``when`` is not consulted: use
-        :meth:`SlaPolicySet.evaluate` to select a policy per ticket.
+        [`SlaPolicySet.evaluate()`][csmkit.sla.SlaPolicySet.evaluate] to select a policy per ticket.
 
         Raises:
             SlaPolicyError: ``now`` naive or before the ticket's creation, or a

@@ -15,15 +15,15 @@ SYSTEM_ACTOR = "system"
 def is_public_reply(event: Event) -> bool:
     """Whether ``event`` is a public reply from the desk to the customer.
 
-    A public reply is a :class:`~csmkit.timeline.MessageAdded` going ``outbound`` with
+    A public reply is a [`MessageAdded`][csmkit.timeline.MessageAdded] going ``outbound`` with
     ``public=True`` from a person: a message whose actor is ``"system"``
-    (:data:`SYSTEM_ACTOR`: an automatic acknowledgement, a rule's message) answers nobody,
-    as in Zendesk's and Freshdesk's first-reply definitions. Internal notes
+    ([`SYSTEM_ACTOR`][csmkit.sla.SYSTEM_ACTOR]: an automatic acknowledgement, a rule's message)
+    answers nobody, as in Zendesk's and Freshdesk's first-reply definitions. Internal notes
     (``direction="internal"``) and outbound messages marked ``public=False`` (e.g. a
     draft or a copy sent to a third party) are not: the customer never saw them. This is
     the rule the SLA clock uses to stop ``first_response``, ``next_response`` and
-    ``periodic_update``, and the one :mod:`csmkit.metrics` uses for first response times
-    and agent replies.
+    ``periodic_update``, and the one [`csmkit.metrics`][csmkit.metrics] uses for first response
+    times and agent replies.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -54,7 +54,7 @@ def is_opening_comment(event: Event, *, created_at: datetime, messages_before: i
     contact) writes its first message at the creation instant, before any other message:
     that message is the request, not a reply, so it neither stops the SLA clock's
     ``first_response`` nor counts as the ticket's first response in the metrics (Zendesk's
-    rule for agent-created tickets). The SLA clock and :mod:`csmkit.metrics` both ask
+    rule for agent-created tickets). The SLA clock and [`csmkit.metrics`][csmkit.metrics] both ask
     this function.
 
     Args:

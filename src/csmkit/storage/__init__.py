@@ -1,7 +1,7 @@
 """Where ticket timelines live: the storage port, the memory and SQLite stores.
 
 A store is an event store of ticket timelines (append with an expected version, load a
-:class:`~csmkit.timeline.Timeline`), with a small index for queries, message-id
+[`Timeline`][csmkit.timeline.Timeline]), with a small index for queries, message-id
 threading and a customer directory. Open one by URL::
 
     store = open_store("sqlite:///desk.db")

@@ -64,7 +64,7 @@ def fold_batch(current: Ticket | None, events: Sequence[Event], expected_version
 
     Args:
         current: The stored state (``None`` for a new stream).
-        events: The batch, already checked by :func:`check_append`.
+        events: The batch, already checked by `check_append()`.
         expected_version: For error paths (``events[3]`` counts from the stream start).
 
     Raises:
@@ -105,7 +105,7 @@ def encode_cursor(key: str, ticket_id: str) -> str:
 
 
 def decode_cursor(cursor: object) -> tuple[str, str]:
-    """Inverse of :func:`encode_cursor`.
+    """Inverse of `encode_cursor()`.
 
     Raises:
         StoreArgumentError: the cursor was not issued by a csmkit store.
@@ -131,7 +131,7 @@ class Query:
         categories: Category values to match, or ``None`` for any.
         assignee: Agent to match, or ``None``.
         customer_id: Customer to match, or ``None``.
-        since_key: :func:`order_key` of ``updated_since``, or ``None``.
+        since_key: `order_key()` of ``updated_since``, or ``None``.
         limit: Page size.
         after: ``(key, ticket_id)`` decoded from the cursor, or ``None``.
         unmatchable: A text filter cannot be encoded as UTF-8, so no stored ticket can

@@ -1,4 +1,5 @@
-"""The in-memory store: the reference implementation of :class:`TicketStore`."""
+"""The in-memory store: the reference implementation of
+[`TicketStore`][csmkit.storage.TicketStore]."""
 
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ class MemoryStore:
 
     # ----------------------------------------------------------------- events
     def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
-        """Append a batch atomically; see :meth:`TicketStore.append`."""
+        """Append a batch atomically; see
+        [`TicketStore.append()`][csmkit.storage.TicketStore.append]."""
         batch = check_append(ticket_id, events, expected_version)
         # What a UTF-8 database would refuse, the reference refuses too.
         check_batch_text(ticket_id, batch)
@@ -83,7 +85,7 @@ class MemoryStore:
             return len(stored)
 
     def load(self, ticket_id: str) -> Timeline:
-        """The ticket's timeline; see :meth:`TicketStore.load`."""
+        """The ticket's timeline; see [`TicketStore.load()`][csmkit.storage.TicketStore.load]."""
         with self._lock:
             self._check_open()
             stored = self._events.get(ticket_id)
@@ -107,7 +109,8 @@ class MemoryStore:
         limit: int = 100,
         cursor: str | None = None,
     ) -> TicketPage:
-        """Query tickets a page at a time; see :meth:`TicketStore.find_tickets`."""
+        """Query tickets a page at a time; see
+        [`TicketStore.find_tickets()`][csmkit.storage.TicketStore.find_tickets]."""
         query = Query(
             category=category,
             assignee=assignee,
@@ -147,7 +150,8 @@ class MemoryStore:
 
     # ----------------------------------------------------------------- customers
     def save_customer(self, customer: Customer) -> None:
-        """Insert or replace a customer; see :meth:`TicketStore.save_customer`."""
+        """Insert or replace a customer; see
+        [`TicketStore.save_customer()`][csmkit.storage.TicketStore.save_customer]."""
         if not isinstance(customer, Customer):
             raise TypeError(f"expected a Customer, got {type(customer).__name__}")
         check_customer_text(customer)

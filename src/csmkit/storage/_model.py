@@ -1,4 +1,5 @@
-"""The storage port (:class:`TicketStore`) and the small value types it speaks."""
+"""The storage port ([`TicketStore`][csmkit.storage.TicketStore]) and the small value types it
+speaks."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ class Identity:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Identity:
-        """Rebuild from :meth:`to_dict` output.
+        """Rebuild from [`to_dict()`][csmkit.storage.Identity.to_dict] output.
 
         Raises:
             StoreArgumentError: not a dict with exactly ``kind`` and ``value``.
@@ -124,7 +125,7 @@ class Customer:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Customer:
-        """Rebuild from :meth:`to_dict` output.
+        """Rebuild from [`to_dict()`][csmkit.storage.Customer.to_dict] output.
 
         Raises:
             StoreArgumentError: missing ``id``, unexpected keys or invalid values.
@@ -202,7 +203,7 @@ class TicketSummary:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TicketSummary:
-        """Rebuild from :meth:`to_dict` output.
+        """Rebuild from [`to_dict()`][csmkit.storage.TicketSummary.to_dict] output.
 
         Raises:
             StoreArgumentError: missing or unexpected keys, bad values.
@@ -243,7 +244,7 @@ class TicketStore(Protocol):
 
     Every method is safe to call from several threads. Lookups by text that cannot be
     encoded as UTF-8 find nothing (no store can hold it). Implementations prove
-    themselves with :class:`csmkit.testing.StoreContract`.
+    themselves with [`csmkit.testing.StoreContract`][csmkit.testing.StoreContract].
     """
 
     def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
@@ -331,7 +332,8 @@ class TicketStore(Protocol):
         ...
 
     def find_customer(self, kind: str, value: str) -> Customer | None:
-        """The customer owning an identity (normalised like :class:`Identity`), or None."""
+        """The customer owning an identity (normalised like [`Identity`][csmkit.storage.Identity]),
+        or None."""
         ...
 
     def close(self) -> None:

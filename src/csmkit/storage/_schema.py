@@ -1,4 +1,4 @@
-"""The SQLite schema of :class:`SqliteStore` and its forward migrations."""
+"""The SQLite schema of [`SqliteStore`][csmkit.storage.SqliteStore] and its forward migrations."""
 
 from __future__ import annotations
 

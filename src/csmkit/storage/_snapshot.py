@@ -31,7 +31,7 @@ def dump_state(ticket: Ticket, created_at: str | None = None, updated_at: str | 
 
 
 def load_state(text: object, ticket_id: str, version: int) -> Ticket | None:
-    """Rebuild (and validate) a state written by :func:`dump_state`.
+    """Rebuild (and validate) a state written by `dump_state()`.
 
     Returns ``None`` when ``text`` is missing (rows written before schema 3), unreadable,
     or not the state of ``ticket_id`` at ``version``: the caller then folds the stream.

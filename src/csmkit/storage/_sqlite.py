@@ -64,20 +64,21 @@ def _dumps(event: Event) -> str:
 
 
 class SqliteStore:
-    """A :class:`~csmkit.storage.TicketStore` in one SQLite file.
+    """A [`TicketStore`][csmkit.storage.TicketStore] in one SQLite file.
 
     * Writes run in explicit ``BEGIN IMMEDIATE`` transactions; a batch is all or nothing.
     * ``(ticket_id, version)`` is the primary key of the event table, so two writers can
-      never store the same position: the loser gets :class:`~csmkit.errors.ConcurrencyError`.
+      never store the same position: the loser gets
+      [`ConcurrencyError`][csmkit.errors.ConcurrencyError].
     * Files use WAL journaling (readers do not block the writer) and a busy timeout, so
       several processes may share one file.
     * The schema is versioned (table ``csmkit_schema``) and migrated forward on open; a
       newer schema, a foreign database or a corrupt file raise
-      :class:`~csmkit.errors.StorageError` and are never written to.
+      [`StorageError`][csmkit.errors.StorageError] and are never written to.
     * Events are stored as JSON (``event.to_dict()``) with the instant's original offset.
     * Each ticket's folded state is stored with its index row, so an append after
       another writer folds onto one row instead of re-reading the stream.
-    * A read-only file or directory is a :class:`~csmkit.errors.StorageError` saying
+    * A read-only file or directory is a [`StorageError`][csmkit.errors.StorageError] saying
       which and what to do; ``read_only=True`` (``?mode=ro``) opens a file for reading.
 
     Args:
@@ -87,7 +88,7 @@ class SqliteStore:
             survives power loss), ``"normal"`` (survives process crashes; faster),
             ``"off"`` or ``"extra"``.
         read_only: Open the file read-only (``mode=ro``): reads work, every write is a
-            :class:`~csmkit.errors.StorageError`; the file must exist with the current
+            [`StorageError`][csmkit.errors.StorageError]; the file must exist with the current
             schema.
 
     Raises:
@@ -197,7 +198,7 @@ class SqliteStore:
     # ----------------------------------------------------------------- plumbing
     @contextmanager
     def _session(self, what: str) -> Iterator[sqlite3.Connection]:
-        """Hold the lock and map driver errors onto :class:`StorageError`."""
+        """Hold the lock and map driver errors onto [`StorageError`][csmkit.errors.StorageError]."""
         with self._lock:
             if self._connection is None:
                 raise StorageError(f"{what}: the store is closed")
@@ -278,7 +279,8 @@ class SqliteStore:
 
     # ----------------------------------------------------------------- events
     def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
-        """Append a batch atomically; see :meth:`TicketStore.append`."""
+        """Append a batch atomically; see
+        [`TicketStore.append()`][csmkit.storage.TicketStore.append]."""
         batch = check_append(ticket_id, events, expected_version)
         payloads = [_dumps(event) for event in batch]
         check_payload_text(ticket_id, batch, payloads)
@@ -352,7 +354,7 @@ class SqliteStore:
             return ticket.version
 
     def load(self, ticket_id: str) -> Timeline:
-        """The ticket's timeline; see :meth:`TicketStore.load`."""
+        """The ticket's timeline; see [`TicketStore.load()`][csmkit.storage.TicketStore.load]."""
         if isinstance(ticket_id, str) and not storable(ticket_id):
             raise NotFoundError(f"no ticket {ticket_id!r} in {self._path}")
         with self._session(f"load ticket {ticket_id!r}") as connection:
@@ -385,7 +387,8 @@ class SqliteStore:
         limit: int = 100,
         cursor: str | None = None,
     ) -> TicketPage:
-        """Query tickets a page at a time; see :meth:`TicketStore.find_tickets`."""
+        """Query tickets a page at a time; see
+        [`TicketStore.find_tickets()`][csmkit.storage.TicketStore.find_tickets]."""
         query = Query(
             category=category,
             assignee=assignee,
@@ -456,7 +459,8 @@ class SqliteStore:
 
     # ----------------------------------------------------------------- customers
     def save_customer(self, customer: Customer) -> None:
-        """Insert or replace a customer; see :meth:`TicketStore.save_customer`."""
+        """Insert or replace a customer; see
+        [`TicketStore.save_customer()`][csmkit.storage.TicketStore.save_customer]."""
         if not isinstance(customer, Customer):
             raise TypeError(f"expected a Customer, got {type(customer).__name__}")
         check_customer_text(customer)

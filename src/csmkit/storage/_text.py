@@ -2,8 +2,8 @@
 
 Python strings may hold lone surrogates (``"\\ud800"``; e-mail headers decoded with
 ``surrogateescape`` are full of them), which no UTF-8 database, file or wire format can
-store. Every store refuses such text with the same :class:`StorageError`, naming the
-ticket, the event's index in the batch and the JSON path of the bad string, before
+store. Every store refuses such text with the same [`StorageError`][csmkit.errors.StorageError],
+naming the ticket, the event's index in the batch and the JSON path of the bad string, before
 anything is written; lookups by such text find nothing, as no store can hold it.
 """
 
@@ -170,14 +170,14 @@ def check_batch_text(ticket_id: str, batch: Sequence[Event]) -> None:
 
 
 def check_payload_text(ticket_id: str, batch: Sequence[Event], payloads: Sequence[str]) -> None:
-    """Like :func:`check_batch_text`, for a store that already serialised the batch.
+    """Like `check_batch_text()`, for a store that already serialised the batch.
 
     One ``encode`` of the joined JSON texts on the way in (JSON keeps lone surrogates
     as they are, so the text fails to encode exactly when some string of the batch
     does); the events are walked only when it fails, to name the path.
 
     Raises:
-        StorageError: as :func:`check_batch_text`.
+        StorageError: as `check_batch_text()`.
     """
     try:
         "".join(payloads).encode("utf-8")

@@ -12,7 +12,7 @@ them on their own because their names do not start with ``Test``)::
             counter = iter(range(10**6))
             return lambda: MyStore(tmp_path / f"desk-{next(counter)}.db")
 
-Importing :mod:`csmkit` never imports this package, so ``pytest`` and ``hypothesis``
+Importing `csmkit` never imports this package, so ``pytest`` and ``hypothesis``
 stay optional. See ``docs/testing-plugins.md``.
 """
 

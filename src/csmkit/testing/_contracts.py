@@ -43,7 +43,7 @@ def _script(ticket_id: str, actions: list[str], start: datetime = T0, **kw: obje
 
 
 class StoreContract(EventTextContract):
-    """The behaviour every :class:`~csmkit.storage.TicketStore` must have.
+    """The behaviour every [`TicketStore`][csmkit.storage.TicketStore] must have.
 
     Subclass it in a test module (name the subclass ``Test…``) and provide a
     ``make_store`` fixture returning a callable that creates a **new, empty** store
@@ -405,7 +405,7 @@ class StoreContract(EventTextContract):
 class CustomerStoreContract(CustomerTextContract):
     """The customer directory part of a store; needs the same ``store`` fixture.
 
-    Usually combined with :class:`StoreContract`::
+    Usually combined with [`StoreContract`][csmkit.testing.StoreContract]::
 
         class TestMyStore(StoreContract, CustomerStoreContract): ...
     """

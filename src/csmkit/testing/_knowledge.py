@@ -1,4 +1,4 @@
-"""The conformance suite for :class:`~csmkit.knowledge.KnowledgeStore` implementations."""
+"""The conformance suite for [`KnowledgeStore`][csmkit.knowledge.KnowledgeStore] implementations."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def _record(article_id: str, versions: int = 1, *, revision: int = 1) -> Article
 
 
 class KnowledgeStoreContract:
-    """The behaviour every :class:`~csmkit.knowledge.KnowledgeStore` must have.
+    """The behaviour every [`KnowledgeStore`][csmkit.knowledge.KnowledgeStore] must have.
 
     Subclass it in a test module (name the subclass ``Test…``) and provide a
     ``make_store`` fixture returning a callable that creates a **new, empty** store::

@@ -44,7 +44,7 @@ ACTIONS: tuple[str, ...] = (
     "field",
     "escalate",
 )
-"""Action names :func:`next_event` understands."""
+"""Action names [`next_event()`][csmkit.testing.next_event] understands."""
 
 _STATUS = {
     "open": ("open", StatusCategory.OPEN),
@@ -91,7 +91,7 @@ def next_event(
 
     Args:
         ticket: The current state.
-        action: One of :data:`ACTIONS`.
+        action: One of [`ACTIONS`][csmkit.testing.ACTIONS].
         at: When (must not be earlier than ``ticket.updated_at``).
         agent: The agent for ``assign``.
         message_id: The message id for ``message``.

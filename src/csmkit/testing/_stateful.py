@@ -75,8 +75,8 @@ def _inject(event: Event, place: str, text: str) -> tuple[Event, str]:
 
 
 def _refusal(call: Callable[[], Any]) -> tuple[Any, ...]:
-    """Like :func:`_outcome`, keeping a :class:`StorageError`'s message; a raw exception
-    from the store is a failure of its own (the point of the rule)."""
+    """Like `_outcome()`, keeping a [`StorageError`][csmkit.errors.StorageError]'s message; a raw
+    exception from the store is a failure of its own (the point of the rule)."""
     try:
         return ("ok", call())
     except StorageError as exc:
@@ -100,7 +100,8 @@ def _outcome(call: Callable[[], Any]) -> tuple[Any, ...]:
 
 
 def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBasedStateMachine]:
-    """Build a state machine class that drives a new store and a :class:`MemoryStore`.
+    """Build a state machine class that drives a new store and a
+    [`MemoryStore`][csmkit.storage.MemoryStore].
 
     Each rule runs the same operation (appends, stale appends, invalid batches,
     batches with unencodable text, customers, paged queries) on both and requires
@@ -311,7 +312,8 @@ def run_store_state_machine(
     shrink: bool = True,
     derandomize: bool = False,
 ) -> None:
-    """Run :func:`store_state_machine` as a test (raises on the first difference).
+    """Run [`store_state_machine()`][csmkit.testing.store_state_machine] as a test (raises on the
+    first difference).
 
     Args:
         make_store: Returns a new, empty store.

@@ -1,8 +1,8 @@
 """The event vocabulary of a ticket's history, and the state folded from it.
 
-A ticket's history is an ordered sequence of immutable events (:class:`Timeline`); its
-current state (:class:`Ticket`) is a fold over them. SLA clocks and metrics are pure
-functions of a timeline and an instant.
+A ticket's history is an ordered sequence of immutable events
+([`Timeline`][csmkit.timeline.Timeline]); its current state ([`Ticket`][csmkit.timeline.Ticket]) is
+a fold over them. SLA clocks and metrics are pure functions of a timeline and an instant.
 """
 
 from __future__ import annotations

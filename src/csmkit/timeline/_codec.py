@@ -81,7 +81,7 @@ def event_to_dict(event: Event) -> dict[str, Any]:
 
 
 def event_from_dict(data: object, *, path: str = "", expect: type[Event] | None = None) -> Event:
-    """Rebuild an event from :func:`event_to_dict` output.
+    """Rebuild an event from `event_to_dict()` output.
 
     Args:
         data: The dict form.

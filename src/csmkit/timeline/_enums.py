@@ -59,7 +59,8 @@ class Priority(_StrEnum):
 
     Members compare by rank with each other *and* with their string values, so
     ``Priority.HIGH > "normal"`` is true (plain string order would be wrong:
-    ``"high" < "low"``). Comparing with an unknown string raises :class:`TimelineError`.
+    ``"high" < "low"``). Comparing with an unknown string raises
+    [`TimelineError`][csmkit.errors.TimelineError].
 
     Examples:
         >>> Priority.URGENT > Priority.HIGH > "normal"
@@ -143,7 +144,8 @@ class SurveyKind(_StrEnum):
 
 
 def parse_enum(cls: type[Any], value: object, what: str, path: str = "") -> Any:
-    """Return the member of ``cls`` for ``value`` or raise a :class:`TimelineError`."""
+    """Return the member of ``cls`` for ``value`` or raise a
+    [`TimelineError`][csmkit.errors.TimelineError]."""
     if isinstance(value, cls):
         return value
     if isinstance(value, str):

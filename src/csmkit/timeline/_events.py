@@ -83,10 +83,10 @@ class Event:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Event:
-        """Rebuild an event from :meth:`to_dict` output.
+        """Rebuild an event from [`to_dict()`][csmkit.timeline.Event.to_dict] output.
 
-        Called on :class:`Event` it accepts any kind; called on a subclass it accepts
-        only that kind.
+        Called on [`Event`][csmkit.timeline.Event] it accepts any kind; called on a subclass it
+        accepts only that kind.
 
         Raises:
             TimelineError: unknown kind, missing or unexpected keys, invalid values.
@@ -243,17 +243,19 @@ class MessageAdded(Event):
 
 
 CORE_FIELDS: frozenset[str] = frozenset({"priority", "subject", "type", "customer_id", "tags"})
-"""Ticket attributes that :class:`FieldChanged` changes directly instead of ``fields``."""
+"""Ticket attributes that [`FieldChanged`][csmkit.timeline.FieldChanged] changes directly instead of
+``fields``."""
 
 RESERVED_FIELDS: frozenset[str] = frozenset(
     {"id", "status", "category", "assignee", "group", "created_at", "updated_at", "version"}
     | {"workflow", "workflow_version", "escalation_level", "channel", "fields"}
 )
-"""Ticket attributes :class:`FieldChanged` may not touch (they have their own events)."""
+"""Ticket attributes [`FieldChanged`][csmkit.timeline.FieldChanged] may not touch (they have their
+own events)."""
 
 
 def _check_core_value(name: str, value: JsonValue, path: str) -> JsonValue:
-    """Validate and normalise a value of one of the :data:`CORE_FIELDS`."""
+    """Validate and normalise a value of one of the [`CORE_FIELDS`][csmkit.timeline.CORE_FIELDS]."""
     if name == "priority":
         return parse_enum(Priority, value, "priority", path=path).value
     if name == "tags":
@@ -273,10 +275,10 @@ def _check_core_value(name: str, value: JsonValue, path: str) -> JsonValue:
 class FieldChanged(Event):
     """A field of the ticket changed value.
 
-    ``name`` is either one of :data:`CORE_FIELDS` (``priority``, ``subject``, ``type``,
-    ``customer_id``, ``tags``), which changes that attribute of the ticket, or the name of
-    a form field in ``Ticket.fields``. A ``new`` value of ``None`` removes a form field.
-    Status, assignment and escalation have their own events and cannot be changed here.
+    ``name`` is either one of [`CORE_FIELDS`][csmkit.timeline.CORE_FIELDS] (``priority``,
+    ``subject``, ``type``, ``customer_id``, ``tags``), which changes that attribute of the ticket,
+    or the name of a form field in ``Ticket.fields``. A ``new`` value of ``None`` removes a form
+    field. Status, assignment and escalation have their own events and cannot be changed here.
 
     Attributes:
         name: Which field.
@@ -345,7 +347,7 @@ class SurveyAnswered(Event):
     Attributes:
         survey: ``csat``, ``nps`` or ``ces``.
         score: The answer. NPS answers are integers 0 to 10; CSAT and CES scales are the
-            survey's own (checked by :mod:`csmkit.metrics` against the scale you name).
+            survey's own (checked by [`csmkit.metrics`][csmkit.metrics] against the scale you name).
         comment: Free text, if any.
     """
 

@@ -41,8 +41,9 @@ __all__ = ["Ticket"]
 class Ticket:
     """A ticket's state at one instant: the fold of its events up to then.
 
-    Build one with :meth:`Ticket.created` and :meth:`apply`, or read ``Timeline.ticket``.
-    Tickets are immutable; :meth:`apply` returns a new one.
+    Build one with [`Ticket.created()`][csmkit.timeline.Ticket.created] and
+    [`apply()`][csmkit.timeline.Ticket.apply], or read ``Timeline.ticket``. Tickets are immutable;
+    [`apply()`][csmkit.timeline.Ticket.apply] returns a new one.
 
     Attributes:
         id: The ticket id.
@@ -199,8 +200,8 @@ class Ticket:
         """A copy with ``changes`` applied, skipping validation.
 
         Only for values that are already valid (taken from validated events). The copy is
-        filled as a private mutable twin of :class:`Ticket` (same slots, plain attribute
-        stores) and then turned into a real, frozen ``Ticket``: several times faster than
+        filled as a private mutable twin of [`Ticket`][csmkit.timeline.Ticket] (same slots, plain
+        attribute stores) and then turned into a real, frozen ``Ticket``: several times faster than
         ``attrs.evolve``, which re-runs every validator.
         """
         new: Any = object.__new__(_MutableTicket)
@@ -212,7 +213,8 @@ class Ticket:
 
 
 class _MutableTicket(Ticket):
-    """Same slots as :class:`Ticket` with ordinary attribute assignment; never escapes."""
+    """Same slots as [`Ticket`][csmkit.timeline.Ticket] with ordinary attribute assignment; never
+    escapes."""
 
     __slots__ = ()
     __setattr__ = object.__setattr__

@@ -40,9 +40,9 @@ class Timeline(Sequence[Event]):
     """The ordered history of one ticket, validated as a whole.
 
     A timeline holds at least the creation event. Every event belongs to the same ticket,
-    the first is a :class:`TicketCreated` and no other is, instants never decrease, and
-    each status change starts from the state the ticket is in. A timeline is immutable:
-    :meth:`append` returns a new one.
+    the first is a [`TicketCreated`][csmkit.timeline.TicketCreated] and no other is, instants never
+    decrease, and each status change starts from the state the ticket is in. A timeline is
+    immutable: [`append()`][csmkit.timeline.Timeline.append] returns a new one.
 
     Args:
         events: The events in order.
@@ -113,7 +113,7 @@ class Timeline(Sequence[Event]):
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Timeline:
-        """Rebuild a timeline from :meth:`to_dict` output.
+        """Rebuild a timeline from [`to_dict()`][csmkit.timeline.Timeline.to_dict] output.
 
         Raises:
             TimelineError: malformed data; the message names the path

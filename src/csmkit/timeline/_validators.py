@@ -73,7 +73,7 @@ def optional_str(instance: object, attribute: attrs.Attribute[Any], value: objec
 
 
 def aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """Require a timezone-aware :class:`datetime`."""
+    """Require a timezone-aware `datetime`."""
     if not isinstance(value, datetime) or not is_aware(value):  # fast path first
         require_aware(
             value, _where(instance, attribute), partial(TimelineError, path=attribute.name)
@@ -92,22 +92,23 @@ def tag_tuple(value: object) -> tuple[str, ...]:
 
 
 def to_priority(value: object) -> Priority:
-    """Converter: a :class:`Priority` from a member or its value."""
+    """Converter: a [`Priority`][csmkit.timeline.Priority] from a member or its value."""
     return parse_enum(Priority, value, "priority", path="priority")  # type: ignore[no-any-return]
 
 
 def to_category(value: object) -> StatusCategory:
-    """Converter: a :class:`StatusCategory` from a member or its value."""
+    """Converter: a [`StatusCategory`][csmkit.timeline.StatusCategory] from a member or its
+    value."""
     return parse_enum(StatusCategory, value, "category", path="category")  # type: ignore[no-any-return]
 
 
 def to_direction(value: object) -> Direction:
-    """Converter: a :class:`Direction` from a member or its value."""
+    """Converter: a [`Direction`][csmkit.timeline.Direction] from a member or its value."""
     return parse_enum(Direction, value, "direction", path="direction")  # type: ignore[no-any-return]
 
 
 def to_survey(value: object) -> SurveyKind:
-    """Converter: a :class:`SurveyKind` from a member or its value."""
+    """Converter: a [`SurveyKind`][csmkit.timeline.SurveyKind] from a member or its value."""
     return parse_enum(SurveyKind, value, "survey", path="survey")  # type: ignore[no-any-return]
 
 

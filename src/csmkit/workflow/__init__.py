@@ -1,11 +1,11 @@
 """Workflows for service tickets: states, transitions, roles, forms, versions, templates.
 
-A :class:`Workflow` is an immutable definition, usually loaded from plain data with
-:meth:`Workflow.from_dict` and validated as a whole (every problem reported at once).
-Tickets carry only their state name plus the workflow's name and version; one
-definition serves every ticket. :meth:`Workflow.check` says whether a transition is
-allowed and why not; :meth:`Workflow.fire` returns the new ticket and the
-:mod:`csmkit.timeline` events to record.
+A [`Workflow`][csmkit.workflow.Workflow] is an immutable definition, usually loaded from plain data
+with [`Workflow.from_dict()`][csmkit.workflow.Workflow.from_dict] and validated as a whole (every
+problem reported at once). Tickets carry only their state name plus the workflow's name and version;
+one definition serves every ticket. [`Workflow.check()`][csmkit.workflow.Workflow.check] says
+whether a transition is allowed and why not; [`Workflow.fire()`][csmkit.workflow.Workflow.fire]
+returns the new ticket and the [`csmkit.timeline`][csmkit.timeline] events to record.
 
 Examples:
     >>> from datetime import datetime, timezone

@@ -190,7 +190,8 @@ def _graph_problems_of(
 
 
 def workflow_from_dict(cls: type[Workflow], data: Mapping[str, Any]) -> Workflow:
-    """Parse ``data`` into ``cls``; see :meth:`Workflow.from_dict`."""
+    """Parse ``data`` into ``cls``; see
+    [`Workflow.from_dict()`][csmkit.workflow.Workflow.from_dict]."""
     if not isinstance(data, Mapping):
         raise WorkflowError(
             "workflow is invalid",

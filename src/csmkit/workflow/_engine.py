@@ -1,10 +1,11 @@
 """The transition engine: the one place that says why a transition may not fire.
 
-:func:`TransitionRules.reasons` yields every reason against firing a transition, in a
-fixed order. :meth:`Workflow.check` collects all of them into a :class:`Verdict`;
-:meth:`Workflow.fire` and :meth:`Workflow.available` stop at the first one (``fire``
-then asks for the full verdict to put on :class:`TransitionNotAllowed`). A new rule is
-written here once, so ``check``, ``fire`` and ``available`` cannot disagree.
+`TransitionRules.reasons()` yields every reason against firing a transition, in a
+fixed order. [`Workflow.check()`][csmkit.workflow.Workflow.check] collects all of them into a
+[`Verdict`][csmkit.workflow.Verdict]; [`Workflow.fire()`][csmkit.workflow.Workflow.fire] and
+[`Workflow.available()`][csmkit.workflow.Workflow.available] stop at the first one (``fire`` then
+asks for the full verdict to put on [`TransitionNotAllowed`][csmkit.errors.TransitionNotAllowed]). A
+new rule is written here once, so ``check``, ``fire`` and ``available`` cannot disagree.
 """
 
 from __future__ import annotations
@@ -191,8 +192,8 @@ class TransitionRules:
     ) -> Iterator[Reason]:
         """Every reason against ``actor`` firing ``transition`` on ``current``, in order.
 
-        ``plan`` is :meth:`plan` of ``transition``; ``frozen`` and ``data_reasons`` are
-        :func:`check_data`'s answer for the data.
+        ``plan`` is `plan()` of ``transition``; ``frozen`` and ``data_reasons`` are
+        `check_data()`'s answer for the data.
         Messages are only built for reasons that exist, so taking the first one (or
         finding none) costs little more than the tests themselves.
         """
@@ -272,7 +273,7 @@ class TransitionRules:
         frozen: Mapping[str, JsonValue],
         data_reasons: Sequence[Reason],
     ) -> Verdict:
-        """Every reason of :meth:`reasons`, collected into a :class:`Verdict`."""
+        """Every reason of `reasons()`, collected into a [`Verdict`][csmkit.workflow.Verdict]."""
         plan = self.plans.get(transition) if type(transition) is str else self.plan(transition)
         reasons = tuple(
             self.reasons(current, timeline, transition, plan, actor, frozen, data_reasons)

@@ -1,4 +1,5 @@
-"""Event building of :meth:`Workflow.fire` (after the engine allowed it) and timer schedules."""
+"""Event building of [`Workflow.fire()`][csmkit.workflow.Workflow.fire] (after the engine allowed
+it) and timer schedules."""
 
 from __future__ import annotations
 
@@ -36,11 +37,12 @@ def reference_fire_events(
     data: Mapping[str, JsonValue],
     reason: str | None,
 ) -> tuple[Ticket, tuple[Event, ...]]:
-    """The reference semantics of :meth:`Workflow.fire` after the check passed.
+    """The reference semantics of [`Workflow.fire()`][csmkit.workflow.Workflow.fire] after the check
+    passed.
 
-    Validating constructors and :meth:`Ticket.apply` throughout: one ``FieldChanged`` per
-    data item whose value differs, then the ``StatusChanged``. ``fire`` takes a faster
-    road to the same result (compared with this in the tests) and uses this one only
+    Validating constructors and [`Ticket.apply()`][csmkit.timeline.Ticket.apply] throughout: one
+    ``FieldChanged`` per data item whose value differs, then the ``StatusChanged``. ``fire`` takes a
+    faster road to the same result (compared with this in the tests) and uses this one only
     for the inputs that must raise the timeline's own errors.
     """
     events: list[Event] = []
@@ -124,7 +126,9 @@ def schedule(
     timeline: Timeline | None,
     calendar: BusinessClock | None,
 ) -> tuple[Due, ...]:
-    """The body of :meth:`Workflow.scheduled_transitions` (``current`` is the ticket)."""
+    """The body of
+    [`Workflow.scheduled_transitions()`][csmkit.workflow.Workflow.scheduled_transitions]
+    (``current`` is the ticket)."""
     out = []
     for rule in timed:
         if rule.state != current.status:

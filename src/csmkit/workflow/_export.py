@@ -64,7 +64,8 @@ def _check_current(wf: Workflow, current: str | None) -> None:
 
 
 def to_mermaid(wf: Workflow, *, current: str | None = None, lang: str | None = None) -> str:
-    """A Mermaid ``stateDiagram-v2`` of ``wf`` (see :meth:`Workflow.to_mermaid`)."""
+    """A Mermaid ``stateDiagram-v2`` of ``wf`` (see
+    [`Workflow.to_mermaid()`][csmkit.workflow.Workflow.to_mermaid])."""
     _check_current(wf, current)
     ids = node_ids([s.name for s in wf.states], MERMAID_RESERVED)
     lines = ["stateDiagram-v2"]
@@ -98,7 +99,8 @@ def _dot_text(text: str) -> str:
 
 
 def to_dot(wf: Workflow, *, current: str | None = None, lang: str | None = None) -> str:
-    """A Graphviz DOT ``digraph`` of ``wf`` (see :meth:`Workflow.to_dot`)."""
+    """A Graphviz DOT ``digraph`` of ``wf`` (see
+    [`Workflow.to_dot()`][csmkit.workflow.Workflow.to_dot])."""
     _check_current(wf, current)
     ids = node_ids([s.name for s in wf.states], DOT_KEYWORDS)
     lines = [
@@ -125,7 +127,8 @@ def to_dot(wf: Workflow, *, current: str | None = None, lang: str | None = None)
 
 
 def to_table(wf: Workflow, *, lang: str = "en") -> str:
-    """A plain-text table of ``wf``'s transitions (see :meth:`Workflow.to_table`)."""
+    """A plain-text table of ``wf``'s transitions (see
+    [`Workflow.to_table()`][csmkit.workflow.Workflow.to_table])."""
     header = ("transition", "label", "from", "to", "roles", "required", "condition")
     rows = [header]
     for t in wf.transitions:

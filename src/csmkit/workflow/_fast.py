@@ -1,14 +1,15 @@
-"""Fast, non-validating construction of tickets and events for :meth:`Workflow.fire`.
+"""Fast, non-validating construction of tickets and events for
+[`Workflow.fire()`][csmkit.workflow.Workflow.fire].
 
-``Workflow.fire`` builds a new :class:`~csmkit.timeline.Ticket` and a
-:class:`~csmkit.timeline.StatusChanged` from values it has already checked, so running
+``Workflow.fire`` builds a new [`Ticket`][csmkit.timeline.Ticket] and a
+[`StatusChanged`][csmkit.timeline.StatusChanged] from values it has already checked, so running
 the attrs validators again is wasted work. The Foundation's ``Ticket._replace`` and
 ``trusted_event`` skip validation but still set each slot with
 ``object.__setattr__`` (a slow slot-wrapper call, ~100 ns each on CPython 3.11), which
 costs more than the rest of ``fire`` together.
 
 Here each frozen class gets a private *mutable twin*: a subclass adding no slots whose
-``__setattr__``/``__delattr__`` are :class:`object`'s again, so plain attribute stores
+``__setattr__``/``__delattr__`` are `object`'s again, so plain attribute stores
 compile to CPython's specialised slot stores. An instance is created as the twin,
 filled, and then turned into the real class by assigning ``__class__`` (allowed: the
 layouts are identical). The result is an ordinary, frozen ``Ticket`` / ``StatusChanged``.
@@ -16,7 +17,7 @@ layouts are identical). The result is an ordinary, frozen ``Ticket`` / ``StatusC
 The builders name every field explicitly. At import the field lists are compared with
 the classes' attrs fields and a sample is built and compared with the validating
 constructor; if anything differs (a Foundation change, another Python
-implementation), :data:`FAST` is false and the builders fall back to ``Ticket._replace``
+implementation), `FAST` is false and the builders fall back to ``Ticket._replace``
 and ``trusted_event``. Tests compare both paths with ``Ticket.apply`` and the
 validating constructors.
 """
@@ -69,7 +70,8 @@ _STATUS_CHANGED_FIELDS = (
 
 
 class _MutableTicket(Ticket):
-    """Same slots as :class:`Ticket`, ordinary attribute assignment; never escapes."""
+    """Same slots as [`Ticket`][csmkit.timeline.Ticket], ordinary attribute assignment; never
+    escapes."""
 
     __slots__ = ()
     __setattr__ = object.__setattr__
@@ -77,7 +79,8 @@ class _MutableTicket(Ticket):
 
 
 class _MutableStatusChanged(StatusChanged):
-    """Same slots as :class:`StatusChanged`, ordinary attribute assignment; never escapes."""
+    """Same slots as [`StatusChanged`][csmkit.timeline.StatusChanged], ordinary attribute
+    assignment; never escapes."""
 
     __slots__ = ()
     __setattr__ = object.__setattr__

@@ -32,7 +32,7 @@ FIELD_TYPES: tuple[str, ...] = (
     "attachment",
     "boolean",
 )
-"""The field types a :class:`FieldSpec` may have."""
+"""The field types a [`FieldSpec`][csmkit.workflow.FieldSpec] may have."""
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE_CHARS = re.compile(r"^\+?[0-9][0-9 ()\-]*$")
@@ -78,7 +78,7 @@ class FieldError:
 
 @attrs.frozen(kw_only=True)
 class FormResult:
-    """The outcome of :meth:`FormSchema.validate`.
+    """The outcome of [`FormSchema.validate()`][csmkit.workflow.FormSchema.validate].
 
     Attributes:
         errors: Every problem found, in field order.
@@ -128,7 +128,7 @@ class FieldSpec:
 
     Attributes:
         name: The key in ``Ticket.fields``.
-        type: One of :data:`FIELD_TYPES`.
+        type: One of [`FIELD_TYPES`][csmkit.workflow.FIELD_TYPES].
         labels: ``{audience: {language: text}}``.
         required: Whether a value must be present (unless the field is hidden).
         required_if: A condition that makes the field required when it holds.
@@ -315,7 +315,7 @@ class FieldSpec:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FieldSpec:
-        """Build from :meth:`to_dict` output.
+        """Build from [`to_dict()`][csmkit.workflow.FieldSpec.to_dict] output.
 
         Raises:
             WorkflowError: unknown keys or invalid values.
@@ -400,7 +400,7 @@ class FormSchema:
 
     Conditions (``required_if``, ``visible_if``) see ``fields`` (the values being
     validated, defaults filled in) plus whatever ``context`` is passed to
-    :meth:`validate` (e.g. ``ticket``).
+    [`validate()`][csmkit.workflow.FormSchema.validate] (e.g. ``ticket``).
 
     Examples:
         >>> form = FormSchema.from_dict({"fields": [

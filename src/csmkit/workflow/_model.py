@@ -177,7 +177,7 @@ class State:
 
     Attributes:
         name: The state name stored on tickets (``"on_site"``).
-        category: The :class:`~csmkit.timeline.StatusCategory` the rest of csmkit reads.
+        category: The [`StatusCategory`][csmkit.timeline.StatusCategory] the rest of csmkit reads.
             States of category ``closed`` are terminal: no transition leaves them.
         labels: ``{audience: {language: text}}``, e.g.
             ``{"agent": {"en": "On site", "zh": "上门中"}, "customer": {...}}``.
@@ -226,7 +226,7 @@ class SeparationOfDuty:
     """ "The actor who did X may not do this": a separation-of-duty rule on a transition.
 
     It needs the ticket's history, so a transition carrying one can be checked only
-    against a :class:`~csmkit.timeline.Timeline` (checked against a bare ticket it is
+    against a [`Timeline`][csmkit.timeline.Timeline] (checked against a bare ticket it is
     not allowed, with reason ``history_needed``).
 
     Attributes:
@@ -299,7 +299,7 @@ class Transition:
         target: The state entered.
         labels: ``{audience: {language: text}}`` for buttons.
         roles: Roles allowed to fire it; empty means any actor.
-        condition: A :class:`~csmkit.conditions.Condition` over ``ticket``, ``fields``,
+        condition: A [`Condition`][csmkit.conditions.Condition] over ``ticket``, ``fields``,
             ``data`` and ``actor`` that must hold.
         required: Field names that must be present (not ``None`` nor empty) in the
             ticket's fields or in the transition's data.
@@ -381,12 +381,14 @@ def _timed_data(value: object) -> Mapping[str, JsonValue]:
 class TimedTransition:
     """Fire ``transition`` once a ticket has stayed in ``state`` for ``after``.
 
-    Evaluated by :meth:`Workflow.due_transitions`; nothing runs by itself.
+    Evaluated by [`Workflow.due_transitions()`][csmkit.workflow.Workflow.due_transitions]; nothing
+    runs by itself.
 
     Attributes:
         state: The state the ticket must be in.
         transition: The transition to fire (it must leave ``state``); it is fired by
-            :meth:`Actor.system`, so its roles must be empty or include ``system``.
+            [`Actor.system()`][csmkit.workflow.Actor.system], so its roles must be empty or include
+            ``system``.
         after: How long (a positive ``timedelta``; ``"P7D"`` or ``"7d"`` in dict form,
             hours only with the business clock, e.g. ``"PT48H"``).
         clock: ``"calendar"`` (wall-clock time) or ``"business"`` (counted with a
@@ -395,8 +397,9 @@ class TimedTransition:
             latest event: an inactivity timer).
         data: Field values the transition is fired with (JSON-safe), e.g.
             ``{"cancel_reason": "no response from customer"}`` for a transition that
-            requires ``cancel_reason``; :meth:`Workflow.due_transitions` hands them on
-            in :attr:`Due.data`.
+            requires ``cancel_reason``;
+            [`Workflow.due_transitions()`][csmkit.workflow.Workflow.due_transitions] hands them on
+            in `Due.data`.
     """
 
     state: str = attrs.field()

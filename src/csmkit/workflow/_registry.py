@@ -23,8 +23,9 @@ class WorkflowRegistry:
     """The workflow definitions an application runs, several versions of each.
 
     Tickets stay on the version they were created with (``Ticket.workflow_version``);
-    :meth:`for_ticket` finds it. Registering the same name and version twice is allowed
-    only with an identical definition, so a published version can never change.
+    [`for_ticket()`][csmkit.workflow.WorkflowRegistry.for_ticket] finds it. Registering the same
+    name and version twice is allowed only with an identical definition, so a published version can
+    never change.
 
     Examples:
         >>> from csmkit.workflow import template
@@ -151,7 +152,7 @@ class PlannedMove:
 
 @attrs.frozen(kw_only=True)
 class MigrationPlan:
-    """The result of :meth:`Migration.dry_run`.
+    """The result of [`Migration.dry_run()`][csmkit.workflow.Migration.dry_run].
 
     Attributes:
         moves: One entry per ticket on the old version (status changed or not).
@@ -305,16 +306,17 @@ class Migration:
         """Move one ticket to the new version: the new ticket and the event to record.
 
         The ticket's workflow version, state and status category change together
-        through one :class:`~csmkit.timeline.WorkflowMigrated` event (written even when
+        through one [`WorkflowMigrated`][csmkit.timeline.WorkflowMigrated] event (written even when
         the state name stays the same: the version changes). Nothing is stored and the
         ticket passed in is not modified; append the event to its timeline. It moves
-        exactly as :meth:`dry_run` reports; a ticket the dry run skips raises here.
+        exactly as [`dry_run()`][csmkit.workflow.Migration.dry_run] reports; a ticket the dry run
+        skips raises here.
 
         Args:
             ticket: The ticket, or its timeline.
             registry: Holds both versions.
             at: When (timezone-aware, not before the ticket's latest event).
-            actor: Who migrates (an :class:`Actor` or an actor id), if recorded.
+            actor: Who migrates (an [`Actor`][csmkit.workflow.Actor] or an actor id), if recorded.
             reason: Free text stored on the event, e.g. the change request's name.
 
         Raises:
@@ -358,7 +360,7 @@ class Migration:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Migration:
-        """Build from :meth:`to_dict` output.
+        """Build from [`to_dict()`][csmkit.workflow.Migration.to_dict] output.
 
         Raises:
             WorkflowError: missing or unknown keys, wrong types.

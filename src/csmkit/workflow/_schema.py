@@ -151,8 +151,9 @@ WORKFLOW_SCHEMA: dict[str, Any] = {
         "metadata": {"type": "object"},
     },
 }
-"""JSON Schema (draft 2020-12) of :meth:`Workflow.to_dict` / :meth:`Workflow.from_dict`.
+"""JSON Schema (draft 2020-12) of [`Workflow.to_dict()`][csmkit.workflow.Workflow.to_dict] /
+[`Workflow.from_dict()`][csmkit.workflow.Workflow.from_dict].
 
-The schema checks shape only; :meth:`Workflow.from_dict` also checks references, rules
-and the graph (unreachable states, dead ends …).
+The schema checks shape only; [`Workflow.from_dict()`][csmkit.workflow.Workflow.from_dict] also
+checks references, rules and the graph (unreachable states, dead ends …).
 """

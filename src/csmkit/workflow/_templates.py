@@ -537,7 +537,7 @@ def template_dict(name: str) -> dict[str, Any]:
 
 
 def template(name: str) -> Workflow:
-    """The built-in template ``name`` as a validated :class:`Workflow`.
+    """The built-in template ``name`` as a validated [`Workflow`][csmkit.workflow.Workflow].
 
     Examples:
         >>> template("repair").state("on_site").label("zh")

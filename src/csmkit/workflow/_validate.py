@@ -39,7 +39,7 @@ _PROBE_AT = datetime(2000, 1, 1, tzinfo=timezone.utc)
 def core_value_problem(key: str, value: object) -> tuple[str, str] | None:
     """``(path, message)`` if ``value`` cannot be written to core ticket attribute ``key``.
 
-    The rule is the timeline's own: whatever :class:`~csmkit.timeline.FieldChanged`
+    The rule is the timeline's own: whatever [`FieldChanged`][csmkit.timeline.FieldChanged]
     rejects. ``path`` is ``data.<key>`` (``data.tags[1]`` for one bad tag).
     """
     try:

@@ -38,7 +38,7 @@ REASON_CODES: tuple[str, ...] = (
     "separation_of_duty",
     "history_needed",
 )
-"""Every :attr:`Reason.code` a :class:`Verdict` may carry."""
+"""Every `Reason.code` a [`Verdict`][csmkit.workflow.Verdict] may carry."""
 
 
 @attrs.frozen
@@ -46,7 +46,7 @@ class Reason:
     """One reason a transition is not allowed.
 
     Attributes:
-        code: One of :data:`REASON_CODES`.
+        code: One of [`REASON_CODES`][csmkit.workflow.REASON_CODES].
         message: A human explanation naming the values involved.
         path: Where the problem is: ``"transition"``, ``"ticket.status"``,
             ``"actor.roles"``, ``"data.priority"``, ``"condition"`` … (``""`` if nowhere
@@ -118,11 +118,12 @@ class Due:
     """A timed transition and the instant it falls (or fell) due.
 
     Attributes:
-        transition: The transition to fire (by :meth:`Actor.system`).
+        transition: The transition to fire (by [`Actor.system()`][csmkit.workflow.Actor.system]).
         state: The state the ticket is in.
         due_at: When it is (was) due.
         since: The instant the timer started counting from.
-        data: The timed transition's data, to pass to :meth:`Workflow.fire` as is.
+        data: The timed transition's data, to pass to
+            [`Workflow.fire()`][csmkit.workflow.Workflow.fire] as is.
     """
 
     transition: str
@@ -155,13 +156,14 @@ class TransitionContext:
     verdict: Verdict
 
     def data_dict(self) -> dict[str, Any]:
-        """A plain, mutable copy of :attr:`data`."""
+        """A plain, mutable copy of `data`."""
         result: dict[str, Any] = thaw(self.data)
         return result
 
 
 class Observer:
-    """Hooks around :meth:`Workflow.fire`; subclass and override what you need.
+    """Hooks around [`Workflow.fire()`][csmkit.workflow.Workflow.fire]; subclass and override what
+    you need.
 
     Order for one ``fire`` call:
 
@@ -189,7 +191,8 @@ class BusinessClock(Protocol):
     """Anything that adds business time, such as ``csmkit.sla.BusinessCalendar``.
 
     Timed transitions with ``clock="business"`` need one passed to
-    :meth:`Workflow.due_transitions` (workflow does not import :mod:`csmkit.sla`).
+    [`Workflow.due_transitions()`][csmkit.workflow.Workflow.due_transitions] (workflow does not
+    import [`csmkit.sla`][csmkit.sla]).
     """
 
     def add(self, at: datetime, delta: Any, /) -> datetime:

@@ -1,4 +1,4 @@
-"""The :class:`Workflow` definition and its execution on ticket data."""
+"""The [`Workflow`][csmkit.workflow.Workflow] definition and its execution on ticket data."""
 
 from __future__ import annotations
 
@@ -110,9 +110,10 @@ class Workflow:
     """An immutable workflow definition: states, transitions and their rules.
 
     One definition serves every ticket: a ticket carries only its state name (plus the
-    workflow's name and version). Build one with :meth:`from_dict` (the usual way) or
-    from :class:`State` / :class:`Transition` values; either way the definition is
-    validated and every problem is reported at once in a :class:`WorkflowError`.
+    workflow's name and version). Build one with [`from_dict()`][csmkit.workflow.Workflow.from_dict]
+    (the usual way) or from [`State`][csmkit.workflow.State] /
+    [`Transition`][csmkit.workflow.Transition] values; either way the definition is validated and
+    every problem is reported at once in a [`WorkflowError`][csmkit.errors.WorkflowError].
 
     Attributes:
         name: The workflow name, stored on tickets (``Ticket.workflow``).
@@ -120,14 +121,16 @@ class Workflow:
         states: The states; exactly one has ``initial=True``.
         transitions: The transitions; names are unique.
         reopen: The state a customer reply moves a solved ticket back to (category open).
-        timed: Timed transitions, evaluated by :meth:`due_transitions`.
+        timed: Timed transitions, evaluated by
+            [`due_transitions()`][csmkit.workflow.Workflow.due_transitions].
         form: The ticket type's form, if any: ``required`` names must be form fields and
             data written by transitions is type-checked against it.
         labels: ``{audience: {language: text}}`` names of the workflow itself.
         description: Free text.
         metadata: Free JSON-safe data.
-        observers: :class:`Observer` instances called by :meth:`fire` (not part of the
-            definition: ignored by equality and :meth:`to_dict`).
+        observers: [`Observer`][csmkit.workflow.Observer] instances called by
+            [`fire()`][csmkit.workflow.Workflow.fire] (not part of the
+            definition: ignored by equality and [`to_dict()`][csmkit.workflow.Workflow.to_dict]).
 
     Raises:
         WorkflowError: the definition is invalid; ``problems`` lists every problem.
@@ -240,7 +243,7 @@ class Workflow:
         return out
 
     def with_observers(self, *observers: Observer) -> Workflow:
-        """The same definition with ``observers`` appended to :attr:`observers`."""
+        """The same definition with ``observers`` appended to `observers`."""
         return attrs.evolve(self, observers=self.observers + observers)
 
     # ------------------------------------------------------------------ lookups
@@ -292,7 +295,7 @@ class Workflow:
         channel: str,
         **kwargs: Any,
     ) -> TicketCreated:
-        """A :class:`~csmkit.timeline.TicketCreated` in this workflow's initial state.
+        """A [`TicketCreated`][csmkit.timeline.TicketCreated] in this workflow's initial state.
 
         ``status``, ``category``, ``workflow`` and ``workflow_version`` are filled in;
         other keyword arguments go to the event. When the workflow has a form, the
@@ -336,12 +339,12 @@ class Workflow:
 
         Every reason against it is listed (wrong state, role, invalid data — including
         values a core ticket attribute such as ``priority`` cannot take —, missing
-        fields, condition, separation of duty), not only the first. :meth:`fire`
-        succeeds exactly when this verdict is allowed (for a valid ``at`` and
-        ``reason``).
+        fields, condition, separation of duty), not only the first.
+        [`fire()`][csmkit.workflow.Workflow.fire] succeeds exactly when this verdict is allowed (for
+        a valid ``at`` and ``reason``).
 
         Args:
-            ticket: The ticket, or its :class:`~csmkit.timeline.Timeline` (needed by
+            ticket: The ticket, or its [`Timeline`][csmkit.timeline.Timeline] (needed by
                 separation-of-duty rules, which read who fired earlier transitions).
             transition: The transition name.
             actor: Who would fire it.
@@ -375,23 +378,23 @@ class Workflow:
     ) -> tuple[Ticket, tuple[Event, ...]]:
         """Fire ``transition`` and return the new ticket and the events to record.
 
-        The events are one :class:`~csmkit.timeline.FieldChanged` per data item whose
+        The events are one [`FieldChanged`][csmkit.timeline.FieldChanged] per data item whose
         value differs from the ticket's (in ``data`` order), then one
-        :class:`~csmkit.timeline.StatusChanged`. Nothing is stored and ``ticket`` is
+        [`StatusChanged`][csmkit.timeline.StatusChanged]. Nothing is stored and ``ticket`` is
         not modified: append the events to the ticket's timeline yourself.
 
         Args:
-            ticket: The ticket or its timeline (see :meth:`check`).
+            ticket: The ticket or its timeline (see [`check()`][csmkit.workflow.Workflow.check]).
             transition: The transition name.
             actor: Who fires it (``actor.id`` is written on the events).
             at: When (timezone-aware, not before the ticket's latest event).
             data: Field values to write.
             reason: Free text stored on the ``StatusChanged`` event.
-            observers: Extra observers for this call, after :attr:`observers`.
+            observers: Extra observers for this call, after `observers`.
 
         Raises:
-            TransitionNotAllowed: :meth:`check` finds a reason; ``exc.verdict`` holds
-                its verdict (every reason).
+            TransitionNotAllowed: [`check()`][csmkit.workflow.Workflow.check] finds a reason;
+                ``exc.verdict`` holds its verdict (every reason).
             WorkflowError: bad argument types or a naive ``at``.
             TimelineError: ``at`` is earlier than the ticket's latest event, or
                 ``reason`` is not a non-empty text.
@@ -486,10 +489,10 @@ class Workflow:
     ) -> tuple[Transition, ...]:
         """The transitions ``actor`` may take now, for UI buttons.
 
-        Exactly the outgoing transitions whose :meth:`check` verdict has no reason
-        other than ``missing_field``: the UI collects required fields when the button
+        Exactly the outgoing transitions whose [`check()`][csmkit.workflow.Workflow.check] verdict
+        has no reason other than ``missing_field``: the UI collects required fields when the button
         is pressed. With the fields in ``data`` (or on the ticket), a transition is
-        available exactly when :meth:`fire` would succeed.
+        available exactly when [`fire()`][csmkit.workflow.Workflow.fire] would succeed.
 
         Raises:
             WorkflowError: ``ticket`` or ``actor`` is not of the right type.
@@ -537,11 +540,13 @@ class Workflow:
         """The timed transitions due at ``now`` (``due_at <= now``), earliest first. Pure.
 
         Fire each with ``wf.fire(ticket, due.transition, actor=Actor.system(),
-        at=due.due_at, data=due.data)``; see :meth:`scheduled_transitions` for the
+        at=due.due_at, data=due.data)``; see
+        [`scheduled_transitions()`][csmkit.workflow.Workflow.scheduled_transitions] for the
         arguments and errors.
 
         Raises:
-            WorkflowError: ``now`` is naive, or see :meth:`scheduled_transitions`.
+            WorkflowError: ``now`` is naive, or see
+                [`scheduled_transitions()`][csmkit.workflow.Workflow.scheduled_transitions].
         """
         _aware(now, "now")
         return tuple(
