@@ -13,13 +13,14 @@ included, so plugins add schemes (``postgresql://`` …). See ``docs/storage.md`
 from __future__ import annotations
 
 from csmkit.storage._memory import MemoryStore
-from csmkit.storage._model import Customer, Identity, TicketPage, TicketStore, TicketSummary
+from csmkit.storage._model import Change, Customer, Identity, TicketPage, TicketStore, TicketSummary
 from csmkit.storage._open import open_store
 from csmkit.storage._schema import SCHEMA_VERSION
 from csmkit.storage._sqlite import SqliteStore
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Change",
     "Customer",
     "Identity",
     "MemoryStore",

@@ -21,7 +21,10 @@ from __future__ import annotations
 import pytest
 
 pytest.register_assert_rewrite(
-    "csmkit.testing._contracts", "csmkit.testing._stateful", "csmkit.testing._text_contract"
+    "csmkit.testing._contracts",
+    "csmkit.testing._position_contract",
+    "csmkit.testing._stateful",
+    "csmkit.testing._text_contract",
 )
 
 from csmkit.testing._contracts import (  # noqa: E402

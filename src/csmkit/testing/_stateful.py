@@ -105,7 +105,8 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
     Each rule runs the same operation (appends, stale appends, invalid batches,
     batches with unencodable text, customers, paged queries) on both and requires
     identical outcomes; invariants compare every stream, message-id lookup and
-    customer after each step.
+    customer, and the write log (``changes_after``, read page by page as a ticker
+    does), after each step.
 
     Args:
         make_store: Returns a new, empty store; called once per generated example.
@@ -120,6 +121,9 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
             self.model = MemoryStore()
             self.clock: datetime = T0
             self.message_ids: list[str] = []
+            # A ticker's view of the store's write log: changes read so far, and where.
+            self.cursor = 0
+            self.seen: list[tuple[str, int, str]] = []
 
         def teardown(self) -> None:
             self.store.close()
@@ -273,6 +277,28 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
                 assert cursor is None, "paging did not end"
                 results.append(items)
             assert results[0] == results[1]
+
+        @rule(limit=st.integers(1, 5))
+        def read_changes(self, limit: int) -> None:
+            page = self.store.changes_after(self.cursor, limit=limit)
+            assert len(page) <= limit
+            for change in page:
+                assert change.position > self.cursor, "positions must strictly increase"
+                self.cursor = change.position
+                self.seen.append((change.ticket_id, change.version, change.kind))
+
+        @invariant()
+        def write_order_matches(self) -> None:
+            # What a ticker read page by page, plus the rest, is the model's write log:
+            # every stored event once, in commit order, nothing of a refused batch.
+            rest: list[tuple[str, int, str]] = []
+            after = self.cursor
+            while page := self.store.changes_after(after, limit=50):
+                rest.extend((c.ticket_id, c.version, c.kind) for c in page)
+                after = page[-1].position
+            reference = [(c.ticket_id, c.version, c.kind) for c in self.model.changes_after(0)]
+            assert self.seen + rest == reference
+            assert self.store.position() == after
 
         @invariant()
         def streams_match(self) -> None:
