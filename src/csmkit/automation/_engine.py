@@ -24,6 +24,7 @@ from csmkit.automation._results import (
     TicketRequest,
 )
 from csmkit.automation._rules import Action, Rule, RuleSet, TimeTrigger
+from csmkit.automation._stale import cleared
 from csmkit.automation._template import render
 from csmkit.errors import AutomationError, TransitionNotAllowed, WorkflowError
 from csmkit.routing import RoutingState
@@ -230,8 +231,12 @@ class Automation:
 
         A time or SLA rule's condition is evaluated on the ticket *as it was at the due
         instant*, and its events are written at that instant (or at the ticket's latest
-        event, if later), so the answer does not depend on when you call it. Running it
-        again on the result does nothing.
+        event, if later), so the answer does not depend on when you call it — except
+        that an occurrence whose reason has gone by ``now`` does not fire: its condition
+        must also hold on the ticket as it is, and an SLA warning needs its cycle still
+        running (a breach: still open), so a late tick sends no stale warning after the
+        ticket was answered, solved or paused. Running it again on the result does
+        nothing.
 
         A due rule whose actions write nothing because the router queued the ticket is
         tried again at the router's next escalation instant (when the wider step is in
@@ -281,7 +286,15 @@ class Automation:
                     "stats": ticket_stats(events_then),
                 }
                 rule = occurrence.rule
-                if rule.when is None or rule.when.evaluate(context):
+                if (rule.when is None or rule.when.evaluate(context)) and not cleared(
+                    run.timeline,
+                    rule,
+                    occurrence.context,
+                    occurrence.keys,
+                    now=now,
+                    env=env,
+                    stats=ticket_stats(run.timeline.events),
+                ):
                     marks = (len(run.events), len(run.notifications), len(run.tickets))
                     skips = len(run.skipped)
                     self._fire(
