@@ -58,8 +58,12 @@ RULES: dict[str, Any] = {
         },
     ]
 }
-#: The timed effects each unanswered ticket gets exactly once: (rule, business delay).
-EFFECTS = {"warn": timedelta(hours=1), "remind": timedelta(minutes=90), "escalate": timedelta(hours=2)}
+#: The timed effects each unanswered ticket gets exactly once, after its creation.
+EFFECTS = {
+    "warn": timedelta(hours=1),
+    "remind": timedelta(minutes=90),
+    "escalate": timedelta(hours=2),
+}
 
 
 class Clock:

@@ -12,10 +12,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _ticker_desk import DAY, Clock, Outbox, fired, mail, make_desk  # noqa: E402
+from _ticker_desk import DAY, Clock, Outbox, fired, mail, make_desk
 
-from csmkit.storage import SqliteStore, TicketStore  # noqa: E402
-from csmkit.workflow import Actor  # noqa: E402
+from csmkit.storage import SqliteStore, TicketStore
+from csmkit.workflow import Actor
 
 
 def _at(hours: int, minutes: int = 0) -> datetime:
