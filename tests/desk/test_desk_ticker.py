@@ -163,3 +163,16 @@ def test_a_timely_tick_still_sends_what_was_due(tmp_path: Path) -> None:
     intake.reply(ticket_id, author="agent-7")
     ticker.tick(_at(15))
     assert sorted(r for _, r in out.sent) == ["remind", "warn"]
+
+
+def test_a_lagging_ticker_skips_tickets_created_after_its_now(tmp_path: Path) -> None:
+    # Another process's clock runs ahead (or this ticker lags): no crash, no early fire.
+    path = tmp_path / "desk.db"
+    intake = make_desk(SqliteStore(path), Clock(_at(9, 33)), Outbox())
+    ticket_id = intake.receive(mail("wu", _at(9, 33))).ticket_id
+    assert ticket_id is not None
+    out = Outbox()
+    ticker = make_desk(SqliteStore(path), Clock(_at(9, 30)), out)
+    assert ticker.tick(_at(9, 30)).events == 0
+    ticker.tick(_at(10, 40))
+    assert out.sent == [(ticket_id, "warn")]

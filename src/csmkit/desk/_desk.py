@@ -301,8 +301,12 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
                 self._undelivered.add(ticket_id)
             env = self._env(timeline.ticket, routing=False)
             # after=None: a late-stored event may make a *past* instant due; waking for
-            # something already done is a no-op.
-            wake = self.automation.next_wakeup(timeline, now=now, after=None, env=env)
+            # something already done is a no-op. A ticket created after ``now`` (another
+            # process's clock runs ahead, or this ticker lags) is evaluated from its
+            # creation instead of failing the whole tick.
+            wake = self.automation.next_wakeup(
+                timeline, now=max(now, timeline.created_at), after=None, env=env
+            )
             self.timers.schedule(ticket_id, self._earliest(ticket_id, wake))
         if read < 0:
             logger.debug(
