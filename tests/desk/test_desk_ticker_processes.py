@@ -118,7 +118,7 @@ def test_late_mail_and_two_tickers_in_real_processes(tmp_path: Path) -> None:
         _run(TICKER, *args, "b"),
     ]
     results = [worker.communicate(timeout=300) for worker in workers]
-    for worker, (out, err) in zip(workers, results, strict=True):
+    for worker, (out, _err) in zip(workers, results, strict=True):
         assert worker.returncode == 0, "\n---\n".join(e for _, e in results)
         assert "done" in out
     sent: Counter[tuple[str, str]] = Counter()
