@@ -176,3 +176,23 @@ def test_a_lagging_ticker_skips_tickets_created_after_its_now(tmp_path: Path) ->
     assert ticker.tick(_at(9, 30)).events == 0
     ticker.tick(_at(10, 40))
     assert out.sent == [(ticket_id, "warn")]
+
+
+def test_ticks_log_what_they_found_and_fired(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "desk.db"
+    intake = make_desk(SqliteStore(path), Clock(_at(9, 30)), Outbox())
+    ticket_id = intake.receive(mail("he", _at(9, 30))).ticket_id
+    ticker = make_desk(SqliteStore(path), Clock(_at(9, 30)), Outbox())
+    ticker.tick(_at(9, 30))
+    intake.receive(mail("he", _at(9, 40)))  # the same sender again: threaded or new
+    assert capfd.readouterr() == ("", "")  # nothing unless logging is configured
+    with caplog.at_level(logging.DEBUG, logger="csmkit"):
+        ticker.tick(_at(10, 45))
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("change(s) on" in m and "after write position" in m for m in messages)
+    assert any(f"ticket {ticket_id!r}: timers fired" in m and "warn" in m for m in messages)
+    fired_records = [r for r in caplog.records if "timers fired" in r.getMessage()]
+    assert {r.name for r in fired_records} == {"csmkit.desk._desk"}
+    assert {r.levelno for r in fired_records} == {logging.INFO}
