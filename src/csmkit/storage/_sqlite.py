@@ -83,6 +83,9 @@ class SqliteStore:
       newer schema, a foreign database or a corrupt file raise
       :class:`~csmkit.errors.StorageError` and are never written to.
     * Events are stored as JSON (``event.to_dict()``) with the instant's original offset.
+    * Every event gets a store-wide write position (table ``changes``, an
+      ``AUTOINCREMENT`` key filled in the append's ``BEGIN IMMEDIATE`` transaction), so
+      :meth:`changes_after` lists what was written in commit order, across processes.
     * Each ticket's folded state is stored with its index row, so an append after
       another writer folds onto one row instead of re-reading the stream.
     * A read-only file or directory is a :class:`~csmkit.errors.StorageError` saying
