@@ -196,3 +196,24 @@ def test_ticks_log_what_they_found_and_fired(
     fired_records = [r for r in caplog.records if "timers fired" in r.getMessage()]
     assert {r.name for r in fired_records} == {"csmkit.desk._desk"}
     assert {r.levelno for r in fired_records} == {logging.INFO}
+
+
+def test_a_breach_of_a_paused_target_is_still_news(tmp_path: Path) -> None:
+    # Put on hold after the breach, ticked late: the warning and the reminder are stale
+    # (the clock stands still, the ticket left "new"); the breach happened and the
+    # target is still open, so it is escalated once.
+    path = tmp_path / "desk.db"
+    intake = make_desk(SqliteStore(path), Clock(_at(9, 58)), Outbox())
+    ticket_id = intake.receive(mail("ma", _at(9, 58))).ticket_id
+    assert ticket_id is not None
+    out = Outbox()
+    ticker = make_desk(SqliteStore(path), Clock(_at(10)), out)
+    ticker.tick(_at(10))
+    intake._clock = Clock(_at(13, 30))
+    agent = Actor("agent-7", {"agent"})
+    intake.transition(ticket_id, "accept", actor=agent)
+    intake.transition(ticket_id, "ask_customer", actor=agent)
+    ticker.tick(_at(13, 40))
+    ticker.tick(_at(16))
+    assert out.sent == [(ticket_id, "escalate")]
+    assert ticker.ticket(ticket_id).escalation_level == 1
