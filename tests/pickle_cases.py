@@ -327,6 +327,9 @@ CASES: dict[type[Any], Callable[[], Any]] = {
     sla.SlaTarget: lambda: v.policy().target("resolution"),
     sla.SlaWarning: lambda: v.sla_report().current("resolution").warnings[0],
     # ----------------------------------------------------------------- storage
+    storage.Change: lambda: storage.Change(
+        position=7, ticket_id="T-1", version=2, kind="message_added"
+    ),
     storage.Customer: v.customer,
     storage.Identity: lambda: storage.Identity("email", "li@example.com"),
     storage.TicketPage: lambda: storage.TicketPage((v.summary(),), "cursor-1"),

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from csmkit.storage import MemoryStore, TicketPage
+from csmkit.storage import Change, MemoryStore, TicketPage
 from csmkit.testing import run_store_state_machine
 from csmkit.timeline import Event, StatusCategory
 
@@ -55,6 +55,14 @@ class PagesSkipATicket(MemoryStore):
         return page
 
 
+class ChangesSkipAfterACursor(MemoryStore):
+    """A write log that loses the first change after any non-zero position."""
+
+    def changes_after(self, position: int, *, limit: int = 1000) -> list[Change]:
+        page = super().changes_after(position, limit=limit)
+        return page[1:] if position and page else page
+
+
 class ReplacesUnencodableText(MemoryStore):
     """Stores '?' for text UTF-8 cannot hold, instead of refusing the batch."""
 
@@ -87,6 +95,7 @@ class LeaksUnicodeEncodeError(MemoryStore):
         NoConcurrencyCheck,
         DropsLastEventOfBigBatches,
         PagesSkipATicket,
+        ChangesSkipAfterACursor,
         ReplacesUnencodableText,
         LeaksUnicodeEncodeError,
     ],

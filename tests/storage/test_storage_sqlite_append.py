@@ -13,7 +13,7 @@ from types import TracebackType
 import pytest
 
 from csmkit.errors import ConcurrencyError
-from csmkit.storage import Customer, SqliteStore, TicketPage, TicketStore
+from csmkit.storage import Change, Customer, SqliteStore, TicketPage, TicketStore
 from csmkit.storage._snapshot import dump_state, load_state
 from csmkit.testing import ACTIONS, T0, created, next_event, run_store_state_machine
 from csmkit.timeline import Event, StatusCategory, Ticket, Timeline
@@ -177,6 +177,12 @@ class TwoHandles:
 
     def find_ticket_by_message_id(self, message_id: str) -> str | None:
         return self.handles[0].find_ticket_by_message_id(message_id)
+
+    def position(self) -> int:
+        return self.handles[1].position()
+
+    def changes_after(self, position: int, *, limit: int = 1000) -> list[Change]:
+        return self.handles[0].changes_after(position, limit=limit)
 
     def save_customer(self, customer: Customer) -> None:
         next(self.turn).save_customer(customer)

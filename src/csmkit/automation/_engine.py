@@ -44,6 +44,7 @@ from csmkit.automation._results import (
 )
 from csmkit.automation._rules import Rule, RuleSet
 from csmkit.automation._run import Refusal, Run, Step, resolve_params
+from csmkit.automation._stale import cleared
 from csmkit.errors import AutomationError, TransitionNotAllowed, WorkflowError
 from csmkit.timeline import (
     ActionFailed,
@@ -162,8 +163,12 @@ class Automation:
 
         A time or SLA rule's condition is evaluated on the ticket *as it was at the due
         instant*, and its events are written at that instant (or at the ticket's latest
-        event, if later), so the answer does not depend on when you call it. Running it
-        again on the result does nothing.
+        event, if later), so the answer does not depend on when you call it — except
+        that an occurrence whose reason has gone by ``now`` does not fire: its condition
+        must also hold on the ticket as it is, and an SLA warning needs its cycle still
+        running (a breach: still open), so a late tick sends no stale warning after the
+        ticket was answered, solved or paused. Running it again on the result does
+        nothing.
 
         A due rule whose actions write nothing because the router queued the ticket is
         tried again at the router's next escalation instant (when the wider step is in
@@ -208,7 +213,7 @@ class Automation:
             elif first is not None:
                 due, occurrence, key = first
                 tried.add((key, due))
-                later = self._occur(run, occurrence, due, root=-1 - step)
+                later = self._occur(run, occurrence, due, root=-1 - step, now=now)
                 if later is not None:
                     retry[key] = later
             self._drain(run, now)
@@ -219,9 +224,12 @@ class Automation:
         ]
         return min(waiting) if waiting else None
 
-    def _occur(self, run: Run, occurrence: Occurrence, due: datetime, root: int) -> datetime | None:
-        """Fire a due occurrence if its condition held at ``due``; the instant to retry
-        it at when the router queued the ticket and nothing was written, else ``None``."""
+    def _occur(
+        self, run: Run, occurrence: Occurrence, due: datetime, root: int, *, now: datetime
+    ) -> datetime | None:
+        """Fire a due occurrence if its condition held at ``due`` and still applies at
+        ``now`` (see `csmkit.automation._stale`); the instant to retry it at when
+        the router queued the ticket and nothing was written, else ``None``."""
         timeline = run.timeline
         state_then = timeline.state_at(due) if due >= timeline.created_at else timeline.ticket
         stats = ticket_stats(e for e in timeline.events if e.at <= due)
@@ -235,6 +243,17 @@ class Automation:
                 rule.id,
                 format_instant(due),
             )
+            return None
+        stale = cleared(
+            timeline,
+            rule,
+            occurrence.context,
+            occurrence.keys,
+            now=now,
+            env=run.env,
+            stats=ticket_stats(timeline.events),
+        )
+        if stale is not None:
             return None
         at = max(due, timeline.updated_at)
         marks = (len(run.events), len(run.notifications), len(run.tickets))

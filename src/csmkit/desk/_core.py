@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,8 @@ from csmkit.timeline import Event, Ticket, Timeline
 __all__ = ["Build", "DeskCore"]
 
 Build = Callable[[Timeline | None, datetime], Sequence[Event]]
+
+logger = logging.getLogger(__name__)
 
 
 class DeskCore(abc.ABC):
@@ -209,6 +212,13 @@ class DeskCore(abc.ABC):
             try:
                 self.store.append(ticket_id, batch, version)
             except ConcurrencyError:
+                # Another writer (a second ticker too) got there first: reload and decide
+                # again; what it already did is read back as done, so nothing repeats.
+                logger.debug(
+                    "ticket %r: version %d taken by another writer, deciding again",
+                    ticket_id,
+                    version,
+                )
                 self._routing.invalidate()  # another writer: re-derive on next use
                 continue
             final = current.append(*outcome.events) if outcome.events else current

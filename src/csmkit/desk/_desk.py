@@ -10,7 +10,8 @@ and [`ServiceDesk.tick()`][csmkit.desk.ServiceDesk.tick].
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,11 @@ from csmkit.sla import BusinessCalendar
 from csmkit.storage import TicketStore
 
 __all__ = ["ServiceDesk"]
+
+logger = logging.getLogger(__name__)
+
+#: Changes read from the store per page while scanning.
+_CHANGES_PAGE = 1000
 
 
 class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
@@ -150,7 +156,10 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         self._intake_outcomes = []
         self.timers = TimerIndex()
         self._routing = RoutingCache(self._open_timelines)
-        self._scanned: datetime | None = None
+        # The store's write position the ticker has read up to (None: not yet; the
+        # first scan reads every ticket). Kept in memory: a restarted desk rescans all
+        # tickets once, which is idempotent (timers are rebuilt from the timelines).
+        self._position: int | None = None
         self._undelivered = set()
         self._retry = {}
         self._last_tick = None
@@ -258,9 +267,22 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
     # ------------------------------------------------------------------ time
     def tick(self, now: datetime | None = None) -> TickResult:
         """Run everything due up to ``now`` (default: the clock): timed transitions,
-        time rules, SLA warnings and breaches, asset rules. Idempotent: "already done"
-        is read from the timelines, so a repeated tick (or one after a restart) adds
-        nothing."""
+        time rules, SLA warnings and breaches, asset rules.
+
+        Work is found by the store's **write order**: the tickets changed since the
+        last tick are read with ``store.changes_after(position)``, so an event another
+        process stored late (a mail received at 09:58, stored after the 10:00 tick) is
+        seen by the next tick, whatever its instant. The first tick of a desk (and so
+        the first after a restart) reads every ticket.
+
+        Idempotent, also across processes: "already done" is read from the timelines
+        (each timed effect's events carry its rule and occurrence) and appended with
+        the loaded version, so when two tickers run the same effect one of them gets
+        ``ConcurrencyError``, reloads, finds it done and does nothing — its
+        notifications included (they are sent only after their recording event is
+        stored). A warning or time rule whose condition has cleared by the time it runs
+        (the ticket was answered, solved or paused meanwhile) does not fire.
+        """
         now = self.now() if now is None else now
         require_aware(now, "now", AutomationError)
         self._scan(now)
@@ -273,6 +295,22 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
             count += len(outcome.events)
             notes.extend(outcome.notifications)
             created.extend(t.ticket_id for t in outcome.tickets)
+            if outcome.events:
+                logger.info(
+                    "ticket %r: timers fired at %s: rules %s, %d event(s), %d notification(s)",
+                    ticket_id,
+                    now.isoformat(),
+                    ", ".join(outcome.fired) or "(timed transitions)",
+                    len(outcome.events),
+                    len(outcome.notifications),
+                )
+            else:
+                logger.debug(
+                    "ticket %r: woken at %s, nothing to do (already done, by this or "
+                    "another ticker, or its condition has cleared)",
+                    ticket_id,
+                    now.isoformat(),
+                )
             if outcome.retry_at is None:
                 self._retry.pop(ticket_id, None)
             else:
@@ -293,14 +331,57 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         self._last_tick = now
         return TickResult(now, tuple(woken), count, tuple(notes), tuple(created))
 
+    def _changed(self) -> tuple[Iterator[str], int, int]:
+        """The tickets to (re)index, the write position read up to, and how many
+        changes were read (-1 for a full scan)."""
+        if self._position is None:
+            # Take the position first: whatever commits after it is read next time.
+            position = self.store.position()
+            return (s.ticket_id for s in self._summaries()), position, -1
+        position = self._position
+        tickets: dict[str, None] = {}
+        read = 0
+        while page := self.store.changes_after(position, limit=_CHANGES_PAGE):
+            read += len(page)
+            for change in page:
+                tickets[change.ticket_id] = None
+            position = page[-1].position
+        return iter(tickets), position, read
+
     def _scan(self, now: datetime) -> None:
-        """Index the timers of tickets changed since the last scan (by any writer)."""
-        for summary in self._summaries(updated_since=self._scanned):
-            timeline = self.store.load(summary.ticket_id)
+        """Index the timers of the tickets written since the last scan (by any
+        writer, in write order; every ticket on the first scan)."""
+        tickets, position, read = self._changed()
+        scanned = 0
+        for ticket_id in tickets:
+            scanned += 1
+            timeline = self.store.load(ticket_id)
             self._routing.observe(timeline)
             if pending_deliveries(timeline):
-                self._undelivered.add(summary.ticket_id)
+                self._undelivered.add(ticket_id)
             env = self._env(timeline.ticket, routing=False)
-            wake = self.automation.next_wakeup(timeline, now=now, after=self._last_tick, env=env)
-            self.timers.schedule(summary.ticket_id, self._earliest(summary.ticket_id, wake))
-        self._scanned = now
+            # after=None: a late-stored event may make a *past* instant due; waking for
+            # something already done is a no-op. A ticket created after ``now`` (another
+            # process's clock runs ahead, or this ticker lags) is evaluated from its
+            # creation instead of failing the whole tick.
+            wake = self.automation.next_wakeup(
+                timeline, now=max(now, timeline.created_at), after=None, env=env
+            )
+            self.timers.schedule(ticket_id, self._earliest(ticket_id, wake))
+        if read < 0:
+            logger.debug(
+                "tick at %s: full scan of %d ticket(s), write position %d",
+                now.isoformat(),
+                scanned,
+                position,
+            )
+        else:
+            logger.debug(
+                "tick at %s: %d change(s) on %d ticket(s) after write position %d, now %d",
+                now.isoformat(),
+                read,
+                scanned,
+                self._position,
+                position,
+            )
+        self._position = position

@@ -13,7 +13,7 @@ included, so plugins add schemes (``postgresql://`` …). See ``docs/storage.md`
 from __future__ import annotations
 
 from csmkit.storage._memory import MemoryStore
-from csmkit.storage._model import Customer, Identity, TicketPage, TicketStore, TicketSummary
+from csmkit.storage._model import Change, Customer, Identity, TicketPage, TicketStore, TicketSummary
 from csmkit.storage._open import open_store
 from csmkit.storage._schema import SCHEMA_VERSION
 from csmkit.storage._sqlite import SqliteStore
@@ -21,6 +21,7 @@ from csmkit.storage._text import check_storable
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Change",
     "Customer",
     "Identity",
     "MemoryStore",

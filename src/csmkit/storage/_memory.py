@@ -10,7 +10,15 @@ from types import TracebackType
 
 from csmkit.errors import ConcurrencyError, NotFoundError, StorageError
 from csmkit.storage._common import Query, check_append, encode_cursor, fold_batch, order_key
-from csmkit.storage._model import Customer, Identity, TicketPage, TicketStore, TicketSummary
+from csmkit.storage._model import (
+    Change,
+    Customer,
+    Identity,
+    TicketPage,
+    TicketStore,
+    TicketSummary,
+    check_changes_args,
+)
 from csmkit.storage._text import check_batch_text, check_customer_text
 from csmkit.timeline import Event, MessageAdded, StatusCategory, Ticket, Timeline
 
@@ -43,6 +51,9 @@ class MemoryStore:
         self._keys: dict[str, str] = {}
         self._message_ids: dict[str, str] = {}
         self._customers: dict[str, Customer] = {}
+        # The write log: changes[i] has position i + 1 (positions are assigned under
+        # the lock, after validation, so a rejected batch takes none).
+        self._changes: list[Change] = []
         self._identities: dict[Identity, str] = {}
         self._closed = False
 
@@ -77,6 +88,15 @@ class MemoryStore:
             if stored is None:
                 stored = self._events[ticket_id] = []
             stored.extend(batch)
+            for version, event in enumerate(batch, expected_version + 1):
+                self._changes.append(
+                    Change(
+                        position=len(self._changes) + 1,
+                        ticket_id=ticket_id,
+                        version=version,
+                        kind=event.kind,
+                    )
+                )
             self._tickets[ticket_id] = ticket
             self._keys[ticket_id] = order_key(ticket.updated_at)
             for event in batch:
@@ -98,6 +118,21 @@ class MemoryStore:
         with self._lock:
             self._check_open()
             return len(self._events.get(ticket_id, ()))
+
+    def position(self) -> int:
+        """The latest write position; see
+        [`TicketStore.position()`][csmkit.storage.TicketStore.position]."""
+        with self._lock:
+            self._check_open()
+            return len(self._changes)
+
+    def changes_after(self, position: int, *, limit: int = 1000) -> list[Change]:
+        """Changes in write order; see
+        [`TicketStore.changes_after()`][csmkit.storage.TicketStore.changes_after]."""
+        start, limit = check_changes_args(position, limit)
+        with self._lock:
+            self._check_open()
+            return self._changes[start : start + limit]
 
     def find_tickets(
         self,
@@ -197,6 +232,7 @@ class MemoryStore:
             self._events.clear()
             self._tickets.clear()
             self._customers.clear()
+            self._changes.clear()
 
     def __enter__(self) -> MemoryStore:
         return self

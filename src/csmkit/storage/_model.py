@@ -15,7 +15,15 @@ from csmkit._time import format_instant, parse_instant, require_aware
 from csmkit.errors import StoreArgumentError
 from csmkit.timeline import Event, Priority, StatusCategory, Ticket, Timeline
 
-__all__ = ["Customer", "Identity", "TicketPage", "TicketStore", "TicketSummary"]
+__all__ = [
+    "Change",
+    "Customer",
+    "Identity",
+    "TicketPage",
+    "TicketStore",
+    "TicketSummary",
+    "check_changes_args",
+]
 
 _KIND = re.compile(r"^[a-z][a-z0-9_.-]*$")
 
@@ -92,6 +100,82 @@ def _non_empty(instance: object, attribute: attrs.Attribute[Any], value: object)
 def _string(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str):
         raise StoreArgumentError(f"{attribute.name} must be a string, got {value!r}")
+
+
+def _count(minimum: int) -> Any:
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise StoreArgumentError(
+                f"{attribute.name} must be an integer >= {minimum}, got {value!r}"
+            )
+
+    return check
+
+
+@attrs.frozen(kw_only=True)
+class Change:
+    """One stored event, seen in the store's write order.
+
+    Every event a store accepts gets a store-wide **position**, assigned when its batch
+    commits: positions strictly increase in commit order (across threads and processes
+    sharing the store), so "everything after position *p*" is exactly what was written
+    since a reader saw *p*, whatever the events' own instants say. A ticker keeps the
+    last position it read and asks
+    [`TicketStore.changes_after()`][csmkit.storage.TicketStore.changes_after] for the rest.
+
+    Attributes:
+        position: The store-wide write position (1, 2, …; gaps are allowed, never
+            reordering).
+        ticket_id: The ticket the event belongs to.
+        version: The event's version in its ticket's stream (1 for ``TicketCreated``).
+        kind: The event's kind (``"message_added"``, ``"status_changed"`` …).
+
+    Examples:
+        >>> change = Change(position=7, ticket_id="T-1", version=2, kind="message_added")
+        >>> Change.from_dict(change.to_dict()) == change
+        True
+    """
+
+    position: int = attrs.field(validator=_count(1))
+    ticket_id: str = attrs.field(validator=_non_empty)
+    version: int = attrs.field(validator=_count(1))
+    kind: str = attrs.field(validator=_non_empty)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"position", "ticket_id", "version", "kind"}``."""
+        return {
+            "position": self.position,
+            "ticket_id": self.ticket_id,
+            "version": self.version,
+            "kind": self.kind,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Change:
+        """Rebuild from [`to_dict()`][csmkit.storage.Change.to_dict] output.
+
+        Raises:
+            StoreArgumentError: missing or unexpected keys, bad values.
+        """
+        names = {"position", "ticket_id", "version", "kind"}
+        if not isinstance(data, Mapping) or set(data) != names:
+            raise StoreArgumentError(
+                f"a change needs exactly the keys {sorted(names)}, got {data!r}"
+            )
+        return cls(**data)
+
+
+def check_changes_args(position: object, limit: object) -> tuple[int, int]:
+    """Validate the arguments of ``changes_after``.
+
+    Raises:
+        StoreArgumentError: ``position`` not an integer >= 0, ``limit`` not one >= 1.
+    """
+    if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+        raise StoreArgumentError(f"position must be an integer >= 0, got {position!r}")
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise StoreArgumentError(f"limit must be an integer >= 1, got {limit!r}")
+    return position, limit
 
 
 @attrs.frozen
@@ -312,6 +396,31 @@ class TicketStore(Protocol):
 
     def find_ticket_by_message_id(self, message_id: str) -> str | None:
         """The ticket holding a message with this channel id (first one stored wins)."""
+        ...
+
+    def position(self) -> int:
+        """The store's latest committed write position (0 for an empty store).
+
+        Every appended event gets the next position when its batch commits (see
+        [`Change`][csmkit.storage.Change]); a rejected batch takes none that a reader could see.
+        """
+        ...
+
+    def changes_after(self, position: int, *, limit: int = 1000) -> list[Change]:
+        """The stored events with a position greater than ``position``, in write order.
+
+        Page through everything with the last change's position as the next
+        ``position``; an empty list means the reader is up to date. Positions become
+        visible in commit order: a reader never sees position *p* before every
+        position below *p* that will ever exist.
+
+        Args:
+            position: The last position the reader has seen (0 for "from the start").
+            limit: At most this many changes (at least 1).
+
+        Raises:
+            StoreArgumentError: a negative or non-integer position, ``limit < 1``.
+        """
         ...
 
     def save_customer(self, customer: Customer) -> None:

@@ -89,6 +89,25 @@ MIGRATIONS: tuple[Migration, ...] = (
         # NULL for tickets written before; filled by their next append.
         ("ALTER TABLE tickets ADD COLUMN state TEXT",),
     ),
+    Migration(
+        4,
+        "write positions: every event numbered in commit order, for tickers",
+        (
+            # AUTOINCREMENT: a position is never handed out twice, even after the
+            # newest rows were deleted by hand; a rolled-back batch takes none.
+            """CREATE TABLE changes (
+                position INTEGER PRIMARY KEY AUTOINCREMENT,
+                ticket_id TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                kind TEXT NOT NULL
+            )""",
+            # Schema 3 kept no write order (the event table has no rowid): number the
+            # existing events ticket by ticket, each stream in version order. A ticker
+            # reading from position 0 sees all of them either way.
+            "INSERT INTO changes (ticket_id, version, kind) "
+            "SELECT ticket_id, version, kind FROM events ORDER BY ticket_id, version",
+        ),
+    ),
 )
 """Every schema step, oldest first."""
 

@@ -24,7 +24,15 @@ from csmkit.errors import (
 )
 from csmkit.storage._access import cannot_read, cannot_write, is_access_error
 from csmkit.storage._common import Query, check_append, encode_cursor, fold_batch, order_key
-from csmkit.storage._model import Customer, Identity, TicketPage, TicketStore, TicketSummary
+from csmkit.storage._model import (
+    Change,
+    Customer,
+    Identity,
+    TicketPage,
+    TicketStore,
+    TicketSummary,
+    check_changes_args,
+)
 from csmkit.storage._schema import MIGRATIONS, Migration, prepare
 from csmkit.storage._snapshot import dump_state, load_state
 from csmkit.storage._text import check_customer_text, check_payload_text, storable
@@ -76,6 +84,10 @@ class SqliteStore:
       newer schema, a foreign database or a corrupt file raise
       [`StorageError`][csmkit.errors.StorageError] and are never written to.
     * Events are stored as JSON (``event.to_dict()``) with the instant's original offset.
+    * Every event gets a store-wide write position (table ``changes``, an
+      ``AUTOINCREMENT`` key filled in the append's ``BEGIN IMMEDIATE`` transaction), so
+      [`changes_after()`][csmkit.storage.SqliteStore.changes_after] lists what was written in commit
+      order, across processes.
     * Each ticket's folded state is stored with its index row, so an append after
       another writer folds onto one row instead of re-reading the stream.
     * A read-only file or directory is a [`StorageError`][csmkit.errors.StorageError] saying
@@ -319,6 +331,12 @@ class SqliteStore:
                         "VALUES (?, ?, ?, ?, ?)",
                         rows,
                     )
+                    # Positions come from the same BEGIN IMMEDIATE transaction: one
+                    # writer at a time, so position order is commit order.
+                    connection.executemany(
+                        "INSERT INTO changes (ticket_id, version, kind) VALUES (?, ?, ?)",
+                        [row[:3] for row in rows],
+                    )
                     connection.execute(
                         _INSERT_TICKET if row is None else _UPDATE_TICKET,
                         (
@@ -376,6 +394,31 @@ class SqliteStore:
                 "SELECT version FROM tickets WHERE ticket_id = ?", (ticket_id,)
             ).fetchone()
         return 0 if row is None else int(row[0])
+
+    def position(self) -> int:
+        """The latest committed write position; see
+        [`TicketStore.position()`][csmkit.storage.TicketStore.position]."""
+        with self._session("read the write position") as connection:
+            row = connection.execute("SELECT max(position) FROM changes").fetchone()
+        return 0 if row is None or row[0] is None else int(row[0])
+
+    def changes_after(self, position: int, *, limit: int = 1000) -> list[Change]:
+        """Changes in write order; see
+        [`TicketStore.changes_after()`][csmkit.storage.TicketStore.changes_after]."""
+        start, limit = check_changes_args(position, limit)
+        with self._session("read changes") as connection:
+            rows = connection.execute(
+                "SELECT position, ticket_id, version, kind FROM changes "
+                "WHERE position > ? ORDER BY position LIMIT ?",
+                (start, limit),
+            ).fetchall()
+        try:
+            return [
+                Change(position=row[0], ticket_id=row[1], version=row[2], kind=row[3])
+                for row in rows
+            ]
+        except StoreArgumentError as exc:
+            raise StorageError(f"{self._path}: corrupt change row: {exc}") from None
 
     def find_tickets(
         self,

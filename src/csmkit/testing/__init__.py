@@ -23,6 +23,7 @@ import pytest
 pytest.register_assert_rewrite(
     "csmkit.testing._contracts",
     "csmkit.testing._knowledge",
+    "csmkit.testing._position_contract",
     "csmkit.testing._stateful",
     "csmkit.testing._text_contract",
 )

@@ -16,6 +16,7 @@ from csmkit.errors import (
     TimelineError,
 )
 from csmkit.storage import Customer, Identity, TicketStore, TicketSummary
+from csmkit.testing._position_contract import PositionContract
 from csmkit.testing._scenario import OFFSETS, T0, created, next_event
 from csmkit.testing._stateful import run_store_state_machine
 from csmkit.testing._text_contract import CustomerTextContract, EventTextContract
@@ -42,7 +43,7 @@ def _script(ticket_id: str, actions: list[str], start: datetime = T0, **kw: obje
     return events
 
 
-class StoreContract(EventTextContract):
+class StoreContract(EventTextContract, PositionContract):
     """The behaviour every [`TicketStore`][csmkit.storage.TicketStore] must have.
 
     Subclass it in a test module (name the subclass ``Test…``) and provide a

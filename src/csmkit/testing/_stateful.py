@@ -106,7 +106,8 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
     Each rule runs the same operation (appends, stale appends, invalid batches,
     batches with unencodable text, customers, paged queries) on both and requires
     identical outcomes; invariants compare every stream, message-id lookup and
-    customer after each step.
+    customer, and the write log (``changes_after``, read page by page as a ticker
+    does), after each step.
 
     Args:
         make_store: Returns a new, empty store; called once per generated example.
@@ -121,6 +122,9 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
             self.model = MemoryStore()
             self.clock: datetime = T0
             self.message_ids: list[str] = []
+            # A ticker's view of the store's write log: changes read so far, and where.
+            self.cursor = 0
+            self.seen: list[tuple[str, int, str]] = []
 
         def teardown(self) -> None:
             self.store.close()
@@ -274,6 +278,28 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
                 assert cursor is None, "paging did not end"
                 results.append(items)
             assert results[0] == results[1]
+
+        @invariant()
+        def write_order_matches(self) -> None:
+            # A ticker's view: after each step it reads one more page (of 1 to 3) from
+            # its cursor. What it read so far plus the rest must be the model's write
+            # log: every stored event once, in commit order, nothing of a refused batch.
+            # (An invariant, not a rule, so the other rules keep their frequency.)
+            limit = 1 + len(self.seen) % 3
+            page = self.store.changes_after(self.cursor, limit=limit)
+            assert len(page) <= limit
+            for change in page:
+                assert change.position > self.cursor, "positions must strictly increase"
+                self.cursor = change.position
+                self.seen.append((change.ticket_id, change.version, change.kind))
+            rest: list[tuple[str, int, str]] = []
+            after = self.cursor
+            while page := self.store.changes_after(after, limit=50):
+                rest.extend((c.ticket_id, c.version, c.kind) for c in page)
+                after = page[-1].position
+            reference = [(c.ticket_id, c.version, c.kind) for c in self.model.changes_after(0)]
+            assert self.seen + rest == reference
+            assert self.store.position() == after
 
         @invariant()
         def streams_match(self) -> None:
