@@ -126,3 +126,20 @@ def test_a_tzinfo_without_an_offset_is_naive() -> None:
     value = datetime(2026, 10, 8, tzinfo=_NoOffset())
     with pytest.raises(TimelineError, match="got naive"):
         require_aware(value, "at")
+
+
+@pytest.mark.parametrize(
+    "offset",
+    [
+        timedelta(microseconds=1),
+        -timedelta(hours=8, minutes=5, seconds=43, microseconds=250),
+        timedelta(hours=23, minutes=59, seconds=59, microseconds=999999),
+    ],
+)
+def test_offsets_with_a_fraction_of_a_second_round_trip(offset: timedelta) -> None:
+    # CPython 3.11's C fromisoformat reads "+00:00:00.000001" as "+00:00": the codec
+    # must not (a found by hypothesis, kept as an example)
+    value = datetime(2026, 10, 8, 9, 30, 0, 999999, tzinfo=timezone(offset))
+    back = parse_instant(format_instant(value))
+    assert back.utcoffset() == offset
+    assert back == value

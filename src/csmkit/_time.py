@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 
 from csmkit.errors import TimelineError
 
@@ -96,6 +96,30 @@ def _rewrite(text: str) -> datetime | None:
     return value + timedelta(days=1) if next_day else value
 
 
+def _sub_second_offset(text: str, value: datetime) -> datetime:
+    """Keep an offset's fraction of a second, which some CPython versions' C
+    ``fromisoformat`` drop (``+00:00:00.000001`` read as ``+00:00``)."""
+    sign_at = max(text.rfind("+"), text.rfind("-"))
+    offset = text[sign_at:]
+    if sign_at <= text.find("T") or "." not in offset:
+        return value  # the fraction belongs to the time of day, not the offset
+    match = _OFFSET.fullmatch(offset)
+    if match is None:
+        return value
+    sign, hours, minutes, seconds = match.groups()
+    whole, _, fraction = (seconds or "0").partition(".")
+    delta = timedelta(
+        hours=int(hours),
+        minutes=int(minutes or 0),
+        seconds=int(whole),
+        microseconds=int(fraction[:6].ljust(6, "0")),
+    )
+    delta = -delta if sign == "-" else delta
+    if value.utcoffset() == delta:
+        return value
+    return value.replace(tzinfo=timezone(delta))
+
+
 def parse_instant(text: object, where: str = "", *, zone: tzinfo | None = None) -> datetime:
     """Parse ISO 8601 text that carries an offset (``Z``, ``+08:00``, ``+08:05:43``).
 
@@ -110,6 +134,8 @@ def parse_instant(text: object, where: str = "", *, zone: tzinfo | None = None) 
     """
     try:
         value = datetime.fromisoformat(text)  # type: ignore[arg-type]
+        if value.tzinfo is not None and "." in text[-16:]:  # type: ignore[index]
+            value = _sub_second_offset(text, value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         parsed = _rewrite(text) if isinstance(text, str) else None
         if parsed is None:
