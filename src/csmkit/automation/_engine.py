@@ -611,7 +611,7 @@ class Automation:
         state = run.routing_state or RoutingState()
         last_unassigned = run.timeline.last(Unassigned)
         since = last_unassigned.at if last_unassigned is not None else None
-        decision = env.router.route(ticket, env.agents, state, at, since=since)
+        decision = env.router.route(ticket, env.agents, state, at, since=since, explain="chosen")
         if decision.agent is None:
             when = decision.next_escalation_at
             run.skipped.append(

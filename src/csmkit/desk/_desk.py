@@ -144,7 +144,7 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         self.intake = self._make_intake(intake_type, customers)
         self._intake_outcomes = []
         self.timers = TimerIndex()
-        self._routing = RoutingCache(self._open_timelines)
+        self._routing = RoutingCache(self._timelines)
         self._scanned: datetime | None = None
         self._undelivered = set()
         self._retry = {}
