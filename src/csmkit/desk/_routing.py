@@ -160,30 +160,40 @@ class RoutingHistory:
 
     def observe(self, timeline: Timeline) -> None:
         """Fold in the events of ``timeline`` not seen yet."""
-        self.observe_events(timeline.ticket_id, timeline[:])
+        record = self._records.get(timeline.ticket_id)
+        if record is not None and record.count == len(timeline):
+            return  # nothing new (the common case when an operation loads a ticket)
+        self.observe_events(timeline.ticket_id, timeline[:], timeline.ticket)
 
-    def observe_events(self, ticket_id: str, events: Sequence[Event]) -> None:
-        """Fold in ``events`` (the ticket's timeline or a prefix of it) not seen yet."""
+    def observe_events(
+        self, ticket_id: str, events: Sequence[Event], final: Ticket | None = None
+    ) -> None:
+        """Fold in ``events`` (the ticket's timeline or a prefix of it) not seen yet;
+        ``final`` is the ticket after all of them, when known (saves one fold)."""
         record = self._records.get(ticket_id)
         if record is None:
             record = self._records[ticket_id] = _Record()
         if len(events) < record.count:  # the history got shorter: start this ticket over
             self._forget(ticket_id, record)
             record = self._records[ticket_id] = _Record()
+        last = len(events) - 1
         for index in range(record.count, len(events)):
-            self._event(ticket_id, record, index, events[index])
+            self._event(ticket_id, record, index, events[index], final if index == last else None)
 
     def _forget(self, ticket_id: str, record: _Record) -> None:
         self._dirty = True
         self._at_latest.pop(ticket_id, None)
         del self._records[ticket_id]
 
-    def _event(self, ticket_id: str, record: _Record, index: int, event: Event) -> None:
-        ticket = (
-            Ticket.created(event)  # type: ignore[arg-type]
-            if record.ticket is None
-            else record.ticket.apply(event)
-        )
+    def _event(
+        self, ticket_id: str, record: _Record, index: int, event: Event, ticket: Ticket | None
+    ) -> None:
+        if ticket is None:
+            ticket = (
+                Ticket.created(event)  # type: ignore[arg-type]
+                if record.ticket is None
+                else record.ticket.apply(event)
+            )
         record.ticket, record.count = ticket, index + 1
         at = event.at
         if self._latest is None or at > self._latest:
@@ -202,10 +212,18 @@ class RoutingHistory:
                 return
             self._last_key = key
             tracked = self._tracked
-            tracked.add_load(old, -1)
             tracked.assign(event.agent, ticket.channel, at, ticket.customer_id)
-            tracked.add_load((event.agent, ticket.channel), -1)
-            tracked.add_load(new, +1)
+            # assign() counted one more ticket for the agent; the ticket's contribution
+            # moves from ``old`` to ``new`` instead (usually exactly that: nothing to fix)
+            if old is None and new == (event.agent, ticket.channel):
+                return
+            delta = Counter({(event.agent, ticket.channel): -1})
+            for load, step in ((old, -1), (new, +1)):
+                if load is not None:
+                    delta[load] += step
+            for load, step in sorted(delta.items()):
+                if step:
+                    tracked.add_load(load, step)
         elif old != new and not self._dirty:
             self._tracked.add_load(old, -1)
             self._tracked.add_load(new, +1)
