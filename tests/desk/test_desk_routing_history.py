@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from csmkit.channels import InboundMessage
 from csmkit.desk import ServiceDesk, TicketType
 from csmkit.desk._routing import RoutingHistory
 from csmkit.errors import NotFoundError, RoutingError
@@ -279,3 +280,40 @@ def test_kept_state_equals_a_rebuild_and_explanations_replay(
         assert restarted.explain(ticket_id).to_dict() == decision
     desk.store.close()
     restarted.store.close()
+
+
+def test_a_message_routed_by_a_rule_is_explained() -> None:
+    clock = Clock(START)
+    desk = ServiceDesk(
+        open_store("memory://"),
+        types=[TicketType("job", JOB)],
+        clock=clock,
+        router=Router(RoutingRules.from_dict(ROUND_ROBIN)),
+        agents=AgentPool(AGENTS),
+        rules={"rules": [{"id": "auto", "on": "message_in", "actions": [{"do": "assign"}]}]},
+        intake_type="job",
+    )
+    desk.open_ticket("job", channel="phone", ticket_id="T-0")
+    desk.assign("T-0", "ann")
+    state = desk.routing_state()
+    result = desk.receive(
+        InboundMessage(
+            channel="chat",
+            external_id="wx-1",
+            sender="wxid_1",
+            sender_kind="wechat",
+            subject="空调不制冷",
+            text="请上门",
+            received_at=START,
+        )
+    )
+    assert result.ticket_id is not None
+    timeline = desk.timeline(result.ticket_id)
+    index, event = next(
+        (i, e) for i, e in enumerate(timeline[:]) if isinstance(e, Assigned) and e.decision
+    )
+    assert event.agent == "bob"  # ann had the last assignment, closed tickets or not
+    router, agents = desk.router, desk.agents
+    assert router is not None and agents is not None
+    full = router.route(Timeline(timeline[:index]).ticket, agents, state, event.at)
+    assert desk.explain(result.ticket_id).to_dict() == full.to_dict()
