@@ -198,7 +198,7 @@ def _history_of(desk: ServiceDesk, order: list[str]) -> RoutingHistory:
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(OPS, st.randoms(use_true_random=False))
 def test_kept_state_equals_a_rebuild_and_explanations_replay(
