@@ -317,3 +317,19 @@ def test_a_message_routed_by_a_rule_is_explained() -> None:
     assert router is not None and agents is not None
     full = router.route(Timeline(timeline[:index]).ticket, agents, state, event.at)
     assert desk.explain(result.ticket_id).to_dict() == full.to_dict()
+
+
+def test_a_decision_after_the_clock_went_back_is_explained() -> None:
+    clock = Clock(START)
+    desk = make_desk("memory://", clock, ROUND_ROBIN)
+    desk.open_ticket("job", channel="phone", ticket_id="T-1")
+    desk.assign("T-1")
+    clock.now = START - timedelta(hours=1)  # e.g. a time rule retried at its instant
+    desk.open_ticket("job", channel="phone", ticket_id="T-2")
+    router, agents = desk.router, desk.agents
+    assert router is not None and agents is not None
+    full = router.route(desk.ticket("T-2"), agents, desk.routing_state(), clock.now)
+    assert desk.assign("T-2").assignee == full.agent == "bob"
+    ref = desk.timeline("T-2")[-1].meta["routing"]
+    assert ref["horizon"] == START.isoformat() and dict(ref["ties"]) == {"T-1": 2}
+    assert desk.explain("T-2").to_dict() == full.to_dict()

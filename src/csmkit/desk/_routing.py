@@ -19,10 +19,12 @@ the per-ticket records held in memory, so the kept state always equals a rebuild
 the store.
 
 Each routed ``Assigned`` event carries a compact reference in ``meta["routing"]``: the
-decision instant, the escalation start, which other tickets had events at that very
-instant the desk had already seen (``ties``, usually empty), and a digest of the state
-used. :func:`state_as_of` rebuilds that state from the store and checks the digest, so
-an explanation is either the exact one or an error — never a different state's.
+decision instant, the escalation start, how far the desk had seen (every event before the
+decision instant — or before the latest instant it had observed, ``horizon``, when that
+is later — plus, per other ticket, its events at that very instant, ``ties``: usually
+empty) and a digest of the state used. :func:`state_as_of` rebuilds that state from the
+store and checks the digest, so an explanation is either the exact one or an error —
+never a different state's.
 """
 
 from __future__ import annotations
@@ -256,11 +258,21 @@ class RoutingHistory:
         """A digest of :meth:`state`'s value (equal states, equal digests)."""
         return self.tracked().digest()
 
-    def ties(self, ticket_id: str, at: datetime) -> dict[str, int]:
-        """Events seen at exactly ``at`` per other ticket (when ``at`` is the latest)."""
-        if self._latest is None or at != self._latest:
-            return {}
-        return {t: n for t, n in sorted(self._at_latest.items()) if t != ticket_id}
+    def seen(self, ticket_id: str, at: datetime) -> dict[str, Any]:
+        """What a decision at ``at`` was made against, as far as instants tell: every
+        event before the horizon (``at``, or the latest instant observed when that is
+        later — a retried time rule, a clock that went back), and per other ticket the
+        number of its events observed at the horizon itself (``ties``)."""
+        horizon = at if self._latest is None or self._latest <= at else self._latest
+        ties = (
+            {t: n for t, n in sorted(self._at_latest.items()) if t != ticket_id}
+            if horizon == self._latest
+            else {}
+        )
+        seen: dict[str, Any] = {"ties": ties}
+        if horizon != at:
+            seen["horizon"] = format_instant(horizon)
+        return seen
 
 
 def reference(
@@ -270,7 +282,7 @@ def reference(
     return {
         "at": format_instant(at),
         "since": None if since is None else format_instant(since),
-        "ties": history.ties(ticket_id, at),
+        **history.seen(ticket_id, at),
         "state": history.digest(),
     }
 
@@ -305,7 +317,7 @@ def state_as_of(
             process the deciding desk had not read).
     """
     try:
-        at = parse_instant(ref["at"])
+        at = parse_instant(ref.get("horizon", ref["at"]))
         ties = {str(k): int(v) for k, v in dict(ref["ties"]).items()}
         digest = str(ref["state"])
     except (KeyError, TypeError, ValueError) as exc:
@@ -391,7 +403,7 @@ class RoutingCache:
                 ref = {
                     "at": format_instant(event.at),
                     "since": None if since is None else format_instant(since),
-                    "ties": history.ties(before.ticket_id, event.at),
+                    **history.seen(before.ticket_id, event.at),
                     "state": tracked.digest(),
                 }
                 tracked.assign(event.agent, ticket.channel, event.at, ticket.customer_id)
