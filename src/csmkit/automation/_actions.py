@@ -118,7 +118,7 @@ def _assign(step: Step) -> list[Event]:
     state = run.routing_state or RoutingState()
     last_unassigned = run.timeline.last(Unassigned)
     since = last_unassigned.at if last_unassigned is not None else None
-    decision = env.router.route(ticket, env.agents, state, step.at, since=since)
+    decision = env.router.route(ticket, env.agents, state, step.at, since=since, explain="chosen")
     if decision.agent is None:
         when = decision.next_escalation_at
         raise Refusal(

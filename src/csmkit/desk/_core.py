@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+import attrs
+
 from csmkit._time import require_aware
 from csmkit.automation import (
     Automation,
@@ -20,7 +22,7 @@ from csmkit.automation import (
 )
 from csmkit.channels import Intake
 from csmkit.customers import CustomerDirectory
-from csmkit.desk._routing import OPEN_CATEGORIES, RoutingCache
+from csmkit.desk._routing import RoutingCache
 from csmkit.desk._types import TicketType
 from csmkit.errors import AutomationError, ConcurrencyError, NotFoundError
 from csmkit.plugins import PluginManager
@@ -150,10 +152,11 @@ class DeskCore(abc.ABC):
             yield self.store.load(summary.ticket_id)
 
     def routing_state(self, *, refresh: bool = False) -> RoutingState:
-        """The routing load: one open ticket per assignee and channel, assignment
-        instants from the latest ``Assigned`` events.
+        """The routing state: load from the open tickets, round robin's last
+        assignments and sticky routing's customers from **every** ticket (closed ones
+        included), in the order ``(instant, ticket id, event index)``.
 
-        Derived from the store on first use (so a restarted desk derives the same
+        Derived from the whole store on first use (so a restarted desk derives the same
         state), then **cached** and kept current from what this desk reads and writes:
         every ticket an operation or a tick loads updates its own contribution, and a
         ``ConcurrencyError`` (another writer is active) makes the next call re-derive
@@ -161,9 +164,6 @@ class DeskCore(abc.ABC):
         are seen with their last known state; ``refresh=True`` re-derives now.
         """
         return self._routing.state(refresh=refresh)
-
-    def _open_timelines(self) -> Iterator[Timeline]:
-        return self._timelines(OPEN_CATEGORIES)
 
     # ------------------------------------------------------------------ the commit loop
     def _commit(
@@ -206,6 +206,10 @@ class DeskCore(abc.ABC):
                 outcome = self.automation.react(
                     current, trigger_events, now=now, env=env, chain=chain
                 )
+            if react and self._routes and outcome.events:
+                stamped = self._routing.stamp(current, outcome.events)
+                if stamped is not None:  # routed assignments carry their reference
+                    outcome = attrs.evolve(outcome, events=stamped)
             batch = [*events, *outcome.events]
             if not batch:
                 return current, outcome

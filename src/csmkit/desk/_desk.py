@@ -155,7 +155,7 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         self.intake = self._make_intake(intake_type, customers)
         self._intake_outcomes = []
         self.timers = TimerIndex()
-        self._routing = RoutingCache(self._open_timelines)
+        self._routing = RoutingCache(self._timelines)
         # The store's write position the ticker has read up to (None: not yet; the
         # first scan reads every ticket). Kept in memory: a restarted desk rescans all
         # tickets once, which is idempotent (timers are rebuilt from the timelines).

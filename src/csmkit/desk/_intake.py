@@ -88,4 +88,5 @@ class IntakeOperations(DeskCore):
             timeline, events, now=self.now(), env=self._env(timeline.ticket)
         )
         self._intake_outcomes.append(outcome)  # the last attempt is the one stored
-        return outcome.events
+        stamped = self._routing.stamp(timeline, outcome.events) if self._routes else None
+        return outcome.events if stamped is None else stamped  # routed: with a reference

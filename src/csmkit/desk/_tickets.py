@@ -7,10 +7,18 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from csmkit._time import require_aware
+from csmkit._time import parse_instant, require_aware
 from csmkit.desk._core import DeskCore
+from csmkit.desk._routing import REFERENCE_KEY, last_unassigned, latest_routed, state_as_of
 from csmkit.desk._types import pending_fields, relaxed_form
-from csmkit.errors import AutomationError, ConcurrencyError, NotFoundError, WorkflowError
+from csmkit.errors import (
+    AutomationError,
+    ConcurrencyError,
+    NotFoundError,
+    RoutingError,
+    WorkflowError,
+)
+from csmkit.routing import Decision
 from csmkit.timeline import (
     CORE_FIELDS,
     RESERVED_FIELDS,
@@ -241,6 +249,12 @@ class TicketOperations(DeskCore):
     ) -> Ticket:
         """Assign to ``agent``/``group``, or with neither, let the router choose.
 
+        The router runs on its fast path (``explain="chosen"``: O(log n) in the number of
+        agents for the built-in strategies); the ``Assigned`` event records the rule and
+        step (``decision``) and a compact reference in ``meta["routing"]`` from which
+        `explain()` rebuilds the full explanation. The escalation clock starts at
+        the ticket's last ``Unassigned`` (else its creation), as in the automation.
+
         Raises:
             AutomationError: auto-assign without a router and agents.
         """
@@ -250,7 +264,15 @@ class TicketOperations(DeskCore):
                 return [Assigned(ticket_id=ticket_id, at=at, actor=actor, agent=agent, group=group)]
             if self.router is None or self.agents is None:
                 raise AutomationError("auto-assign needs ServiceDesk(router=..., agents=...)")
-            decision = self.router.route(timeline.ticket, self.agents, self.routing_state(), at)
+            since = last_unassigned(timeline[:])
+            decision = self.router.route(
+                timeline.ticket,
+                self.agents,
+                self.routing_state(),
+                at,
+                since=since,
+                explain="chosen",
+            )
             if decision.agent is None:
                 return []
             return [
@@ -261,10 +283,52 @@ class TicketOperations(DeskCore):
                     agent=decision.agent,
                     group=decision.group,
                     decision=f"{decision.rule}#{decision.step}",
+                    meta={REFERENCE_KEY: self._routing.reference(ticket_id, at, since)},
                 )
             ]
 
         return self._operation(ticket_id, make)
+
+    def explain(self, ticket_id: str) -> Decision:
+        """The full explanation of the ticket's latest routing decision: what
+        ``router.route(..., explain="full")`` returned at that moment — a verdict for
+        every agent, scores, the tie-break.
+
+        The routing state is rebuilt from the store as of the decision (the reference
+        in the ``Assigned`` event's ``meta["routing"]``) and checked against the digest
+        recorded then; the agents are the desk's current pool.
+
+        Raises:
+            NotFoundError: unknown ticket, or no routed assignment with a reference.
+            AutomationError: the desk has no router and agents.
+            RoutingError: the state cannot be rebuilt exactly, or the agents changed so
+                that the decision no longer comes out the same (nothing is guessed).
+        """
+        if self.router is None or self.agents is None:
+            raise AutomationError("explain needs ServiceDesk(router=..., agents=...)")
+        timeline = self.store.load(ticket_id)
+        found = latest_routed(timeline)
+        ref = None if found is None else found[1].meta.get(REFERENCE_KEY)
+        if found is None or not isinstance(ref, Mapping):
+            raise NotFoundError(f"ticket {ticket_id!r} has no recorded routing decision")
+        index, event = found
+        state = state_as_of(self._timelines(), ticket_id, index, ref)
+        since = ref.get("since")
+        decision = self.router.route(
+            Timeline(timeline[:index]).ticket,
+            self.agents,
+            state,
+            parse_instant(str(ref["at"])),
+            since=None if since is None else parse_instant(str(since)),
+            explain="full",
+        )
+        if decision.agent != event.agent or f"{decision.rule}#{decision.step}" != event.decision:
+            raise RoutingError(
+                f"ticket {ticket_id!r}, event {index}: routed again now the decision is "
+                f"{decision.agent!r} by {decision.rule}#{decision.step}, not "
+                f"{event.agent!r} by {event.decision}; were the agents or rules changed?"
+            )
+        return decision
 
     def record_survey(
         self,
