@@ -12,6 +12,7 @@ from csmkit.metrics._fcr import FcrRule
 from csmkit.metrics._grouping import GroupPaths
 from csmkit.metrics._snapshot import UNRESOLVED
 from csmkit.metrics._specs import METRICS, Row, make_spec, metric_columns
+from csmkit.metrics._surveys import Survey, SurveyChoice
 from csmkit.metrics._table import Table
 from csmkit.metrics._tickets import BusinessClock, iter_ticket_metrics
 from csmkit.timeline import StatusCategory, Timeline
@@ -86,6 +87,7 @@ def report(
     sla: Any = None,
     count_running_breached: bool = True,
     backlog_categories: Iterable[StatusCategory | str] = UNRESOLVED,
+    surveys: Survey | Iterable[Survey] | Mapping[str, Survey | Iterable[Survey]] | None = None,
 ) -> Table:
     """Compute several metrics per group in one pass over the timelines.
 
@@ -114,6 +116,13 @@ def report(
         count_running_breached: As in :func:`sla_attainment`.
         backlog_categories: Status categories that count as backlog (as in
             :func:`backlog`).
+        surveys: The survey definitions (:class:`Survey`) of ``csat``, ``nps`` and
+            ``ces``: one survey or several (every ticket type), or a mapping of ticket
+            type to survey(s) with ``"*"`` for the other types. An answer is read
+            under the survey its ``meta`` names (or the only one of its kind); without
+            one, the defaults of :func:`csat` (1–5, top box), :func:`nps` and
+            :func:`ces` (1–7, mean). Answers of two definitions in one group are an
+            error, as is an answer stamped with another scale than its definition's.
 
     Returns:
         A :class:`Table`: the group columns, then per metric ``name``/``name_n``/
@@ -134,12 +143,14 @@ def report(
         categories = frozenset(StatusCategory(c) for c in backlog_categories)
     except ValueError as exc:
         raise MetricsError(f"backlog_categories: {exc}") from None
+    choice = SurveyChoice(surveys)
     specs = [
         make_spec(
             name,
             clock is not None,
             count_running_breached=count_running_breached,
             backlog_categories=categories,
+            surveys=choice,
         )
         for name in metrics
     ]
