@@ -10,6 +10,7 @@ import attrs
 
 from csmkit.automation import Notification
 from csmkit.errors import AutomationError
+from csmkit.metrics import Survey
 from csmkit.sla import SlaPolicy, SlaPolicySet
 from csmkit.workflow import Workflow
 
@@ -24,17 +25,20 @@ __all__ = [
 
 @attrs.frozen
 class TicketType:
-    """A kind of ticket: its workflow (with its form) and its SLA policy.
+    """A kind of ticket: its workflow (with its form), its SLA policy and its surveys.
 
     Attributes:
         name: The ticket type (``"repair"``), as ``Ticket.type``.
         workflow: The workflow, which carries the form (``workflow.form``).
         sla: The SLA policy or policy set, if the type is measured.
+        surveys: The type's own :class:`~csmkit.metrics.Survey` definitions (at most
+            one per kind); they take precedence over the desk's ``surveys``.
     """
 
     name: str
     workflow: Workflow
     sla: SlaPolicy | SlaPolicySet | None = None
+    surveys: tuple[Survey, ...] = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -43,6 +47,11 @@ class TicketType:
             raise AutomationError(f"ticket type {self.name!r}: workflow must be a Workflow")
         if self.sla is not None and not isinstance(self.sla, (SlaPolicy, SlaPolicySet)):
             raise AutomationError(f"ticket type {self.name!r}: sla must be an SlaPolicy(Set)")
+        for index, survey in enumerate(self.surveys):
+            if not isinstance(survey, Survey):
+                raise AutomationError(
+                    f"ticket type {self.name!r}: surveys[{index}] must be a Survey, got {survey!r}"
+                )
 
 
 @attrs.frozen
