@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,12 @@ __all__ = [
 ]
 
 
+def _survey_tuple(surveys: Iterable[Survey]) -> tuple[Survey, ...]:
+    if isinstance(surveys, (str, bytes, Mapping)) or not isinstance(surveys, Iterable):
+        raise AutomationError(f"ticket type surveys must be Survey objects, got {surveys!r}")
+    return tuple(surveys)
+
+
 @attrs.frozen
 class TicketType:
     """A kind of ticket: its workflow (with its form), its SLA policy and its surveys.
@@ -38,7 +44,7 @@ class TicketType:
     name: str
     workflow: Workflow
     sla: SlaPolicy | SlaPolicySet | None = None
-    surveys: tuple[Survey, ...] = attrs.field(default=(), converter=tuple)
+    surveys: tuple[Survey, ...] = attrs.field(default=(), converter=_survey_tuple)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
