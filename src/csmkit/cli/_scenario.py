@@ -112,8 +112,8 @@ ARTICLE = {
 REPAIR_FAILURE = {"base": 0.62, "per_point": 0.10}
 SATISFACTION = {
     "base": 9.9,  # latent 0-10 score of a prompt, one-visit repair
-    "per_response_hour": 0.35,  # beyond the first business hour
-    "response_cap": 2.0,
+    "per_response_hour": 0.45,  # beyond the first business hour
+    "response_cap": 2.4,
     "per_resolution_hour": 0.06,  # beyond 8 business hours
     "resolution_cap": 1.5,
     "rework": 1.8,  # the repair had to be redone
