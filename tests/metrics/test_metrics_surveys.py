@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from csmkit.errors import MetricsError
-from csmkit.metrics import Survey, csat, report
+from csmkit.metrics import Survey, csat, rank, report, trend
 from csmkit.timeline import SurveyAnswered, TicketCreated, Timeline
 from strategies import surveys
 
@@ -173,3 +173,13 @@ def test_mixing_two_scales_raises(pair: tuple[tuple[int, int], ...], scores: lis
         report(timelines, ["csat"], surveys=[first, second])
     with pytest.raises(MetricsError, match="recorded on"):
         csat(timelines, survey=first)
+
+
+def test_rank_and_trend_read_the_survey_definitions() -> None:
+    timelines = [answered(f"T{i}", score, TEN, "repair") for i, score in enumerate([9, 7, 8])]
+    (ranked,) = rank(timelines, "type", "csat", min_n=2, surveys=TEN).rows
+    assert ranked["csat"] == 8 and ranked["bound"] == ranked["csat_low"] < 8
+    (week,) = trend(timelines, "csat", surveys=TEN).rows
+    assert week["csat"] == 8 and week["change"] is None
+    with pytest.raises(MetricsError, match="recorded on 0–10"):
+        trend(timelines, "csat")

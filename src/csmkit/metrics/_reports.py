@@ -20,6 +20,7 @@ from csmkit.timeline import StatusCategory, Timeline
 __all__ = ["METRICS", "Table", "rank", "report", "trend"]
 
 Bucket = Literal["day", "week", "month"]
+Surveys = Survey | Iterable[Survey] | Mapping[str, Survey | Iterable[Survey]] | None
 
 
 def _bucket_label(instant: datetime, bucket: Bucket, zone: ZoneInfo) -> str:
@@ -87,7 +88,7 @@ def report(
     sla: Any = None,
     count_running_breached: bool = True,
     backlog_categories: Iterable[StatusCategory | str] = UNRESOLVED,
-    surveys: Survey | Iterable[Survey] | Mapping[str, Survey | Iterable[Survey]] | None = None,
+    surveys: Surveys = None,
 ) -> Table:
     """Compute several metrics per group in one pass over the timelines.
 
@@ -237,6 +238,7 @@ def rank(
     clock: BusinessClock | None = None,
     now: datetime | None = None,
     sla: Any = None,
+    surveys: Surveys = None,
 ) -> Table:
     """Rank groups (agents, teams …) by a confidence bound instead of the raw score.
 
@@ -245,7 +247,8 @@ def rank(
     (reopen rate, durations, mean counts) by the upper bound, ascending — for durations
     the upper bound of the mean's t interval. Groups with fewer than ``min_n``
     observations (at least 2 where the interval needs them) are left out — a raw
-    average over three tickets rewards luck. Ties keep the group order.
+    average over three tickets rewards luck. Ties keep the group order. ``clock``,
+    ``now``, ``sla`` and ``surveys`` are as in :func:`report`.
 
     Returns:
         A :class:`Table` with ``rank``, the group, the metric's columns and ``bound``
@@ -260,7 +263,14 @@ def rank(
     if spec.kind == "count":
         raise MetricsError(f"{spec.name!r} is a count; rank by a rate, score or duration")
     table = report(
-        timelines, [metric], by=[by], clock=clock, now=now, confidence=confidence, sla=sla
+        timelines,
+        [metric],
+        by=[by],
+        clock=clock,
+        now=now,
+        confidence=confidence,
+        sla=sla,
+        surveys=surveys,
     )
     name = spec.name
     rows = []
@@ -285,11 +295,13 @@ def trend(
     now: datetime | None = None,
     confidence: float = 0.95,
     sla: Any = None,
+    surveys: Surveys = None,
 ) -> Table:
     """One metric per time bucket (per group), with the change from the previous bucket.
 
     Adds a ``change`` column: the score (or median for durations) minus the previous
-    bucket's in the same group, ``None`` for the first bucket.
+    bucket's in the same group, ``None`` for the first bucket. The other options are
+    as in :func:`report` (``surveys`` gives the survey definitions).
     """
     spec = make_spec(metric, clock is not None)
     table = report(
@@ -302,6 +314,7 @@ def trend(
         now=now,
         confidence=confidence,
         sla=sla,
+        surveys=surveys,
     )
     value_column = f"{spec.name}_median" if spec.kind == "duration" else spec.name
     if value_column not in table.columns:
