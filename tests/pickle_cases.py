@@ -264,6 +264,9 @@ CASES: dict[type[Any], Callable[[], Any]] = {
     metrics.Rate: lambda: metrics.Rate(3, 4, name="fcr", skipped=1),
     metrics.RatingAccumulator: lambda: metrics.RatingAccumulator("csat").update_many([5, 4, 1]),
     metrics.RatingResult: lambda: metrics.csat([5, 4, 3, 1]),
+    metrics.Survey: lambda: metrics.Survey(
+        "after-repair", "csat", scale=(0, 10), convention="mean"
+    ),
     metrics.RetentionUplift: lambda: metrics.retention_uplift(0.8, 0.85),
     metrics.RoiResult: lambda: metrics.roi(ltv_gain=1000.0, investment=400.0),
     metrics.Table: v.table,

@@ -293,3 +293,25 @@ def conversation_timelines(draw: st.DrawFn, max_events: int = 14) -> Timeline:
             status = new_status
         events.append(event)
     return Timeline(events)
+
+
+@st.composite
+def surveys(draw: st.DrawFn) -> Any:
+    """Valid :class:`csmkit.metrics.Survey` definitions of every kind and scale."""
+    from csmkit.metrics import Survey
+
+    kind = draw(st.sampled_from(["csat", "ces", "nps"]))
+    name = draw(st.text(min_size=1, max_size=12).filter(str.strip))
+    if kind == "nps":
+        return Survey(name, "nps")
+    low = draw(st.integers(-2, 2))
+    high = low + draw(st.integers(1, 12))
+    top = draw(st.integers(low, high))
+    return Survey(
+        name,
+        kind,
+        scale=(low, high),
+        convention=draw(st.sampled_from(["top_box", "mean"])),
+        higher_is_better=draw(st.booleans()),
+        satisfied=range(top, high + 1),
+    )

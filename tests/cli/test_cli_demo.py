@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from csmkit.cli._demo import add_demo_parser, run_demo
-from csmkit.timeline import Timeline
+from csmkit.timeline import SurveyAnswered, Timeline
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -38,12 +38,16 @@ def one_week(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 
 def _check_ranges(kpis: dict[str, dict[str, float]]) -> None:
-    for name in ("fcr_percent", "csat_percent", "sla_first_response_percent",
-                 "sla_resolution_percent"):  # fmt: skip
+    for name in ("fcr_percent", "sla_first_response_percent", "sla_resolution_percent"):
         value = kpis[name]
         assert 0 <= value["low"] <= value["value"] <= value["high"] <= 100, name
-    response = kpis["first_response_hours"]
-    assert 0 <= response["low"] <= response["value"] <= response["high"]
+    satisfaction = kpis["csat_mean"]  # the mean answer of the desk's 0-10 survey
+    assert 0 <= satisfaction["low"] <= satisfaction["value"] <= satisfaction["high"] <= 10
+    for name in ("first_response_hours", "first_response_calendar_hours"):
+        response = kpis[name]
+        assert 0 <= response["low"] <= response["value"] <= response["high"], name
+    business, calendar = kpis["first_response_hours"], kpis["first_response_calendar_hours"]
+    assert business["n"] == calendar["n"] and business["value"] <= calendar["value"]
     assert 0 <= kpis["backlog"] <= kpis["tickets"]
 
 
@@ -52,6 +56,9 @@ def test_demo_json_and_files(one_week: dict[str, object]) -> None:
     data = one_week["data"]
     assert isinstance(data, dict)
     assert data["simulation"] is True and data["weeks"] == 1 and data["seed"] == 3
+    assert data["survey"]["scale"] == [0, 10] and data["survey"]["convention"] == "mean"
+    assert data["article"]["csat"] == "7.8 -> 9.5"
+    assert any(line.startswith("calibration:") for line in data["assumptions"])
     assert data["before"]["tickets"] == data["after"]["tickets"] > 50
     _check_ranges(data["before"])
     _check_ranges(data["after"])
@@ -63,6 +70,10 @@ def test_demo_json_and_files(one_week: dict[str, object]) -> None:
     assert len(lines) == data["after"]["tickets"]
     timeline = Timeline.from_dict(json.loads(lines[0]))
     assert timeline.ticket.type == "repair"
+    timelines = [Timeline.from_dict(json.loads(line)) for line in lines]
+    answers = [e for t in timelines for e in t.of_type(SurveyAnswered)]
+    assert answers and {e.meta["survey"] for e in answers} == {"after-repair"}
+    assert all(0 <= e.score <= 10 for e in answers)
 
 
 def test_demo_same_seed_same_numbers(
@@ -93,10 +104,12 @@ def test_demo_default_run_prints_the_table(
     code, out, err = _run(capsys, "--db", str(tmp_path / "demo.db"))
     assert code == 0
     assert "SIMULATION" in out and "Assumptions:" in out
-    for row in ("avg first response", "FCR %", "CSAT %", "SLA met % first response 2 h",
-                "SLA met % resolution 24 h", "backlog at end"):  # fmt: skip
+    for row in ("avg first response (calendar h)", "FCR %", "CSAT (mean of 0-10)",
+                "SLA met % first response 2 h", "SLA met % resolution 24 h",
+                "backlog at end"):  # fmt: skip
         assert row in out
-    assert "before (manual)" in out and "after (csmkit)" in out
+    assert "article" in out and "7.8 -> 9.5" in out
+    assert "before (simulated)" in out and "after (simulated)" in out
     assert err == ""  # no progress bar when stderr is not a TTY
 
 

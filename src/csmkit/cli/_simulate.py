@@ -27,9 +27,12 @@ from csmkit.cli._scenario import (
     CALENDAR,
     DONE,
     ENGINEERS,
+    REPAIR_FAILURE,
+    SATISFACTION,
     SH,
     START,
     SUPERVISORS,
+    SURVEY,
     Arrival,
     agents,
     desk_rules,
@@ -332,14 +335,16 @@ class _Simulation:
         )
         response_h = self.calendar.between(created, first) / timedelta(hours=1)
         resolution_h = self.calendar.between(created, solved) / timedelta(hours=1)
+        m = SATISFACTION
         latent = (
-            4.6
-            - min(1.5, 0.3 * max(0.0, response_h - 1))
-            - min(1.2, 0.04 * max(0.0, resolution_h - 8))
-            - (1.2 if ticket_id in self.reworked else 0.0)
-            + 0.6 * _normal(a.draws[12], a.draws[13])
+            m["base"]
+            - min(m["response_cap"], m["per_response_hour"] * max(0.0, response_h - 1))
+            - min(m["resolution_cap"], m["per_resolution_hour"] * max(0.0, resolution_h - 8))
+            - (m["rework"] if ticket_id in self.reworked else 0.0)
+            + m["noise_sd"] * _normal(a.draws[12], a.draws[13])
         )
-        self.desk.record_survey(ticket_id, "csat", max(1, min(5, round(latent))))
+        score = max(SURVEY.low, min(SURVEY.high, round(latent)))
+        self.desk.record_survey(ticket_id, SURVEY.name, score)
 
     def _on_site(self, ticket_id: str, who: str) -> None:
         if self._status(ticket_id) == "accepted":
@@ -357,7 +362,7 @@ class _Simulation:
             return
         self.desk.transition(ticket_id, "repair", actor=engineer, data={"repair_notes": "已维修"})
         proficiency = self.skill[who].get(a.product, 0)
-        if rng.random() < 0.30 - 0.05 * proficiency:
+        if rng.random() < REPAIR_FAILURE["base"] - REPAIR_FAILURE["per_point"] * proficiency:
             self._at(self.now + timedelta(days=1 + rng.random()), "callback", ticket_id)
         self._at(self.now + timedelta(days=2), "followup_due", ticket_id)
 

@@ -23,6 +23,7 @@ from csmkit.automation import (
 from csmkit.channels import Intake
 from csmkit.customers import CustomerDirectory
 from csmkit.desk._routing import RoutingCache
+from csmkit.desk._surveys import DeskSurveys
 from csmkit.desk._types import TicketType
 from csmkit.errors import AutomationError, ConcurrencyError, NotFoundError
 from csmkit.plugins import PluginManager
@@ -53,6 +54,7 @@ class DeskCore(abc.ABC):
     agents: AgentPool | None
     channels: dict[str, object]
     customers: CustomerDirectory | None
+    surveys: DeskSurveys
     max_retries: int
     rules: RuleSet
     automation: Automation

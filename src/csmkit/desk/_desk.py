@@ -33,9 +33,11 @@ from csmkit.desk._delivery import Deliveries, pending_deliveries
 from csmkit.desk._intake import IntakeOperations
 from csmkit.desk._problems import ProblemsAndFeedback
 from csmkit.desk._routing import RoutingCache
+from csmkit.desk._surveys import DeskSurveys
 from csmkit.desk._types import TicketType, TickResult
 from csmkit.desk._views import Views
 from csmkit.errors import AutomationError, ConcurrencyError
+from csmkit.metrics import Survey
 from csmkit.plugins import PluginManager
 from csmkit.routing import AgentPool, Router
 from csmkit.sla import BusinessCalendar
@@ -74,6 +76,9 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
             delivered through ``plugins.deliver_notification``.
         customers: A [`CustomerDirectory`][csmkit.customers.CustomerDirectory] (sender resolution,
             360° view, asset rules).
+        surveys: Desk-wide [`Survey`][csmkit.metrics.Survey] definitions (at most one per
+            kind; a ticket type's own surveys take precedence). Answers are checked
+            against them and [`report()`][csmkit.desk.ServiceDesk.report] reads them.
         intake_type: Ticket type of tickets opened by [`receive()`][csmkit.desk.ServiceDesk.receive]
             (its workflow starts them; fields its form requires must also be required by a later
             transition, so a ticket opened from a message may lack them until then).
@@ -101,6 +106,7 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         rules: RuleSet | Mapping[str, Any] | None = None,
         channels: Mapping[str, object] | None = None,
         customers: CustomerDirectory | None = None,
+        surveys: Iterable[Survey] = (),
         intake_type: str | None = None,
         new_ticket_id: Callable[[], str] | None = None,
         max_retries: int = 8,
@@ -122,6 +128,7 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         self.agents = agents
         self.channels = dict(channels or {})
         self.customers = customers
+        self.surveys = DeskSurveys(self.types.values(), surveys)
         self.max_retries = max_retries
         self._clock = clock
         self._new_id = new_ticket_id

@@ -339,18 +339,38 @@ class TicketOperations(DeskCore):
         comment: str | None = None,
         actor: str | None = None,
     ) -> Ticket:
-        """Record the customer's survey answer on the ticket."""
-        return self._add(
-            ticket_id,
-            lambda timeline, at: SurveyAnswered(
+        """Record the customer's survey answer on the ticket.
+
+        Args:
+            ticket_id: The ticket answered about.
+            survey: A kind (``"csat"``, ``"nps"``, ``"ces"``) or the name of a survey the
+                ticket's type or the desk declares. With a declared survey the answer
+                must be an integer on its scale, and the event's ``meta`` records the
+                survey's name and scale (so reports never mix scales).
+            score: The answer.
+            comment: Free text.
+            actor: Who answered (default: the ticket's customer).
+
+        Raises:
+            AutomationError: an unknown survey name, or an answer off the declared
+                scale (nothing is written).
+            NotFoundError: an unknown ticket.
+        """
+
+        def answer(timeline: Timeline, at: datetime) -> Event:
+            kind, declared = self.surveys.resolve(timeline.ticket.type, survey)
+            self.surveys.check_answer(ticket_id, declared, score)
+            return SurveyAnswered(
                 ticket_id=ticket_id,
                 at=at,
                 actor=actor or timeline.ticket.customer_id,
-                survey=survey,
+                survey=kind,
                 score=score,
                 comment=comment,
-            ),
-        )
+                meta={} if declared is None else declared.stamp(),
+            )
+
+        return self._add(ticket_id, answer)
 
     def link(
         self,

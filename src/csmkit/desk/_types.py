@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +10,7 @@ import attrs
 
 from csmkit.automation import Notification
 from csmkit.errors import AutomationError
+from csmkit.metrics import Survey
 from csmkit.sla import SlaPolicy, SlaPolicySet
 from csmkit.workflow import FormSchema, Workflow
 
@@ -27,19 +28,28 @@ __all__ = [
 ]
 
 
+def _survey_tuple(surveys: Iterable[Survey]) -> tuple[Survey, ...]:
+    if isinstance(surveys, (str, bytes, Mapping)) or not isinstance(surveys, Iterable):
+        raise AutomationError(f"ticket type surveys must be Survey objects, got {surveys!r}")
+    return tuple(surveys)
+
+
 @attrs.frozen
 class TicketType:
-    """A kind of ticket: its workflow (with its form) and its SLA policy.
+    """A kind of ticket: its workflow (with its form), its SLA policy and its surveys.
 
     Attributes:
         name: The ticket type (``"repair"``), as ``Ticket.type``.
         workflow: The workflow, which carries the form (``workflow.form``).
         sla: The SLA policy or policy set, if the type is measured.
+        surveys: The type's own [`Survey`][csmkit.metrics.Survey] definitions (at most
+            one per kind); they take precedence over the desk's ``surveys``.
     """
 
     name: str
     workflow: Workflow
     sla: SlaPolicy | SlaPolicySet | None = None
+    surveys: tuple[Survey, ...] = attrs.field(default=(), converter=_survey_tuple)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -48,6 +58,11 @@ class TicketType:
             raise AutomationError(f"ticket type {self.name!r}: workflow must be a Workflow")
         if self.sla is not None and not isinstance(self.sla, (SlaPolicy, SlaPolicySet)):
             raise AutomationError(f"ticket type {self.name!r}: sla must be an SlaPolicy(Set)")
+        for index, survey in enumerate(self.surveys):
+            if not isinstance(survey, Survey):
+                raise AutomationError(
+                    f"ticket type {self.name!r}: surveys[{index}] must be a Survey, got {survey!r}"
+                )
 
 
 def deferred_fields(workflow: Workflow) -> frozenset[str]:

@@ -47,9 +47,19 @@ class Views(DeskCore):
         )
 
     def report(self, metrics: Sequence[str], **options: Any) -> Table:
-        """[`csmkit.metrics.report()`][csmkit.metrics.report] over every ticket of the store
-        (business durations on the desk's calendar unless ``clock=`` is given)."""
+        """[`csmkit.metrics.report()`][csmkit.metrics.report] over every ticket of the store, with
+        the desk's own definitions unless an option overrides them.
+
+        Defaults: ``clock=`` the desk's calendar (business durations), ``now=`` the
+        desk's clock, ``sla=`` each ticket's type policy (``sla[TARGET]`` metrics;
+        tickets of unmeasured types have no cycles), ``surveys=`` the declared survey
+        definitions (each type's, then the desk's), so a 0–10 CSAT survey is computed on
+        0–10 and answers of two scales in one group raise instead of averaging.
+        """
         options.setdefault("clock", self.calendar)
+        options.setdefault("now", self.now())
+        options.setdefault("sla", _TypeSla(self))
+        options.setdefault("surveys", self.surveys.report_surveys())
         return report(list(self._timelines()), metrics, **options)
 
     def timelines(self) -> Iterator[Timeline]:

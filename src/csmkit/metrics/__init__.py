@@ -26,6 +26,7 @@ from csmkit.metrics._reports import METRICS, Table, rank, report, trend
 from csmkit.metrics._results import DurationResult, MeanResult, QuantileSummary, Rate
 from csmkit.metrics._snapshot import BacklogResult, backlog, sla_attainment
 from csmkit.metrics._stats import student_t_quantile, wilson_interval, z_value
+from csmkit.metrics._surveys import Survey
 from csmkit.metrics._tickets import (
     DURATION_METRICS,
     BusinessClock,
@@ -74,6 +75,7 @@ __all__ = [
     "RatingResult",
     "RetentionUplift",
     "RoiResult",
+    "Survey",
     "Table",
     "TicketMetrics",
     "agent_wait_time",

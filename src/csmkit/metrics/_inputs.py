@@ -10,7 +10,16 @@ from typing import Any, Literal
 from csmkit.errors import MetricsError
 from csmkit.timeline import SurveyAnswered, SurveyKind, Timeline
 
-__all__ = ["OnInvalid", "check_on_invalid", "integer_score", "survey_values", "to_list"]
+__all__ = [
+    "OnInvalid",
+    "check_on_invalid",
+    "check_recorded",
+    "integer_score",
+    "pair",
+    "recorded_scale",
+    "survey_values",
+    "to_list",
+]
 
 OnInvalid = Literal["raise", "skip"]
 
@@ -65,8 +74,57 @@ def _read_field(row: object, field: str, index: int, what: str) -> object:
         raise MetricsError(f"{what}[{index}]: {row!r} has no field {field!r}") from None
 
 
-def survey_values(values: Sequence[Any], kind: SurveyKind) -> tuple[list[Any], int]:
-    """Replace timelines by their latest answer of ``kind``; returns (values, missing)."""
+def pair(value: object) -> tuple[int, int] | None:
+    """``value`` as a ``(low, high)`` pair of integers, ``None`` when it is not one."""
+    if (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(x, int) and not isinstance(x, bool) for x in value)
+    ):
+        return int(value[0]), int(value[1])
+    return None
+
+
+def recorded_scale(event: SurveyAnswered) -> tuple[int, int] | None:
+    """The scale stamped on an answer by [`Survey.stamp()`][csmkit.metrics.Survey.stamp], ``None``
+    when absent.
+
+    Raises:
+        MetricsError: the stamp is not a pair of integers.
+    """
+    scale = event.meta.get("scale")
+    if scale is None:
+        return None
+    found = pair(scale)
+    if found is None:
+        raise MetricsError(
+            f"ticket {event.ticket_id!r}: answer's meta scale {scale!r} is not [low, high]"
+        )
+    return found
+
+
+def check_recorded(event: SurveyAnswered, scale: tuple[int, int], where: str) -> None:
+    """Refuse an answer recorded on another scale than the one being computed."""
+    recorded = recorded_scale(event)
+    if recorded is not None and recorded != scale:
+        name = event.meta.get("survey")
+        survey = f" (survey {name!r})" if isinstance(name, str) else ""
+        raise MetricsError(
+            f"{where}: the {event.survey.value.upper()} answer of ticket {event.ticket_id!r} "
+            f"was recorded on {recorded[0]}–{recorded[1]}{survey}, but the figure is computed "
+            f"on {scale[0]}–{scale[1]}; answers on different scales cannot be combined "
+            "(pass the survey definition, or group the report by survey)"
+        )
+
+
+def survey_values(
+    values: Sequence[Any], kind: SurveyKind, scale: tuple[int, int] | None = None
+) -> tuple[list[Any], int]:
+    """Replace timelines by their latest answer of ``kind``; returns (values, missing).
+
+    With ``scale``, an answer stamped with another scale (see ``Survey.stamp``) is an
+    error: answers on different scales never fold into one figure.
+    """
     if not values or not any(isinstance(value, Timeline) for value in values[:1]):
         return list(values) if not isinstance(values, list) else values, 0
     out: list[Any] = []
@@ -80,6 +138,8 @@ def survey_values(values: Sequence[Any], kind: SurveyKind) -> tuple[list[Any], i
         answer = None
         for event in reversed(item.events):
             if isinstance(event, SurveyAnswered) and event.survey is kind:
+                if scale is not None:
+                    check_recorded(event, scale, f"{kind.value}[{index}]")
                 answer = event.score
                 break
         if answer is None:

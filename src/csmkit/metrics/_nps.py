@@ -357,7 +357,7 @@ class NpsAccumulator:
         data = to_list(scores, field=field, what="scores")
         missing = 0
         if not isinstance(data, Mapping):
-            data, missing = survey_values(data, SurveyKind.NPS)
+            data, missing = survey_values(data, SurveyKind.NPS, (0, 10))
         counts, skipped = count_scores(data, 0, 10, self.on_invalid, "scores")
         for index, count in enumerate(counts):
             self.counts[index] += count

@@ -20,6 +20,7 @@ from csmkit.metrics._inputs import (
 )
 from csmkit.metrics._nps import count_scores
 from csmkit.metrics._results import MeanResult, Rate
+from csmkit.metrics._surveys import Survey, default_satisfied
 from csmkit.timeline import SurveyKind
 
 __all__ = ["RatingAccumulator", "RatingResult", "ces", "csat"]
@@ -44,25 +45,11 @@ def _scale(scale: object) -> tuple[int, int]:
     return low, high
 
 
-def _default_top(points: int, metric: str) -> int:
-    # CSAT follows Formbricks: top 1 of 3, top 2 of 4..7, top 3 of 10 (or 0..10).
-    csat_table = {2: 1, 3: 1, 4: 2, 5: 2, 6: 2, 7: 2, 10: 3, 11: 3}
-    table = {7: 3, 5: 2} if metric == "ces" else csat_table
-    if points not in table:
-        raise MetricsError(
-            f"no default satisfied set for a {points}-point {metric.upper()} scale; "
-            "pass satisfied=[...]"
-        )
-    return table[points]
-
-
 def _satisfied(
     satisfied: Collection[int] | None, low: int, high: int, metric: str, higher_is_better: bool
 ) -> tuple[int, ...]:
     if satisfied is None:
-        top = _default_top(high - low + 1, metric)
-        points = range(high - top + 1, high + 1) if higher_is_better else range(low, low + top)
-        return tuple(points)
+        return default_satisfied(low, high, metric, higher_is_better)
     out = []
     for index, point in enumerate(satisfied):
         if integer_score(point, low, high) is None:
@@ -242,7 +229,7 @@ class RatingAccumulator:
         data = to_list(ratings, field=field, what="ratings")
         if not isinstance(data, Mapping):
             kind = SurveyKind.CSAT if self.metric == "csat" else SurveyKind.CES
-            data, missing = survey_values(data, kind)
+            data, missing = survey_values(data, kind, (self.low, self.high))
             self.missing += missing
             if self.convention == "zendesk":
                 data = self._zendesk(data)
@@ -296,9 +283,10 @@ class RatingAccumulator:
 def csat(
     ratings: Iterable[Any] | Mapping[Any, int] | Any,
     *,
-    scale: int | tuple[int, int] = 5,
+    survey: Survey | None = None,
+    scale: int | tuple[int, int] | None = None,
     satisfied: Collection[int] | None = None,
-    convention: Convention = "top_box",
+    convention: Convention | None = None,
     field: str | None = None,
     on_invalid: OnInvalid = "raise",
 ) -> RatingResult:
@@ -316,28 +304,60 @@ def csat(
       other text is an invalid answer.
     * ``"mean"``: the average rating (Podium's 5, 3, 4, 3 → 3.75), t interval.
 
+    A [`Survey`][csmkit.metrics.Survey] gives the scale, satisfied set and convention at once (then
+    pass none of them). Timelines' answers stamped with a scale (a desk's declared survey
+    stamps its name and scale) must be on the scale computed, never silently mixed.
+
     Args:
         ratings: Integers on the scale, a ``{rating: count}`` mapping, rows with
             ``field``, pandas/NumPy data, or timelines (latest CSAT answer of each).
-        scale: ``5`` for 1..5, or ``(low, high)``.
+        survey: A CSAT [`Survey`][csmkit.metrics.Survey] definition.
+        scale: ``5`` for 1..5 (the default), or ``(low, high)`` such as ``(0, 10)``.
         satisfied: Scale points counted as satisfied.
-        convention: See above.
+        convention: See above (default ``"top_box"``).
         field: Column or key to read from rows.
         on_invalid: ``"raise"`` or ``"skip"``.
 
     Raises:
         MetricsError: a rating is not an integer on the scale (the message names it and
-            its position), or the definition is inconsistent.
+            its position), an answer was recorded on another scale, or the definition
+            is inconsistent (``survey`` together with ``scale``/``satisfied``/
+            ``convention``, a survey that is not CSAT).
 
     Examples:
         >>> csat(["good"] * 8 + ["bad"] * 2, convention="zendesk").score   # Assembled's example
         80.0
         >>> csat([5, 3, 4, 3], convention="mean").score                     # Podium's example
         3.75
+        >>> ten = Survey("csat-10", "csat", scale=(0, 10), convention="mean")
+        >>> csat([10, 9, 7, 8], survey=ten).score
+        8.5
     """
-    accumulator = RatingAccumulator(
-        "csat", scale=scale, satisfied=satisfied, convention=convention, on_invalid=on_invalid
-    )
+    if survey is not None:
+        if not isinstance(survey, Survey) or survey.kind is not SurveyKind.CSAT:
+            raise MetricsError(f"survey must be a CSAT Survey, got {survey!r}")
+        given = [
+            name
+            for name, value in (
+                ("scale", scale),
+                ("satisfied", satisfied),
+                ("convention", convention),
+            )
+            if value is not None
+        ]
+        if given:
+            raise MetricsError(f"pass survey= or {', '.join(given)}=, not both")
+        accumulator = survey.accumulator()
+        assert isinstance(accumulator, RatingAccumulator)
+        accumulator.on_invalid = check_on_invalid(on_invalid)
+    else:
+        accumulator = RatingAccumulator(
+            "csat",
+            scale=5 if scale is None else scale,
+            satisfied=satisfied,
+            convention="top_box" if convention is None else convention,
+            on_invalid=on_invalid,
+        )
     return accumulator.update_many(ratings, field=field).result()
 
 

@@ -12,6 +12,7 @@ from csmkit.metrics._fcr import FcrRule
 from csmkit.metrics._grouping import GroupPaths
 from csmkit.metrics._snapshot import UNRESOLVED
 from csmkit.metrics._specs import METRICS, Row, make_spec, metric_columns
+from csmkit.metrics._surveys import Survey, SurveyChoice
 from csmkit.metrics._table import Table
 from csmkit.metrics._tickets import BusinessClock, iter_ticket_metrics
 from csmkit.timeline import StatusCategory, Timeline
@@ -19,6 +20,7 @@ from csmkit.timeline import StatusCategory, Timeline
 __all__ = ["METRICS", "Table", "rank", "report", "trend"]
 
 Bucket = Literal["day", "week", "month"]
+Surveys = Survey | Iterable[Survey] | Mapping[str, Survey | Iterable[Survey]] | None
 
 
 def _bucket_label(instant: datetime, bucket: Bucket, zone: ZoneInfo) -> str:
@@ -86,6 +88,7 @@ def report(
     sla: Any = None,
     count_running_breached: bool = True,
     backlog_categories: Iterable[StatusCategory | str] = UNRESOLVED,
+    surveys: Surveys = None,
 ) -> Table:
     """Compute several metrics per group in one pass over the timelines.
 
@@ -114,6 +117,14 @@ def report(
         count_running_breached: As in [`sla_attainment()`][csmkit.metrics.sla_attainment].
         backlog_categories: Status categories that count as backlog (as in
             [`backlog()`][csmkit.metrics.backlog]).
+        surveys: The survey definitions ([`Survey`][csmkit.metrics.Survey]) of ``csat``, ``nps`` and
+            ``ces``: one survey or several (every ticket type), or a mapping of ticket
+            type to survey(s) with ``"*"`` for the other types. An answer is read
+            under the survey its ``meta`` names (or the only one of its kind); without
+            one, the defaults of [`csat()`][csmkit.metrics.csat] (1–5, top box),
+            [`nps()`][csmkit.metrics.nps] and [`ces()`][csmkit.metrics.ces] (1–7, mean). Answers of
+            two definitions in one group are an error, as is an answer stamped with another scale
+            than its definition's.
 
     Returns:
         A [`Table`][csmkit.metrics.Table]: the group columns, then per metric ``name``/``name_n``/
@@ -134,12 +145,14 @@ def report(
         categories = frozenset(StatusCategory(c) for c in backlog_categories)
     except ValueError as exc:
         raise MetricsError(f"backlog_categories: {exc}") from None
+    choice = SurveyChoice(surveys)
     specs = [
         make_spec(
             name,
             clock is not None,
             count_running_breached=count_running_breached,
             backlog_categories=categories,
+            surveys=choice,
         )
         for name in metrics
     ]
@@ -226,6 +239,7 @@ def rank(
     clock: BusinessClock | None = None,
     now: datetime | None = None,
     sla: Any = None,
+    surveys: Surveys = None,
 ) -> Table:
     """Rank groups (agents, teams …) by a confidence bound instead of the raw score.
 
@@ -234,7 +248,8 @@ def rank(
     (reopen rate, durations, mean counts) by the upper bound, ascending — for durations
     the upper bound of the mean's t interval. Groups with fewer than ``min_n``
     observations (at least 2 where the interval needs them) are left out — a raw
-    average over three tickets rewards luck. Ties keep the group order.
+    average over three tickets rewards luck. Ties keep the group order. ``clock``,
+    ``now``, ``sla`` and ``surveys`` are as in [`report()`][csmkit.metrics.report].
 
     Returns:
         A [`Table`][csmkit.metrics.Table] with ``rank``, the group, the metric's columns and
@@ -249,7 +264,14 @@ def rank(
     if spec.kind == "count":
         raise MetricsError(f"{spec.name!r} is a count; rank by a rate, score or duration")
     table = report(
-        timelines, [metric], by=[by], clock=clock, now=now, confidence=confidence, sla=sla
+        timelines,
+        [metric],
+        by=[by],
+        clock=clock,
+        now=now,
+        confidence=confidence,
+        sla=sla,
+        surveys=surveys,
     )
     name = spec.name
     rows = []
@@ -274,11 +296,13 @@ def trend(
     now: datetime | None = None,
     confidence: float = 0.95,
     sla: Any = None,
+    surveys: Surveys = None,
 ) -> Table:
     """One metric per time bucket (per group), with the change from the previous bucket.
 
     Adds a ``change`` column: the score (or median for durations) minus the previous
-    bucket's in the same group, ``None`` for the first bucket.
+    bucket's in the same group, ``None`` for the first bucket. The other options are
+    as in [`report()`][csmkit.metrics.report] (``surveys`` gives the survey definitions).
     """
     spec = make_spec(metric, clock is not None)
     table = report(
@@ -291,6 +315,7 @@ def trend(
         now=now,
         confidence=confidence,
         sla=sla,
+        surveys=surveys,
     )
     value_column = f"{spec.name}_median" if spec.kind == "duration" else spec.name
     if value_column not in table.columns:

@@ -15,9 +15,9 @@ from csmkit.metrics._accumulators import (
     ProportionAccumulator,
 )
 from csmkit.metrics._fcr import FcrRule, no_reopen_within
-from csmkit.metrics._nps import NpsAccumulator
-from csmkit.metrics._ratings import RatingAccumulator
+from csmkit.metrics._inputs import check_recorded
 from csmkit.metrics._snapshot import UNRESOLVED, feed_cycle, read_cycle
+from csmkit.metrics._surveys import Survey, SurveyChoice
 from csmkit.metrics._tickets import DURATION_METRICS, BusinessClock, TicketMetrics, _span
 from csmkit.timeline import StatusCategory, SurveyAnswered, SurveyKind, Timeline
 
@@ -54,10 +54,10 @@ def _duration_spec(name: str, attribute: str, business: bool) -> Spec:
     return Spec(name, lambda: DurationAccumulator(name, business=business), feed, False, "duration")
 
 
-def _latest(timeline: Timeline | None, kind: SurveyKind) -> float | None:
+def _latest(timeline: Timeline | None, kind: SurveyKind) -> SurveyAnswered | None:
     for event in reversed(timeline.events if timeline is not None else ()):
         if isinstance(event, SurveyAnswered) and event.survey is kind:
-            return event.score
+            return event
     return None
 
 
@@ -138,24 +138,54 @@ def _backlog_specs(name: str, business: bool, categories: frozenset[StatusCatego
     )
 
 
-def _survey_spec(name: str) -> Spec:
+class _SurveyGroup:
+    """A group's survey figure: the definition is fixed by the group's first answer,
+    and an answer given under another definition is an error, not a silent average."""
+
+    __slots__ = ("accumulator", "missing", "survey")
+
+    def __init__(self, survey: Survey) -> None:
+        self.survey = survey
+        self.accumulator: Any = None
+        self.missing = 0
+
+    def add(self, survey: Survey, event: SurveyAnswered) -> None:
+        check_recorded(event, survey.scale, "answer")
+        if self.accumulator is None:
+            self.survey = survey
+            self.accumulator = survey.accumulator()
+        elif survey.definition != self.survey.definition:
+            raise MetricsError(
+                f"the answer of ticket {event.ticket_id!r} is on survey {survey.name!r} "
+                f"({_describe(survey)}) but this group already holds answers on "
+                f"{self.survey.name!r} ({_describe(self.survey)}); one figure cannot mix "
+                "them: group the report by type or report each survey on its own"
+            )
+        self.accumulator.update(event.score)
+
+    def result(self) -> Any:
+        accumulator = self.accumulator or self.survey.accumulator()
+        result = accumulator.result()
+        return attrs.evolve(result, missing=result.missing + self.missing)
+
+
+def _describe(survey: Survey) -> str:
+    return f"{survey.low}–{survey.high}, {survey.convention}"
+
+
+def _survey_spec(name: str, surveys: SurveyChoice) -> Spec:
     kind = _SURVEYS[name]
+    default = Survey(name, kind)  # csat(), nps(), ces() defaults: 1–5 top box, 0–10, 1–7 mean
 
-    def make() -> Any:
-        if name == "nps":
-            return NpsAccumulator()
-        if name == "csat":
-            return RatingAccumulator("csat")
-        return RatingAccumulator("ces", scale=7, convention="mean")  # as ces(): CES 2.0, 1–7
+    def feed(group: _SurveyGroup, row: Row) -> None:
+        event = _latest(row.timeline, kind)
+        if event is None:
+            group.missing += 1
+            return
+        ticket_type = row.metrics.ticket.type
+        group.add(surveys.resolve(kind, ticket_type, event) or default, event)
 
-    def feed(accumulator: Any, row: Row) -> None:
-        answer = _latest(row.timeline, kind)
-        if answer is None:
-            accumulator.missing += 1
-        else:
-            accumulator.update(answer)
-
-    return Spec(name, make, feed, True, "score")
+    return Spec(name, lambda: _SurveyGroup(default), feed, True, "score")
 
 
 def make_spec(
@@ -164,6 +194,7 @@ def make_spec(
     *,
     count_running_breached: bool = True,
     backlog_categories: frozenset[StatusCategory] = frozenset(UNRESOLVED),
+    surveys: SurveyChoice | None = None,
 ) -> Spec:
     if isinstance(name, FcrRule):
         return _fcr_spec(name)
@@ -179,7 +210,7 @@ def make_spec(
     if name in ("backlog", "backlog_age", "backlog_age_since_update"):
         return _backlog_specs(name, business, backlog_categories)
     if name in _SURVEYS:
-        return _survey_spec(name)
+        return _survey_spec(name, surveys or SurveyChoice())
     if name == "reopen_rate":
 
         def feed_reopen(accumulator: ProportionAccumulator, row: Row) -> None:
