@@ -52,7 +52,11 @@ def test_the_example_loads_with_every_section() -> None:
     assert [k.name for k in config.types] == ["repair", "callback"]
     repair = config.types[0]
     assert {"region", "product", "address"} <= repair.workflow.form.names  # type: ignore[union-attr]
-    assert config.surveys == {"repair": "csat"}
+    assert config.surveys == {
+        "repair": {"name": "after-repair", "kind": "csat", "scale": [0, 10], "convention": "mean"}
+    }
+    (survey,) = repair.surveys  # the article's 10-point CSAT, a real definition
+    assert (survey.name, survey.scale, survey.convention) == ("after-repair", (0, 10), "mean")
     assert config.calendar is not None and config.calendar.timezone == "Asia/Shanghai"
     groups = {a.id: sorted(a.groups) for a in config.agents}
     assert groups["e04"] == ["engineers"] and groups["s1"] == ["supervisors"]
@@ -325,3 +329,31 @@ def test_toml_without_tomllib_or_tomli_is_a_clear_error(
     monkeypatch.setattr(importlib, "import_module", missing)
     with pytest.raises(AutomationError, match=r"Python 3.11 or later, or the 'tomli' package"):
         DeskConfig.from_file(EXAMPLE)
+
+
+@pytest.mark.parametrize(
+    ("survey", "expected"),
+    [
+        ("csat", [("csat", (1, 5))]),
+        ({"name": "nps", "kind": "nps"}, [("nps", (0, 10))]),
+        (
+            [{"name": "ten", "kind": "csat", "scale": [1, 10]}, {"name": "ces", "kind": "ces"}],
+            [("ten", (1, 10)), ("ces", (1, 7))],
+        ),
+    ],
+)
+def test_a_types_survey_is_a_kind_a_table_or_a_list(survey: Any, expected: Any) -> None:
+    data = _example()
+    data["types"]["repair"]["survey"] = survey
+    config = DeskConfig.from_dict(data)
+    assert [(s.name, s.scale) for s in config.types[0].surveys] == expected
+    jsonschema.validate(data, config_schema())
+
+
+def test_bad_surveys_are_problems_with_their_path() -> None:
+    data = _example()
+    data["types"]["repair"]["survey"] = {"name": "x", "kind": "csat", "scale": [5, 1]}
+    data["types"]["callback"]["survey"] = "stars"
+    problems = _problems(data)
+    assert any(p.startswith("types.repair.survey") for p in problems), problems
+    assert any(p.startswith("types.callback.survey") and "stars" in p for p in problems)

@@ -188,8 +188,10 @@ class DeskConfig:
         for kind in self.types:
             states = ", ".join(s.name for s in kind.workflow.states)
             sla = "" if kind.sla is None else f"; SLA {_sla_name(kind.sla)}"
-            survey = self.surveys.get(kind.name)
-            extra = "" if survey is None else f"; survey {survey}"
+            extra = "".join(
+                f"; survey {s.name} ({s.kind} {s.scale[0]}-{s.scale[1]}, {s.convention})"
+                for s in kind.surveys
+            )
             lines.append(f"type {kind.name}: workflow {kind.workflow.name}{sla}{extra}")
             lines.append(f"  states: {states}")
         if self.calendar is not None:

@@ -18,6 +18,7 @@ from csmkit.desk._config import (
 )
 from csmkit.desk._types import TicketType, intake_problems
 from csmkit.errors import AutomationError, CsmkitError
+from csmkit.metrics import Survey
 from csmkit.plugins import PluginManager
 from csmkit.routing import Agent, RoutingRules
 from csmkit.sla import BusinessCalendar, SlaPolicy, SlaPolicySet
@@ -144,15 +145,37 @@ class _Parse:
             self.problems.extend(problem_lines(exc, f"{path}.workflow"))
         sla = self.sla(data.get("sla"), name, f"{path}.sla")
         survey = data.get("survey")
-        if survey is not None and not isinstance(survey, (str, Mapping)):
-            self.add(f"{path}.survey", "expected a survey name or table")
-        if workflow is None or isinstance(sla, bool):
+        surveys = self.surveys(survey, f"{path}.survey")
+        if workflow is None or isinstance(sla, bool) or surveys is None:
             return None, survey
         try:
-            return TicketType(name, workflow, sla), survey
+            return TicketType(name, workflow, sla, surveys), survey
         except CsmkitError as exc:
             self.problems.extend(problem_lines(exc, path))
             return None, survey
+
+    def surveys(self, value: object, path: str) -> tuple[Survey, ...] | None:
+        """A type's survey definitions: a kind (``"csat"``: its default scale), a table
+        (``Survey.from_dict``) or a list of tables; ``None`` when invalid."""
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            if value not in ("csat", "nps", "ces"):
+                self.add(path, f"unknown survey kind {value!r} (csat, nps, ces, or a table)")
+                return None
+            return (Survey(value, value),)
+        items = [value] if isinstance(value, Mapping) else value
+        if not isinstance(items, list):
+            self.add(path, "expected a survey kind, a survey table or a list of tables")
+            return None
+        found: list[Survey] = []
+        for index, item in enumerate(items):
+            where = path if isinstance(value, Mapping) else f"{path}[{index}]"
+            try:
+                found.append(Survey.from_dict(item, path=where))
+            except CsmkitError as exc:
+                self.problems.append(str(exc))
+        return tuple(found) if len(found) == len(items) else None
 
     def sla(self, value: object, name: str, path: str) -> SlaPolicy | SlaPolicySet | bool | None:
         """The policy, ``None`` without one, ``False`` when invalid."""

@@ -79,9 +79,17 @@ _TYPE: dict[str, Any] = {
             "properties": {"targets": _OBJECT, "policies": {"type": "array"}},
         },
         "survey": {
-            "description": "The survey sent for this type (a name or a definition), "
-            "passed through.",
-            "oneOf": [{"type": "string"}, {"type": "object"}],
+            "description": "The survey(s) of this type: a kind (csat, nps, ces: its "
+            "default scale) or csmkit.metrics.Survey tables (name, kind, scale, convention, "
+            "satisfied, higher_is_better).",
+            "oneOf": [
+                {"enum": ["csat", "nps", "ces"]},
+                {"type": "object", "required": ["name", "kind"]},
+                {
+                    "type": "array",
+                    "items": {"type": "object", "required": ["name", "kind"]},
+                },
+            ],
         },
     },
 }
