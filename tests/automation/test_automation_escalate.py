@@ -37,7 +37,7 @@ AGENTS = AgentPool(
 )
 
 
-def _late(**params: Any) -> Timeline:
+def _late(agents: AgentPool = AGENTS, **params: Any) -> Timeline:
     """A ticket assigned to engineer li, then escalated by a rule."""
     rule = {
         "id": "late",
@@ -57,7 +57,7 @@ def _late(**params: Any) -> Timeline:
         ]
     )
     engine = Automation(RuleSet.from_dict({"rules": [rule]}))
-    env = Environment(router=ROUTER, agents=AGENTS)
+    env = Environment(router=ROUTER, agents=agents)
     outcome = engine.react(timeline, [timeline[1]], now=T0, env=env)
     return timeline.append(*outcome.events)
 
@@ -73,6 +73,14 @@ def test_release_hands_the_ticket_from_the_engineer_to_a_routed_supervisor() -> 
     assert assigned.decision == "escalated#0"
     ticket = timeline.ticket
     assert (ticket.assignee, ticket.group, ticket.escalation_level) == ("s1", "supervisors", 1)
+
+
+def test_with_no_supervisor_free_the_ticket_waits_released_in_their_queue() -> None:
+    nobody = AgentPool([Agent(id="li", groups=["engineers"]), Agent(id="s1", presence="away")])
+    timeline = _late(nobody, release=True)
+    assert [e.kind for e in timeline.events[2:]] == ["escalated", "unassigned", "assigned"]
+    ticket = timeline.ticket
+    assert (ticket.assignee, ticket.group, ticket.escalation_level) == (None, "supervisors", 1)
 
 
 def test_a_named_agent_takes_the_ticket_from_a_template() -> None:
