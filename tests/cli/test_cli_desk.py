@@ -18,7 +18,7 @@ def test_a_valid_desk_prints_its_summary(capsys: pytest.CaptureFixture[str]) -> 
     assert f"{EXAMPLE}: desk configuration is valid" in out
     assert "type repair: workflow repair; SLA repair; survey after-repair (csat 0-10, mean)" in out
     assert "  engineers: e01, e02, e03, e04, e05, e06" in out
-    assert "routing rules: aircon, lock, camera, hub (default default)" in out
+    assert "routing rules: escalated, aircon, lock, camera, hub (default default)" in out
     assert "intake type: repair" in out
 
 

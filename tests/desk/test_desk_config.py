@@ -60,7 +60,7 @@ def test_the_example_loads_with_every_section() -> None:
     assert config.calendar is not None and config.calendar.timezone == "Asia/Shanghai"
     groups = {a.id: sorted(a.groups) for a in config.agents}
     assert groups["e04"] == ["engineers"] and groups["s1"] == ["supervisors"]
-    assert config.routing is not None and len(config.routing.rules) == 4
+    assert config.routing is not None and len(config.routing.rules) == 5
     assert [r.id for r in config.automation.rules][:2] == ["route", "warn-first-response"]
     assert config.intake_type == "repair"
     assert "automation rules: route, warn-first-response" in config.summary()

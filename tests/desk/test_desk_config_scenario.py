@@ -118,12 +118,15 @@ def test_late_ticket_warned_then_escalated_across_a_restart(tmp_path: Path) -> N
     escalated = restarted.timeline(ticket_id).last("escalated")
     assert escalated is not None
     assert escalated.at == datetime(2026, 10, 15, 12, 0, tzinfo=SH)
-    assert restarted.ticket(ticket_id).group == "supervisors"
+    escalated_ticket = restarted.ticket(ticket_id)
+    assert (escalated_ticket.group, escalated_ticket.assignee) == ("supervisors", "s1")
+    released = restarted.timeline(ticket_id).last("unassigned")
+    assert released is not None and released.agent == "e02"  # the late engineer is released
 
     # half of the 24-hour resolution goal: Friday 14:00 (across the night and lunch)
     restarted.tick(datetime(2026, 10, 16, 15, 0, tzinfo=SH))
     warning = restarted_sms.sent[-1]
-    assert warning == ("e02", f"{ticket_id} 时限已用 50%")
+    assert warning == ("s1", f"{ticket_id} 时限已用 50%")  # to the supervisor now assigned
 
     # both desks agree that nothing else is due; nothing is done twice
     count = len(restarted.timeline(ticket_id))

@@ -10,6 +10,7 @@ records on the ticket's timeline as an ``ActionFailed`` event.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -29,7 +30,7 @@ from csmkit.automation._run import Refusal, Step
 from csmkit.automation._spec import ActionParameter, ActionSpec, Known
 from csmkit.automation._template import placeholders, render
 from csmkit.errors import AutomationError, TimelineError, TransitionNotAllowed, WorkflowError
-from csmkit.routing import RoutingState
+from csmkit.routing import Decision, RoutingState
 from csmkit.timeline import (
     RESERVED_FIELDS,
     Assigned,
@@ -105,6 +106,18 @@ def _remove_tags(step: Step) -> list[Event]:
 
 
 # ---------------------------------------------------------------------- people
+def _route(step: Step, ticket: Ticket, since: datetime | None, what: str) -> Decision:
+    """The router's choice for ``ticket`` (the ``assign`` path, fast: ``explain="chosen"``)."""
+    env, run = step.env, step.run
+    if env.router is None or env.agents is None:
+        raise Refusal(f"{what} without an agent needs a router and agents")
+    state = run.routing_state or RoutingState()
+    decision = env.router.route(ticket, env.agents, state, step.at, since=since, explain="chosen")
+    if decision.agent is not None:
+        run.routing_state = state.apply(decision)
+    return decision
+
+
 def _assign(step: Step) -> list[Event]:
     p, ticket = step.params(), step.ticket
     if "agent" in p or "group" in p:
@@ -112,13 +125,9 @@ def _assign(step: Step) -> list[Event]:
         if agent == ticket.assignee and (group is None or group == ticket.group):
             return []
         return [Assigned(agent=agent, group=group, **step.base())]
-    env, run = step.env, step.run
-    if env.router is None or env.agents is None:
-        raise Refusal("assign without an agent needs a router and agents")
-    state = run.routing_state or RoutingState()
-    last_unassigned = run.timeline.last(Unassigned)
+    last_unassigned = step.run.timeline.last(Unassigned)
     since = last_unassigned.at if last_unassigned is not None else None
-    decision = env.router.route(ticket, env.agents, state, step.at, since=since, explain="chosen")
+    decision = _route(step, ticket, since, "assign")
     if decision.agent is None:
         when = decision.next_escalation_at
         raise Refusal(
@@ -127,7 +136,6 @@ def _assign(step: Step) -> list[Event]:
             when,
             record=False,  # a deferral, tried again at `when`, not a failure
         )
-    run.routing_state = state.apply(decision)
     decided = f"{decision.rule}#{decision.step}"
     return [Assigned(agent=decision.agent, group=decision.group, decision=decided, **step.base())]
 
@@ -138,12 +146,37 @@ def _escalate(step: Step) -> list[Event]:
     if level <= ticket.escalation_level:
         # nothing to do (like set_field with the current value): reported, not recorded
         raise Refusal(f"already at escalation level {ticket.escalation_level}", record=False)
-    reason = p.get("reason") or f"rule {step.rule}"
-    out: list[Event] = [Escalated(level=level, reason=str(reason), **step.base())]
-    group = p.get("group")
+    reason = str(p.get("reason") or f"rule {step.rule}")
+    group, agent = p.get("group"), p.get("agent")
+    out: list[Event] = [Escalated(level=level, reason=reason, **step.base())]
+    if not p.get("release", False):
+        if group is not None and group != ticket.group:
+            out.append(Assigned(group=str(group), **step.base()))
+        return out
+    if agent is None and (step.env.router is None or step.env.agents is None):
+        raise Refusal("escalate with release and no agent needs a router and agents")
+    if ticket.assignee is not None:
+        out.append(Unassigned(agent=ticket.assignee, reason=reason, **step.base()))
+    if agent is not None:
+        return [*out, Assigned(agent=str(agent), group=group, **step.base())]
     if group is not None and group != ticket.group:
         out.append(Assigned(group=str(group), **step.base()))
-    return out
+    released = step.run.timeline.append(*out).ticket
+    decision = _route(step, released, step.at, "escalate with release")
+    if decision.agent is None:
+        return out  # no one free: the ticket waits, released, in its (new) group's queue
+    if group is not None and decision.group != group:
+        raise Refusal(f"the router chose group {decision.group!r}, not {group!r}")
+    decided = f"{decision.rule}#{decision.step}"
+    return [
+        *(e for e in out if not isinstance(e, Assigned)),
+        Assigned(agent=decision.agent, group=decision.group, decision=decided, **step.base()),
+    ]
+
+
+def _check_escalate(params: Mapping[str, Any], where: str, known: Known, out: list[str]) -> None:
+    if "agent" in params and params.get("release") is not True:
+        out.append(f"{where}.agent: names the new assignee, so it needs release = true")
 
 
 # ---------------------------------------------------------------------- workflow
@@ -399,15 +432,18 @@ _SPECS = (
     ),
     ActionSpec(
         name="escalate",
-        summary="raise the escalation level, optionally to a group",
+        summary="raise the escalation level, optionally to a group; `release` reassigns",
         parameters=(
             P("level", "level", default="current + 1"),
             P("group", "text", templated=True, default="unchanged"),
             P("reason", "text", templated=True, default="`rule <id>`"),
+            P("release", "flag", default="false: the assignee stays"),
+            P("agent", "text", templated=True, default="the router decides (with `release`)"),
         ),
-        writes="`Escalated` (+ `Assigned(group)`)",
-        produces=frozenset({"escalated", "assigned"}),
+        writes="`Escalated` (+ `Assigned(group)`; with `release`: `Unassigned` + `Assigned`)",
+        produces=frozenset({"escalated", "assigned", "unassigned"}),
         execute=_escalate,
+        check_known=_check_escalate,
     ),
     ActionSpec(
         name="notify",

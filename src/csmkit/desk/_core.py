@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -63,6 +64,7 @@ class DeskCore(abc.ABC):
     _clock: Callable[[], datetime]
     _new_id: Callable[[], str] | None
     _counter: int
+    _lock: threading.RLock
     _routes: bool
     _routing: RoutingCache
     _retry: dict[str, datetime]
@@ -165,7 +167,8 @@ class DeskCore(abc.ABC):
         everything. Tickets another process changed and this desk has not read since
         are seen with their last known state; ``refresh=True`` re-derives now.
         """
-        return self._routing.state(refresh=refresh)
+        with self._lock:
+            return self._routing.state(refresh=refresh)
 
     # ------------------------------------------------------------------ the commit loop
     def _commit(
@@ -180,60 +183,63 @@ class DeskCore(abc.ABC):
         react: bool = True,
     ) -> tuple[Timeline | None, Outcome]:
         """Decide, run rules, append atomically; retry on ``ConcurrencyError``."""
-        fixed = now
-        for _ in range(self.max_retries):
-            now = self.now() if fixed is None else fixed
-            try:
-                timeline: Timeline | None = self.store.load(ticket_id)
-            except NotFoundError:
-                timeline = None
-            if timeline is not None:
-                self._routing.observe(timeline)
-            version = 0 if timeline is None else len(timeline)
-            at = now if timeline is None else max(now, timeline.updated_at)
-            events = list(build(timeline, at))
-            if timeline is None and not events:
-                raise NotFoundError(f"ticket {ticket_id!r} not found")
-            current = timeline
-            if events:
-                current = Timeline(events) if timeline is None else timeline.append(*events)
-            assert current is not None
-            env = self._env(current.ticket, routing=react)
-            if not react:
-                outcome = Outcome()
-            elif wake:
-                outcome = self.automation.wake(current, now=now, env=env)
-            else:
-                trigger_events = events if triggers is None else list(current.events[-triggers:])
-                outcome = self.automation.react(
-                    current, trigger_events, now=now, env=env, chain=chain
-                )
-            if react and self._routes and outcome.events:
-                stamped = self._routing.stamp(current, outcome.events)
-                if stamped is not None:  # routed assignments carry their reference
-                    outcome = attrs.evolve(outcome, events=stamped)
-            batch = [*events, *outcome.events]
-            if not batch:
-                return current, outcome
-            try:
-                self.store.append(ticket_id, batch, version)
-            except ConcurrencyError:
-                # Another writer (a second ticker too) got there first: reload and decide
-                # again; what it already did is read back as done, so nothing repeats.
-                logger.debug(
-                    "ticket %r: version %d taken by another writer, deciding again",
-                    ticket_id,
-                    version,
-                )
-                self._routing.invalidate()  # another writer: re-derive on next use
-                continue
-            final = current.append(*outcome.events) if outcome.events else current
-            self._after(timeline, final, batch, outcome, now)
-            return final, outcome
-        raise ConcurrencyError(
-            f"ticket {ticket_id!r} kept changing during {self.max_retries} attempts",
-            ticket_id=ticket_id,
-        )
+        with self._lock:  # one operation at a time per desk (see docs/desk.md, Threads)
+            fixed = now
+            for _ in range(self.max_retries):
+                now = self.now() if fixed is None else fixed
+                try:
+                    timeline: Timeline | None = self.store.load(ticket_id)
+                except NotFoundError:
+                    timeline = None
+                if timeline is not None:
+                    self._routing.observe(timeline)
+                version = 0 if timeline is None else len(timeline)
+                at = now if timeline is None else max(now, timeline.updated_at)
+                events = list(build(timeline, at))
+                if timeline is None and not events:
+                    raise NotFoundError(f"ticket {ticket_id!r} not found")
+                current = timeline
+                if events:
+                    current = Timeline(events) if timeline is None else timeline.append(*events)
+                assert current is not None
+                env = self._env(current.ticket, routing=react)
+                if not react:
+                    outcome = Outcome()
+                elif wake:
+                    outcome = self.automation.wake(current, now=now, env=env)
+                else:
+                    trigger_events = (
+                        events if triggers is None else list(current.events[-triggers:])
+                    )
+                    outcome = self.automation.react(
+                        current, trigger_events, now=now, env=env, chain=chain
+                    )
+                if react and self._routes and outcome.events:
+                    stamped = self._routing.stamp(current, outcome.events)
+                    if stamped is not None:  # routed assignments carry their reference
+                        outcome = attrs.evolve(outcome, events=stamped)
+                batch = [*events, *outcome.events]
+                if not batch:
+                    return current, outcome
+                try:
+                    self.store.append(ticket_id, batch, version)
+                except ConcurrencyError:
+                    # Another writer (a second ticker too) got there first: reload and decide
+                    # again; what it already did is read back as done, so nothing repeats.
+                    logger.debug(
+                        "ticket %r: version %d taken by another writer, deciding again",
+                        ticket_id,
+                        version,
+                    )
+                    self._routing.invalidate()  # another writer: re-derive on next use
+                    continue
+                final = current.append(*outcome.events) if outcome.events else current
+                self._after(timeline, final, batch, outcome, now)
+                return final, outcome
+            raise ConcurrencyError(
+                f"ticket {ticket_id!r} kept changing during {self.max_retries} attempts",
+                ticket_id=ticket_id,
+            )
 
     def _after(
         self,
@@ -278,8 +284,10 @@ class DeskCore(abc.ABC):
     def _next_id(self) -> str:
         if self._new_id is not None:
             return self._new_id()
-        self._counter += 1
-        return derived_ticket_id("desk", self.now().isoformat(), str(self._counter))
+        with self._lock:
+            self._counter += 1
+            counter = self._counter
+        return derived_ticket_id("desk", self.now().isoformat(), str(counter))
 
     # ------------------------------------------------------------------ timers
     def _reschedule(self, timeline: Timeline, now: datetime) -> None:

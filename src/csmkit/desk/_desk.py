@@ -11,6 +11,7 @@ and [`ServiceDesk.tick()`][csmkit.desk.ServiceDesk.tick].
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -133,6 +134,7 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         self._clock = clock
         self._new_id = new_ticket_id
         self._counter = 0
+        self._lock = threading.RLock()
         ruleset = (
             rules
             if isinstance(rules, RuleSet)
@@ -290,6 +292,10 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         stored). A warning or time rule whose condition has cleared by the time it runs
         (the ticket was answered, solved or paused meanwhile) does not fire.
         """
+        with self._lock:
+            return self._tick(now)
+
+    def _tick(self, now: datetime | None) -> TickResult:
         now = self.now() if now is None else now
         require_aware(now, "now", AutomationError)
         self._scan(now)

@@ -68,19 +68,20 @@ class IntakeOperations(DeskCore):
         """
         if self.intake is None:
             raise AutomationError("receive() needs ServiceDesk(intake_type=...)")
-        self._intake_outcomes.clear()
-        try:
-            result = self.intake.receive(message)
-            outcome = self._intake_outcomes[-1] if self._intake_outcomes else None
-        finally:
+        with self._lock:  # the intake outcomes below are per call
             self._intake_outcomes.clear()
-        if result.ticket_id is not None and result.events:
-            final = self.store.load(result.ticket_id)
-            self._routing.observe(final)
-            if outcome is not None:
-                self._execute(outcome)
-            self._reschedule(final, self.now())
-        return result
+            try:
+                result = self.intake.receive(message)
+                outcome = self._intake_outcomes[-1] if self._intake_outcomes else None
+            finally:
+                self._intake_outcomes.clear()
+            if result.ticket_id is not None and result.events:
+                final = self.store.load(result.ticket_id)
+                self._routing.observe(final)
+                if outcome is not None:
+                    self._execute(outcome)
+                self._reschedule(final, self.now())
+            return result
 
     def _intake_rules(self, timeline: Timeline, events: tuple[Event, ...]) -> Sequence[Event]:
         """Run by the intake before its append: the rules' events join its batch."""
