@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -15,6 +14,7 @@ from typing import Any
 
 from csmkit._time import require_aware
 from csmkit.channels._message import Attachment, InboundMessage
+from csmkit.channels._signatures import signing_key
 from csmkit.errors import MessageFormatError, WebhookVerificationError
 
 __all__ = ["WebhookParser", "sign_webhook", "webhook_headers"]
@@ -38,22 +38,6 @@ _SENDER_KEYS = frozenset({"kind", "value", "name"})
 _ATTACHMENT_KEYS = frozenset({"filename", "content_type", "size", "sha256", "url"})
 
 
-def _key(secret: str | bytes) -> bytes:
-    """A signing key: ``whsec_<base64>`` secrets are decoded (Standard Webhooks)."""
-    if isinstance(secret, bytes):
-        if not secret:
-            raise WebhookVerificationError("a webhook secret must not be empty")
-        return secret
-    if not isinstance(secret, str) or not secret:
-        raise WebhookVerificationError("a webhook secret must be a non-empty str or bytes")
-    if secret.startswith("whsec_"):
-        try:
-            return base64.b64decode(secret[6:], validate=True)
-        except (binascii.Error, ValueError):
-            raise WebhookVerificationError("a 'whsec_' secret must be base64") from None
-    return secret.encode("utf-8")
-
-
 def sign_webhook(secret: str | bytes, msg_id: str, timestamp: int, body: bytes) -> str:
     """The Standard Webhooks signature ``v1,<base64 HMAC-SHA256>`` of ``id.timestamp.body``.
 
@@ -68,7 +52,7 @@ def sign_webhook(secret: str | bytes, msg_id: str, timestamp: int, body: bytes) 
         'v1,...'
     """
     signed = f"{msg_id}.{timestamp}.".encode() + body
-    digest = hmac.new(_key(secret), signed, hashlib.sha256).digest()
+    digest = hmac.new(signing_key(secret), signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
@@ -125,9 +109,9 @@ class WebhookParser:
         if secrets is None:
             self._keys: tuple[bytes, ...] | None = None
         elif isinstance(secrets, (str, bytes)):
-            self._keys = (_key(secrets),)
+            self._keys = (signing_key(secrets),)
         else:
-            self._keys = tuple(_key(s) for s in secrets)
+            self._keys = tuple(signing_key(s) for s in secrets)
             if not self._keys:
                 raise WebhookVerificationError("secrets: give at least one secret or None")
         if not isinstance(tolerance, timedelta) or tolerance <= timedelta(0):
