@@ -89,7 +89,7 @@ def _names(value: Sequence[str]) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _actions(value: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, JsonValue], ...]:
+def _actions(value: Sequence[object]) -> tuple[Mapping[str, JsonValue], ...]:
     """Each action as an immutable JSON-safe dict (its meaning is checked by the desk)."""
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
         raise TemplateError(f"actions: must be a list of action dicts, got {value!r}")
