@@ -42,8 +42,8 @@ def desk_templates(
             found = TemplateSet.from_dict(templates)
         except TemplateError as exc:
             lines = exc.problems or (str(exc),)
-            raise AutomationError(
-                "templates: invalid template set", problems=[f"templates.{p}" for p in lines]
+            raise _error(
+                "templates: invalid template set", [f"templates.{p}" for p in lines]
             ) from None
     else:
         raise AutomationError(
@@ -53,7 +53,7 @@ def desk_templates(
     for template in found:
         problems.extend(template_problems(template, fields=fields, transitions=transitions))
     if problems:
-        raise AutomationError("templates: actions the desk cannot run", problems=problems)
+        raise _error("templates: actions the desk cannot run", problems)
     return found
 
 
@@ -110,6 +110,10 @@ def template_problems(
         if name == "transition" and isinstance(target, str) and target not in transitions:
             problems.append(f"{where}.transition: no workflow has a transition {target!r}")
     return problems
+
+
+def _error(message: str, problems: list[str]) -> AutomationError:
+    return AutomationError(f"{message}:\n  - " + "\n  - ".join(problems), problems=problems)
 
 
 def _has_placeholder(value: object) -> bool:
