@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from csmkit.customers import CustomerDirectory
-from csmkit.desk import ServiceDesk, TicketType
+from csmkit.desk import DeskConfig, ServiceDesk, TicketType, config_schema
 from csmkit.errors import AutomationError, TransitionNotAllowed, WorkflowError
 from csmkit.knowledge import ReplyTemplate, TemplateError, TemplateSet
 from csmkit.routing import Agent, AgentPool
@@ -179,3 +179,41 @@ def _action_names() -> list[str]:
     from csmkit.automation import ACTION_SPECS
 
     return list(ACTION_SPECS)
+
+
+CONFIG: dict[str, Any] = {
+    "types": {"consultation": {"workflow": "consultation"}},
+    "templates": [ANSWER, {"name": "hello", "language": "en", "body": "Hi {customer.name}"}],
+}
+
+
+def test_templates_in_the_desk_config_round_trip_and_follow_the_schema() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    config = DeskConfig.from_dict(CONFIG)
+    assert config.to_dict()["templates"] == CONFIG["templates"]
+    again = DeskConfig.from_dict(config.to_dict())
+    assert again == config and again.templates == config.templates
+    jsonschema.validate(CONFIG, config_schema())
+    assert "reply templates: billing-answer/zh, hello/en" in config.summary()
+    store = open_store("memory://")
+    directory = CustomerDirectory(store)
+    directory.register("c-1", at=AT, name="王女士")
+    desk = ServiceDesk.from_config(CONFIG, store=store, clock=lambda: AT, customers=directory)
+    assert desk.templates == config.templates
+    _open(desk)
+    ticket = desk.reply(
+        "T-1", template="billing-answer", language="zh", author="li.wei", actor=AGENT
+    )
+    assert (ticket.status, ticket.fields["answer_summary"]) == ("answered", "账单已更正")
+
+
+def test_bad_template_actions_in_the_desk_config_are_reported_with_paths() -> None:
+    bad = {**ANSWER, "actions": [{"do": "transition", "transition": "solve"}]}
+    with pytest.raises(AutomationError) as info:
+        DeskConfig.from_dict({**CONFIG, "templates": [bad, {"name": "x", "language": "en"}]})
+    assert list(info.value.problems) == ["templates[1]: missing key 'body'"]
+    with pytest.raises(AutomationError) as info:
+        DeskConfig.from_dict({**CONFIG, "templates": [bad]})
+    assert list(info.value.problems) == [
+        "templates['billing-answer'/zh].actions[0].transition: no workflow has a transition 'solve'"
+    ]

@@ -234,6 +234,7 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
             channels=built,
             customers=customers,
             intake_type=parsed.intake_type,
+            templates=parsed.templates,
             new_ticket_id=new_ticket_id,
         )
 

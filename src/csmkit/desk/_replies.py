@@ -61,9 +61,9 @@ def template_problems(
     template: ReplyTemplate,
     *,
     fields: Collection[str] | None,
-    transitions: Collection[str],
+    transitions: Collection[str] | None,
 ) -> list[str]:
-    """Every problem of ``template``'s actions (``fields=None``: any field name)."""
+    """Every problem of ``template``'s actions (``None``: any field or transition name)."""
     problems: list[str] = []
     base = f"templates[{template.name!r}/{template.language}]"
     for index, action in enumerate(template.actions):
@@ -107,7 +107,12 @@ def template_problems(
             elif fields is not None and field not in fields:
                 problems.append(f"{where}.name: no ticket type's form has a field {field!r}")
         target = params.get("transition")
-        if name == "transition" and isinstance(target, str) and target not in transitions:
+        if (
+            name == "transition"
+            and isinstance(target, str)
+            and transitions is not None
+            and target not in transitions
+        ):
             problems.append(f"{where}.transition: no workflow has a transition {target!r}")
     return problems
 
