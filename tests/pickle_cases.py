@@ -58,7 +58,10 @@ CASES: dict[type[Any], Callable[[], Any]] = {
         {"groups": [["空调", "冷气", "air conditioner"]]}
     ),
     knowledge.ReplyTemplate: lambda: knowledge.ReplyTemplate(
-        "greeting", "zh", "{customer.name} 您好，工单 {ticket.id} 已受理。"
+        "greeting",
+        "zh",
+        "{customer.name} 您好，工单 {ticket.id} 已受理。",
+        actions=[{"do": "set_field", "name": "code", "value": ["a", {"b": 1}]}],
     ),
     knowledge.TemplateSet: lambda: knowledge.TemplateSet(
         [knowledge.ReplyTemplate("greeting", "en", "Hello {customer.name}")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -84,6 +85,10 @@ def test_missing_and_unwritable_values_are_errors_not_blanks() -> None:
         {"name": "x", "language": "English", "body": ""},
         {"name": "x", "language": "en", "body": "", "placeholders": ["a b"]},
         {"name": "x", "language": "en", "body": "x" * 20_001},
+        {"name": "x", "language": "en", "body": "", "actions": {"do": "transition"}},
+        {"name": "x", "language": "en", "body": "", "actions": [{"transition": "solve"}]},
+        {"name": "x", "language": "en", "body": "", "actions": ["solve"]},
+        {"name": "x", "language": "en", "body": "", "actions": [{"do": "x", "v": float("nan")}]},
     ],
 )
 def test_malformed_templates(data: dict[str, object]) -> None:
@@ -98,11 +103,29 @@ def test_malformed_templates(data: dict[str, object]) -> None:
         st.sampled_from(["{customer.name}", "{ticket.id}", "{{", "}}", "您好", " ", "text"]),
         max_size=8,
     ),
+    actions=st.lists(
+        st.one_of(
+            st.builds(
+                lambda name, value: {"do": "set_field", "name": name, "value": value},
+                st.sampled_from(["resolution_code", "note"]),
+                st.one_of(st.text(max_size=5), st.integers(), st.none(), st.lists(st.booleans())),
+            ),
+            st.sampled_from(["solve", "close"]).map(
+                lambda t: {"do": "transition", "transition": t}
+            ),
+        ),
+        max_size=3,
+    ),
 )
-def test_template_round_trip(name: str, language: str, pieces: list[str]) -> None:
-    template = ReplyTemplate(name, language, "".join(pieces), "标题")
-    again = ReplyTemplate.from_dict(template.to_dict())
+def test_template_round_trip(
+    name: str, language: str, pieces: list[str], actions: list[dict[str, object]]
+) -> None:
+    template = ReplyTemplate(name, language, "".join(pieces), "标题", actions=actions)
+    data = template.to_dict()
+    assert data.get("actions", []) == actions
+    again = ReplyTemplate.from_dict(json.loads(json.dumps(data)))
     assert again == template
+    assert hash(again) == hash(template)
     assert again.render({"customer": {"name": "N"}, "ticket": {"id": "I"}}) == template.render(
         {"customer": {"name": "N"}, "ticket": {"id": "I"}}
     )

@@ -22,6 +22,7 @@ import attrs
 from csmkit.automation import RuleSet
 from csmkit.desk._types import TicketType
 from csmkit.errors import AutomationError, CsmkitError
+from csmkit.knowledge import TemplateSet
 from csmkit.plugins import PluginManager
 from csmkit.routing import Agent, RoutingRules
 from csmkit.sla import BusinessCalendar, SlaPolicy, SlaPolicySet
@@ -38,6 +39,7 @@ SECTIONS: tuple[str, ...] = (
     "groups",
     "intake_type",
     "routing",
+    "templates",
     "types",
 )
 """The top-level keys of a desk configuration."""
@@ -105,6 +107,8 @@ class DeskConfig:
         automation: The automation rules.
         channels: The outbound channels by name.
         intake_type: The ticket type inbound messages open.
+        templates: The reply templates (written as a list of template tables; their
+            actions checked against the types' forms and workflows).
     """
 
     types: tuple[TicketType, ...] = ()
@@ -116,6 +120,7 @@ class DeskConfig:
     automation: RuleSet = attrs.field(factory=RuleSet)
     channels: Mapping[str, ChannelSpec] = attrs.field(factory=dict, converter=_frozen_map)
     intake_type: str | None = None
+    templates: TemplateSet = attrs.field(factory=TemplateSet)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (DeskConfig.from_dict, (self.to_dict(),))
@@ -180,6 +185,8 @@ class DeskConfig:
             out["channels"] = {name: spec.to_dict() for name, spec in self.channels.items()}
         if self.intake_type is not None:
             out["intake_type"] = self.intake_type
+        if len(self.templates):
+            out["templates"] = self.templates.to_dict()["templates"]
         return out
 
     def summary(self) -> str:
@@ -219,6 +226,9 @@ class DeskConfig:
             )
         if self.intake_type is not None:
             lines.append(f"intake type: {self.intake_type}")
+        if len(self.templates):
+            names = sorted({f"{t.name}/{t.language}" for t in self.templates})
+            lines.append(f"reply templates: {', '.join(names)}")
         return "\n".join(lines)
 
 

@@ -16,8 +16,10 @@ from csmkit.desk._config import (
     problem_lines,
     type_template,
 )
+from csmkit.desk._replies import template_problems
 from csmkit.desk._types import TicketType, intake_problems
 from csmkit.errors import AutomationError, CsmkitError
+from csmkit.knowledge import TemplateError, TemplateSet
 from csmkit.metrics import Survey
 from csmkit.plugins import PluginManager
 from csmkit.routing import Agent, RoutingRules
@@ -325,6 +327,26 @@ class _Parse:
             self.problems.extend(problem_lines(exc, "automation"))
             return RuleSet()
 
+    def templates(
+        self, data: Mapping[str, Any], fields: set[str] | None, transitions: set[str] | None
+    ) -> TemplateSet:
+        if data.get("templates") is None:
+            return TemplateSet()
+        try:
+            found = TemplateSet.from_dict({"templates": data["templates"]})
+        except TemplateError as exc:
+            lines = exc.problems or (str(exc),)
+            self.problems.extend(
+                line if line.startswith("templates[") else f"templates: {line}" for line in lines
+            )
+            return TemplateSet()
+        before = len(self.problems)
+        for template in found:
+            self.problems.extend(
+                template_problems(template, fields=fields, transitions=transitions)
+            )
+        return found if len(self.problems) == before else TemplateSet()
+
     def intake(self, value: object, kinds: list[TicketType], type_names: set[str]) -> None:
         if value is None:
             return
@@ -372,6 +394,7 @@ def parse_config(
     routing = p.routing(data, fields)
     automation = p.automation(data, fields, transitions, channels.keys(), type_names)
     p.intake(data.get("intake_type"), kinds, type_names)
+    templates = p.templates(data, fields, transitions)
     if agents and "routing" not in data:
         p.add("routing", "agents are given but no routing rules (add a [routing] default)")
     if p.problems:
@@ -391,4 +414,5 @@ def parse_config(
         automation=automation,
         channels=channels,
         intake_type=data.get("intake_type"),
+        templates=templates,
     )

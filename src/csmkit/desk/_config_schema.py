@@ -154,6 +154,29 @@ _SCHEMA: dict[str, Any] = {
             },
         },
         "intake_type": {"type": "string"},
+        "templates": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "language", "body"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string"},
+                    "language": {"type": "string"},
+                    "body": {"type": "string"},
+                    "title": {"type": "string"},
+                    "placeholders": {"type": "array", "items": {"type": "string"}},
+                    "actions": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["do"],
+                            "properties": {"do": {"type": "string"}},
+                        },
+                    },
+                },
+            },
+        },
     },
 }
 

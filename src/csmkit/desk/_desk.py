@@ -33,11 +33,13 @@ from csmkit.desk._config import DeskConfig, desk_channels
 from csmkit.desk._delivery import Deliveries, pending_deliveries
 from csmkit.desk._intake import IntakeOperations
 from csmkit.desk._problems import ProblemsAndFeedback
+from csmkit.desk._replies import desk_templates
 from csmkit.desk._routing import RoutingCache
 from csmkit.desk._surveys import DeskSurveys
 from csmkit.desk._types import TicketType, TickResult
 from csmkit.desk._views import Views
 from csmkit.errors import AutomationError, ConcurrencyError
+from csmkit.knowledge import TemplateSet
 from csmkit.metrics import Survey
 from csmkit.plugins import PluginManager
 from csmkit.routing import AgentPool, Router
@@ -80,6 +82,10 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         surveys: Desk-wide [`Survey`][csmkit.metrics.Survey] definitions (at most one per
             kind; a ticket type's own surveys take precedence). Answers are checked
             against them and [`report()`][csmkit.desk.ServiceDesk.report] reads them.
+        templates: Reply templates ([`TemplateSet`][csmkit.knowledge.TemplateSet] or its dict
+            form) for [`reply(template=...)`][csmkit.desk.ServiceDesk.reply]; their actions
+            (``set_field`` of a form field, ``transition``) are checked against the
+            automation's action table, the forms and the workflows here.
         intake_type: Ticket type of tickets opened by [`receive()`][csmkit.desk.ServiceDesk.receive]
             (its workflow starts them; fields its form requires must also be required by a later
             transition, so a ticket opened from a message may lack them until then).
@@ -89,9 +95,10 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
 
     Raises:
         AutomationError: the rules name unknown fields, channels, transitions or
-            ticket types, or loop; an intake type whose workflow does not start in
-            ``new`` or whose form requires fields no transition requires; a naive
-            clock.
+            ticket types, or loop; a template's actions are unknown, malformed or name
+            unknown fields or transitions (every problem with its path); an intake
+            type whose workflow does not start in ``new`` or whose form requires fields
+            no transition requires; a naive clock.
     """
 
     def __init__(
@@ -108,6 +115,7 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         channels: Mapping[str, object] | None = None,
         customers: CustomerDirectory | None = None,
         surveys: Iterable[Survey] = (),
+        templates: TemplateSet | Mapping[str, Any] | None = None,
         intake_type: str | None = None,
         new_ticket_id: Callable[[], str] | None = None,
         max_retries: int = 8,
@@ -158,6 +166,7 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
             ticket_types=self.types.keys(),
             business_clock=calendar is not None,
         )
+        self.templates = desk_templates(templates, fields=fields, transitions=transitions)
         self.rules = ruleset
         self.automation = Automation(ruleset)
         self._routes = router is not None and agents is not None
@@ -225,6 +234,7 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
             channels=built,
             customers=customers,
             intake_type=parsed.intake_type,
+            templates=parsed.templates,
             new_ticket_id=new_ticket_id,
         )
 

@@ -18,6 +18,7 @@ from csmkit.errors import (
     RoutingError,
     WorkflowError,
 )
+from csmkit.knowledge import TemplateError, TemplateSet
 from csmkit.routing import Decision
 from csmkit.timeline import (
     CORE_FIELDS,
@@ -40,6 +41,8 @@ __all__ = ["TicketOperations"]
 
 class TicketOperations(DeskCore):
     """The operations on one ticket, each committed by the desk's commit loop."""
+
+    templates: TemplateSet
 
     def open_ticket(
         self,
@@ -107,21 +110,109 @@ class TicketOperations(DeskCore):
         channel: str | None = None,
         body_ref: str | None = None,
         message_id: str | None = None,
+        template: str | None = None,
+        language: str | None = None,
+        agent_name: str | None = None,
+        actor: Actor | None = None,
     ) -> Ticket:
-        """Add a public reply to the customer."""
-        return self._add(
-            ticket_id,
-            lambda timeline, at: MessageAdded(
-                ticket_id=ticket_id,
-                at=at,
-                actor=author,
-                direction=Direction.OUTBOUND,
-                channel=channel or timeline.ticket.channel,
-                author=author,
-                message_id=message_id,
-                body_ref=body_ref,
-            ),
-        )
+        """Add a public reply to the customer, written by hand or from a reply template.
+
+        With ``template``, the desk's template of that name (in ``language``, its base
+        language or the set's fallback) is filled from ``ticket`` (the ticket),
+        ``customer`` (its profile from the desk's customer directory, with ``id`` and
+        ``name``) and ``agent`` (``{"id": author, "name": ...}``). The filled text is
+        kept in the message's ``meta["body"]`` with ``meta["template"]`` and
+        ``meta["language"]`` (``body_ref`` stays for bodies kept elsewhere), and the
+        template's actions are applied in order in the **same** commit: all or nothing.
+
+        Args:
+            ticket_id: The ticket.
+            author: The agent replying (the message's author and actor).
+            channel: The channel (default: the ticket's).
+            body_ref: Where a hand-written body is kept (not with ``template``).
+            message_id: The channel's id for the message.
+            template: A template name of the desk's ``templates``.
+            language: The template's language (default: the customer's ``language``
+                when the profile has one, else the set's fallback).
+            agent_name: ``{agent.name}`` (default: the agent's name in the desk's pool,
+                else ``author``).
+            actor: Who fires a template's transition (default: ``Actor(author)``, no roles).
+
+        Raises:
+            TemplateError: an unknown template, or a placeholder without a value.
+            WorkflowError: an action the workflow or form refuses (e.g.
+                ``TransitionNotAllowed``): nothing is written.
+            NotFoundError: unknown ticket.
+        """
+        if template is None:
+            return self._add(
+                ticket_id,
+                lambda timeline, at: MessageAdded(
+                    ticket_id=ticket_id,
+                    at=at,
+                    actor=author,
+                    direction=Direction.OUTBOUND,
+                    channel=channel or timeline.ticket.channel,
+                    author=author,
+                    message_id=message_id,
+                    body_ref=body_ref,
+                ),
+            )
+        if body_ref is not None:
+            raise TemplateError("reply: give either template or body_ref, not both")
+        who = actor if actor is not None else Actor(author)
+
+        def build(timeline: Timeline, at: datetime) -> Sequence[Event]:
+            ticket = timeline.ticket
+            customer, _ = self._customer_context(ticket)
+            wanted = language
+            if (
+                wanted is None
+                and customer is not None
+                and isinstance(customer.get("language"), str)
+            ):
+                wanted = customer["language"]
+            chosen = self.templates.get(template, wanted or self.templates.fallback)
+            name = agent_name
+            if name is None:
+                found = None if self.agents is None else self.agents.get(author)
+                name = author if found is None or not found.name else found.name
+            text = chosen.render(
+                {"ticket": ticket, "customer": customer, "agent": {"id": author, "name": name}}
+            )
+            events: list[Event] = [
+                MessageAdded(
+                    ticket_id=ticket_id,
+                    at=at,
+                    actor=author,
+                    direction=Direction.OUTBOUND,
+                    channel=channel or ticket.channel,
+                    author=author,
+                    message_id=message_id,
+                    meta={"body": text, "template": chosen.name, "language": chosen.language},
+                )
+            ]
+            kind = self._kind(ticket.type)
+            for index, action in enumerate(chosen.actions):
+                so_far = timeline.append(*events)
+                where = f"template {chosen.name!r} ({chosen.language}) actions[{index}]"
+                if action["do"] == "set_field":
+                    changes = {str(action["name"]): action["value"]}
+                    events.extend(self._field_events(so_far, changes, author, at, where=where))
+                else:
+                    data = action.get("data")
+                    _, fired = kind.workflow.fire(
+                        so_far,
+                        str(action["transition"]),
+                        actor=who,
+                        at=at,
+                        data=dict(data) if isinstance(data, Mapping) else {},
+                        reason=None if action.get("reason") is None else str(action["reason"]),
+                    )
+                    events.extend(fired)
+            return events
+
+        return self._operation(ticket_id, build)
 
     def note(self, ticket_id: str, *, author: str, body_ref: str | None = None) -> Ticket:
         """Add an internal note (never public)."""
@@ -195,49 +286,68 @@ class TicketOperations(DeskCore):
         def build(timeline: Timeline | None, when: datetime) -> Sequence[Event]:
             if timeline is None:
                 raise NotFoundError(f"ticket {ticket_id!r} not found")
-            kind = self._kind(timeline.ticket.type)
-            current = dict(timeline.ticket.fields)
-            merged = {k: v for k, v in {**current, **changes}.items() if v is not None}
-            fired = {
-                e.transition
-                for e in timeline.events
-                if isinstance(e, StatusChanged) and e.transition is not None
-            }
-            form = relaxed_form(kind.workflow, pending_fields(kind.workflow, fired))
-            problems = []
-            for name in changes:
-                if not isinstance(name, str) or not name:
-                    problems.append(f"{name!r}: is not a field name")
-                elif name in CORE_FIELDS or name in RESERVED_FIELDS:
-                    problems.append(
-                        f"{name}: is a ticket attribute, not a form field; use its own "
-                        "operation (assign, transition ...)"
-                    )
-                elif form is not None and not form.allow_unknown and name not in form:
-                    problems.append(f"{name}: is not a field of the form of type {kind.name!r}")
-            if form is not None and not problems:
-                problems = [str(e) for e in form.validate(merged).errors]
-            if problems:
-                raise WorkflowError(
-                    f"ticket {ticket_id!r}: fields do not match the form of type {kind.name!r}",
-                    problems=problems,
-                )
-            return [
-                FieldChanged(
-                    ticket_id=ticket_id,
-                    at=when,
-                    actor=actor,
-                    name=name,
-                    old=current.get(name),
-                    new=value,
-                )
-                for name, value in changes.items()
-                if current.get(name) != value
-            ]
+            return self._field_events(timeline, changes, actor, when)
 
         final, _ = self._commit(ticket_id, build, now=at)
         assert final is not None
         return final.ticket
+
+    def _field_events(
+        self,
+        timeline: Timeline,
+        changes: Mapping[str, Any],
+        actor: str | None,
+        when: datetime,
+        *,
+        where: str = "",
+    ) -> list[FieldChanged]:
+        """The ``FieldChanged`` events setting ``changes`` (checked by the ticket type's
+        form as [`update()`][csmkit.desk.ServiceDesk.update] documents).
+
+        Raises:
+            WorkflowError: every problem listed, ``where`` naming the caller's context.
+        """
+        ticket_id = timeline.ticket.id
+        kind = self._kind(timeline.ticket.type)
+        current = dict(timeline.ticket.fields)
+        merged = {k: v for k, v in {**current, **changes}.items() if v is not None}
+        fired = {
+            e.transition
+            for e in timeline.events
+            if isinstance(e, StatusChanged) and e.transition is not None
+        }
+        form = relaxed_form(kind.workflow, pending_fields(kind.workflow, fired))
+        problems = []
+        for name in changes:
+            if not isinstance(name, str) or not name:
+                problems.append(f"{name!r}: is not a field name")
+            elif name in CORE_FIELDS or name in RESERVED_FIELDS:
+                problems.append(
+                    f"{name}: is a ticket attribute, not a form field; use its own "
+                    "operation (assign, transition ...)"
+                )
+            elif form is not None and not form.allow_unknown and name not in form:
+                problems.append(f"{name}: is not a field of the form of type {kind.name!r}")
+        if form is not None and not problems:
+            problems = [str(e) for e in form.validate(merged).errors]
+        if problems:
+            raise WorkflowError(
+                f"ticket {ticket_id!r}: {where + ': ' if where else ''}fields do not match "
+                f"the form of type {kind.name!r}",
+                problems=problems,
+            )
+        return [
+            FieldChanged(
+                ticket_id=ticket_id,
+                at=when,
+                actor=actor,
+                name=name,
+                old=current.get(name),
+                new=value,
+            )
+            for name, value in changes.items()
+            if current.get(name) != value
+        ]
 
     def assign(
         self,

@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 
+from csmkit._jsonvalue import JsonValue, freeze_mapping, thaw
 from csmkit._pickling import reduce_by_init
 from csmkit.conditions import resolve
 from csmkit.knowledge._errors import TemplateError
@@ -88,6 +89,29 @@ def _names(value: Sequence[str]) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _actions(value: Sequence[object]) -> tuple[Mapping[str, JsonValue], ...]:
+    """Each action as an immutable JSON-safe dict (its meaning is checked by the desk)."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+        raise TemplateError(f"actions: must be a list of action dicts, got {value!r}")
+    problems = []
+    out = []
+    for index, action in enumerate(value):
+        where = f"actions[{index}]"
+        if not isinstance(action, Mapping):
+            problems.append(f"{where}: an action must be a dict with 'do', got {action!r}")
+            continue
+        if not isinstance(action.get("do"), str) or not action["do"]:
+            problems.append(f"{where}.do: must name an action, got {action.get('do')!r}")
+            continue
+        try:
+            out.append(freeze_mapping(action, where))
+        except ValueError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise TemplateError("invalid reply template actions", problems=problems)
+    return tuple(out)
+
+
 @attrs.frozen
 class ReplyTemplate:
     """A named reply in one language with placeholders such as ``{customer.name}``.
@@ -104,6 +128,11 @@ class ReplyTemplate:
         title: A human label for pickers, if any.
         placeholders: The declared names (``"ticket.*"`` allows everything under
             ``ticket``); default [`DEFAULT_PLACEHOLDERS`][csmkit.knowledge.DEFAULT_PLACEHOLDERS].
+        actions: What replying with it also does, as plain action dicts in the automation
+            rules' form (``{"do": "transition", "transition": "solve"}``). Kept here as
+            data only (JSON-safe, each with a ``do``); the desk checks them against the
+            automation's action table and its workflows when it is built, and applies them
+            with the reply (see ``docs/knowledge.md``).
 
     Examples:
         >>> t = ReplyTemplate("greet", "zh", "{customer.name}您好，工单 {ticket.id} 已受理。")
@@ -122,6 +151,7 @@ class ReplyTemplate:
     body: str
     title: str = ""
     placeholders: tuple[str, ...] = attrs.field(default=DEFAULT_PLACEHOLDERS, converter=_names)
+    actions: tuple[Mapping[str, JsonValue], ...] = attrs.field(default=(), converter=_actions)
     _pieces: tuple[tuple[str, str | None], ...] = attrs.field(
         init=False, repr=False, eq=False, factory=tuple
     )
@@ -199,6 +229,8 @@ class ReplyTemplate:
             data["title"] = self.title
         if self.placeholders != DEFAULT_PLACEHOLDERS:
             data["placeholders"] = list(self.placeholders)
+        if self.actions:
+            data["actions"] = [thaw(action) for action in self.actions]
         return data
 
     @classmethod
@@ -210,7 +242,7 @@ class ReplyTemplate:
         """
         if not isinstance(data, Mapping):
             raise TemplateError(f"a template must be a mapping, got {type(data).__name__}")
-        allowed = {"name", "language", "body", "title", "placeholders"}
+        allowed = {"name", "language", "body", "title", "placeholders", "actions"}
         unknown = sorted(set(data) - allowed, key=str)
         missing = sorted({"name", "language", "body"} - set(data))
         if unknown or missing:
@@ -223,7 +255,12 @@ class ReplyTemplate:
         if isinstance(placeholders, str) or not isinstance(placeholders, Sequence):
             raise TemplateError("placeholders must be a list of names")
         return cls(
-            data["name"], data["language"], data["body"], data.get("title", ""), placeholders
+            data["name"],
+            data["language"],
+            data["body"],
+            data.get("title", ""),
+            placeholders,
+            data.get("actions", ()),
         )
 
 
