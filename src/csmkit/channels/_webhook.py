@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -14,10 +15,13 @@ from typing import Any
 
 from csmkit._time import require_aware
 from csmkit.channels._message import Attachment, InboundMessage
+from csmkit.channels._receiver import logs_refusals
 from csmkit.channels._signatures import signing_key
 from csmkit.errors import MessageFormatError, WebhookVerificationError
 
 __all__ = ["WebhookParser", "sign_webhook", "webhook_headers"]
+
+_log = logging.getLogger(__name__)
 
 _MESSAGE_KEYS = frozenset(
     {
@@ -134,6 +138,7 @@ class WebhookParser:
         self._lock = threading.Lock()
 
     # ----------------------------------------------------------------- verification
+    @logs_refusals("webhook", _log)
     def verify(self, headers: Mapping[str, str], body: bytes, *, now: datetime) -> str | None:
         """Check the signature and timestamp; return the ``webhook-id``.
 
@@ -182,6 +187,7 @@ class WebhookParser:
         )
 
     # ----------------------------------------------------------------- parsing
+    @logs_refusals("webhook", _log)
     def parse(
         self, headers: Mapping[str, str], body: bytes, *, now: datetime
     ) -> list[InboundMessage]:
@@ -210,6 +216,7 @@ class WebhookParser:
         msg_id = self.verify(headers, bytes(body), now=now)
         with self._lock:
             if msg_id is not None and f"w:{msg_id}" in self._seen:
+                _log.warning("webhook request refused: replay of a delivery already taken in")
                 return []
         try:
             data = json.loads(bytes(body).decode("utf-8"))
