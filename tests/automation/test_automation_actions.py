@@ -108,7 +108,7 @@ def test_every_problem_of_an_action_is_reported_with_its_path() -> None:
                 "actions": [
                     {"do": "escalate", "level": 0, "group": ""},
                     {"do": "assign", "agent": 7, "team": "x"},
-                    {"do": "send_survey", "survey": "stars", "template": "{oops}"},
+                    {"do": "send_survey", "survey": "5 stars", "template": "{oops}"},
                 ],
             },
         ]
@@ -122,7 +122,7 @@ def test_every_problem_of_an_action_is_reported_with_its_path() -> None:
         "rules[1] 'bad'.actions[1].agent: 7 is not a non-empty string",
         "rules[1] 'bad'.actions[1]: unknown parameter 'team' for assign",
         "rules[1] 'bad'.actions[2]: send_survey needs 'channel'",
-        "rules[1] 'bad'.actions[2].survey: 'stars' is not csat, nps or ces",
+        "rules[1] 'bad'.actions[2].survey: '5 stars' is not csat, nps, ces or a survey name",
         "rules[1] 'bad'.actions[2].template: template '{oops}': unknown placeholder {oops}",
     ]:
         assert any(p.startswith(expected) for p in problems), (expected, problems)
