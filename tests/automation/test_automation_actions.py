@@ -108,7 +108,7 @@ def test_every_problem_of_an_action_is_reported_with_its_path() -> None:
                 "actions": [
                     {"do": "escalate", "level": 0, "group": ""},
                     {"do": "assign", "agent": 7, "team": "x"},
-                    {"do": "send_survey", "survey": "stars", "template": "{oops}"},
+                    {"do": "send_survey", "survey": "5 stars", "template": "{oops}"},
                 ],
             },
         ]
@@ -122,7 +122,7 @@ def test_every_problem_of_an_action_is_reported_with_its_path() -> None:
         "rules[1] 'bad'.actions[1].agent: 7 is not a non-empty string",
         "rules[1] 'bad'.actions[1]: unknown parameter 'team' for assign",
         "rules[1] 'bad'.actions[2]: send_survey needs 'channel'",
-        "rules[1] 'bad'.actions[2].survey: 'stars' is not csat, nps or ces",
+        "rules[1] 'bad'.actions[2].survey: '5 stars' is not csat, nps, ces or a survey name",
         "rules[1] 'bad'.actions[2].template: template '{oops}': unknown placeholder {oops}",
     ]:
         assert any(p.startswith(expected) for p in problems), (expected, problems)
@@ -427,3 +427,26 @@ def test_a_stopped_time_rule_is_recorded_once() -> None:
     assert isinstance(failed, ActionFailed) and "more than 2 chained actions" in failed.reason
     assert (failed.rule, failed.index, failed.meta["rule"]) == ("late", 2, "late")
     assert engine.wake(timeline.append(failed), now=T0 + timedelta(hours=3)).events == ()
+
+
+def test_send_survey_names_a_kind_or_a_declared_survey() -> None:
+    def rules(survey: object) -> dict[str, Any]:
+        action = {"do": "send_survey", "survey": survey, "channel": "sms", "template": "?"}
+        return {"rules": [{"id": "ask", "on": "created", "actions": [action]}]}
+
+    for name in ("csat", "after-repair", "v2.post_sale"):
+        RuleSet.from_dict(rules(name))  # any name is fine without the declared ones
+    for bad in ("", "5 stars", 5, "x" * 101):
+        with pytest.raises(AutomationError, match=r"actions\[0\]\.survey"):
+            RuleSet.from_dict(rules(bad))
+    declared = {"after-repair"}
+    RuleSet.from_dict(rules("nps"), surveys=declared)
+    RuleSet.from_dict(rules("after-repair"), surveys=declared).check(surveys=declared)
+    ruleset = RuleSet.from_dict(rules("after-sale"))
+    assert ruleset.problems(surveys=declared) == [
+        "rules[0] 'ask'.actions[0].survey: 'after-sale' is neither csat, nps, ces nor a "
+        "declared survey (declared: after-repair)"
+    ]
+    with pytest.raises(AutomationError, match="'after-sale' is neither"):
+        ruleset.check(surveys=declared)
+    ruleset.check(surveys=None)  # not checked

@@ -357,3 +357,18 @@ def test_bad_surveys_are_problems_with_their_path() -> None:
     problems = _problems(data)
     assert any(p.startswith("types.repair.survey") for p in problems), problems
     assert any(p.startswith("types.callback.survey") and "stars" in p for p in problems)
+
+
+def test_send_survey_may_name_a_declared_survey_of_a_type() -> None:
+    data = _example()
+    (rule,) = [r for r in data["automation"]["rules"] if r["id"] == "survey"]
+    rule["actions"][0]["survey"] = "after-repair"  # the repair type's declared survey
+    DeskConfig.from_dict(data)
+    rule["actions"][0]["survey"] = "after-sale"
+    index = data["automation"]["rules"].index(rule)
+    problems = _problems(data)
+    assert any(
+        p.startswith(f"automation.rules[{index}] 'survey'.actions[0].survey: 'after-sale'")
+        and "(declared: after-repair)" in p
+        for p in problems
+    ), problems

@@ -40,6 +40,7 @@ from csmkit.timeline import (
     FieldChanged,
     Linked,
     MessageAdded,
+    SurveyKind,
     Ticket,
     Unassigned,
 )
@@ -275,6 +276,18 @@ def _check_message(params: Mapping[str, Any], where: str, known: Known, out: lis
         )
 
 
+def _check_survey(params: Mapping[str, Any], where: str, known: Known, out: list[str]) -> None:
+    _check_message(params, where, known, out)
+    survey = params.get("survey")
+    kinds = {kind.value for kind in SurveyKind}
+    declared = known.surveys
+    if declared is not None and isinstance(survey, str) and survey not in {*kinds, *declared}:
+        out.append(
+            f"{where}.survey: {survey!r} is neither csat, nps, ces nor a declared survey "
+            f"(declared: {', '.join(sorted(declared)) or 'none'})"
+        )
+
+
 # ---------------------------------------------------------------------- tickets, problems
 def ticket_request_for(
     p: Mapping[str, Any],
@@ -462,7 +475,7 @@ _SPECS = (
         writes=_NOTE + ", with `meta.survey`",
         produces=frozenset({"message_added"}),
         execute=_notify,
-        check_known=_check_message,
+        check_known=_check_survey,
     ),
     ActionSpec(
         name="create_ticket",

@@ -116,6 +116,7 @@ class RuleSet:
         transitions: Collection[str] | None = None,
         ticket_types: Collection[str] | None = None,
         business_clock: bool = True,
+        surveys: Collection[str] | None = None,
     ) -> RuleSet:
         """Load and validate rules; every problem is reported at once.
 
@@ -126,6 +127,8 @@ class RuleSet:
             transitions: Known workflow transition names; ``None`` skips that check.
             ticket_types: Known ticket types (for ``create_ticket``); ``None`` skips.
             business_clock: Whether a business calendar is available.
+            surveys: Declared survey names a ``send_survey`` action may name besides
+                csat, nps and ces; ``None`` skips that check.
 
         Raises:
             AutomationError: with ``problems``, each naming its path (``rules[2].when``).
@@ -158,6 +161,7 @@ class RuleSet:
             transitions=transitions,
             ticket_types=ticket_types,
             business_clock=business_clock,
+            surveys=surveys,
         )
         return ruleset
 
@@ -169,12 +173,17 @@ class RuleSet:
         transitions: Collection[str] | None = None,
         ticket_types: Collection[str] | None = None,
         business_clock: bool = True,
+        surveys: Collection[str] | None = None,
     ) -> list[str]:
         """Every problem of the rules against what a desk knows (see
         [`check()`][csmkit.automation.RuleSet.check])."""
         problems: list[str] = []
         known = Known(
-            fields=fields, channels=channels, transitions=transitions, ticket_types=ticket_types
+            fields=fields,
+            channels=channels,
+            transitions=transitions,
+            ticket_types=ticket_types,
+            surveys=surveys,
         )
         seen: dict[str, int] = {}
         for index, rule in enumerate(self.rules):
@@ -202,16 +211,18 @@ class RuleSet:
         transitions: Collection[str] | None = None,
         ticket_types: Collection[str] | None = None,
         business_clock: bool = True,
+        surveys: Collection[str] | None = None,
     ) -> None:
         """Raise [`AutomationError`][csmkit.errors.AutomationError] listing every problem
         [`problems()`][csmkit.automation.RuleSet.problems] finds: unknown fields, channels,
-        transitions, ticket types, placeholders, loops."""
+        transitions, ticket types, surveys, placeholders, loops."""
         problems = self.problems(
             fields=fields,
             channels=channels,
             transitions=transitions,
             ticket_types=ticket_types,
             business_clock=business_clock,
+            surveys=surveys,
         )
         if problems:
             raise _error(problems)

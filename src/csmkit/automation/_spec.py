@@ -7,6 +7,7 @@ rules, the engine and the docs can read one table.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -73,9 +74,14 @@ def _flag(value: object) -> str | None:
     return None if isinstance(value, bool) else "must be true or false"
 
 
+_SURVEY_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
 def _survey(value: object) -> str | None:
+    if isinstance(value, str) and _SURVEY_NAME.fullmatch(value):
+        return None  # a kind or a declared survey's name (the desk checks the names)
     kinds = [s.value for s in SurveyKind]
-    return None if value in kinds else f"{value!r} is not {', '.join(kinds[:-1])} or {kinds[-1]}"
+    return f"{value!r} is not {', '.join(kinds)} or a survey name ([A-Za-z0-9_.-]+)"
 
 
 def _duration(value: object) -> str | None:
@@ -105,7 +111,7 @@ PARAMETER_TYPES: Mapping[str, tuple[str, Callable[[object], str | None]]] = {
     "count": ("an integer >= 2", _count),
     "mapping": ("a dict", _mapping),
     "flag": ("true or false", _flag),
-    "survey": ("csat, nps or ces", _survey),
+    "survey": ("csat, nps, ces or a declared survey's name", _survey),
     "duration": ("a duration (`30d`, `P30D`)", _duration),
     "message": ("a message template (`{ticket_id}`, `{fields.<name>}`)", _message_template),
 }
@@ -144,6 +150,7 @@ class Known:
     channels: Collection[str] | None = None
     transitions: Collection[str] | None = None
     ticket_types: Collection[str] | None = None
+    surveys: Collection[str] | None = None
 
 
 def _frozen(value: Mapping[str, Any]) -> Mapping[str, JsonValue]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -29,6 +30,19 @@ from csmkit.timeline import (
 )
 
 __all__ = ["CustomerResolver", "Intake", "IntakeResult", "default_ticket_id"]
+
+_log = logging.getLogger(__name__)
+
+# The level of each outcome: INFO when something was written or a message was refused.
+_LEVELS = {
+    "created": logging.INFO,
+    "appended": logging.INFO,
+    "recorded": logging.INFO,
+    "dropped": logging.INFO,
+    "unmatched": logging.INFO,
+    "duplicate": logging.DEBUG,
+    "ignored": logging.DEBUG,
+}
 
 Outcome = Literal["created", "appended", "duplicate", "dropped", "recorded", "unmatched", "ignored"]
 
@@ -191,8 +205,8 @@ class Intake:
         for _ in range(_ATTEMPTS):
             try:
                 if not isinstance(message, InboundMessage):
-                    return _record_fact(self, message)
-                return self._receive(message)
+                    return _logged(_record_fact(self, message), message.message)
+                return _logged(self._receive(message), message)
             except ConcurrencyError:
                 continue  # someone else wrote the ticket; look again (maybe a duplicate)
         inbound = message if isinstance(message, InboundMessage) else message.message
@@ -303,6 +317,30 @@ class Intake:
 
 
 Fact = DeliveryReport | AutoReply
+
+
+def _logged(result: IntakeResult, message: InboundMessage) -> IntakeResult:
+    """Log the intake's decision on ``message`` (its channel and id, never its text)."""
+    level = _LEVELS.get(result.outcome, logging.DEBUG)
+    if not _log.isEnabledFor(level):
+        return result
+    what = f"{message.channel} message {(message.external_id or '(no id)')[:200]!r}"
+    kind = "auto-reply" if isinstance(result.fact, AutoReply) else "delivery report"
+    if result.outcome == "created":
+        _log.info("%s opened ticket %s", what, result.ticket_id)
+    elif result.outcome == "appended":
+        _log.info("%s threaded into ticket %s", what, result.ticket_id)
+    elif result.outcome == "recorded":
+        _log.info("%s: %s recorded on ticket %s", what, kind, result.ticket_id)
+    elif result.outcome == "dropped":
+        _log.info("%s dropped: %.200r", what, result.reason)
+    elif result.outcome == "unmatched":
+        _log.info("%s: %s matches no ticket", what, kind)
+    elif result.outcome == "duplicate":
+        _log.debug("%s is a duplicate (ticket %s): nothing written", what, result.ticket_id)
+    else:
+        _log.debug("%s: %s ignored", what, kind)
+    return result
 
 
 def _own(message: InboundMessage) -> bool:

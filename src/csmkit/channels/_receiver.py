@@ -3,12 +3,14 @@ with a body limit and replay protection."""
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from csmkit.channels._mapping import PayloadMapping
 from csmkit.channels._message import InboundMessage
@@ -16,11 +18,51 @@ from csmkit.channels._signatures import Delivery, WebhookSignature, signing_key
 from csmkit.errors import (
     MessageFormatError,
     WebhookReplayError,
+    WebhookSignatureError,
+    WebhookTimestampError,
     WebhookTooLargeError,
     WebhookVerificationError,
 )
 
-__all__ = ["ReplayGuard", "WebhookReceiver"]
+__all__ = ["ReplayGuard", "WebhookReceiver", "logs_refusals"]
+
+_log = logging.getLogger(__name__)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+# Fixed texts: a refusal's own message can quote request data, never logged.
+_REFUSALS: tuple[tuple[type[WebhookVerificationError], str], ...] = (
+    (WebhookSignatureError, "signature does not match"),
+    (WebhookTimestampError, "timestamp outside the tolerance"),
+    (WebhookReplayError, "replay refused"),
+    (WebhookTooLargeError, "body over the size limit"),
+)
+
+
+def logs_refusals(
+    source: str, logger: logging.Logger
+) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Log a WARNING on ``logger`` when the wrapped receiver refuses a request.
+
+    The record names ``source`` and the kind of refusal only: never the secret, the
+    signature, the headers' values or the body.
+    """
+
+    def wrap(method: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.wraps(method)
+        def logged(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return method(*args, **kwargs)
+            except WebhookVerificationError as exc:
+                if not getattr(exc, "_csmkit_logged", False):  # once, by the outermost call
+                    setattr(exc, "_csmkit_logged", True)  # noqa: B010
+                    kind = next((t for c, t in _REFUSALS if isinstance(exc, c)), "malformed")
+                    logger.warning("%s request refused: %s (%s)", source, kind, type(exc).__name__)
+                raise
+
+        return logged
+
+    return wrap
 
 
 class ReplayGuard:
@@ -201,6 +243,7 @@ class WebhookReceiver:
             else timedelta(seconds=_positive("replay_seconds", replay)),
         )
 
+    @logs_refusals("webhook", _log)
     def verify(self, headers: Mapping[str, str], body: bytes, *, now: datetime) -> Delivery:
         """Size, signature and timestamp checks only (nothing is remembered)."""
         if not isinstance(body, (bytes, bytearray)):
@@ -213,6 +256,7 @@ class WebhookReceiver:
             )
         return self.signature.verify(headers, bytes(body), self._keys, now=now)
 
+    @logs_refusals("webhook", _log)
     def receive(
         self, headers: Mapping[str, str], body: bytes, *, now: datetime
     ) -> InboundMessage | None:

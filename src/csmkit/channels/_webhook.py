@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -14,10 +15,18 @@ from typing import Any
 
 from csmkit._time import require_aware
 from csmkit.channels._message import Attachment, InboundMessage
+from csmkit.channels._receiver import logs_refusals
 from csmkit.channels._signatures import signing_key
-from csmkit.errors import MessageFormatError, WebhookVerificationError
+from csmkit.errors import (
+    MessageFormatError,
+    WebhookSignatureError,
+    WebhookTimestampError,
+    WebhookVerificationError,
+)
 
 __all__ = ["WebhookParser", "sign_webhook", "webhook_headers"]
+
+_log = logging.getLogger(__name__)
 
 _MESSAGE_KEYS = frozenset(
     {
@@ -134,12 +143,14 @@ class WebhookParser:
         self._lock = threading.Lock()
 
     # ----------------------------------------------------------------- verification
+    @logs_refusals("webhook", _log)
     def verify(self, headers: Mapping[str, str], body: bytes, *, now: datetime) -> str | None:
         """Check the signature and timestamp; return the ``webhook-id``.
 
         Raises:
-            WebhookVerificationError: missing headers, stale timestamp, no matching
-                signature.
+            WebhookSignatureError: missing headers or no matching signature.
+            WebhookTimestampError: a stale timestamp.
+            WebhookVerificationError: a malformed timestamp.
         """
         require_aware(now, "now", WebhookVerificationError)
         lowered = {str(k).strip().lower(): str(v) for k, v in headers.items()}
@@ -152,7 +163,7 @@ class WebhookParser:
             if not lowered.get(name, "").strip()
         ]
         if missing:
-            raise WebhookVerificationError(f"missing header(s): {', '.join(missing)}")
+            raise WebhookSignatureError(f"missing header(s): {', '.join(missing)}")
         assert msg_id is not None
         raw_timestamp = lowered["webhook-timestamp"].strip()
         if not raw_timestamp.isdigit() or len(raw_timestamp) > 12:
@@ -162,7 +173,7 @@ class WebhookParser:
         timestamp = int(raw_timestamp)
         skew = abs(now.timestamp() - timestamp)
         if skew > self._tolerance.total_seconds():
-            raise WebhookVerificationError(
+            raise WebhookTimestampError(
                 f"webhook-timestamp {timestamp} is {skew:.0f} s away from now, outside the "
                 f"tolerance of {self._tolerance.total_seconds():.0f} s (replayed or clock skew)"
             )
@@ -177,11 +188,10 @@ class WebhookParser:
             for candidate in offered:
                 if hmac.compare_digest(expected, candidate.encode("ascii", "replace")):
                     return msg_id
-        raise WebhookVerificationError(
-            "no webhook-signature matches (wrong secret or altered body)"
-        )
+        raise WebhookSignatureError("no webhook-signature matches (wrong secret or altered body)")
 
     # ----------------------------------------------------------------- parsing
+    @logs_refusals("webhook", _log)
     def parse(
         self, headers: Mapping[str, str], body: bytes, *, now: datetime
     ) -> list[InboundMessage]:
@@ -210,6 +220,7 @@ class WebhookParser:
         msg_id = self.verify(headers, bytes(body), now=now)
         with self._lock:
             if msg_id is not None and f"w:{msg_id}" in self._seen:
+                _log.warning("webhook request refused: replay of a delivery already taken in")
                 return []
         try:
             data = json.loads(bytes(body).decode("utf-8"))

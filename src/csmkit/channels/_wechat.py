@@ -4,6 +4,7 @@ OpenID."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -14,7 +15,7 @@ import attrs
 
 from csmkit._time import is_aware
 from csmkit.channels._message import Attachment, InboundMessage
-from csmkit.channels._receiver import ReplayGuard
+from csmkit.channels._receiver import ReplayGuard, logs_refusals
 from csmkit.channels._wechat_crypto import WeChatCrypto, check_signature, wechat_signature
 from csmkit.errors import (
     MessageFormatError,
@@ -24,6 +25,8 @@ from csmkit.errors import (
 )
 
 __all__ = ["WECHAT_ACK", "WeChatMessage", "WeChatParser", "parse_wechat_xml"]
+
+_log = logging.getLogger(__name__)
 
 WECHAT_ACK = "success"
 """The body that acknowledges a callback at once (an empty body does too): the platform
@@ -287,6 +290,7 @@ class WeChatParser:
             )
         return timestamp
 
+    @logs_refusals("WeChat", _log)
     def verify_url(self, query: Mapping[str, str], *, now: datetime) -> str:
         """The server-URL check (GET): verify ``signature``; return ``echostr`` to echo.
 
@@ -302,6 +306,7 @@ class WeChatParser:
             raise WebhookVerificationError("echostr is missing or too long")
         return echo
 
+    @logs_refusals("WeChat", _log)
     def parse(self, query: Mapping[str, str], body: bytes, *, now: datetime) -> WeChatMessage:
         """Verify, decrypt (safe mode) and parse one POSTed callback.
 

@@ -311,6 +311,7 @@ class _Parse:
         transitions: set[str] | None,
         channels: Collection[str],
         type_names: set[str],
+        surveys: set[str] | None,
     ) -> RuleSet:
         if data.get("automation") is None:
             return RuleSet()
@@ -322,6 +323,7 @@ class _Parse:
                 transitions=transitions,
                 ticket_types=type_names,
                 business_clock=data.get("calendar") is not None,
+                surveys=surveys,
             )
         except CsmkitError as exc:
             self.problems.extend(problem_lines(exc, "automation"))
@@ -392,7 +394,12 @@ def parse_config(
     fields, transitions = _known_names(kinds, type_names)
     channels = p.channels(data)
     routing = p.routing(data, fields)
-    automation = p.automation(data, fields, transitions, channels.keys(), type_names)
+    declared = (  # unchecked when a type is invalid (reported already)
+        {survey.name for kind in kinds for survey in kind.surveys}
+        if len(kinds) == len(type_names)
+        else None
+    )
+    automation = p.automation(data, fields, transitions, channels.keys(), type_names, declared)
     p.intake(data.get("intake_type"), kinds, type_names)
     templates = p.templates(data, fields, transitions)
     if agents and "routing" not in data:

@@ -31,7 +31,7 @@ from csmkit.plugins import PluginManager
 from csmkit.routing import AgentPool, Router, RoutingState
 from csmkit.sla import BusinessCalendar, SlaReport
 from csmkit.storage import TicketStore, TicketSummary
-from csmkit.timeline import Event, Ticket, Timeline
+from csmkit.timeline import Assigned, Escalated, Event, Ticket, Timeline
 
 __all__ = ["Build", "DeskCore"]
 
@@ -258,6 +258,7 @@ class DeskCore(abc.ABC):
             )
             self.plugins.ticket_event(event, ticket)
         self._routing.observe(final)
+        log_committed(final, batch)
         self._execute(outcome)
         self._reschedule(final, now)
 
@@ -305,3 +306,36 @@ class DeskCore(abc.ABC):
         if retry is None or (after is not None and retry <= after):
             return wake
         return retry if wake is None or retry < wake else wake
+
+
+def log_committed(final: Timeline, batch: Sequence[Event]) -> None:
+    """Log the desk's committed decisions in ``batch``: assignments (routed or by
+    hand) and escalations, at INFO on ``csmkit.desk._core``."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    ticket_id = final.ticket_id
+    for index, event in enumerate(batch):
+        if isinstance(event, Escalated):
+            groups = [e.group for e in batch[index:] if isinstance(e, Assigned) and e.group]
+            logger.info(
+                "ticket %s escalated to level %d (group %s)",
+                ticket_id,
+                event.level,
+                groups[0] if groups else final.ticket.group,
+            )
+        elif isinstance(event, Assigned) and event.decision is not None:
+            logger.info(
+                "ticket %s routed to agent %s (group %s) by rule %s",
+                ticket_id,
+                event.agent,
+                event.group,
+                event.decision,
+            )
+        elif isinstance(event, Assigned):
+            logger.info(
+                "ticket %s assigned to agent %s (group %s) by %s",
+                ticket_id,
+                event.agent,
+                event.group,
+                event.actor,
+            )

@@ -4,6 +4,7 @@ or a restarted one) delivers it again."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,8 @@ from csmkit.errors import AutomationError, ConcurrencyError
 from csmkit.timeline import Direction, Event, MessageAdded, Timeline
 
 __all__ = ["Deliveries", "pending_deliveries", "redelivered_marker", "undelivered_marker"]
+
+_log = logging.getLogger(__name__)
 
 UNDELIVERED = "undelivered"
 REDELIVERED = "redelivered"
@@ -113,7 +116,21 @@ class Deliveries(DeskCore):
             if notification.ticket_id is None:
                 raise
             self._record_failure(notification, exc)
+            _log.warning(
+                "ticket %s: %s notification of rule %r failed (%s); recorded, retried on the "
+                "next tick",
+                notification.ticket_id,
+                notification.channel,
+                notification.rule,
+                type(exc).__name__,
+            )
             return False
+        _log.debug(
+            "ticket %s: %s notification of rule %r delivered",
+            notification.ticket_id,
+            notification.channel,
+            notification.rule,
+        )
         return True
 
     def _record_failure(self, notification: Notification, error: Exception) -> None:
@@ -153,8 +170,22 @@ class Deliveries(DeskCore):
             for position, notification in pending:
                 try:
                     self._deliver(notification)
-                except Exception:
+                except Exception as exc:
+                    _log.warning(
+                        "ticket %s: retry of the %s notification of rule %r failed again (%s); "
+                        "retried on the next tick",
+                        ticket_id,
+                        notification.channel,
+                        notification.rule,
+                        type(exc).__name__,
+                    )
                     continue  # still failing: try again on the next tick
+                _log.info(
+                    "ticket %s: retry of the %s notification of rule %r delivered",
+                    ticket_id,
+                    notification.channel,
+                    notification.rule,
+                )
                 left -= 1
                 delivered.append(notification)
                 self._operation(ticket_id, _mark_redelivered(position, notification), react=False)

@@ -165,6 +165,7 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
             transitions=transitions,
             ticket_types=self.types.keys(),
             business_clock=calendar is not None,
+            surveys={survey.name for survey in self.surveys.declared()},
         )
         self.templates = desk_templates(templates, fields=fields, transitions=transitions)
         self.rules = ruleset

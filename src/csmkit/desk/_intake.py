@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from csmkit.automation import Outcome
 from csmkit.channels import AutoReply, DeliveryReport, InboundMessage, Intake, IntakeResult
 from csmkit.customers import CustomerDirectory
-from csmkit.desk._core import DeskCore
+from csmkit.desk._core import DeskCore, log_committed
 from csmkit.desk._types import TicketType, intake_problems, intake_workflow
 from csmkit.errors import AutomationError
 from csmkit.timeline import Event, Timeline
@@ -78,6 +78,7 @@ class IntakeOperations(DeskCore):
             if result.ticket_id is not None and result.events:
                 final = self.store.load(result.ticket_id)
                 self._routing.observe(final)
+                log_committed(final, result.events)
                 if outcome is not None:
                     self._execute(outcome)
                 self._reschedule(final, self.now())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -19,6 +20,8 @@ from csmkit.errors import ConcurrencyError
 from csmkit.timeline import Linked, Ticket
 
 __all__ = ["ProblemsAndFeedback"]
+
+_log = logging.getLogger(__name__)
 
 
 class ProblemsAndFeedback(TicketOperations):
@@ -62,7 +65,8 @@ class ProblemsAndFeedback(TicketOperations):
             ids, key, existing = tuple(cluster), repr(sorted(cluster)), ()
             text = subject or f"Problem of {', '.join(ids)}"
         problem_id = existing[0] if existing else derived_ticket_id("problem", key, prefix="PRB-")
-        if self.store.version(problem_id) == 0:
+        opened = self.store.version(problem_id) == 0
+        if opened:
             with contextlib.suppress(ConcurrencyError):  # opened by another desk meanwhile
                 self.open_ticket(
                     "problem",
@@ -74,6 +78,13 @@ class ProblemsAndFeedback(TicketOperations):
                 )
         for ticket_id in ids:
             self.link(ticket_id, problem_id, PROBLEM_RELATION, back="incident", actor="system")
+        _log.info(
+            "problem %s %s with ticket(s) %s%s",
+            problem_id,
+            "opened" if opened else "joined",
+            ", ".join(ids),
+            f" (rule {rule!r})" if rule else "",
+        )
         return problem_id
 
     def _problem_requested(self, request: ProblemRequest) -> str | None:
@@ -90,6 +101,12 @@ class ProblemsAndFeedback(TicketOperations):
                 return self.open_problem(
                     cluster, subject=request.subject or None, rule=request.rule
                 )
+        _log.debug(
+            "ticket %s: rule %r asked for a problem, but the ticket is in no cluster of %d",
+            request.ticket_id,
+            request.rule,
+            request.min_count,
+        )
         return None
 
     # ------------------------------------------------------------------ feedback

@@ -3,6 +3,7 @@ link."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -37,6 +38,8 @@ from csmkit.timeline import (
 from csmkit.workflow import Actor
 
 __all__ = ["TicketOperations"]
+
+_log = logging.getLogger(__name__)
 
 
 class TicketOperations(DeskCore):
@@ -369,6 +372,8 @@ class TicketOperations(DeskCore):
             AutomationError: auto-assign without a router and agents.
         """
 
+        routed: list[Decision] = []  # the last attempt's decision
+
         def make(timeline: Timeline, at: datetime) -> Sequence[Event]:
             if agent is not None or group is not None:
                 return [Assigned(ticket_id=ticket_id, at=at, actor=actor, agent=agent, group=group)]
@@ -383,6 +388,7 @@ class TicketOperations(DeskCore):
                 since=since,
                 explain="chosen",
             )
+            routed[:] = [decision]
             if decision.agent is None:
                 return []
             return [
@@ -397,7 +403,10 @@ class TicketOperations(DeskCore):
                 )
             ]
 
-        return self._operation(ticket_id, make)
+        ticket = self._operation(ticket_id, make)
+        if routed and routed[-1].agent is None:
+            _log.info("ticket %s: no agent available, stays queued", ticket_id)
+        return ticket
 
     def explain(self, ticket_id: str) -> Decision:
         """The full explanation of the ticket's latest routing decision: what
