@@ -186,10 +186,10 @@ _TABLES = (
 
 
 def _storable(text: str) -> bool:
-    """Whether a key can be looked up at all (lone surrogates cannot be stored)."""
+    """Whether a key can be looked up at all (the stores' rule: no lone surrogates)."""
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
+        check_storable(text, "look up")
+    except StorageError:
         return False
     return True
 
