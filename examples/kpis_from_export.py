@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from csmkit.metrics import (
+    Survey,
     csat,
     fcr,
     first_response_time,
@@ -54,11 +55,13 @@ def main(path: Path) -> None:
     # In [3]: FCR, CSAT, SLA attainment with Wilson intervals
     first_fix = fcr(timelines, no_reopen_within(3), now=now)
     scores = [t.last("survey_answered").score for t in timelines if t.of_kind("survey_answered")]
-    satisfaction = csat(scores)
+    survey = Survey("after-repair", "csat", scale=(0, 10), convention="mean")  # the demo's
+    satisfaction = csat(scores, survey=survey)
     rates = sla_attainment([policy.evaluate(t, calendar=calendar, now=now) for t in timelines])
     for name, rate in [("FCR", first_fix), ("CSAT", satisfaction), *rates.items()]:
         lo, hi = rate.interval(0.95)
-        print(f"{name}: {rate.score:.1f} % [{lo:.1f}, {hi:.1f}]")
+        unit = "/10" if name == "CSAT" else " %"
+        print(f"{name}: {rate.score:.1f}{unit} [{lo:.1f}, {hi:.1f}]")
 
     # In [4]: a report by region
     table = report(
@@ -68,6 +71,7 @@ def main(path: Path) -> None:
         clock=calendar,
         now=now,
         sla=policy,
+        surveys=survey,
     )
     print(table)
 

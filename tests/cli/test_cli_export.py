@@ -143,7 +143,8 @@ def test_skip_bad_rows_lists_every_row_with_its_line(
         (str(path), 7),
     ]
     assert export.skipped[1].error == (
-        f"{path}:5: ticket 'T-4': csat answer: 11 is outside the scale 1–5"
+        f"{path}:5: ticket 'T-4': csat answer: 11 is outside the scale 1–5 "
+        "(another scale: --survey csat:LOW-HIGH)"
     )
     assert export.skipped[3].error == f"{path}:7: ticket 'T-1' appears twice (first at line 2)"
     status, out, err = run(capsys, str(path), "--skip-bad-rows", "--metrics", "tickets")

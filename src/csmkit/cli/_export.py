@@ -20,7 +20,7 @@ import attrs
 from csmkit._suggest import did_you_mean
 from csmkit.cli._load import MAPPINGS, ColumnMapping, ExportError, read_record, ticket_timeline
 from csmkit.errors import MetricsError, TimelineError
-from csmkit.metrics import ces, csat
+from csmkit.metrics import Survey, ces, csat
 from csmkit.timeline import Event, SurveyAnswered, SurveyKind, Timeline
 
 __all__ = ["GROUP_COLUMNS", "Export", "OnError", "SkippedRow", "load_export", "load_timelines"]
@@ -133,6 +133,7 @@ def load_export(
     zone: tzinfo,
     on_error: OnError = "raise",
     delimiter: str | None = None,
+    surveys: Sequence[Survey] = (),
 ) -> Export:
     """Every ticket of an export as a timeline, in file order.
 
@@ -177,7 +178,7 @@ def load_export(
     first_line: dict[str, int] = {}
     timelines: list[Timeline] = []
     for lines, timeline in found:
-        problem = _bad_answer(timeline)
+        problem = _bad_answer(timeline, surveys)
         if problem is not None:
             rows.bad(
                 lines, ExportError(f"{path}:{lines[0]}: ticket {timeline.ticket_id!r}: {problem}")
@@ -197,11 +198,12 @@ def load_export(
     return Export(tuple(timelines), skipped, rows.ungiven())
 
 
-def _bad_answer(timeline: Timeline) -> str | None:
+def _bad_answer(timeline: Timeline, surveys: Sequence[Survey] = ()) -> str | None:
     """Why the survey answer a report reads (the latest CSAT / CES) is invalid, if it is.
 
     The report would refuse it anyway, but only here is the file and line known, so the
-    row can be named and, on request, skipped. CSAT is 1–5 and CES 1–7, as in
+    row can be named and, on request, skipped. CSAT is 1–5 and CES 1–7 unless ``surveys``
+    (``csmkit report --survey``) declare another scale, as in
     [`csmkit.metrics.csat()`][csmkit.metrics.csat] and [`csmkit.metrics.ces()`][csmkit.metrics.ces]
     (NPS answers are checked when the event is built).
     """
@@ -209,6 +211,9 @@ def _bad_answer(timeline: Timeline) -> str | None:
         SurveyKind.CSAT: csat,
         SurveyKind.CES: ces,
     }
+    for survey in surveys:
+        if survey.kind in checks:
+            checks[survey.kind] = _check_with(survey)
     for event in reversed(timeline.events):
         if isinstance(event, SurveyAnswered) and event.survey in checks:
             check = checks.pop(event.survey)
@@ -216,8 +221,19 @@ def _bad_answer(timeline: Timeline) -> str | None:
                 check([event.score])
             except MetricsError as exc:
                 reason = str(exc).split(": ", 1)[-1]  # drop the "ratings[0]" position
-                return f"{event.survey.value} answer: {reason}"
+                declared = any(survey.kind is event.survey for survey in surveys)
+                hint = (
+                    "" if declared else f" (another scale: --survey {event.survey.value}:LOW-HIGH)"
+                )
+                return f"{event.survey.value} answer: {reason}{hint}"
     return None
+
+
+def _check_with(survey: Survey) -> Callable[[list[float]], object]:
+    def check(scores: list[float]) -> object:
+        return survey.check(scores[0])
+
+    return check
 
 
 def load_timelines(path: Path, *, mapping: ColumnMapping | None, zone: tzinfo) -> list[Timeline]:

@@ -82,6 +82,7 @@ def _run_report(args: argparse.Namespace) -> int:
         format_table,
         load_policy,
         metric_definitions,
+        parse_survey,
         plot_report,
         sla_targets,
         uses_business_time,
@@ -90,6 +91,10 @@ def _run_report(args: argparse.Namespace) -> int:
 
     # Everything the command line alone can refuse is refused before the export is read.
     size = _plot_size(args.plot_size)
+    surveys = [parse_survey(spec) for spec in args.survey or ()]
+    kinds = [survey.kind.value for survey in surveys]
+    if len(set(kinds)) != len(kinds):
+        raise UsageError(f"--survey: one definition per kind, got {', '.join(args.survey)}")
     delimiter = _delimiter(args.delimiter, args.file)
     if args.calendar:
         check_calendar_extra(args.calendar)
@@ -102,7 +107,12 @@ def _run_report(args: argparse.Namespace) -> int:
     read_zone = zone(args.tz) if args.tz else timezone.utc
     on_error: OnError = "skip" if args.skip_bad_rows else "raise"
     export = load_export(
-        path, mapping=mapping, zone=read_zone, on_error=on_error, delimiter=delimiter
+        path,
+        mapping=mapping,
+        zone=read_zone,
+        on_error=on_error,
+        delimiter=delimiter,
+        surveys=surveys,
     )
     timelines = list(export.timelines)
     skipped = f" ({len(export.skipped)} bad rows skipped)" if export.skipped else ""
@@ -146,10 +156,11 @@ def _run_report(args: argparse.Namespace) -> int:
         clock=calendar,
         now=now,
         sla=policy,
+        surveys=surveys,
     )
     table = build_report(timelines, options)
     clock = f"business time (calendar {args.calendar})" if calendar is not None else "calendar time"
-    definitions = metric_definitions(metrics, clock)
+    definitions = metric_definitions(metrics, clock, surveys)
     meta = {
         "file": str(path),
         "tickets": len(timelines),
@@ -276,6 +287,13 @@ def _add_report(commands: Any) -> None:
         "(default: the calendar's, else UTC)",
     )
     parser.add_argument("--now", help="evaluation instant (default: the latest event)")
+    parser.add_argument(
+        "--survey",
+        action="append",
+        metavar="KIND[:LOW-HIGH][:CONVENTION]",
+        help="the scale and convention of a survey kind (csat:0-10, csat:0-10:mean, ces:1-5); "
+        "answers off the scale are an error. Default: CSAT 1-5 top box, NPS 0-10, CES 1-7 mean",
+    )
     parser.add_argument("--metrics", help="comma-separated metric names (csmkit.metrics.METRICS)")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.add_argument("--output", "-o", help="write the report to this file")

@@ -6,6 +6,7 @@ import csv
 import importlib
 import io
 import json
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from csmkit.errors import CsmkitError, MetricsError, SlaPolicyError
-from csmkit.metrics import Table, report, ticket_metrics
+from csmkit.metrics import Survey, Table, report, ticket_metrics
 from csmkit.sla import SlaPolicy, SlaPolicySet
 from csmkit.timeline import Timeline
 
@@ -28,6 +29,7 @@ __all__ = [
     "format_table",
     "load_policy",
     "metric_definitions",
+    "parse_survey",
     "plot_report",
     "sla_targets",
     "table_to_json_rows",
@@ -82,7 +84,61 @@ _OTHERS = {
 }
 
 
-def metric_definitions(metrics: Sequence[str], clock: str) -> dict[str, str]:
+_SURVEY_FORM = "KIND[:LOW-HIGH][:CONVENTION], e.g. csat:0-10:mean or csat:1-10"
+
+
+def parse_survey(text: str) -> Survey:
+    """A survey definition from ``--survey``: ``KIND[:LOW-HIGH][:CONVENTION]``.
+
+    ``csat:0-10`` is CSAT on 0–10 as a top-box share (8–10), ``csat:0-10:mean`` its mean,
+    ``ces:1-5`` CES on 1–5; an omitted part takes the kind's default
+    ([`Survey`][csmkit.metrics.Survey]).
+
+    Raises:
+        MetricsError: the text is not of that form, or the survey is invalid.
+
+    Examples:
+        >>> survey = parse_survey("csat:0-10:mean")
+        >>> survey.kind.value, survey.scale, survey.convention
+        ('csat', (0, 10), 'mean')
+    """
+    parts = [part.strip() for part in text.split(":")]
+    if not 1 <= len(parts) <= 3 or not parts[0]:
+        raise MetricsError(f"--survey {text!r}: expected {_SURVEY_FORM}")
+    kwargs: dict[str, Any] = {}
+    if len(parts) >= 2 and parts[1]:
+        match = re.fullmatch(r"(-?\d{1,3})-(-?\d{1,3})", parts[1])
+        if match is None:
+            raise MetricsError(
+                f"--survey {text!r}: the scale {parts[1]!r} is not LOW-HIGH; "
+                f"expected {_SURVEY_FORM}"
+            )
+        kwargs["scale"] = (int(match.group(1)), int(match.group(2)))
+    if len(parts) == 3 and parts[2]:
+        kwargs["convention"] = parts[2]
+    try:
+        return Survey(parts[0], parts[0], **kwargs)
+    except MetricsError as exc:
+        raise MetricsError(f"--survey {text!r}: {exc}") from None
+
+
+def _survey_definition(survey: Survey) -> str:
+    low, high = survey.scale
+    if survey.convention == "top_box":
+        points = survey.satisfied
+        box = f"{points[0]}-{points[-1]}" if len(points) > 1 else str(points[0])
+        return (
+            f"% of answers {box} on the {low}-{high} scale (top box), "
+            f"the latest {survey.kind.value.upper()} answer of each ticket"
+        )
+    if survey.convention == "mean":
+        return f"mean answer on the {low}-{high} scale, latest answer"
+    return _OTHERS[survey.kind.value]
+
+
+def metric_definitions(
+    metrics: Sequence[str], clock: str, surveys: Sequence[Survey] = ()
+) -> dict[str, str]:
     """What each metric of a report measures, under the rule it was computed with.
 
     Args:
@@ -92,7 +148,9 @@ def metric_definitions(metrics: Sequence[str], clock: str) -> dict[str, str]:
 
     A reader of a report column must not have to guess its rule: CSAT's scale and
     convention, the FCR rule (``fcr`` alone is ``fcr[one_touch]``), the clock of times.
+    ``surveys`` (from ``--survey``) replace the default scale of their kind.
     """
+    declared = {survey.kind.value: survey for survey in surveys}
     found: dict[str, str] = {}
     for name in metrics:
         if name in _DURATIONS:
@@ -114,6 +172,8 @@ def metric_definitions(metrics: Sequence[str], clock: str) -> dict[str, str]:
                 f"% of {name[4:-1]} targets met (running ones already past due count as "
                 "breached), on the SLA policy's clock"
             )
+        elif name in declared:
+            found[name] = _survey_definition(declared[name])
         elif name in _OTHERS:
             found[name] = _OTHERS[name]
     return found
@@ -132,6 +192,7 @@ class ReportOptions:
         clock: Any,
         now: datetime,
         sla: SlaPolicy | SlaPolicySet | None,
+        surveys: Sequence[Survey] = (),
     ) -> None:
         self.metrics = list(metrics)
         self.by = list(by)
@@ -140,6 +201,7 @@ class ReportOptions:
         self.clock = clock
         self.now = now
         self.sla = sla
+        self.surveys = list(surveys)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -203,6 +265,7 @@ def build_report(timelines: Sequence[Timeline], options: ReportOptions) -> Table
         clock=options.clock,
         now=options.now,
         sla=options.sla,
+        surveys=options.surveys or None,
     )
 
 
