@@ -33,6 +33,7 @@ examples from a checkout of csmkit (examples/data/ holds sample exports and cale
   csmkit report examples/data/tickets.jsonl --calendar examples/data/calendar_cn_2026.json
   csmkit calendar add --calendar examples/data/calendar_cn_2026.json 2026-10-08T10:00 -2h
   csmkit desk check examples/repair_desk.toml
+  csmkit serve examples/repair_desk.toml     (with the web extra: pip install "csmkit[web]")
   csmkit kb search "空调 不制冷" --dir examples/knowledge
 with the holidays extra (pip install "csmkit[holidays]"), for the cn calendar preset:
   csmkit calendar explain --calendar cn 2026-09-30 2026-10-11
@@ -352,6 +353,12 @@ def _add_desk(commands: Any) -> None:
     add_desk_parser(commands)
 
 
+def _add_serve(commands: Any) -> None:
+    from csmkit.cli._serve import add_serve_parser
+
+    add_serve_parser(commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``csmkit`` command."""
     parser = _Parser(
@@ -369,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_calendar(commands)
     _add_kb(commands)
     _add_desk(commands)
+    _add_serve(commands)
     plugins = commands.add_parser("plugins", help="installed plugins and where they come from")
     plugins.add_argument("--json", action="store_true", help="print JSON")
     plugins.set_defaults(handler=_run_plugins)
