@@ -62,7 +62,9 @@ def standard_post(
     return body, {**headers, "content-type": "application/json"}
 
 
-def github_post(payload: dict[str, Any], secret: str = GITHUB_SECRET) -> tuple[bytes, dict[str, str]]:
+def github_post(
+    payload: dict[str, Any], secret: str = GITHUB_SECRET
+) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(payload).encode()
     digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     headers = {

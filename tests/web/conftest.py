@@ -79,9 +79,7 @@ def keys(keys_and_settings: tuple[Keys, WebSettings]) -> Keys:
 
 
 @pytest.fixture
-def client(
-    desk: ServiceDesk, keys_and_settings: tuple[Keys, WebSettings]
-) -> Iterator[TestClient]:
+def client(desk: ServiceDesk, keys_and_settings: tuple[Keys, WebSettings]) -> Iterator[TestClient]:
     app = create_app(desk, keys_and_settings[1])
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client

@@ -11,7 +11,9 @@ from web._webkit import Clock, bearer, wechat_query, wechat_text
 
 def _wechat_ticket(client: TestClient, clock: Clock, msg_id: str = "6054768590064713728") -> str:
     body = wechat_text("oUser1", "空调不制冷", msg_id, clock.now)
-    response = client.post("/intake/wechat", params=wechat_query(clock.now, nonce=msg_id), content=body)
+    response = client.post(
+        "/intake/wechat", params=wechat_query(clock.now, nonce=msg_id), content=body
+    )
     assert response.status_code == 200
     assert response.text == "success"
     listed = client.get("/api/v1/tickets", headers=bearer(KEYS.admin)).json()["items"]
@@ -66,16 +68,12 @@ def test_wechat_message_to_ticket_to_agents_work(
     mine = client.get("/api/v1/tickets", params={"assignee": "e04"}, headers=admin).json()
     assert [t["id"] for t in mine["items"]] == [ticket_id]
 
-    moved = client.post(
-        f"/api/v1/tickets/{ticket_id}/assign", json={"agent": "e05"}, headers=admin
-    )
+    moved = client.post(f"/api/v1/tickets/{ticket_id}/assign", json={"agent": "e05"}, headers=admin)
     assert moved.json()["assignee"] == "e05"
     assert desk.timeline(ticket_id).events[-1].actor == "s1"
 
 
-def test_create_ticket_and_form_errors_are_422_with_every_problem(
-    client: TestClient, keys
-) -> None:
+def test_create_ticket_and_form_errors_are_422_with_every_problem(client: TestClient, keys) -> None:
     admin = bearer(keys.admin)
     fields = {"region": "east", "product": "lock", "address": "上海市浦东新区 1 号",
               "contact_phone": "+8613800138000"}  # fmt: skip
@@ -115,8 +113,15 @@ def test_transitions_are_role_checked_like_workflow_check(
     admin = bearer(keys.admin)
     ticket = client.post(
         "/api/v1/tickets",
-        json={"type": "repair", "fields": {"region": "north", "product": "hub",
-              "address": "北京市 2 号", "contact_phone": "+8613900139000"}},  # fmt: skip
+        json={
+            "type": "repair",
+            "fields": {
+                "region": "north",
+                "product": "hub",
+                "address": "北京市 2 号",
+                "contact_phone": "+8613900139000",
+            },
+        },
         headers=admin,
     ).json()
     url = f"/api/v1/tickets/{ticket['id']}/transitions"
