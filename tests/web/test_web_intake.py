@@ -84,7 +84,10 @@ def test_wechat_safe_mode_official_sample(keys_and_settings) -> None:
         "X8tCOp3yZbGpy0VxpAe+77TszTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0EIBYYI1BD1DlD+C0CR8e6OewpusjZ4uBl"
         "9FyJvnhvQl+q5rv1ixrcpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE="
     )
-    body = f"<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+    body = (
+        "<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName>"
+        f"<Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+    )
     clock = Clock(datetime.fromtimestamp(int(timestamp) + 2, timezone.utc))
     desk = ServiceDesk.from_config(
         {"intake_type": "c", "types": {"c": {"workflow": "complaint"}}},
@@ -128,8 +131,8 @@ def test_standard_webhooks_batch_and_redelivery(
     again = client.post("/intake/webhook", content=body, headers=headers)  # same delivery
     assert again.status_code == 200 and again.json()["results"] == []
     resent, new_headers = standard_post(messages, clock.now)  # re-sent as a new delivery
-    outcomes = [r["outcome"] for r in client.post("/intake/webhook", content=resent,
-                                                  headers=new_headers).json()["results"]]  # fmt: skip
+    answer = client.post("/intake/webhook", content=resent, headers=new_headers)
+    outcomes = [r["outcome"] for r in answer.json()["results"]]
     assert set(outcomes) <= {"duplicate"}
     assert _count(desk) == 3
     tampered = client.post("/intake/webhook", content=body + b" ", headers=headers)

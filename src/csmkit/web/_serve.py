@@ -3,6 +3,7 @@ uvicorn, with a credentials file made on first start."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -42,6 +43,10 @@ def _roles(desk: ServiceDesk) -> list[str]:
     )
 
 
+def _whsec() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
 def make_credentials(desk: ServiceDesk) -> dict[str, Any]:
     """New credentials: one API key holding every workflow role, and secrets for the
     WeChat, Standard Webhooks, GitHub and inbound-mail endpoints."""
@@ -50,7 +55,7 @@ def make_credentials(desk: ServiceDesk) -> dict[str, Any]:
     settings = WebSettings(
         api_keys=(key,),
         wechat={"token": secrets.token_hex(16)},
-        webhook_secrets=("whsec_" + secrets.token_urlsafe(32),),
+        webhook_secrets=(_whsec(),),
         hooks={
             "github": {
                 "signature": {"scheme": "github"},
@@ -59,7 +64,7 @@ def make_credentials(desk: ServiceDesk) -> dict[str, Any]:
             }
         },
         email={"signature": {"scheme": "standard-webhooks"},
-               "secrets": ["whsec_" + secrets.token_urlsafe(32)]},
+               "secrets": [_whsec()]},
     )  # fmt: skip
     return {"api_key": text, "settings": settings.to_dict()}
 
