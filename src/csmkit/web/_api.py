@@ -226,7 +226,7 @@ class _Api:
         if not raw.isdigit() or not 1 <= int(raw) <= 24 * 90:
             raise HttpProblem(400, "bad-request", "within_hours must be an integer from 1 to 2160")
         items = await self.offload(lambda: sla_due(self.desk, timedelta(hours=int(raw))))
-        return JSONResponse({"items": items})
+        return JSONResponse({"items": [{**i, "due_at": i["due_at"].isoformat()} for i in items]})
 
     def routes(self) -> list[Route]:
         one = "/api/v1/tickets/{ticket_id}"
@@ -274,10 +274,10 @@ def queue(desk: ServiceDesk, group: str | None) -> list[dict[str, Any]]:
 
 
 def sla_due(desk: ServiceDesk, within: timedelta) -> list[dict[str, Any]]:
-    """Running SLA cycles of unresolved tickets due within ``within`` (or breached),
-    soonest first."""
+    """Running and paused SLA cycles of unresolved tickets due within ``within`` (or
+    already breached), soonest first; ``due_at`` is an aware datetime."""
     now = desk.now()
-    rows: list[tuple[datetime, dict[str, Any]]] = []
+    rows: list[dict[str, Any]] = []
     for summary in _unresolved(desk):
         report = desk.sla(summary.ticket_id, now)
         if report is None:
@@ -285,12 +285,12 @@ def sla_due(desk: ServiceDesk, within: timedelta) -> list[dict[str, Any]]:
         for cycle in report.active:
             if cycle.due_at - now <= within:
                 rows.append(
-                    (cycle.due_at, {"ticket_id": summary.ticket_id, "target": cycle.target,
-                     "due_at": cycle.due_at.isoformat(), "breached": cycle.breached,
-                     "assignee": summary.assignee, "priority": str(summary.priority)})
+                    {"ticket_id": summary.ticket_id, "target": cycle.target,
+                     "due_at": cycle.due_at, "breached": cycle.breached,
+                     "assignee": summary.assignee, "priority": str(summary.priority)}
                 )  # fmt: skip
-    rows.sort(key=lambda r: r[0])
-    return [row for _, row in rows]
+    rows.sort(key=lambda row: row["due_at"])
+    return rows
 
 
 def api_routes(desk: ServiceDesk, guard: Guard, offload: Offload, limit: int) -> list[Route]:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -183,8 +184,9 @@ def _categories(desk: ServiceDesk, options: Dashboard, text: Mapping[str, str]) 
     return bar_chart("categories", text["categories"], labels, [float(r["tickets"]) for r in rows])
 
 
-def _due(desk: ServiceDesk, options: Dashboard, text: Mapping[str, str]) -> str:
+def _due(desk: ServiceDesk, options: Dashboard, text: Mapping[str, str], tz: str) -> str:
     rows = sla_due(desk, options.due_within)[:50]
+    zone = ZoneInfo(tz)
     if not rows:
         return _empty(text)
     head = "".join(
@@ -192,7 +194,8 @@ def _due(desk: ServiceDesk, options: Dashboard, text: Mapping[str, str]) -> str:
     )
     body = "".join(
         f"<tr><td>{escape(r['ticket_id'])}</td><td>{escape(r['target'])}</td>"
-        f'<td class="{"breached" if r["breached"] else ""}">{escape(r["due_at"][:16])}</td>'
+        f'<td class="{"breached" if r["breached"] else ""}">'
+        f"{r['due_at'].astimezone(zone):%m-%d %H:%M}</td>"
         f"<td>{escape(r['assignee'] or '–')}</td></tr>"
         for r in rows
     )
@@ -209,7 +212,7 @@ def render_dashboard(desk: ServiceDesk, options: Dashboard, lang: str) -> str:
         ("", "trend", _trends(desk, text, tz)),
         ("", "categories", _categories(desk, options, text)),
         ("", "ranking", _ranking(desk, options, text)),
-        ("", "due", _due(desk, options, text)),
+        ("", "due", _due(desk, options, text, tz)),
     ]
     body = "".join(
         f'<section class="{cls}" id="{key}"><h2>{escape(text[key])}</h2>{html}</section>'
