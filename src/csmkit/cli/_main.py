@@ -33,7 +33,6 @@ examples from a checkout of csmkit (examples/data/ holds sample exports and cale
   csmkit report examples/data/tickets.jsonl --calendar examples/data/calendar_cn_2026.json
   csmkit calendar add --calendar examples/data/calendar_cn_2026.json 2026-10-08T10:00 -2h
   csmkit desk check examples/repair_desk.toml
-  csmkit serve examples/repair_desk.toml     (with the web extra: pip install "csmkit[web]")
   csmkit kb search "空调 不制冷" --dir examples/knowledge
 with the holidays extra (pip install "csmkit[holidays]"), for the cn calendar preset:
   csmkit calendar explain --calendar cn 2026-09-30 2026-10-11
