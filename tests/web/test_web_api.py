@@ -162,3 +162,23 @@ def test_openapi_lists_the_configured_routes(client: TestClient) -> None:
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready"}
+
+
+def test_reply_by_hand_and_unknown_template(client: TestClient, keys, desk: ServiceDesk) -> None:
+    admin = bearer(keys.admin)
+    fields = {"region": "south", "product": "camera", "address": "广州 5 号",
+              "contact_phone": "+8613600136000"}  # fmt: skip
+    ticket = client.post(
+        "/api/v1/tickets", json={"type": "repair", "fields": fields}, headers=admin
+    ).json()
+    url = f"/api/v1/tickets/{ticket['id']}/reply"
+    replied = client.post(url, json={"body_ref": "blob:answer-1"}, headers=admin)
+    assert replied.status_code == 200, replied.text
+    last = desk.timeline(ticket["id"]).events[-1]
+    assert (last.kind, last.author, last.body_ref) == ("message_added", "s1", "blob:answer-1")
+    unknown = client.post(url, json={"template": "no-such-template"}, headers=admin)
+    assert unknown.status_code == 422
+    assert "no-such-template" in unknown.json()["detail"]
+    assert desk.timeline(ticket["id"]).events[-1] == last  # nothing written
+    bad_json = client.post(url, content=b"{not json", headers=admin)
+    assert bad_json.status_code == 400
