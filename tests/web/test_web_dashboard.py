@@ -7,12 +7,13 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from csmkit.channels import InboundMessage
 from csmkit.desk import ServiceDesk
 from csmkit.storage import open_store
-from csmkit.web import ApiKey, Dashboard, WebSettings, create_app
+from csmkit.web import ApiKey, Dashboard, WebConfigError, WebSettings, create_app
 from csmkit.workflow import Actor
 from web._webkit import SH, Clock, bearer
 
@@ -83,3 +84,10 @@ def test_engineers_ranked_on_the_lower_bound_per_region() -> None:
     assert 'data-chart="ranking-north"' in page
     categories = re.search(r'data-chart="categories".*?</svg>', page, re.S)
     assert categories is not None and "lock: 49" in categories.group(0)
+
+
+def test_dashboard_options_are_checked() -> None:
+    with pytest.raises(WebConfigError, match="min_n"):
+        Dashboard(min_n=0)
+    with pytest.raises(WebConfigError, match="due_within"):
+        Dashboard(due_within=timedelta(0))

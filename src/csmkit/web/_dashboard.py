@@ -16,6 +16,7 @@ import attrs
 from csmkit.desk import ServiceDesk
 from csmkit.errors import CsmkitError
 from csmkit.web._api import sla_due
+from csmkit.web._settings import WebConfigError
 from csmkit.web._svg import bar_chart, column_chart
 
 __all__ = ["Dashboard", "render_dashboard"]
@@ -48,6 +49,21 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
 _KPIS = ("tickets", "backlog", "fcr", "first_response_time", "csat", "reopen_rate")
 
 
+def _text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise WebConfigError(f"Dashboard.{attribute.name} must be a non-empty string")
+
+
+def _positive(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise WebConfigError(f"Dashboard.{attribute.name} must be an integer >= 1, got {value!r}")
+
+
+def _duration(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise WebConfigError(f"Dashboard.{attribute.name} must be a positive timedelta")
+
+
 @attrs.frozen
 class Dashboard:
     """What the dashboard shows.
@@ -61,11 +77,11 @@ class Dashboard:
         due_within: How far ahead the SLA due list looks.
     """
 
-    region: str = "fields.region"
-    category: str = "fields.product"
-    rank_metric: str = "fcr"
-    min_n: int = 5
-    due_within: timedelta = timedelta(hours=8)
+    region: str = attrs.field(default="fields.region", validator=_text)
+    category: str = attrs.field(default="fields.product", validator=_text)
+    rank_metric: str = attrs.field(default="fcr", validator=_text)
+    min_n: int = attrs.field(default=5, validator=_positive)
+    due_within: timedelta = attrs.field(default=timedelta(hours=8), validator=_duration)
 
 
 def _report(desk: ServiceDesk, metrics: list[str], **options: Any) -> list[dict[str, Any]]:
