@@ -28,6 +28,7 @@ from csmkit import (
     storage,
     testing,
     timeline,
+    web,
     workflow,
 )
 from csmkit.conditions import Condition
@@ -408,6 +409,15 @@ CASES: dict[type[Any], Callable[[], Any]] = {
     workflow.Verdict: v.verdict,
     workflow.Workflow: v.a_workflow,
     workflow.WorkflowRegistry: lambda: workflow.WorkflowRegistry([v.a_workflow()]),
+    # ----------------------------------------------------------------- web
+    web.ApiKey: lambda: web.ApiKey("kf", "0" * 64, "s1", frozenset({"agent"}), write=False),
+    web.Dashboard: lambda: web.Dashboard(region="fields.city", due_within=timedelta(hours=2)),
+    web.WebSettings: lambda: web.WebSettings(
+        api_keys=(web.ApiKey("kf", "0" * 64, "s1"),),
+        wechat={"token": "t"},
+        hooks={"gh": {"signature": {"scheme": "github"}, "mapping": {}, "secrets": ["s"]}},
+        cors_origins=("https://kf.example.cn",),
+    ),
 }
 
 
