@@ -144,7 +144,7 @@ def test_assign_routes_on_the_fast_path_and_explain_gives_the_full_decision() ->
     assert explained.to_dict() == full.to_dict()
     event = desk.timeline("T-1")[-1]
     assert isinstance(event, Assigned) and event.decision == "default#0"
-    assert set(event.meta["routing"]) == {"at", "since", "ties", "state"}
+    assert set(event.meta["routing"]) == {"state"}  # the rest is derived from the store
 
 
 def test_explain_without_a_routed_assignment_is_not_found() -> None:
@@ -333,3 +333,33 @@ def test_a_decision_after_the_clock_went_back_is_explained() -> None:
     ref = desk.timeline("T-2")[-1].meta["routing"]
     assert ref["horizon"] == START.isoformat() and dict(ref["ties"]) == {"T-1": 2}
     assert desk.explain("T-2").to_dict() == full.to_dict()
+
+
+def test_an_escalation_that_routes_an_unassigned_ticket_is_explained() -> None:
+    # the escalation routes with its clock started at the escalation, although the
+    # ticket was never assigned (no Unassigned to derive that start from)
+    rules = {
+        "rules": [
+            {
+                "id": "late",
+                "on": {"after": "1h", "since": "created"},
+                "actions": [{"do": "escalate", "group": "team", "release": True}],
+            }
+        ]
+    }
+    clock = Clock(START)
+    desk = make_desk("memory://", clock, MIXED, rules)
+    desk.open_ticket("job", channel="phone", ticket_id="T-1")
+    router, agents = desk.router, desk.agents
+    assert router is not None and agents is not None
+    late = START + timedelta(hours=1)
+    state = desk.routing_state()
+    ticket = desk.ticket("T-1")
+    desk.tick(late)
+    event = desk.timeline("T-1").last(Assigned)
+    assert isinstance(event, Assigned) and event.decision == "default#0"
+    full = router.route(ticket, agents, state, event.at, since=late, explain="full")
+    assert event.agent == full.agent
+    explained = desk.explain("T-1")
+    assert explained.waiting_since == late
+    assert explained.to_dict() == full.to_dict()
