@@ -3,6 +3,9 @@ the fast path, and full explanations reproduced on demand."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +20,7 @@ from csmkit.desk._routing import RoutingHistory
 from csmkit.errors import NotFoundError, RoutingError
 from csmkit.routing import Agent, AgentPool, Router, RoutingRules
 from csmkit.storage import open_store
-from csmkit.timeline import Assigned, Timeline, Unassigned
+from csmkit.timeline import Assigned, TicketCreated, Timeline, Unassigned
 from csmkit.workflow import Actor, Workflow
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -275,7 +278,9 @@ def test_kept_state_equals_a_rebuild_and_explanations_replay(
     assert restarted.routing_state().to_dict() == kept
     shuffled = list(tickets)
     rnd.shuffle(shuffled)
-    assert _history_of(desk, shuffled).state().to_dict() == kept
+    rebuilt = _history_of(desk, shuffled)
+    assert rebuilt.state().to_dict() == kept
+    assert rebuilt.digest() == desk._routing.history().digest()  # order does not matter
     for ticket_id, decision in expected.items():
         assert restarted.explain(ticket_id).to_dict() == decision
     desk.store.close()
@@ -363,3 +368,55 @@ def test_an_escalation_that_routes_an_unassigned_ticket_is_explained() -> None:
     explained = desk.explain("T-1")
     assert explained.waiting_since == late
     assert explained.to_dict() == full.to_dict()
+
+
+_DIGEST_SCRIPT = """
+from datetime import datetime, timedelta, timezone
+from csmkit.desk._routing import RoutingHistory
+from csmkit.timeline import Assigned, TicketCreated
+t0 = datetime(2026, 10, 15, 2, 0, tzinfo=timezone.utc)
+history = RoutingHistory()
+for n, agent in enumerate(["ann", "bob", "ann", "\u674e\u5de5"]):
+    at = t0 + timedelta(minutes=n)
+    history.observe_events(f"T-{n}", [
+        TicketCreated(ticket_id=f"T-{n}", at=at, type="job", channel="phone",
+                      customer_id=f"c-{n % 2}"),
+        Assigned(ticket_id=f"T-{n}", at=at, agent=agent),
+    ])
+print(history.digest())
+"""
+
+
+def test_the_state_digest_does_not_depend_on_the_process() -> None:
+    # stored on the ticket and checked by other processes: str hashes are salted
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", _DIGEST_SCRIPT],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1
+    (digest,) = digests
+    assert digest.startswith("4-") and len(digest) == 18
+
+
+def test_different_states_have_different_digests() -> None:
+    at = START
+    seen = set()
+    for loads in ((1, 0), (0, 1), (2, 0), (1, 1)):
+        history = RoutingHistory()
+        for agent, count in zip(("ann", "bob"), loads, strict=True):
+            for k in range(count):
+                history.observe_events(
+                    f"{agent}-{k}",
+                    [
+                        TicketCreated(ticket_id=f"{agent}-{k}", at=at, type="job", channel="phone"),
+                        Assigned(ticket_id=f"{agent}-{k}", at=at, agent=agent),
+                    ],
+                )
+        seen.add(history.digest().split("-")[1])
+    assert len(seen) == 4
