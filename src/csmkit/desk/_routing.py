@@ -18,13 +18,16 @@ descending id order, a clock that went back) makes the next read rebuild the sta
 the per-ticket records held in memory, so the kept state always equals a rebuild from
 the store.
 
-Each routed ``Assigned`` event carries a compact reference in ``meta["routing"]``: the
-decision instant, the escalation start, how far the desk had seen (every event before the
-decision instant — or before the latest instant it had observed, ``horizon``, when that
-is later — plus, per other ticket, its events at that very instant, ``ties``: usually
-empty) and a digest of the state used. `state_as_of()` rebuilds that state from the
-store and checks the digest, so an explanation is either the exact one or an error —
-never a different state's.
+Each routed ``Assigned`` event carries a compact reference in ``meta["routing"]``:
+``state``, a digest of the state used (its sequence and a 64-bit sum of one hash per load
+entry, last assignment and customer, the same in every process), and only what the store
+cannot tell — how far the desk had seen when that is not simply "every event before the
+decision instant" (``horizon``: the latest instant it had observed, when later; ``ties``:
+per other ticket, its events at that very instant) and the escalation start when it is
+not the ticket's last ``Unassigned`` (``since``, e.g. an ``escalate`` with ``release``).
+The decision instant is the event's. `state_as_of()` rebuilds that state from the store
+and checks the digest, so an explanation is either the exact one or an error — never a
+different state's.
 """
 
 from __future__ import annotations
