@@ -420,3 +420,20 @@ def test_different_states_have_different_digests() -> None:
                 )
         seen.add(history.digest().split("-")[1])
     assert len(seen) == 4
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [{}, {"since": "2026-10-15T10:00:00+08:00"}, {"state": 7}, {"state": "1-0", "ties": [1]}],
+)
+def test_a_malformed_reference_is_an_error_naming_the_event(ref: dict[str, Any]) -> None:
+    desk = make_desk("memory://", Clock(START), ROUND_ROBIN)
+    desk.open_ticket("job", channel="phone", ticket_id="T-1")
+    desk._add(
+        "T-1",
+        lambda timeline, at: Assigned(
+            ticket_id="T-1", at=at, agent="ann", decision="default#0", meta={"routing": ref}
+        ),
+    )
+    with pytest.raises(RoutingError, match=r"ticket 'T-1', event 1: malformed routing reference"):
+        desk.explain("T-1")

@@ -377,7 +377,7 @@ def recorded_decision(timeline: Timeline) -> RecordedDecision | None:
     """
     found = latest_routed(timeline)
     ref = None if found is None else found[1].meta.get(REFERENCE_KEY)
-    if found is None or not isinstance(ref, Mapping) or "state" not in ref:
+    if found is None or not isinstance(ref, Mapping):
         return None
     index, event = found
     before = timeline[:index]
@@ -518,11 +518,9 @@ class RoutingCache:
         for event in events:
             if isinstance(event, Assigned) and event.decision is not None and event.agent:
                 given = event.meta.get(REFERENCE_KEY)
-                ref = {
-                    **(given if isinstance(given, Mapping) else {}),
-                    "state": tracked.digest(),
-                    **history.seen(before.ticket_id, event.at),
-                }
+                ref = {"state": tracked.digest(), **history.seen(before.ticket_id, event.at)}
+                if isinstance(given, Mapping) and "since" in given:
+                    ref["since"] = given["since"]
                 tracked.assign(event.agent, ticket.channel, event.at, ticket.customer_id)
                 event = attrs.evolve(event, meta={**event.meta, REFERENCE_KEY: ref})
             ticket = ticket.apply(event)
