@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import csmkit
 from csmkit.channels import InboundMessage
 from csmkit.desk import ServiceDesk, TicketType
 from csmkit.desk._routing import RoutingHistory
@@ -387,12 +388,15 @@ print(history.digest())
 """
 
 
+_SRC = os.path.dirname(os.path.dirname(os.path.abspath(csmkit.__file__)))  # this csmkit
+
+
 def test_the_state_digest_does_not_depend_on_the_process() -> None:
     # stored on the ticket and checked by other processes: str hashes are salted
     digests = {
         subprocess.run(
             [sys.executable, "-c", _DIGEST_SCRIPT],
-            env={**os.environ, "PYTHONHASHSEED": seed},
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": _SRC},
             capture_output=True,
             text=True,
             check=True,
