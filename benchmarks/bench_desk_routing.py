@@ -28,6 +28,7 @@ the floor of the operation — loading, appending, rules, timers), and ``full ex
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 from datetime import datetime, timedelta, timezone
@@ -199,6 +200,7 @@ def main() -> None:
     )
     repeat = 1 if args.quick else args.repeat
     print(f"best of {repeat} runs; ratio = desk.assign/s over naive scan/s")
+    print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(
         f"{'agents':>7} {'strategy':>13} {'tickets':>7} {'naive scan/s':>13}"
         f" {'desk.assign/s':>14} {'ratio':>7} {'named agent/s':>14} {'full explain/s':>15}"
@@ -241,6 +243,7 @@ def main() -> None:
                 f" {count / desk_s:>14,.0f} {scan_s / desk_s:>6.1f}x"
                 f" {count / named_s:>14,.0f} {few / full_s:>15,.1f}"
             )
+    print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@ the fast path, and full explanations reproduced on demand."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,13 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import csmkit
 from csmkit.channels import InboundMessage
 from csmkit.desk import ServiceDesk, TicketType
 from csmkit.desk._routing import RoutingHistory
 from csmkit.errors import NotFoundError, RoutingError
 from csmkit.routing import Agent, AgentPool, Router, RoutingRules
 from csmkit.storage import open_store
-from csmkit.timeline import Assigned, Timeline, Unassigned
+from csmkit.timeline import Assigned, TicketCreated, Timeline, Unassigned
 from csmkit.workflow import Actor, Workflow
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -144,7 +148,7 @@ def test_assign_routes_on_the_fast_path_and_explain_gives_the_full_decision() ->
     assert explained.to_dict() == full.to_dict()
     event = desk.timeline("T-1")[-1]
     assert isinstance(event, Assigned) and event.decision == "default#0"
-    assert set(event.meta["routing"]) == {"at", "since", "ties", "state"}
+    assert set(event.meta["routing"]) == {"state"}  # the rest is derived from the store
 
 
 def test_explain_without_a_routed_assignment_is_not_found() -> None:
@@ -275,7 +279,9 @@ def test_kept_state_equals_a_rebuild_and_explanations_replay(
     assert restarted.routing_state().to_dict() == kept
     shuffled = list(tickets)
     rnd.shuffle(shuffled)
-    assert _history_of(desk, shuffled).state().to_dict() == kept
+    rebuilt = _history_of(desk, shuffled)
+    assert rebuilt.state().to_dict() == kept
+    assert rebuilt.digest() == desk._routing.history().digest()  # order does not matter
     for ticket_id, decision in expected.items():
         assert restarted.explain(ticket_id).to_dict() == decision
     desk.store.close()
@@ -333,3 +339,105 @@ def test_a_decision_after_the_clock_went_back_is_explained() -> None:
     ref = desk.timeline("T-2")[-1].meta["routing"]
     assert ref["horizon"] == START.isoformat() and dict(ref["ties"]) == {"T-1": 2}
     assert desk.explain("T-2").to_dict() == full.to_dict()
+
+
+def test_an_escalation_that_routes_an_unassigned_ticket_is_explained() -> None:
+    # the escalation routes with its clock started at the escalation, although the
+    # ticket was never assigned (no Unassigned to derive that start from)
+    rules = {
+        "rules": [
+            {
+                "id": "late",
+                "on": {"after": "1h", "since": "created"},
+                "actions": [{"do": "escalate", "group": "team", "release": True}],
+            }
+        ]
+    }
+    clock = Clock(START)
+    desk = make_desk("memory://", clock, MIXED, rules)
+    desk.open_ticket("job", channel="phone", ticket_id="T-1")
+    router, agents = desk.router, desk.agents
+    assert router is not None and agents is not None
+    late = START + timedelta(hours=1)
+    state = desk.routing_state()
+    ticket = desk.ticket("T-1")
+    desk.tick(late)
+    event = desk.timeline("T-1").last(Assigned)
+    assert isinstance(event, Assigned) and event.decision == "default#0"
+    full = router.route(ticket, agents, state, event.at, since=late, explain="full")
+    assert event.agent == full.agent
+    explained = desk.explain("T-1")
+    assert explained.waiting_since == late
+    assert explained.to_dict() == full.to_dict()
+
+
+_DIGEST_SCRIPT = """
+from datetime import datetime, timedelta, timezone
+from csmkit.desk._routing import RoutingHistory
+from csmkit.timeline import Assigned, TicketCreated
+t0 = datetime(2026, 10, 15, 2, 0, tzinfo=timezone.utc)
+history = RoutingHistory()
+for n, agent in enumerate(["ann", "bob", "ann", "\u674e\u5de5"]):
+    at = t0 + timedelta(minutes=n)
+    history.observe_events(f"T-{n}", [
+        TicketCreated(ticket_id=f"T-{n}", at=at, type="job", channel="phone",
+                      customer_id=f"c-{n % 2}"),
+        Assigned(ticket_id=f"T-{n}", at=at, agent=agent),
+    ])
+print(history.digest())
+"""
+
+
+_SRC = os.path.dirname(os.path.dirname(os.path.abspath(csmkit.__file__)))  # this csmkit
+
+
+def test_the_state_digest_does_not_depend_on_the_process() -> None:
+    # stored on the ticket and checked by other processes: str hashes are salted
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", _DIGEST_SCRIPT],
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": _SRC},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1
+    (digest,) = digests
+    assert digest.startswith("4-") and len(digest) == 18
+
+
+def test_different_states_have_different_digests() -> None:
+    at = START
+    seen = set()
+    for loads in ((1, 0), (0, 1), (2, 0), (1, 1)):
+        history = RoutingHistory()
+        for agent, count in zip(("ann", "bob"), loads, strict=True):
+            for k in range(count):
+                history.observe_events(
+                    f"{agent}-{k}",
+                    [
+                        TicketCreated(ticket_id=f"{agent}-{k}", at=at, type="job", channel="phone"),
+                        Assigned(ticket_id=f"{agent}-{k}", at=at, agent=agent),
+                    ],
+                )
+        seen.add(history.digest().split("-")[1])
+    assert len(seen) == 4
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [{}, {"since": "2026-10-15T10:00:00+08:00"}, {"state": 7}, {"state": "1-0", "ties": [1]}],
+)
+def test_a_malformed_reference_is_an_error_naming_the_event(ref: dict[str, Any]) -> None:
+    desk = make_desk("memory://", Clock(START), ROUND_ROBIN)
+    desk.open_ticket("job", channel="phone", ticket_id="T-1")
+    desk._add(
+        "T-1",
+        lambda timeline, at: Assigned(
+            ticket_id="T-1", at=at, agent="ann", decision="default#0", meta={"routing": ref}
+        ),
+    )
+    with pytest.raises(RoutingError, match=r"ticket 'T-1', event 1: malformed routing reference"):
+        desk.explain("T-1")

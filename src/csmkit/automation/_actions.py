@@ -169,9 +169,13 @@ def _escalate(step: Step) -> list[Event]:
     if group is not None and decision.group != group:
         raise Refusal(f"the router chose group {decision.group!r}, not {group!r}")
     decided = f"{decision.rule}#{decision.step}"
+    base = step.base()
+    # the clock of this decision starts at the escalation, Unassigned or not: recorded,
+    # so the decision can be routed again (a desk adds the rest of its reference)
+    base["meta"] = {**base["meta"], "routing": {"since": format_instant(step.at)}}
     return [
         *(e for e in out if not isinstance(e, Assigned)),
-        Assigned(agent=decision.agent, group=decision.group, decision=decided, **step.base()),
+        Assigned(agent=decision.agent, group=decision.group, decision=decided, **base),
     ]
 
 

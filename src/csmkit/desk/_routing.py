@@ -18,13 +18,16 @@ descending id order, a clock that went back) makes the next read rebuild the sta
 the per-ticket records held in memory, so the kept state always equals a rebuild from
 the store.
 
-Each routed ``Assigned`` event carries a compact reference in ``meta["routing"]``: the
-decision instant, the escalation start, how far the desk had seen (every event before the
-decision instant — or before the latest instant it had observed, ``horizon``, when that
-is later — plus, per other ticket, its events at that very instant, ``ties``: usually
-empty) and a digest of the state used. `state_as_of()` rebuilds that state from the
-store and checks the digest, so an explanation is either the exact one or an error —
-never a different state's.
+Each routed ``Assigned`` event carries a compact reference in ``meta["routing"]``:
+``state``, a digest of the state used (its sequence and a 64-bit sum of one hash per load
+entry, last assignment and customer, the same in every process), and only what the store
+cannot tell — how far the desk had seen when that is not simply "every event before the
+decision instant" (``horizon``: the latest instant it had observed, when later; ``ties``:
+per other ticket, its events at that very instant) and the escalation start when it is
+not the ticket's last ``Unassigned`` (``since``, e.g. an ``escalate`` with ``release``).
+The decision instant is the event's. `state_as_of()` rebuilds that state from the store
+and checks the digest, so an explanation is either the exact one or an error — never a
+different state's.
 """
 
 from __future__ import annotations
@@ -38,16 +41,21 @@ from typing import Any
 import attrs
 
 from csmkit._time import format_instant, parse_instant
-from csmkit.errors import RoutingError
-from csmkit.routing import RoutingState
+from csmkit.errors import NotFoundError, RoutingError
+from csmkit.routing import AgentPool, Decision, Router, RoutingState
 from csmkit.timeline import Assigned, Event, Ticket, Timeline, Unassigned
 
 __all__ = [
     "OPEN_CATEGORIES",
     "REFERENCE_KEY",
+    "RecordedDecision",
     "RoutingCache",
     "RoutingHistory",
+    "explain_recorded",
+    "last_unassigned",
     "latest_routed",
+    "recorded_decision",
+    "reference",
     "state_as_of",
 ]
 
@@ -59,9 +67,39 @@ _Key = tuple[datetime, str, int]
 _Load = tuple[str, str]
 
 
-def _h(*parts: object) -> int:
-    text = "\x1f".join(str(p) for p in parts)
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
+_BASES: dict[tuple[str, ...], int] = {}
+
+
+def _base(*parts: str) -> int:
+    """A 64-bit hash of ``parts`` that does not depend on the process (str hashes are
+    salted per process, and digests are stored and checked by other processes)."""
+    value = _BASES.get(parts)
+    if value is None:
+        if len(_BASES) > 1 << 18:
+            _BASES.clear()
+        text = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+        value = _BASES[parts] = int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+    return value
+
+
+def _mix(value: int) -> int:
+    """splitmix64's finaliser: a well-spread 64-bit function of a 64-bit value."""
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK
+    return value ^ (value >> 31)
+
+
+def _load_hash(agent: str, channel: str, count: int) -> int:
+    return _mix(_base("L", agent, channel) ^ count)
+
+
+def _last_hash(agent: str, key: tuple[int, float, int]) -> int:
+    micros = round(key[1] * 1_000_000)  # exact for instants of this era, and deterministic
+    return _mix(_mix(_base("A", agent) ^ (micros & _MASK)) ^ key[2])
+
+
+def _customer_hash(customer: str, agent: str) -> int:
+    return _mix(_base("C", customer, agent))
 
 
 class _Tracked:
@@ -90,16 +128,17 @@ class _Tracked:
 
     def digest(self) -> str:
         seq = self.state.sequence
-        return f"{seq}-{_h(seq, self.loads, self.last, self.customers):016x}"
+        value = _mix(_mix(_mix(_mix(seq) ^ self.loads) ^ self.last) ^ self.customers)
+        return f"{seq}-{value:016x}"
 
     def set_load(self, agent: str, channel: str, count: int) -> None:
         old = self.state.load(agent, channel)
         if old == count:
             return
         if old:
-            self.loads = (self.loads - _h("L", agent, channel, old)) & _MASK
+            self.loads = (self.loads - _load_hash(agent, channel, old)) & _MASK
         if count:
-            self.loads = (self.loads + _h("L", agent, channel, count)) & _MASK
+            self.loads = (self.loads + _load_hash(agent, channel, count)) & _MASK
         self.state = self.state.with_load(agent, channel, count)
 
     def add_load(self, load: _Load | None, delta: int) -> None:
@@ -112,18 +151,18 @@ class _Tracked:
         state = self.state
         old_key = state.last_assignment_key(agent)
         if old_key[0]:
-            self.last = (self.last - _h("A", agent, *old_key[1:])) & _MASK
+            self.last = (self.last - _last_hash(agent, old_key)) & _MASK
         count = state.load(agent, channel)
         if count:
-            self.loads = (self.loads - _h("L", agent, channel, count)) & _MASK
-        self.loads = (self.loads + _h("L", agent, channel, count + 1)) & _MASK
+            self.loads = (self.loads - _load_hash(agent, channel, count)) & _MASK
+        self.loads = (self.loads + _load_hash(agent, channel, count + 1)) & _MASK
         if customer is not None:
             previous = state.agent_for_customer(customer)
             if previous is not None:
-                self.customers = (self.customers - _h("C", customer, previous)) & _MASK
-            self.customers = (self.customers + _h("C", customer, agent)) & _MASK
+                self.customers = (self.customers - _customer_hash(customer, previous)) & _MASK
+            self.customers = (self.customers + _customer_hash(customer, agent)) & _MASK
         self.state = state = state.assign(agent, channel, at, customer_id=customer)
-        self.last = (self.last + _h("A", agent, *state.last_assignment_key(agent)[1:])) & _MASK
+        self.last = (self.last + _last_hash(agent, state.last_assignment_key(agent))) & _MASK
 
 
 @attrs.define
@@ -263,29 +302,27 @@ class RoutingHistory:
         """What a decision at ``at`` was made against, as far as instants tell: every
         event before the horizon (``at``, or the latest instant observed when that is
         later — a retried time rule, a clock that went back), and per other ticket the
-        number of its events observed at the horizon itself (``ties``)."""
-        horizon = at if self._latest is None or self._latest <= at else self._latest
-        ties = (
-            {t: n for t, n in sorted(self._at_latest.items()) if t != ticket_id}
-            if horizon == self._latest
-            else {}
-        )
-        seen: dict[str, Any] = {"ties": ties}
-        if horizon != at:
-            seen["horizon"] = format_instant(horizon)
+        number of its events observed at the horizon itself (``ties``). Only what is
+        not the default is returned (no ``horizon`` when it is ``at``, no empty
+        ``ties``): usually nothing."""
+        latest = self._latest
+        if latest is None or latest < at:
+            return {}
+        seen: dict[str, Any] = {}
+        if len(self._at_latest) > 1 or ticket_id not in self._at_latest:
+            ties = {t: n for t, n in sorted(self._at_latest.items()) if t != ticket_id}
+            if ties:
+                seen["ties"] = ties
+        if latest != at:
+            seen["horizon"] = format_instant(latest)
         return seen
 
 
-def reference(
-    history: RoutingHistory, ticket_id: str, at: datetime, since: datetime | None
-) -> dict[str, Any]:
-    """The ``meta["routing"]`` of a decision routed against ``history``'s state now."""
-    return {
-        "at": format_instant(at),
-        "since": None if since is None else format_instant(since),
-        **history.seen(ticket_id, at),
-        "state": history.digest(),
-    }
+def reference(history: RoutingHistory, ticket_id: str, at: datetime) -> dict[str, Any]:
+    """The ``meta["routing"]`` of a decision at ``at`` routed against ``history``'s state
+    now, its escalation clock started at the ticket's last ``Unassigned`` (else its
+    creation): the state's digest, plus what `RoutingHistory.seen()` returns."""
+    return {"state": history.digest(), **history.seen(ticket_id, at)}
 
 
 def last_unassigned(events: Iterable[Event]) -> datetime | None:
@@ -306,42 +343,120 @@ def latest_routed(timeline: Timeline) -> tuple[int, Assigned] | None:
     return None
 
 
-def state_as_of(
-    timelines: Iterable[Timeline], ticket_id: str, index: int, ref: Mapping[str, Any]
-) -> RoutingState:
-    """The routing state the decision at ``timeline[index]`` of ``ticket_id`` was made
-    against, rebuilt from ``timelines`` (all of the store) and checked with its digest.
+@attrs.frozen
+class RecordedDecision:
+    """What a routed ``Assigned`` event records: enough to route it again.
+
+    Attributes:
+        index: The event's index in the ticket's timeline.
+        event: The ``Assigned`` event.
+        ticket: The ticket just before it (what was routed).
+        at: The decision instant (the event's).
+        since: The escalation start (the reference's ``since`` when recorded, else the
+            ticket's last ``Unassigned`` before the event, else ``None``: its creation).
+        horizon: How far the deciding desk had seen (``at`` unless recorded).
+        ties: Per other ticket, its events at ``horizon`` the desk had seen.
+        digest: The digest of the routing state used.
+    """
+
+    index: int
+    event: Assigned
+    ticket: Ticket
+    at: datetime
+    since: datetime | None
+    horizon: datetime
+    ties: Mapping[str, int]
+    digest: str
+
+
+def recorded_decision(timeline: Timeline) -> RecordedDecision | None:
+    """The ticket's latest routed assignment with a reference, read and checked.
 
     Raises:
-        RoutingError: the reference is malformed, or the rebuilt state differs from the
-            one recorded (the history was written out of time order, or by another
-            process the deciding desk had not read).
+        RoutingError: the reference is malformed (naming the ticket and event).
     """
+    found = latest_routed(timeline)
+    ref = None if found is None else found[1].meta.get(REFERENCE_KEY)
+    if found is None or not isinstance(ref, Mapping):
+        return None
+    index, event = found
+    before = timeline[:index]
     try:
-        at = parse_instant(ref.get("horizon", ref["at"]))
-        ties = {str(k): int(v) for k, v in dict(ref["ties"]).items()}
-        digest = str(ref["state"])
+        at = parse_instant(ref["at"]) if "at" in ref else event.at
+        if "since" in ref:
+            since = None if ref["since"] is None else parse_instant(ref["since"])
+        else:
+            since = last_unassigned(before)
+        horizon = parse_instant(ref["horizon"]) if "horizon" in ref else at
+        ties = {str(k): int(v) for k, v in dict(ref.get("ties", {})).items()}
+        digest = ref["state"]
+        if not isinstance(digest, str):
+            raise TypeError(f"state {digest!r} is not a digest")
     except (KeyError, TypeError, ValueError) as exc:
         raise RoutingError(
-            f"ticket {ticket_id!r}, event {index}: malformed routing reference ({exc!r})"
+            f"ticket {timeline.ticket_id!r}, event {index}: malformed routing reference ({exc!r})"
         ) from None
+    ticket = Timeline(before).ticket
+    return RecordedDecision(index, event, ticket, at, since, horizon, ties, digest)
+
+
+def state_as_of(timelines: Iterable[Timeline], recorded: RecordedDecision) -> RoutingState:
+    """The routing state ``recorded`` was decided against, rebuilt from ``timelines``
+    (all of the store) and checked with its digest.
+
+    Raises:
+        RoutingError: the rebuilt state differs from the one recorded (the history was
+            written out of time order, or by another process the deciding desk had not
+            read).
+    """
+    ticket_id, index = recorded.ticket.id, recorded.index
+    horizon, ties = recorded.horizon, recorded.ties
     history = RoutingHistory()
     for timeline in timelines:
         other = timeline.ticket_id
         if other == ticket_id:
             count = index
         else:
-            count = sum(1 for event in timeline[:] if event.at < at) + ties.get(other, 0)
+            count = sum(1 for event in timeline[:] if event.at < horizon)
+            count += ties.get(other, 0)
         if count:
             history.observe_events(other, timeline[:count])
-    if history.digest() != digest:
+    if history.digest() != recorded.digest:
         raise RoutingError(
             f"ticket {ticket_id!r}, event {index}: the routing state at "
-            f"{format_instant(at)} cannot be rebuilt from the store (digest "
-            f"{history.digest()} instead of {digest}); was history written out of time "
-            "order or by a process the deciding desk had not read?"
+            f"{format_instant(horizon)} cannot be rebuilt from the store (digest "
+            f"{history.digest()} instead of {recorded.digest}); was history written out "
+            "of time order or by a process the deciding desk had not read?"
         )
     return history.state()
+
+
+def explain_recorded(
+    router: Router, agents: AgentPool, timeline: Timeline, timelines: Iterable[Timeline]
+) -> Decision:
+    """The full explanation of ``timeline``'s latest routing decision, routed again
+    with ``explain="full"`` against the state rebuilt from ``timelines`` (the store).
+
+    Raises:
+        NotFoundError: no routed assignment with a reference.
+        RoutingError: the reference is malformed, the state cannot be rebuilt exactly,
+            or the decision no longer comes out the same (agents or rules changed).
+    """
+    recorded = recorded_decision(timeline)
+    if recorded is None:
+        raise NotFoundError(f"ticket {timeline.ticket_id!r} has no recorded routing decision")
+    state = state_as_of(timelines, recorded)
+    decision = router.route(
+        recorded.ticket, agents, state, recorded.at, since=recorded.since, explain="full"
+    )
+    event = recorded.event
+    if decision.agent != event.agent or f"{decision.rule}#{decision.step}" != event.decision:
+        raise RoutingError(
+            f"ticket {timeline.ticket_id!r}, event {recorded.index}: routed again now the "
+            f"decision is {decision.agent!r} by {decision.rule}#{decision.step}, not "
+            f"{event.agent!r} by {event.decision}; were the agents or rules changed?"
+        )
+    return decision
 
 
 class RoutingCache:
@@ -378,16 +493,18 @@ class RoutingCache:
         """Forget everything (another writer is active): re-derive on next use."""
         self._history = None
 
-    def reference(self, ticket_id: str, at: datetime, since: datetime | None) -> dict[str, Any]:
+    def reference(self, ticket_id: str, at: datetime) -> dict[str, Any]:
         """The reference of a decision routed now against `state()`."""
-        return reference(self.history(), ticket_id, at, since)
+        return reference(self.history(), ticket_id, at)
 
     def stamp(self, before: Timeline, events: Sequence[Event]) -> tuple[Event, ...] | None:
         """``events`` (an automation outcome for ``before``) with a reference on each
         routed ``Assigned``; ``None`` when there is none to stamp.
 
         The automation routes against the desk's state, then against that state after
-        each of its own earlier decisions in the run; the references say the same.
+        each of its own earlier decisions in the run; the references say the same. An
+        escalation start the automation recorded (``meta["routing"]["since"]``, when it
+        is not the ticket's last ``Unassigned``) is kept.
         """
         if not any(
             isinstance(e, Assigned) and e.decision is not None and e.agent is not None
@@ -397,20 +514,15 @@ class RoutingCache:
         history = self.history()
         tracked = history.tracked().copy()
         ticket = before.ticket
-        since = last_unassigned(before[:])
         out: list[Event] = []
         for event in events:
             if isinstance(event, Assigned) and event.decision is not None and event.agent:
-                ref = {
-                    "at": format_instant(event.at),
-                    "since": None if since is None else format_instant(since),
-                    **history.seen(before.ticket_id, event.at),
-                    "state": tracked.digest(),
-                }
+                given = event.meta.get(REFERENCE_KEY)
+                ref = {"state": tracked.digest(), **history.seen(before.ticket_id, event.at)}
+                if isinstance(given, Mapping) and "since" in given:
+                    ref["since"] = given["since"]
                 tracked.assign(event.agent, ticket.channel, event.at, ticket.customer_id)
                 event = attrs.evolve(event, meta={**event.meta, REFERENCE_KEY: ref})
-            elif isinstance(event, Unassigned):
-                since = event.at
             ticket = ticket.apply(event)
             out.append(event)
         return tuple(out)

@@ -8,15 +8,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from csmkit._time import parse_instant, require_aware
+from csmkit._time import require_aware
 from csmkit.desk._core import DeskCore
-from csmkit.desk._routing import REFERENCE_KEY, last_unassigned, latest_routed, state_as_of
+from csmkit.desk._routing import REFERENCE_KEY, explain_recorded, last_unassigned
 from csmkit.desk._types import pending_fields, relaxed_form
 from csmkit.errors import (
     AutomationError,
     ConcurrencyError,
     NotFoundError,
-    RoutingError,
     WorkflowError,
 )
 from csmkit.knowledge import TemplateError, TemplateSet
@@ -399,7 +398,7 @@ class TicketOperations(DeskCore):
                     agent=decision.agent,
                     group=decision.group,
                     decision=f"{decision.rule}#{decision.step}",
-                    meta={REFERENCE_KEY: self._routing.reference(ticket_id, at, since)},
+                    meta={REFERENCE_KEY: self._routing.reference(ticket_id, at)},
                 )
             ]
 
@@ -426,28 +425,7 @@ class TicketOperations(DeskCore):
         if self.router is None or self.agents is None:
             raise AutomationError("explain needs ServiceDesk(router=..., agents=...)")
         timeline = self.store.load(ticket_id)
-        found = latest_routed(timeline)
-        ref = None if found is None else found[1].meta.get(REFERENCE_KEY)
-        if found is None or not isinstance(ref, Mapping):
-            raise NotFoundError(f"ticket {ticket_id!r} has no recorded routing decision")
-        index, event = found
-        state = state_as_of(self._timelines(), ticket_id, index, ref)
-        since = ref.get("since")
-        decision = self.router.route(
-            Timeline(timeline[:index]).ticket,
-            self.agents,
-            state,
-            parse_instant(str(ref["at"])),
-            since=None if since is None else parse_instant(str(since)),
-            explain="full",
-        )
-        if decision.agent != event.agent or f"{decision.rule}#{decision.step}" != event.decision:
-            raise RoutingError(
-                f"ticket {ticket_id!r}, event {index}: routed again now the decision is "
-                f"{decision.agent!r} by {decision.rule}#{decision.step}, not "
-                f"{event.agent!r} by {event.decision}; were the agents or rules changed?"
-            )
-        return decision
+        return explain_recorded(self.router, self.agents, timeline, self._timelines())
 
     def record_survey(
         self,
