@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
-from collections.abc import Collection, Iterable, Mapping
-from operator import itemgetter
+from collections.abc import Callable, Collection, Mapping
 from types import MappingProxyType
 
 import attrs
 
 from csmkit.knowledge._errors import KnowledgeError
+from csmkit.knowledge._ranking import TermPostings, top_k
 from csmkit.knowledge._text import (
     QueryTerm,
     Stemmer,
@@ -31,7 +30,7 @@ FALLBACK_WEIGHT = 0.1
 
 _SNIPPET_CHARS = 80
 _CACHE_MIN_POSTING = 64  # shorter posting lists are cheap to score from scratch
-_SCORE = itemgetter(1)
+_CACHE_MAX_TERMS = 4096  # bounds the memory of cached postings
 _MAX_LIMIT = 1000
 
 
@@ -111,7 +110,7 @@ class SearchIndex:
         self._docs: dict[int, _Doc] = {}
         self._numbers: dict[str, int] = {}
         self._lengths: list[float] = []  # by document number; numbers are never reused
-        self._impacts: dict[str, dict[int, float]] = {}
+        self._cache: dict[tuple[str, float], TermPostings] = {}
         self._total_length = 0.0
 
     def __len__(self) -> int:
@@ -152,7 +151,7 @@ class SearchIndex:
             length += weight * len(tokens)
             for token in tokens:
                 weighted[token] = weighted.get(token, 0.0) + weight
-        self._impacts.clear()
+        self._cache.clear()
         number = len(self._lengths)
         self._lengths.append(length)
         self._numbers[key] = number
@@ -168,7 +167,7 @@ class SearchIndex:
         number = self._numbers.pop(key, None)
         if number is None:
             return False
-        self._impacts.clear()
+        self._cache.clear()
         doc = self._docs.pop(number)
         self._lengths[number] = 0.0
         self._total_length -= doc.length
@@ -209,78 +208,43 @@ class SearchIndex:
             raise KnowledgeError(f"limit must be an integer from 1 to {_MAX_LIMIT}, got {limit!r}")
         allowed = _filters(filters)
         terms = analyze_query(query, stemmer=self.stemmer, synonyms=self.synonyms)
-        primary = self._score([t for t in terms if not t.fallback], 1.0, allowed, limit)
-        ranked = self._top(primary, allowed, limit)
+        accept = self._acceptor(allowed)
+        primary = top_k(self._terms([t for t in terms if not t.fallback], 1.0), limit, accept)
         fallback_hits: list[tuple[float, int]] = []
-        if not ranked and any(t.fallback for t in terms):
-            extra = self._score([t for t in terms if t.fallback], FALLBACK_WEIGHT, allowed, limit)
-            fallback_hits = self._top(extra, allowed, limit)
-        hits = [self._hit(n, s, terms, highlight, False) for s, n in ranked]
+        if not primary and any(t.fallback for t in terms):
+            fallback_terms = self._terms([t for t in terms if t.fallback], FALLBACK_WEIGHT)
+            fallback_hits = top_k(fallback_terms, limit, accept)
+        hits = [self._hit(n, s, terms, highlight, False) for s, n in primary]
         hits += [self._hit(n, s, terms, highlight, True) for s, n in fallback_hits]
         return tuple(hits)
 
     # ------------------------------------------------------------------ internals
-    def _score(
-        self,
-        terms: list[QueryTerm],
-        weight: float,
-        allowed: dict[str, frozenset[str | None]],
-        limit: int,
-    ) -> dict[int, float]:
-        """Exact BM25F scores of every document that can still reach the top ``limit``.
+    def _terms(self, terms: list[QueryTerm], weight: float) -> list[TermPostings]:
+        """The postings of the query terms found in the index, highest idf first.
 
-        Terms are taken rarest first (MaxScore): once the ``limit``-th best score so far
-        exceeds what all remaining terms together could add, a document not seen yet
-        can no longer enter the top, so the remaining (frequent) terms only update the
-        documents already scored instead of walking their whole posting lists.
+        Scores add the terms' contributions in this order (the order never changes
+        the ranking, only the last bit of a score).
         """
         count = len(self._docs)
-        if not count:
-            return {}
-        k1p = self.k1 + 1.0
-        plan: list[tuple[float, dict[int, float]]] = []
+        found: list[tuple[float, TermPostings]] = []
         for term in terms:
             posting = self._postings.get(term.token)
             if posting:
                 df = len(posting)
                 idf = weight * math.log(1.0 + (count - df + 0.5) / (df + 0.5))
-                plan.append((idf, self._impact(term.token, posting)))
-        plan.sort(key=lambda item: -item[0])
-        remaining = [0.0] * (len(plan) + 1)  # bound of what terms i.. can still add
-        for i in range(len(plan) - 1, -1, -1):
-            remaining[i] = remaining[i + 1] + plan[i][0] * k1p
-        scores: dict[int, float] = {}
-        pruned = False
-        for i, (idf, impact) in enumerate(plan):
-            # The k-th score is at most what terms 0..i-1 can add: only then may it win.
-            if not pruned and i and len(scores) >= limit and remaining[i] < remaining[0] / 2:
-                pruned = _kth(scores, self._docs, allowed, limit) > remaining[i]
-            if pruned:
-                if len(impact) < len(scores):
-                    for number, part in impact.items():
-                        if number in scores:
-                            scores[number] += idf * part
-                else:
-                    find = impact.get
-                    for number in scores:
-                        found = find(number)
-                        if found is not None:
-                            scores[number] += idf * found
-            elif not scores:
-                scores = {number: idf * part for number, part in impact.items()}
-            else:
-                get = scores.get
-                for number, part in impact.items():
-                    scores[number] = get(number, 0.0) + idf * part
-        return scores
+                found.append((idf, self._contributions(term.token, weight, idf, posting)))
+        found.sort(key=lambda item: -item[0])
+        return [postings for _, postings in found]
 
-    def _impact(self, token: str, posting: dict[int, float]) -> dict[int, float]:
-        """``tf·(k1+1) / (tf + k1·(1 − b + b·dl/avgdl))`` per document of ``posting``.
+    def _contributions(
+        self, token: str, weight: float, idf: float, posting: dict[int, float]
+    ) -> TermPostings:
+        """``idf · tf·(k1+1) / (tf + k1·(1 − b + b·dl/avgdl))`` per document, best first.
 
-        Cached per token until the index changes (any add or remove moves ``avgdl``),
-        so repeated queries on a stable index skip the arithmetic.
+        Cached per token until the index changes (any add or remove moves ``avgdl``
+        and the idf), so repeated queries on a stable index skip the arithmetic.
         """
-        cached = self._impacts.get(token)
+        cached = self._cache.get((token, weight))
         if cached is not None:
             return cached
         k1, b = self.k1, self.b
@@ -288,27 +252,29 @@ class SearchIndex:
         base = k1 * (1.0 - b)
         scale = k1 * b / (self._total_length / len(self._docs) or 1.0)
         lengths = self._lengths
-        impact = {
-            number: tf * k1p / (tf + base + scale * lengths[number])
-            for number, tf in posting.items()
-        }
+        contributions = TermPostings.from_contributions(
+            {
+                number: idf * (tf * k1p / (tf + base + scale * lengths[number]))
+                for number, tf in posting.items()
+            }
+        )
         if len(posting) >= _CACHE_MIN_POSTING:
-            self._impacts[token] = impact
-        return impact
+            if len(self._cache) >= _CACHE_MAX_TERMS:
+                self._cache.clear()
+            self._cache[(token, weight)] = contributions
+        return contributions
 
-    def _top(
-        self, scores: dict[int, float], allowed: dict[str, frozenset[str | None]], limit: int
-    ) -> list[tuple[float, int]]:
-        items: Iterable[tuple[int, float]] = scores.items()
-        if allowed:
-            docs = self._docs
-            items = [
-                (number, score)
-                for number, score in items
-                if all(docs[number].facets.get(name) in values for name, values in allowed.items())
-            ]
-        # nlargest is stable: equal scores keep the order the documents were scored in.
-        return [(score, number) for number, score in heapq.nlargest(limit, items, key=_SCORE)]
+    def _acceptor(self, allowed: dict[str, frozenset[str | None]]) -> Callable[[int], bool] | None:
+        if not allowed:
+            return None
+        docs = self._docs
+        conditions = list(allowed.items())
+
+        def accept(number: int) -> bool:
+            facets = docs[number].facets
+            return all(facets.get(name) in values for name, values in conditions)
+
+        return accept
 
     def _hit(
         self,
@@ -327,26 +293,6 @@ class SearchIndex:
         words = matched_words(terms, hit)
         body = snippet(doc.body, words, highlight)
         return SearchHit(doc.key, score, words, body, MappingProxyType(doc.facets), fallback)
-
-
-def _kth(
-    scores: dict[int, float],
-    docs: dict[int, _Doc],
-    allowed: dict[str, frozenset[str | None]],
-    limit: int,
-) -> float:
-    """The ``limit``-th best score among documents passing the filters (or -inf)."""
-    if allowed:
-        values: Collection[float] = [
-            score
-            for number, score in scores.items()
-            if all(docs[number].facets.get(name) in ok for name, ok in allowed.items())
-        ]
-    else:
-        values = scores.values()
-    if len(values) < limit:
-        return -math.inf
-    return heapq.nlargest(limit, values)[-1]
 
 
 def _filters(
