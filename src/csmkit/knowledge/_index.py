@@ -10,7 +10,7 @@ from types import MappingProxyType
 import attrs
 
 from csmkit.knowledge._errors import KnowledgeError
-from csmkit.knowledge._ranking import TermPostings, top_k
+from csmkit.knowledge._ranking import ScoredTerm, TermPostings, top_k
 from csmkit.knowledge._text import (
     QueryTerm,
     Stemmer,
@@ -32,6 +32,7 @@ _SNIPPET_CHARS = 80
 _CACHE_MIN_POSTING = 64  # shorter posting lists are cheap to score from scratch
 _CACHE_MAX_TERMS = 4096  # bounds the memory of cached postings
 _MAX_LIMIT = 1000
+_MAX_DRIFT = 1.05  # a cached order is rebuilt once avgdl has moved this much
 
 
 @attrs.frozen
@@ -110,7 +111,8 @@ class SearchIndex:
         self._docs: dict[int, _Doc] = {}
         self._numbers: dict[str, int] = {}
         self._lengths: list[float] = []  # by document number; numbers are never reused
-        self._cache: dict[tuple[str, float], TermPostings] = {}
+        self._cache: dict[tuple[str, float], _Cached] = {}
+        self._version = 0  # counts adds and removes: tells a current cached order
         self._total_length = 0.0
 
     def __len__(self) -> int:
@@ -151,8 +153,13 @@ class SearchIndex:
             length += weight * len(tokens)
             for token in tokens:
                 weighted[token] = weighted.get(token, 0.0) + weight
-        self._cache.clear()
         number = len(self._lengths)
+        self._version += 1
+        for token in weighted:
+            for weight in (1.0, FALLBACK_WEIGHT):
+                cached = self._cache.get((token, weight))
+                if cached is not None:
+                    cached.added.append(number)
         self._lengths.append(length)
         self._numbers[key] = number
         self._docs[number] = _Doc(
@@ -167,7 +174,7 @@ class SearchIndex:
         number = self._numbers.pop(key, None)
         if number is None:
             return False
-        self._cache.clear()
+        self._version += 1
         doc = self._docs.pop(number)
         self._lengths[number] = 0.0
         self._total_length -= doc.length
@@ -219,50 +226,76 @@ class SearchIndex:
         return tuple(hits)
 
     # ------------------------------------------------------------------ internals
-    def _terms(self, terms: list[QueryTerm], weight: float) -> list[TermPostings]:
-        """The postings of the query terms found in the index, highest idf first.
+    def _terms(self, terms: list[QueryTerm], weight: float) -> list[ScoredTerm]:
+        """The query terms found in the index, highest idf first.
 
         Scores add the terms' contributions in this order (the order never changes
         the ranking, only the last bit of a score).
         """
         count = len(self._docs)
-        found: list[tuple[float, TermPostings]] = []
+        k1p = self.k1 + 1.0
+        base = self.k1 * (1.0 - self.b)
+        scale = self.k1 * self.b / (self._total_length / count or 1.0) if count else 0.0
+        lengths = self._lengths
+        found: list[tuple[float, ScoredTerm]] = []
         for term in terms:
             posting = self._postings.get(term.token)
             if posting:
                 df = len(posting)
                 idf = weight * math.log(1.0 + (count - df + 0.5) / (df + 0.5))
-                found.append((idf, self._contributions(term.token, weight, idf, posting)))
+
+                def contribution(
+                    number: int,
+                    default: float,
+                    posting: dict[int, float] = posting,
+                    idf: float = idf,
+                ) -> float:
+                    tf = posting.get(number)
+                    if tf is None:
+                        return default
+                    return idf * (tf * k1p / (tf + base + scale * lengths[number]))
+
+                key = (term.token, weight)
+                found.append((idf, self._scored(key, posting, idf, scale, contribution)))
         found.sort(key=lambda item: -item[0])
-        return [postings for _, postings in found]
+        return [scored for _, scored in found]
 
-    def _contributions(
-        self, token: str, weight: float, idf: float, posting: dict[int, float]
-    ) -> TermPostings:
-        """``idf · tf·(k1+1) / (tf + k1·(1 − b + b·dl/avgdl))`` per document, best first.
+    def _scored(
+        self,
+        key: tuple[str, float],
+        posting: dict[int, float],
+        idf: float,
+        scale: float,
+        contribution: Callable[[int, float], float],
+    ) -> ScoredTerm:
+        """One term's ``idf · tf·(k1+1) / (tf + k1·(1 − b + b·dl/avgdl))`` per document.
 
-        Cached per token until the index changes (any add or remove moves ``avgdl``
-        and the idf), so repeated queries on a stable index skip the arithmetic.
+        Long posting lists are ordered once and cached. Publishing or removing an
+        article moves ``avgdl`` and every idf a little; rather than ordering the list
+        again, a cached order stays in use with a bound factor that covers the change,
+        scores are computed afresh, and documents added since are ordered on their own.
+        The order is rebuilt once those drift too far.
         """
-        cached = self._cache.get((token, weight))
-        if cached is not None:
-            return cached
-        k1, b = self.k1, self.b
-        k1p = k1 + 1.0
-        base = k1 * (1.0 - b)
-        scale = k1 * b / (self._total_length / len(self._docs) or 1.0)
-        lengths = self._lengths
-        contributions = TermPostings.from_contributions(
-            {
-                number: idf * (tf * k1p / (tf + base + scale * lengths[number]))
-                for number, tf in posting.items()
-            }
+        cached = self._cache.get(key)
+        if cached is not None and cached.version == self._version:
+            return ScoredTerm.fresh(cached.postings)
+        if cached is not None and not _worn(cached, posting, scale):
+            added = {n: contribution(n, 0.0) for n in cached.added if n in posting}
+            newer = TermPostings.from_contributions(added)
+            drift = max(1.0, cached.scale / scale) if scale != cached.scale else 1.0
+            return ScoredTerm(
+                contribution,
+                ((cached.postings.numbers, cached.postings.values), (newer.numbers, newer.values)),
+                idf / cached.idf * drift,
+            )
+        postings = TermPostings.from_contributions(
+            {number: contribution(number, 0.0) for number in posting}
         )
         if len(posting) >= _CACHE_MIN_POSTING:
             if len(self._cache) >= _CACHE_MAX_TERMS:
                 self._cache.clear()
-            self._cache[(token, weight)] = contributions
-        return contributions
+            self._cache[key] = _Cached(postings, idf, scale, self._version)
+        return ScoredTerm.fresh(postings)
 
     def _acceptor(self, allowed: dict[str, frozenset[str | None]]) -> Callable[[int], bool] | None:
         if not allowed:
@@ -271,8 +304,10 @@ class SearchIndex:
         conditions = list(allowed.items())
 
         def accept(number: int) -> bool:
-            facets = docs[number].facets
-            return all(facets.get(name) in values for name, values in conditions)
+            doc = docs.get(number)  # None: removed since a cached order was made
+            return doc is not None and all(
+                doc.facets.get(name) in values for name, values in conditions
+            )
 
         return accept
 
@@ -293,6 +328,28 @@ class SearchIndex:
         words = matched_words(terms, hit)
         body = snippet(doc.body, words, highlight)
         return SearchHit(doc.key, score, words, body, MappingProxyType(doc.facets), fallback)
+
+
+@attrs.define
+class _Cached:
+    """A term's contributions ordered at index version ``version``."""
+
+    postings: TermPostings
+    idf: float
+    scale: float
+    version: int
+    added: list[int] = attrs.Factory(list)  # documents indexed since, with the term
+
+
+def _worn(cached: _Cached, posting: dict[int, float], scale: float) -> bool:
+    """Whether a cached order has drifted enough to be rebuilt."""
+    ordered = len(cached.postings.numbers)
+    changed = len(cached.added) + abs(ordered + len(cached.added) - len(posting))
+    if changed > max(_CACHE_MIN_POSTING, ordered // 16):
+        return True
+    if scale == cached.scale:
+        return False
+    return scale == 0.0 or not 1 / _MAX_DRIFT <= cached.scale / scale <= _MAX_DRIFT
 
 
 def _filters(

@@ -24,9 +24,10 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-__all__ = ["TermPostings", "exhaustive_top", "top_k"]
+__all__ = ["ScoredTerm", "TermPostings", "exhaustive_top", "top_k"]
 
 _BLOCK = 128  # postings read from one list before the bound is checked again
+_SLACK = 1.0 + 1e-9  # covers rounding when a bound is scaled (stale order)
 
 
 @attrs.frozen
@@ -50,8 +51,32 @@ class TermPostings:
         return cls(by_number, numbers, [by_number[number] for number in numbers])
 
 
+@attrs.frozen
+class ScoredTerm:
+    """One query term as [`top_k`][] reads it.
+
+    Attributes:
+        contribution: ``contribution(number, default)``: the document's exact
+            contribution, ``default`` when the term is not in it.
+        lists: Document numbers with bound values, each list non-increasing; every
+            document of the term is in exactly one list, and its contribution is at
+            most its bound value times ``factor``.
+        factor: 1.0 when the bound values are the contributions themselves; larger
+            for an order computed before the index changed (bounds, not scores).
+    """
+
+    contribution: Callable[[int, float], float]
+    lists: tuple[tuple[Sequence[int], Sequence[float]], ...]
+    factor: float = 1.0
+
+    @classmethod
+    def fresh(cls, postings: TermPostings) -> ScoredTerm:
+        """A term whose ordered contributions are current."""
+        return cls(postings.by_number.get, ((postings.numbers, postings.values),))
+
+
 def top_k(
-    terms: Sequence[TermPostings],
+    terms: Sequence[ScoredTerm],
     limit: int,
     accept: Callable[[int], bool] | None = None,
     *,
@@ -60,29 +85,38 @@ def top_k(
     """The ``limit`` best ``(score, number)`` pairs, by score then lower number first.
 
     A document's score is the sum of its contributions over ``terms``, added in the
-    order of ``terms``. Documents ``accept`` rejects (filters) are skipped; ``block``
-    postings are read between two checks of the bound.
+    order of ``terms``; documents scoring 0 (no longer indexed) and documents ``accept``
+    rejects (filters) are skipped; ``block`` postings are read between two checks of
+    the bound.
     """
-    gets = [term.by_number.get for term in terms]
-    depths = [0] * len(terms)
+    gets = [term.contribution for term in terms]
+    cursors = [(owner, *pair) for owner, term in enumerate(terms) for pair in term.lists]
+    factors = [term.factor for term in terms]
+    slack = 1.0 if all(factor == 1.0 for factor in factors) else _SLACK
+    depths = [0] * len(cursors)
     best: list[tuple[float, int]] = []  # min-heap of (score, -number): the weakest at [0]
     seen: set[int] = set()
     while True:
-        bound = 0.0
+        heads = [0.0] * len(terms)  # per term, the most an unread document can get
         chosen = -1
         chosen_value = 0.0
-        for index, term in enumerate(terms):
+        for index, (owner, _, values) in enumerate(cursors):
             depth = depths[index]
-            if depth < len(term.values):
-                value = term.values[depth]
-                bound += value
+            if depth < len(values):
+                value = values[depth] * factors[owner]
+                heads[owner] = max(heads[owner], value)
                 if chosen < 0 or value > chosen_value:
                     chosen, chosen_value = index, value
-        if chosen < 0 or (len(best) == limit and best[0][0] > bound):
+        if chosen < 0:
+            break
+        bound = 0.0
+        for head in heads:
+            bound += head
+        if len(best) == limit and best[0][0] > bound * slack:
             break
         start = depths[chosen]
         depths[chosen] = start + block
-        for number in terms[chosen].numbers[start : start + block]:
+        for number in cursors[chosen][1][start : start + block]:
             if number in seen:
                 continue
             seen.add(number)
@@ -91,6 +125,8 @@ def top_k(
             score = 0.0
             for get in gets:
                 score += get(number, 0.0)
+            if score <= 0.0:
+                continue
             item = (score, -number)
             if len(best) < limit:
                 heapq.heappush(best, item)
