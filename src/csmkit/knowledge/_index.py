@@ -160,6 +160,8 @@ class SearchIndex:
                 cached = self._cache.get((token, weight))
                 if cached is not None:
                     cached.added.append(number)
+                    if len(cached.added) > _worn_after(cached):  # bounds the memory
+                        del self._cache[(token, weight)]
         self._lengths.append(length)
         self._numbers[key] = number
         self._docs[number] = _Doc(
@@ -345,11 +347,16 @@ def _worn(cached: _Cached, posting: dict[int, float], scale: float) -> bool:
     """Whether a cached order has drifted enough to be rebuilt."""
     ordered = len(cached.postings.numbers)
     changed = len(cached.added) + abs(ordered + len(cached.added) - len(posting))
-    if changed > max(_CACHE_MIN_POSTING, ordered // 16):
+    if changed > _worn_after(cached):
         return True
     if scale == cached.scale:
         return False
     return scale == 0.0 or not 1 / _MAX_DRIFT <= cached.scale / scale <= _MAX_DRIFT
+
+
+def _worn_after(cached: _Cached) -> int:
+    """How many documents may be added to or removed from a cached order."""
+    return max(_CACHE_MIN_POSTING, len(cached.postings.numbers) // 16)
 
 
 def _filters(
