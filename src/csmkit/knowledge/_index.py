@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
-from collections.abc import Collection, Iterable, Mapping
-from operator import itemgetter
+from collections.abc import Callable, Collection, Mapping
 from types import MappingProxyType
 
 import attrs
 
 from csmkit.knowledge._errors import KnowledgeError
+from csmkit.knowledge._ranking import ScoredTerm, TermPostings, top_k
 from csmkit.knowledge._text import (
     QueryTerm,
     Stemmer,
@@ -31,8 +30,9 @@ FALLBACK_WEIGHT = 0.1
 
 _SNIPPET_CHARS = 80
 _CACHE_MIN_POSTING = 64  # shorter posting lists are cheap to score from scratch
-_SCORE = itemgetter(1)
+_CACHE_MAX_TERMS = 4096  # bounds the memory of cached postings
 _MAX_LIMIT = 1000
+_MAX_DRIFT = 1.05  # a cached order is rebuilt once avgdl has moved this much
 
 
 @attrs.frozen
@@ -111,7 +111,8 @@ class SearchIndex:
         self._docs: dict[int, _Doc] = {}
         self._numbers: dict[str, int] = {}
         self._lengths: list[float] = []  # by document number; numbers are never reused
-        self._impacts: dict[str, dict[int, float]] = {}
+        self._cache: dict[tuple[str, float], _Cached] = {}
+        self._version = 0  # counts adds and removes: tells a current cached order
         self._total_length = 0.0
 
     def __len__(self) -> int:
@@ -152,8 +153,15 @@ class SearchIndex:
             length += weight * len(tokens)
             for token in tokens:
                 weighted[token] = weighted.get(token, 0.0) + weight
-        self._impacts.clear()
         number = len(self._lengths)
+        self._version += 1
+        for token in weighted:
+            for weight in (1.0, FALLBACK_WEIGHT):
+                cached = self._cache.get((token, weight))
+                if cached is not None:
+                    cached.added.append(number)
+                    if len(cached.added) > _worn_after(cached):  # bounds the memory
+                        del self._cache[(token, weight)]
         self._lengths.append(length)
         self._numbers[key] = number
         self._docs[number] = _Doc(
@@ -168,7 +176,7 @@ class SearchIndex:
         number = self._numbers.pop(key, None)
         if number is None:
             return False
-        self._impacts.clear()
+        self._version += 1
         doc = self._docs.pop(number)
         self._lengths[number] = 0.0
         self._total_length -= doc.length
@@ -209,106 +217,101 @@ class SearchIndex:
             raise KnowledgeError(f"limit must be an integer from 1 to {_MAX_LIMIT}, got {limit!r}")
         allowed = _filters(filters)
         terms = analyze_query(query, stemmer=self.stemmer, synonyms=self.synonyms)
-        primary = self._score([t for t in terms if not t.fallback], 1.0, allowed, limit)
-        ranked = self._top(primary, allowed, limit)
+        accept = self._acceptor(allowed)
+        primary = top_k(self._terms([t for t in terms if not t.fallback], 1.0), limit, accept)
         fallback_hits: list[tuple[float, int]] = []
-        if not ranked and any(t.fallback for t in terms):
-            extra = self._score([t for t in terms if t.fallback], FALLBACK_WEIGHT, allowed, limit)
-            fallback_hits = self._top(extra, allowed, limit)
-        hits = [self._hit(n, s, terms, highlight, False) for s, n in ranked]
+        if not primary and any(t.fallback for t in terms):
+            fallback_terms = self._terms([t for t in terms if t.fallback], FALLBACK_WEIGHT)
+            fallback_hits = top_k(fallback_terms, limit, accept)
+        hits = [self._hit(n, s, terms, highlight, False) for s, n in primary]
         hits += [self._hit(n, s, terms, highlight, True) for s, n in fallback_hits]
         return tuple(hits)
 
     # ------------------------------------------------------------------ internals
-    def _score(
-        self,
-        terms: list[QueryTerm],
-        weight: float,
-        allowed: dict[str, frozenset[str | None]],
-        limit: int,
-    ) -> dict[int, float]:
-        """Exact BM25F scores of every document that can still reach the top ``limit``.
+    def _terms(self, terms: list[QueryTerm], weight: float) -> list[ScoredTerm]:
+        """The query terms found in the index, highest idf first.
 
-        Terms are taken rarest first (MaxScore): once the ``limit``-th best score so far
-        exceeds what all remaining terms together could add, a document not seen yet
-        can no longer enter the top, so the remaining (frequent) terms only update the
-        documents already scored instead of walking their whole posting lists.
+        Scores add the terms' contributions in this order (the order never changes
+        the ranking, only the last bit of a score).
         """
         count = len(self._docs)
-        if not count:
-            return {}
         k1p = self.k1 + 1.0
-        plan: list[tuple[float, dict[int, float]]] = []
+        base = self.k1 * (1.0 - self.b)
+        scale = self.k1 * self.b / (self._total_length / count or 1.0) if count else 0.0
+        lengths = self._lengths
+        found: list[tuple[float, ScoredTerm]] = []
         for term in terms:
             posting = self._postings.get(term.token)
             if posting:
                 df = len(posting)
                 idf = weight * math.log(1.0 + (count - df + 0.5) / (df + 0.5))
-                plan.append((idf, self._impact(term.token, posting)))
-        plan.sort(key=lambda item: -item[0])
-        remaining = [0.0] * (len(plan) + 1)  # bound of what terms i.. can still add
-        for i in range(len(plan) - 1, -1, -1):
-            remaining[i] = remaining[i + 1] + plan[i][0] * k1p
-        scores: dict[int, float] = {}
-        pruned = False
-        for i, (idf, impact) in enumerate(plan):
-            # The k-th score is at most what terms 0..i-1 can add: only then may it win.
-            if not pruned and i and len(scores) >= limit and remaining[i] < remaining[0] / 2:
-                pruned = _kth(scores, self._docs, allowed, limit) > remaining[i]
-            if pruned:
-                if len(impact) < len(scores):
-                    for number, part in impact.items():
-                        if number in scores:
-                            scores[number] += idf * part
-                else:
-                    find = impact.get
-                    for number in scores:
-                        found = find(number)
-                        if found is not None:
-                            scores[number] += idf * found
-            elif not scores:
-                scores = {number: idf * part for number, part in impact.items()}
-            else:
-                get = scores.get
-                for number, part in impact.items():
-                    scores[number] = get(number, 0.0) + idf * part
-        return scores
 
-    def _impact(self, token: str, posting: dict[int, float]) -> dict[int, float]:
-        """``tf·(k1+1) / (tf + k1·(1 − b + b·dl/avgdl))`` per document of ``posting``.
+                def contribution(
+                    number: int,
+                    default: float,
+                    posting: dict[int, float] = posting,
+                    idf: float = idf,
+                ) -> float:
+                    tf = posting.get(number)
+                    if tf is None:
+                        return default
+                    return idf * (tf * k1p / (tf + base + scale * lengths[number]))
 
-        Cached per token until the index changes (any add or remove moves ``avgdl``),
-        so repeated queries on a stable index skip the arithmetic.
+                key = (term.token, weight)
+                found.append((idf, self._scored(key, posting, idf, scale, contribution)))
+        found.sort(key=lambda item: -item[0])
+        return [scored for _, scored in found]
+
+    def _scored(
+        self,
+        key: tuple[str, float],
+        posting: dict[int, float],
+        idf: float,
+        scale: float,
+        contribution: Callable[[int, float], float],
+    ) -> ScoredTerm:
+        """One term's ``idf · tf·(k1+1) / (tf + k1·(1 − b + b·dl/avgdl))`` per document.
+
+        Long posting lists are ordered once and cached. Publishing or removing an
+        article moves ``avgdl`` and every idf a little; rather than ordering the list
+        again, a cached order stays in use with a bound factor that covers the change,
+        scores are computed afresh, and documents added since are ordered on their own.
+        The order is rebuilt once those drift too far.
         """
-        cached = self._impacts.get(token)
-        if cached is not None:
-            return cached
-        k1, b = self.k1, self.b
-        k1p = k1 + 1.0
-        base = k1 * (1.0 - b)
-        scale = k1 * b / (self._total_length / len(self._docs) or 1.0)
-        lengths = self._lengths
-        impact = {
-            number: tf * k1p / (tf + base + scale * lengths[number])
-            for number, tf in posting.items()
-        }
+        cached = self._cache.get(key)
+        if cached is not None and cached.version == self._version:
+            return ScoredTerm.fresh(cached.postings)
+        if cached is not None and not _worn(cached, posting, scale):
+            added = {n: contribution(n, 0.0) for n in cached.added if n in posting}
+            newer = TermPostings.from_contributions(added)
+            drift = max(1.0, cached.scale / scale) if scale != cached.scale else 1.0
+            return ScoredTerm(
+                contribution,
+                ((cached.postings.numbers, cached.postings.values), (newer.numbers, newer.values)),
+                idf / cached.idf * drift,
+            )
+        postings = TermPostings.from_contributions(
+            {number: contribution(number, 0.0) for number in posting}
+        )
         if len(posting) >= _CACHE_MIN_POSTING:
-            self._impacts[token] = impact
-        return impact
+            if len(self._cache) >= _CACHE_MAX_TERMS:
+                self._cache.clear()
+            self._cache[key] = _Cached(postings, idf, scale, self._version)
+        return ScoredTerm.fresh(postings)
 
-    def _top(
-        self, scores: dict[int, float], allowed: dict[str, frozenset[str | None]], limit: int
-    ) -> list[tuple[float, int]]:
-        items: Iterable[tuple[int, float]] = scores.items()
-        if allowed:
-            docs = self._docs
-            items = [
-                (number, score)
-                for number, score in items
-                if all(docs[number].facets.get(name) in values for name, values in allowed.items())
-            ]
-        # nlargest is stable: equal scores keep the order the documents were scored in.
-        return [(score, number) for number, score in heapq.nlargest(limit, items, key=_SCORE)]
+    def _acceptor(self, allowed: dict[str, frozenset[str | None]]) -> Callable[[int], bool] | None:
+        if not allowed:
+            return None
+        docs = self._docs
+        conditions = list(allowed.items())
+
+        def accept(number: int) -> bool:
+            doc = docs.get(number)  # None: removed since a cached order was made
+            return doc is not None and all(
+                doc.facets.get(name) in values for name, values in conditions
+            )
+
+        return accept
 
     def _hit(
         self,
@@ -329,24 +332,31 @@ class SearchIndex:
         return SearchHit(doc.key, score, words, body, MappingProxyType(doc.facets), fallback)
 
 
-def _kth(
-    scores: dict[int, float],
-    docs: dict[int, _Doc],
-    allowed: dict[str, frozenset[str | None]],
-    limit: int,
-) -> float:
-    """The ``limit``-th best score among documents passing the filters (or -inf)."""
-    if allowed:
-        values: Collection[float] = [
-            score
-            for number, score in scores.items()
-            if all(docs[number].facets.get(name) in ok for name, ok in allowed.items())
-        ]
-    else:
-        values = scores.values()
-    if len(values) < limit:
-        return -math.inf
-    return heapq.nlargest(limit, values)[-1]
+@attrs.define
+class _Cached:
+    """A term's contributions ordered at index version ``version``."""
+
+    postings: TermPostings
+    idf: float
+    scale: float
+    version: int
+    added: list[int] = attrs.Factory(list)  # documents indexed since, with the term
+
+
+def _worn(cached: _Cached, posting: dict[int, float], scale: float) -> bool:
+    """Whether a cached order has drifted enough to be rebuilt."""
+    ordered = len(cached.postings.numbers)
+    changed = len(cached.added) + abs(ordered + len(cached.added) - len(posting))
+    if changed > _worn_after(cached):
+        return True
+    if scale == cached.scale:
+        return False
+    return scale == 0.0 or not 1 / _MAX_DRIFT <= cached.scale / scale <= _MAX_DRIFT
+
+
+def _worn_after(cached: _Cached) -> int:
+    """How many documents may be added to or removed from a cached order."""
+    return max(_CACHE_MIN_POSTING, len(cached.postings.numbers) // 16)
 
 
 def _filters(
