@@ -168,10 +168,10 @@ def bench_sqlite(args: argparse.Namespace, root: Path) -> list[tuple[str, float,
         mine, theirs = [], []
         for round_ in range(args.repeat):
             store = SqliteStore(root / f"s{single}{round_}.db", synchronous=args.synchronous)
-            mine.append(timed(lambda store=store: store_append(store, batches)))
+            mine.append(timed(lambda store=store, b=batches: store_append(store, b)))
             store.close()
             raw = raw_connection(root / f"r{single}{round_}.db", args.synchronous)
-            theirs.append(timed(lambda raw=raw: raw_append(raw, dicts)))
+            theirs.append(timed(lambda raw=raw, d=dicts: raw_append(raw, d)))
             raw.close()
         events = 5 * count
         name = "append, 1 event/append" if single else "append, 5 events/append"
@@ -356,9 +356,8 @@ def main() -> None:
             for name, mine, theirs in rows:
                 print(f"{name:<34}{mine:>12,.0f}{theirs:>12,.0f}{mine / theirs:>13.2f}x")
         if "due" in parts:
-            print(
-                f"\n{'due_before(T, limit=100)':<26}{'open':>9}{'closed':>9}{'median ms':>11}{'p95 ms':>9}"
-            )
+            head = f"{'open':>9}{'closed':>9}{'median ms':>11}{'p95 ms':>9}"
+            print(f"\n{'due_before(T, limit=100)':<26}{head}")
             for name, open_count, closed, median, p95 in bench_due(args, root):
                 print(f"{name:<26}{open_count:>9,}{closed:>9,}{median:>11.3f}{p95:>9.3f}")
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
