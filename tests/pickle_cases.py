@@ -341,6 +341,7 @@ CASES: dict[type[Any], Callable[[], Any]] = {
     storage.Identity: lambda: storage.Identity("email", "li@example.com"),
     storage.TicketPage: lambda: storage.TicketPage((v.summary(),), "cursor-1"),
     storage.TicketSummary: v.summary,
+    storage.SlaDue: v.sla_due,
     # ----------------------------------------------------------------- timeline
     timeline.ActionFailed: lambda: timeline.ActionFailed(
         ticket_id="T-7", at=T0, rule="dispatch", action="transition", index=1, reason="refused"

@@ -64,6 +64,12 @@ class CsmkitSpecs:
     def csmkit_store_backends(self) -> Iterable[StoreBackend]:
         """Register storage backends, one per URL scheme.
 
+        A backend's store implements the whole
+        [`TicketStore`][csmkit.storage.TicketStore] protocol, the desk queries included
+        (``due_before``, ``count_tickets``, ``set_due`` and the ``due`` mark each
+        ``append`` carries, written in the batch's transaction); prove it with
+        [`csmkit.testing.StoreContract`][csmkit.testing.StoreContract].
+
         Returns:
             [`StoreBackend`][csmkit.plugins.StoreBackend] records (a list, or yield them).
         """

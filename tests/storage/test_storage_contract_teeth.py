@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from csmkit.storage import Change, MemoryStore, TicketPage
+from csmkit.storage import Change, MemoryStore, SlaDue, TicketPage
 from csmkit.testing import run_store_state_machine
 from csmkit.timeline import Event, StatusCategory
 
@@ -16,17 +16,31 @@ from csmkit.timeline import Event, StatusCategory
 class NoConcurrencyCheck(MemoryStore):
     """Appends whatever version the caller believes in (a lost-update bug)."""
 
-    def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
-        return super().append(ticket_id, events, self.version(ticket_id))
+    def append(
+        self,
+        ticket_id: str,
+        events: Sequence[Event],
+        expected_version: int,
+        *,
+        due: SlaDue | None = None,
+    ) -> int:
+        return super().append(ticket_id, events, self.version(ticket_id), due=due)
 
 
 class DropsLastEventOfBigBatches(MemoryStore):
     """Silently loses the tail of batches of three or more events."""
 
-    def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
+    def append(
+        self,
+        ticket_id: str,
+        events: Sequence[Event],
+        expected_version: int,
+        *,
+        due: SlaDue | None = None,
+    ) -> int:
         if len(events) >= 3:
             events = list(events)[:-1]
-        return super().append(ticket_id, events, expected_version)
+        return super().append(ticket_id, events, expected_version, due=due)
 
 
 class PagesSkipATicket(MemoryStore):
@@ -66,7 +80,14 @@ class ChangesSkipAfterACursor(MemoryStore):
 class ReplacesUnencodableText(MemoryStore):
     """Stores '?' for text UTF-8 cannot hold, instead of refusing the batch."""
 
-    def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
+    def append(
+        self,
+        ticket_id: str,
+        events: Sequence[Event],
+        expected_version: int,
+        *,
+        due: SlaDue | None = None,
+    ) -> int:
         cleaned = [
             Event.from_dict(
                 json.loads(
@@ -77,21 +98,48 @@ class ReplacesUnencodableText(MemoryStore):
             )
             for event in events
         ]
-        return super().append(ticket_id, cleaned, expected_version)
+        return super().append(ticket_id, cleaned, expected_version, due=due)
 
 
 class LeaksUnicodeEncodeError(MemoryStore):
     """Fails on text UTF-8 cannot hold with the driver's raw exception (SQLite's old bug)."""
 
-    def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
+    def append(
+        self,
+        ticket_id: str,
+        events: Sequence[Event],
+        expected_version: int,
+        *,
+        due: SlaDue | None = None,
+    ) -> int:
         for event in events:
             json.dumps(event.to_dict(), ensure_ascii=False).encode("utf-8")
-        return super().append(ticket_id, events, expected_version)
+        return super().append(ticket_id, events, expected_version, due=due)
+
+
+class KeepsTheFirstDueMark(MemoryStore):
+    """A due index that ignores the marks of later batches (a stale index)."""
+
+    def append(
+        self,
+        ticket_id: str,
+        events: Sequence[Event],
+        expected_version: int,
+        *,
+        due: SlaDue | None = None,
+    ) -> int:
+        if expected_version:
+            (summary,) = [
+                s for s in self.find_tickets(limit=1000).items if s.ticket_id == ticket_id
+            ]
+            due = summary.due
+        return super().append(ticket_id, events, expected_version, due=due)
 
 
 @pytest.mark.parametrize(
     "broken",
     [
+        KeepsTheFirstDueMark,
         NoConcurrencyCheck,
         DropsLastEventOfBigBatches,
         PagesSkipATicket,

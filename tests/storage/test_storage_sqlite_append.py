@@ -9,11 +9,12 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import pytest
 
 from csmkit.errors import ConcurrencyError
-from csmkit.storage import Change, Customer, SqliteStore, TicketPage, TicketStore
+from csmkit.storage import Change, Customer, SlaDue, SqliteStore, TicketPage, TicketStore
 from csmkit.storage._snapshot import dump_state, load_state
 from csmkit.testing import ACTIONS, T0, created, next_event, run_store_state_machine
 from csmkit.timeline import Event, StatusCategory, Ticket, Timeline
@@ -63,7 +64,7 @@ def test_append_after_another_writer_does_not_read_the_history(tmp_path: Path) -
         with _statements(second) as seen:
             assert second.append("T-1", [event], version) == 61
         assert _reads_events(seen) == [], seen
-        assert any("SELECT version, state FROM tickets" in s for s in seen)
+        assert any("SELECT version, state, " in s and "FROM tickets" in s for s in seen)
         # `first` is now stale (its cache holds version 60): same again.
         event, version = _next(second, "T-1", "assign")
         with _statements(first) as seen:
@@ -147,8 +148,24 @@ class TwoHandles:
         self.handles = (SqliteStore(path, synchronous="off"), SqliteStore(path))
         self.turn = itertools.cycle(self.handles)
 
-    def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
-        return next(self.turn).append(ticket_id, events, expected_version)
+    def append(
+        self,
+        ticket_id: str,
+        events: Sequence[Event],
+        expected_version: int,
+        *,
+        due: SlaDue | None = None,
+    ) -> int:
+        return next(self.turn).append(ticket_id, events, expected_version, due=due)
+
+    def due_before(self, before: datetime, **filters: Any) -> TicketPage:
+        return self.handles[0].due_before(before, **filters)
+
+    def set_due(self, ticket_id: str, due: SlaDue | None, *, version: int) -> bool:
+        return self.handles[1].set_due(ticket_id, due, version=version)
+
+    def count_tickets(self, by: str, **filters: Any) -> dict[str | None, int]:
+        return self.handles[0].count_tickets(by, **filters)
 
     def load(self, ticket_id: str) -> Timeline:
         return self.handles[1].load(ticket_id)

@@ -15,16 +15,19 @@ from __future__ import annotations
 from csmkit.storage._memory import MemoryStore
 from csmkit.storage._model import Change, Customer, Identity, TicketPage, TicketStore, TicketSummary
 from csmkit.storage._open import open_store
+from csmkit.storage._queries import COUNT_BY, SlaDue
 from csmkit.storage._schema import SCHEMA_VERSION
 from csmkit.storage._sqlite import SqliteStore
 from csmkit.storage._text import check_storable
 
 __all__ = [
+    "COUNT_BY",
     "SCHEMA_VERSION",
     "Change",
     "Customer",
     "Identity",
     "MemoryStore",
+    "SlaDue",
     "SqliteStore",
     "TicketPage",
     "TicketStore",

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from csmkit.errors import ConcurrencyError, CsmkitError, StorageError
-from csmkit.storage import Customer, Identity, MemoryStore, TicketStore, TicketSummary
+from csmkit.storage import Customer, Identity, MemoryStore, SlaDue, TicketStore, TicketSummary
 from csmkit.testing._scenario import ACTIONS, OFFSETS, T0, created, next_event
 from csmkit.timeline import Event, StatusCategory, StatusChanged, TicketCreated
 
@@ -99,6 +99,16 @@ def _outcome(call: Callable[[], Any]) -> tuple[Any, ...]:
         return ("error", type(exc).__name__)
 
 
+DUE = st.none() | st.integers(-(10**9), 10**9)
+"""An SLA due mark, as microseconds from ``T0``."""
+
+
+def _mark(due: int | None) -> SlaDue | None:
+    if due is None:
+        return None
+    return SlaDue(at=T0 + timedelta(microseconds=due), target="resolution")
+
+
 def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBasedStateMachine]:
     """Build a state machine class that drives a new store and a
     [`MemoryStore`][csmkit.storage.MemoryStore].
@@ -134,9 +144,12 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
             self.clock = (self.clock + timedelta(microseconds=step)).astimezone(offset)
             return self.clock
 
-        def _append(self, ticket_id: str, events: list[Event], expected: int) -> None:
-            mine = _outcome(lambda: self.store.append(ticket_id, events, expected))
-            reference = _outcome(lambda: self.model.append(ticket_id, events, expected))
+        def _append(
+            self, ticket_id: str, events: list[Event], expected: int, due: int | None = None
+        ) -> None:
+            mark = _mark(due)
+            mine = _outcome(lambda: self.store.append(ticket_id, events, expected, due=mark))
+            reference = _outcome(lambda: self.model.append(ticket_id, events, expected, due=mark))
             assert mine == reference, f"append: store {mine} != model {reference}"
 
         def _refuse(
@@ -159,6 +172,7 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
             step=st.integers(0, 10**9),
             offset=st.sampled_from(OFFSETS),
             bad=BAD_TEXT,
+            due=DUE,
         )
         def create(
             self,
@@ -167,13 +181,14 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
             step: int,
             offset: timezone,
             bad: tuple[str, str] | None,
+            due: int | None,
         ) -> None:
             at = self._advance(step, offset)
             events: list[Event] = [created(ticket_id, at, customer_id=customer)]
             if bad is not None and self.model.version(ticket_id) == 0:
                 self._refuse(ticket_id, events, 0, bad)
             else:
-                self._append(ticket_id, events, 0)
+                self._append(ticket_id, events, 0, due)
 
         @rule(
             ticket_id=st.sampled_from(TICKETS),
@@ -183,6 +198,7 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
             stale=st.booleans(),
             reuse=st.booleans(),
             bad=BAD_TEXT,
+            due=DUE,
         )
         def act(
             self,
@@ -193,6 +209,7 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
             stale: bool,
             reuse: bool,
             bad: tuple[str, str] | None,
+            due: int | None,
         ) -> None:
             version = self.model.version(ticket_id)
             if version == 0:
@@ -212,7 +229,7 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
             if bad is not None:  # never stale: which check comes first is not specified
                 self._refuse(ticket_id, events, version, bad)
             else:
-                self._append(ticket_id, events, version - 1 if stale else version)
+                self._append(ticket_id, events, version - 1 if stale else version, due)
 
         @rule(ticket_id=st.sampled_from(TICKETS), step=st.integers(0, 10**6))
         def invalid_batch(self, ticket_id: str, step: int) -> None:
@@ -229,7 +246,7 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
                 to_status="open",
                 category=StatusCategory.OPEN,
             )
-            self._append(ticket_id, [good, bad], version)
+            self._append(ticket_id, [good, bad], version, due=0)
 
         @rule(
             customer_id=st.sampled_from(CUSTOMERS),
@@ -278,6 +295,27 @@ def store_state_machine(make_store: Callable[[], TicketStore]) -> type[RuleBased
                 assert cursor is None, "paging did not end"
                 results.append(items)
             assert results[0] == results[1]
+
+        @rule(
+            before=st.integers(-(10**9), 10**9),
+            category=st.none() | st.sampled_from([c.value for c in StatusCategory]),
+            limit=st.integers(1, 4),
+        )
+        def due_query(self, before: int, category: str | None, limit: int) -> None:
+            instant = T0 + timedelta(microseconds=before)
+            results = []
+            for store in (self.store, self.model):
+                items: list[TicketSummary] = []
+                cursor = None
+                for _ in range(len(TICKETS) + 1):
+                    page = store.due_before(instant, category=category, limit=limit, cursor=cursor)
+                    items.extend(page.items)
+                    cursor = page.next_cursor
+                    if cursor is None:
+                        break
+                assert cursor is None, "paging did not end"
+                results.append(items)
+            assert results[0] == results[1], f"due_before: {results[0]} != {results[1]}"
 
         @invariant()
         def write_order_matches(self) -> None:
