@@ -1,4 +1,4 @@
-"""Where ticket timelines live: the storage port, the memory and SQLite stores.
+"""Where ticket timelines live: the storage port, the memory, SQLite and PostgreSQL stores.
 
 A store is an event store of ticket timelines (append with an expected version, load a
 [`Timeline`][csmkit.timeline.Timeline]), with a small index for queries, message-id
@@ -7,7 +7,8 @@ threading and a customer directory. Open one by URL::
     store = open_store("sqlite:///desk.db")
 
 Backends are registered through the ``csmkit_store_backends`` hook, the built-in ones
-included, so plugins add schemes (``postgresql://`` …). See ``docs/storage.md``.
+(``memory://``, ``sqlite://``, ``postgresql://``) included, so plugins add schemes the
+same way. See ``docs/storage.md``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from csmkit.storage._memory import MemoryStore
 from csmkit.storage._model import Change, Customer, Identity, TicketPage, TicketStore, TicketSummary
 from csmkit.storage._open import open_store
+from csmkit.storage._postgres import PostgresStore
 from csmkit.storage._schema import SCHEMA_VERSION
 from csmkit.storage._sqlite import SqliteStore
 from csmkit.storage._text import check_storable
@@ -25,6 +27,7 @@ __all__ = [
     "Customer",
     "Identity",
     "MemoryStore",
+    "PostgresStore",
     "SqliteStore",
     "TicketPage",
     "TicketStore",

@@ -1,0 +1,583 @@
+"""The PostgreSQL store, on psycopg 3 and its connection pool (extra ``postgres``)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from csmkit._time import format_instant, parse_instant
+from csmkit.errors import (
+    ConcurrencyError,
+    NotFoundError,
+    StorageError,
+    StoreArgumentError,
+    TimelineError,
+)
+from csmkit.storage._common import Query, check_append, encode_cursor, fold_batch, order_key
+from csmkit.storage._model import (
+    Change,
+    Customer,
+    Identity,
+    TicketPage,
+    TicketStore,
+    TicketSummary,
+    check_changes_args,
+)
+from csmkit.storage._pg_connect import PgTarget, parse_target
+from csmkit.storage._pg_schema import PG_MIGRATIONS, prepare_pg
+from csmkit.storage._schema import Migration
+from csmkit.storage._snapshot import dump_state, load_state
+from csmkit.storage._text import check_customer_text, check_payload_text, storable
+from csmkit.timeline import Event, MessageAdded, Priority, StatusCategory, Ticket, Timeline
+
+if TYPE_CHECKING:
+    import psycopg
+    import psycopg_pool
+
+    _Connection = psycopg.Connection[tuple[Any, ...]]
+
+__all__ = ["PostgresStore"]
+
+_SUMMARY_COLUMNS = (
+    "ticket_id, version, status, category, priority, assignee, group_name, customer_id, "
+    "created_at, updated_at, updated_key"
+)
+_UPSERT_TICKET = (
+    "INSERT INTO tickets (version, status, category, priority, assignee, group_name, "
+    "customer_id, created_at, updated_at, updated_key, state, ticket_id) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+_UPDATE_TICKET = (
+    "UPDATE tickets SET version = %s, status = %s, category = %s, priority = %s, "
+    "assignee = %s, group_name = %s, customer_id = %s, created_at = %s, updated_at = %s, "
+    "updated_key = %s, state = %s WHERE ticket_id = %s"
+)
+
+
+def _dumps(event: Event) -> str:
+    return json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+def _holds(text: str | None) -> bool:
+    """Whether PostgreSQL ``TEXT`` can hold ``text`` (UTF-8 and no NUL character)."""
+    return text is None or ("\x00" not in text and storable(text))
+
+
+def _check_column(ticket_id: str, name: str, value: str | None) -> None:
+    if value is not None and "\x00" in value:
+        raise StorageError(
+            f"append to ticket {ticket_id!r}: {name} {value!r} holds a NUL character, "
+            "which PostgreSQL text cannot store; nothing was written"
+        )
+
+
+def _driver() -> tuple[Any, Any]:
+    try:
+        import psycopg
+        import psycopg_pool
+    except ImportError as exc:
+        raise StorageError(
+            f"the postgresql:// store needs psycopg 3 and psycopg-pool ({exc}); "
+            "install them with: pip install 'csmkit[postgres]'"
+        ) from None
+    return psycopg, psycopg_pool
+
+
+class PostgresStore:
+    """A [`TicketStore`][csmkit.storage.TicketStore] in a PostgreSQL database.
+
+    * Every call takes a connection from a pool (``psycopg_pool``); a write runs in one
+      transaction, so a batch is all or nothing, also when the connection dies midway.
+    * ``(ticket_id, version)`` is the events' primary key and the ticket row is locked
+      (``SELECT … FOR UPDATE``) while a batch is checked: a stale writer gets
+      [`ConcurrencyError`][csmkit.errors.ConcurrencyError], never a lost update.
+    * Write positions come from a one-row counter updated in the append's transaction;
+      its row lock is held until commit, so positions are handed out in commit order
+      across processes and machines, and a reader of
+      [`changes_after()`][csmkit.storage.PostgresStore.changes_after] never skips a
+      position that commits later.
+    * The tables live in one PostgreSQL schema (``public`` unless ``schema=`` says
+      otherwise), versioned by the ``csmkit_schema`` table and migrated forward on open;
+      a newer or foreign schema is refused and left untouched.
+    * A lost connection or a server that is down is a
+      [`StorageError`][csmkit.errors.StorageError]; the next call takes a fresh
+      connection. Messages show the server as ``postgresql://user@host:port/db`` —
+      never the password.
+
+    Args:
+        url: ``postgresql://user:password@host:port/dbname?…`` (any libpq URL); the
+            query may also carry the options below.
+        schema: The PostgreSQL schema of the store's tables (created when missing).
+        pool_size: Most connections kept open (default 4).
+        connect_timeout: Seconds to wait for the server or a free connection.
+
+    Raises:
+        StorageError: the server cannot be reached, the schema is foreign or newer,
+            psycopg is not installed.
+        StoreArgumentError: a malformed URL or option.
+    """
+
+    _migrations: tuple[Migration, ...] = PG_MIGRATIONS
+
+    def __init__(self, url: str, **options: object) -> None:
+        driver, pools = _driver()
+        self._target: PgTarget = parse_target(url, options)
+        self._lock = threading.RLock()
+        self._cache: OrderedDict[str, Ticket] = OrderedDict()
+        self._cache_size = 4096
+        target = self._target
+        try:
+            with driver.connect(target.conninfo, autocommit=True) as connection:
+                self._configure(connection)
+                self.schema_version = prepare_pg(
+                    connection, target.schema, target.where, self._migrations
+                )
+        except driver.Error as exc:
+            raise StorageError(self._describe("open the store", exc)) from None
+        pool: psycopg_pool.ConnectionPool[Any] = pools.ConnectionPool(
+            target.conninfo,
+            min_size=1,
+            max_size=target.pool_size,
+            kwargs={"autocommit": True},
+            configure=self._configure,
+            timeout=target.connect_timeout,
+            open=False,
+            name=f"csmkit-{target.schema}",
+        )
+        try:
+            pool.open(wait=True, timeout=target.connect_timeout)
+        except (driver.Error, pools.PoolTimeout) as exc:
+            pool.close()
+            raise StorageError(self._describe("open the connection pool", exc)) from None
+        self._pool: psycopg_pool.ConnectionPool[Any] | None = pool
+
+    def _configure(self, connection: _Connection) -> None:
+        connection.execute("SELECT set_config('search_path', %s, false)", (self._target.schema,))
+
+    def _describe(self, what: str, exc: BaseException) -> str:
+        text = str(exc).strip().replace("\n", " ") or type(exc).__name__
+        return self._target.scrub(f"{what} in {self._target.where}: {text}")
+
+    def __repr__(self) -> str:
+        return f"<PostgresStore {self._target.where}>"
+
+    @property
+    def where(self) -> str:
+        """The store's server, database and schema, without credentials."""
+        return self._target.where
+
+    # ----------------------------------------------------------------- plumbing
+    @contextmanager
+    def _session(self, what: str) -> Iterator[_Connection]:
+        """A pooled connection; driver errors become a ``StorageError``."""
+        driver, pools = _driver()
+        pool = self._pool
+        if pool is None:
+            raise StorageError(f"{what}: the store is closed")
+        try:
+            with pool.connection() as connection:
+                yield connection
+        except pools.PoolTimeout as exc:
+            raise StorageError(
+                self._describe(f"{what}: no connection within {self._target.connect_timeout}s", exc)
+            ) from None
+        except driver.OperationalError as exc:
+            with suppress(driver.Error):  # the server may be gone altogether
+                pool.check()  # drop the idle connections that died with this one
+            raise StorageError(
+                self._describe(f"{what}: lost the connection (nothing of this call was kept)", exc)
+            ) from None
+        except pools.PoolClosed:
+            raise StorageError(f"{what}: the store is closed") from None
+        except driver.Error as exc:
+            raise StorageError(self._describe(what, exc)) from None
+
+    def _remember(self, ticket: Ticket) -> None:
+        with self._lock:
+            self._cache[ticket.id] = ticket
+            self._cache.move_to_end(ticket.id)
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def _read_events(self, connection: _Connection, ticket_id: str) -> list[Event]:
+        rows = connection.execute(
+            "SELECT version, payload FROM events WHERE ticket_id = %s ORDER BY version",
+            (ticket_id,),
+        ).fetchall()
+        events: list[Event] = []
+        for expected, (version, payload) in enumerate(rows, 1):
+            if version != expected:
+                raise StorageError(
+                    f"{self.where}: ticket {ticket_id!r} misses event version {expected}"
+                )
+            try:
+                events.append(Event.from_dict(json.loads(payload)))
+            except (ValueError, TypeError) as exc:
+                raise StorageError(
+                    f"{self.where}: ticket {ticket_id!r} event {version} is unreadable: {exc}"
+                ) from None
+        return events
+
+    def _state(self, connection: _Connection, ticket_id: str, version: int, state: str) -> Ticket:
+        with self._lock:
+            cached = self._cache.get(ticket_id)
+        if cached is not None and cached.version == version:
+            return cached
+        stored = load_state(state, ticket_id, version)
+        if stored is not None:
+            return stored
+        events = self._read_events(connection, ticket_id)
+        try:
+            return Timeline(events).ticket
+        except TimelineError as exc:
+            raise StorageError(f"{self.where}: ticket {ticket_id!r} is corrupt: {exc}") from None
+
+    # ----------------------------------------------------------------- events
+    def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
+        """Append a batch atomically; see
+        [`TicketStore.append()`][csmkit.storage.TicketStore.append]."""
+        driver, _ = _driver()
+        batch = check_append(ticket_id, events, expected_version)
+        payloads = [_dumps(event) for event in batch]
+        check_payload_text(ticket_id, batch, payloads)
+        _check_column(ticket_id, "the ticket id", ticket_id)
+        rows = [
+            (ticket_id, expected_version + i, event.kind, format_instant(event.at), payload)
+            for i, (event, payload) in enumerate(zip(batch, payloads, strict=True), 1)
+        ]
+        message_ids = [
+            (event.message_id, ticket_id)
+            for event in batch
+            if isinstance(event, MessageAdded) and event.message_id is not None
+        ]
+        for message_id, _ticket in message_ids:
+            _check_column(ticket_id, "the message id", message_id)
+        with self._session(f"append to ticket {ticket_id!r}") as connection:
+            try:
+                with connection.transaction():
+                    ticket = self._append(connection, ticket_id, batch, expected_version, rows)
+                    if message_ids:
+                        connection.cursor().executemany(
+                            "INSERT INTO message_ids (message_id, ticket_id) VALUES (%s, %s) "
+                            "ON CONFLICT (message_id) DO NOTHING",
+                            message_ids,
+                        )
+                    # Last, so the counter's row lock is held only until the commit.
+                    row = connection.execute(
+                        "UPDATE write_position SET last = last + %s WHERE id = 1 RETURNING last",
+                        (len(rows),),
+                    ).fetchone()
+                    if row is None:
+                        raise StorageError(f"{self.where}: the write_position row is missing")
+                    first = int(row[0]) - len(rows) + 1
+                    connection.cursor().executemany(
+                        "INSERT INTO changes (position, ticket_id, version, kind) "
+                        "VALUES (%s, %s, %s, %s)",
+                        [(first + i, r[0], r[1], r[2]) for i, r in enumerate(rows)],
+                    )
+            except driver.errors.UniqueViolation as exc:
+                # Another writer created the ticket (or its version) first.
+                raise ConcurrencyError(
+                    f"ticket {ticket_id!r}: another writer appended first "
+                    f"({exc.diag.constraint_name or 'unique key'})",
+                    ticket_id=ticket_id,
+                    expected=expected_version,
+                    actual=None,
+                ) from None
+        self._remember(ticket)
+        return ticket.version
+
+    def _append(
+        self,
+        connection: _Connection,
+        ticket_id: str,
+        batch: tuple[Event, ...],
+        expected_version: int,
+        rows: list[tuple[str, int, str, str, str]],
+    ) -> Ticket:
+        row = connection.execute(
+            "SELECT version, state FROM tickets WHERE ticket_id = %s FOR UPDATE", (ticket_id,)
+        ).fetchone()
+        actual = 0 if row is None else int(row[0])
+        if actual != expected_version:
+            raise ConcurrencyError(
+                f"ticket {ticket_id!r} is at version {actual}, not the expected {expected_version}",
+                ticket_id=ticket_id,
+                expected=expected_version,
+                actual=actual,
+            )
+        current = None if row is None else self._state(connection, ticket_id, actual, row[1])
+        ticket = fold_batch(current, batch, expected_version)
+        for name, value in (
+            ("status", ticket.status),
+            ("assignee", ticket.assignee),
+            ("group", ticket.group),
+            ("customer_id", ticket.customer_id),
+        ):
+            _check_column(ticket_id, name, value)
+        connection.cursor().executemany(
+            "INSERT INTO events (ticket_id, version, kind, at, payload) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            rows,
+        )
+        created_at = format_instant(ticket.created_at)
+        updated_at = format_instant(ticket.updated_at)
+        state = dump_state(ticket, created_at, updated_at)
+        connection.execute(
+            _UPSERT_TICKET if row is None else _UPDATE_TICKET,
+            (
+                ticket.version,
+                ticket.status,
+                ticket.category.value,
+                ticket.priority.value,
+                ticket.assignee,
+                ticket.group,
+                ticket.customer_id,
+                created_at,
+                updated_at,
+                order_key(ticket.updated_at),
+                state,
+                ticket.id,
+            ),
+        )
+        return ticket
+
+    def load(self, ticket_id: str) -> Timeline:
+        """The ticket's timeline; see [`TicketStore.load()`][csmkit.storage.TicketStore.load]."""
+        if isinstance(ticket_id, str) and not _holds(ticket_id):
+            raise NotFoundError(f"no ticket {ticket_id!r} in {self.where}")
+        with self._session(f"load ticket {ticket_id!r}") as connection:
+            events = self._read_events(connection, ticket_id)
+        if not events:
+            raise NotFoundError(f"no ticket {ticket_id!r} in {self.where}")
+        try:
+            return Timeline(events)
+        except TimelineError as exc:
+            raise StorageError(f"{self.where}: ticket {ticket_id!r} is corrupt: {exc}") from None
+
+    def version(self, ticket_id: str) -> int:
+        """The stream's version (0 when absent)."""
+        if isinstance(ticket_id, str) and not _holds(ticket_id):
+            return 0
+        with self._session(f"version of ticket {ticket_id!r}") as connection:
+            row = connection.execute(
+                "SELECT version FROM tickets WHERE ticket_id = %s", (ticket_id,)
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def position(self) -> int:
+        """The latest committed write position; see
+        [`TicketStore.position()`][csmkit.storage.TicketStore.position]."""
+        with self._session("read the write position") as connection:
+            row = connection.execute("SELECT last FROM write_position WHERE id = 1").fetchone()
+        if row is None:
+            raise StorageError(f"{self.where}: the write_position row is missing")
+        return int(row[0])
+
+    def changes_after(self, position: int, *, limit: int = 1000) -> list[Change]:
+        """Changes in write order; see
+        [`TicketStore.changes_after()`][csmkit.storage.TicketStore.changes_after]."""
+        start, limit = check_changes_args(position, limit)
+        with self._session("read changes") as connection:
+            rows = connection.execute(
+                "SELECT position, ticket_id, version, kind FROM changes "
+                "WHERE position > %s ORDER BY position LIMIT %s",
+                (start, limit),
+            ).fetchall()
+        try:
+            return [
+                Change(position=row[0], ticket_id=row[1], version=row[2], kind=row[3])
+                for row in rows
+            ]
+        except StoreArgumentError as exc:
+            raise StorageError(f"{self.where}: corrupt change row: {exc}") from None
+
+    def find_tickets(
+        self,
+        *,
+        category: StatusCategory | str | Collection[StatusCategory | str] | None = None,
+        assignee: str | None = None,
+        customer_id: str | None = None,
+        updated_since: datetime | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> TicketPage:
+        """Query tickets a page at a time; see
+        [`TicketStore.find_tickets()`][csmkit.storage.TicketStore.find_tickets]."""
+        query = Query(
+            category=category,
+            assignee=assignee,
+            customer_id=customer_id,
+            updated_since=updated_since,
+            limit=limit,
+            cursor=cursor,
+        )
+        if query.unmatchable or not (_holds(assignee) and _holds(customer_id)):
+            return TicketPage((), None)
+        if query.after is not None and not (_holds(query.after[0]) and _holds(query.after[1])):
+            raise StoreArgumentError(f"cursor {cursor!r} was not issued by this store")
+        where: list[str] = []
+        params: list[Any] = []
+        if query.categories is not None:
+            where.append("category = ANY(%s)")
+            params.append(sorted(query.categories))
+        if query.assignee is not None:
+            where.append("assignee = %s")
+            params.append(query.assignee)
+        if query.customer_id is not None:
+            where.append("customer_id = %s")
+            params.append(query.customer_id)
+        if query.since_key is not None:
+            where.append("updated_key >= %s")
+            params.append(query.since_key)
+        if query.after is not None:
+            where.append("(updated_key, ticket_id) > (%s, %s)")
+            params.extend(query.after)
+        sql = f"SELECT {_SUMMARY_COLUMNS} FROM tickets"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY updated_key, ticket_id LIMIT %s"
+        params.append(query.limit + 1)
+        with self._session("find tickets") as connection:
+            rows = connection.execute(sql, params).fetchall()
+        page = rows[: query.limit]
+        try:
+            items = tuple(
+                TicketSummary(
+                    ticket_id=row[0],
+                    version=row[1],
+                    status=row[2],
+                    category=StatusCategory(row[3]),
+                    priority=Priority(row[4]),
+                    assignee=row[5],
+                    group=row[6],
+                    customer_id=row[7],
+                    created_at=parse_instant(row[8]),
+                    updated_at=parse_instant(row[9]),
+                )
+                for row in page
+            )
+        except ValueError as exc:
+            raise StorageError(f"{self.where}: corrupt ticket index row: {exc}") from None
+        next_cursor = None
+        if len(rows) > query.limit:
+            next_cursor = encode_cursor(page[-1][10], page[-1][0])
+        return TicketPage(items, next_cursor)
+
+    def find_ticket_by_message_id(self, message_id: str) -> str | None:
+        """The ticket holding this message id, or ``None``."""
+        if isinstance(message_id, str) and not _holds(message_id):
+            return None
+        with self._session("find message id") as connection:
+            row = connection.execute(
+                "SELECT ticket_id FROM message_ids WHERE message_id = %s", (message_id,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    # ----------------------------------------------------------------- customers
+    def save_customer(self, customer: Customer) -> None:
+        """Insert or replace a customer; see
+        [`TicketStore.save_customer()`][csmkit.storage.TicketStore.save_customer]."""
+        if not isinstance(customer, Customer):
+            raise TypeError(f"expected a Customer, got {type(customer).__name__}")
+        check_customer_text(customer)
+        texts = [customer.id, customer.name, *(i.value for i in customer.identities)]
+        if any("\x00" in text for text in texts):
+            raise StorageError(
+                f"customer {customer.id!r}: text with a NUL character, which PostgreSQL "
+                "cannot store; nothing was saved"
+            )
+        with (
+            self._session(f"save customer {customer.id!r}") as connection,
+            connection.transaction(),
+        ):
+            for identity in customer.identities:
+                row = connection.execute(
+                    "SELECT customer_id FROM customer_identities "
+                    "WHERE kind = %s AND value = %s FOR UPDATE",
+                    (identity.kind, identity.value),
+                ).fetchone()
+                if row is not None and row[0] != customer.id:
+                    raise StorageError(
+                        f"identity {identity.kind}:{identity.value} already belongs to "
+                        f"customer {row[0]!r}, not {customer.id!r}"
+                    )
+            connection.execute(
+                "INSERT INTO customers (customer_id, name) VALUES (%s, %s) "
+                "ON CONFLICT (customer_id) DO UPDATE SET name = excluded.name",
+                (customer.id, customer.name),
+            )
+            connection.execute(
+                "DELETE FROM customer_identities WHERE customer_id = %s", (customer.id,)
+            )
+            connection.cursor().executemany(
+                "INSERT INTO customer_identities (kind, value, customer_id) VALUES (%s, %s, %s)",
+                [(i.kind, i.value, customer.id) for i in customer.identities],
+            )
+
+    def _customer(self, connection: _Connection, customer_id: str) -> Customer | None:
+        row = connection.execute(
+            "SELECT name FROM customers WHERE customer_id = %s", (customer_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        identities = connection.execute(
+            "SELECT kind, value FROM customer_identities WHERE customer_id = %s", (customer_id,)
+        ).fetchall()
+        return Customer(
+            customer_id,
+            name=row[0],
+            identities=[Identity(kind, value) for kind, value in identities],
+        )
+
+    def get_customer(self, customer_id: str) -> Customer:
+        """The customer with this id; raises ``NotFoundError``."""
+        if isinstance(customer_id, str) and not _holds(customer_id):
+            raise NotFoundError(f"no customer {customer_id!r} in {self.where}")
+        with self._session(f"get customer {customer_id!r}") as connection:
+            customer = self._customer(connection, customer_id)
+        if customer is None:
+            raise NotFoundError(f"no customer {customer_id!r} in {self.where}")
+        return customer
+
+    def find_customer(self, kind: str, value: str) -> Customer | None:
+        """The customer owning this identity, or ``None``."""
+        identity = Identity(kind, value)
+        if not _holds(identity.value):
+            return None
+        with self._session("find customer") as connection:
+            row = connection.execute(
+                "SELECT customer_id FROM customer_identities WHERE kind = %s AND value = %s",
+                (identity.kind, identity.value),
+            ).fetchone()
+            return None if row is None else self._customer(connection, row[0])
+
+    # ----------------------------------------------------------------- lifecycle
+    def close(self) -> None:
+        """Close the pool (idempotent); later calls raise ``StorageError``."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            self._cache.clear()
+        if pool is not None:
+            pool.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _conforms(store: PostgresStore) -> TicketStore:
+    return store  # mypy checks that PostgresStore satisfies the protocol
