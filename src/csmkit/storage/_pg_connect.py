@@ -121,9 +121,11 @@ def parse_target(url: str, options: Mapping[str, object]) -> PgTarget:
     shown_host = host or ""
     if "host" in dict(query):
         shown_host = dict(query)["host"]
-    where = f"postgresql://{username + '@' if username else ''}{shown_host}"
-    where += f":{port}" if port else ""
-    where += parts.path or "/"
+    where = f"postgresql://{username + '@' if username else ''}"
+    if shown_host.startswith("/"):  # a unix socket directory
+        where += (parts.path or "/") + f"?host={shown_host}"
+    else:
+        where += shown_host + (f":{port}" if port else "") + (parts.path or "/")
     if schema != "public":
         where += f" (schema {schema})"
     for secret in secrets:

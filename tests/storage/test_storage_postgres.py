@@ -1,0 +1,244 @@
+"""The PostgreSQL store against a real server: schema versions, lost connections, credentials."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from _pg_server import PASSWORD, PgServer
+
+import csmkit.storage._postgres as pg_module
+from csmkit.errors import NotFoundError, StorageError, StoreArgumentError
+from csmkit.storage import Customer, Identity, PostgresStore, open_store
+from csmkit.storage._pg_schema import PG_MIGRATIONS, PG_SCHEMA_VERSION
+from csmkit.testing import T0, created, next_event
+
+
+@pytest.fixture
+def schema(pg_server: PgServer) -> str:
+    return pg_server.new_schema()
+
+
+@pytest.fixture
+def store(pg_server: PgServer, schema: str) -> Iterator[PostgresStore]:
+    with PostgresStore(pg_server.url(), schema=schema) as opened:
+        yield opened
+
+
+def _ticket(store: PostgresStore, ticket_id: str, actions: int = 2) -> int:
+    event = created(ticket_id, T0)
+    store.append(ticket_id, [event], 0)
+    timeline = store.load(ticket_id)
+    for index in range(actions):
+        event = next_event(timeline.ticket, "message", T0, message_id=f"<{ticket_id}.{index}@x>")
+        store.append(ticket_id, [event], timeline.ticket.version)
+        timeline = store.load(ticket_id)
+    return timeline.ticket.version
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# ----------------------------------------------------------------- opening by URL
+def test_open_store_by_url_with_query_options(pg_server: PgServer, schema: str) -> None:
+    url = pg_server.url(schema=schema, pool_size="2")
+    with open_store(url) as store:
+        assert isinstance(store, PostgresStore)
+        assert store.where.endswith(f"(schema {schema})")
+        assert _ticket(store, "T-1") == 3
+    with open_store(url.replace("postgresql://", "POSTGRES://", 1)) as again:
+        assert again.version("T-1") == 3  # same schema, same data; scheme alias
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"schema": "Bad-Name"}, "schema must be"),
+        ({"pool_size": 0}, "pool_size must be > 0"),
+        ({"pool_size": "many"}, "not a number"),
+        ({"connect_timeout": -1}, "connect_timeout must be > 0"),
+        ({"colour": "blue"}, "unknown option"),
+    ],
+)
+def test_bad_options_are_refused(pg_server: PgServer, options: Any, message: str) -> None:
+    with pytest.raises(StoreArgumentError, match=message):
+        PostgresStore(pg_server.url(), **options)
+
+
+# ----------------------------------------------------------------- schema versions
+def test_old_schema_is_migrated_forward(pg_server: PgServer, schema: str) -> None:
+    class OldStore(PostgresStore):
+        _migrations = PG_MIGRATIONS[:1]
+
+    with OldStore(pg_server.url(), schema=schema) as old:
+        assert old.schema_version == 1
+        _ticket(old, "T-1")
+    with PostgresStore(pg_server.url(), schema=schema) as new:
+        assert new.schema_version == PG_SCHEMA_VERSION
+        assert new.version("T-1") == 3
+        new.save_customer(Customer("C-1", identities=[Identity("email", "a@example.com")]))
+        assert new.find_customer("email", "A@example.com") == new.get_customer("C-1")
+
+
+def test_newer_schema_is_refused_and_left_untouched(pg_server: PgServer, schema: str) -> None:
+    with PostgresStore(pg_server.url(), schema=schema) as store:
+        _ticket(store, "T-1")
+    with pg_server.admin() as admin:
+        admin.execute(
+            f"INSERT INTO {schema}.csmkit_schema (version, description) VALUES (99, 'future')"
+        )
+    with pytest.raises(StorageError, match="schema version 99, newer than the 2"):
+        PostgresStore(pg_server.url(), schema=schema)
+    with pg_server.admin() as admin:
+        count = admin.execute(f"SELECT count(*) FROM {schema}.events").fetchone()
+    assert count == (3,)
+
+
+def test_foreign_schema_is_refused(pg_server: PgServer, schema: str) -> None:
+    with pg_server.admin() as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+        admin.execute(f"CREATE TABLE {schema}.orders (id int)")
+    with pytest.raises(StorageError, match="not a csmkit store .* orders"):
+        PostgresStore(pg_server.url(), schema=schema)
+
+
+def test_two_processes_worth_of_openers_create_the_schema_once(
+    pg_server: PgServer, schema: str
+) -> None:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def open_one() -> None:
+        try:
+            barrier.wait()
+            PostgresStore(pg_server.url(), schema=schema).close()
+        except BaseException as exc:  # pragma: no cover - the failure is reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with pg_server.admin() as admin:
+        rows = admin.execute(f"SELECT version FROM {schema}.csmkit_schema ORDER BY 1").fetchall()
+    assert rows == [(1,), (2,)]
+
+
+def test_nul_in_an_indexed_column_is_a_clear_error(store: PostgresStore) -> None:
+    with pytest.raises(StorageError, match="NUL character"):
+        store.append("T\x00-1", [created("T\x00-1", T0)], 0)
+    assert store.version("T\x00-1") == 0
+    assert store.position() == 0
+    with pytest.raises(StorageError, match="NUL character"):
+        store.save_customer(Customer("C-1", name="bad\x00name"))
+
+
+# ----------------------------------------------------------------- a server that is down
+def test_server_down_at_start_is_a_storage_error() -> None:
+    url = f"postgresql://desk:{PASSWORD}@127.0.0.1:{_free_port()}/desk"
+    with pytest.raises(StorageError, match="open the store in postgresql://desk@127.0.0.1") as info:
+        PostgresStore(url, connect_timeout=1)
+    assert PASSWORD not in str(info.value)
+    assert PASSWORD not in repr(info.value)
+    assert info.value.__cause__ is None
+    assert info.value.__suppress_context__
+
+
+def _kill_other_backends(pg_server: PgServer) -> None:
+    with pg_server.admin() as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
+        )
+
+
+def test_connection_killed_mid_batch(
+    pg_server: PgServer, store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    version = _ticket(store, "T-1")
+    position = store.position()
+    ticket = store.load("T-1").ticket
+    batch = [
+        next_event(ticket, "message", T0, message_id="<lost.1@x>"),
+    ]
+    batch.append(next_event(ticket.apply(batch[0]), "message", T0, message_id="<lost.2@x>"))
+    real_dump = pg_module.dump_state
+
+    def dump_then_die(*args: Any) -> str:
+        # The batch's events are inserted; the connection dies before the commit.
+        _kill_other_backends(pg_server)
+        return real_dump(*args)
+
+    monkeypatch.setattr(pg_module, "dump_state", dump_then_die)
+    with pytest.raises(StorageError, match="lost the connection") as info:
+        store.append("T-1", batch, version)
+    assert not isinstance(info.value, pg_module.ConcurrencyError)
+    monkeypatch.setattr(pg_module, "dump_state", real_dump)
+    # All or nothing: no event, no position, no message id of the batch.
+    assert store.version("T-1") == version
+    assert store.position() == position
+    assert store.find_ticket_by_message_id("<lost.1@x>") is None
+    assert len(list(store.load("T-1"))) == version
+    # The next call reconnected; the same batch now goes in.
+    assert store.append("T-1", batch, version) == version + 2
+    assert store.find_ticket_by_message_id("<lost.2@x>") == "T-1"
+
+
+def test_every_pooled_connection_killed_then_calls_recover(
+    pg_server: PgServer, store: PostgresStore
+) -> None:
+    _ticket(store, "T-1")
+    _kill_other_backends(pg_server)
+    results: list[object] = []
+    for _ in range(3):
+        try:
+            results.append(store.version("T-1"))
+        except StorageError as exc:
+            results.append(type(exc))
+    assert results[-1] == 3  # at most the dead connections fail, then it reconnects
+    assert results.count(3) >= 2
+
+
+# ----------------------------------------------------------------- credentials
+def test_credentials_never_in_errors_or_logs(
+    pg_server: PgServer, schema: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    wrong = "Wr0ng-Pass_word"
+    seen: list[str] = []
+    with pytest.raises(StorageError, match="password authentication failed") as info:
+        PostgresStore(pg_server.password_url(wrong), schema=schema, connect_timeout=2)
+    seen += [str(info.value), repr(info.value)]
+    down = f"postgresql://desk_user:{wrong}@127.0.0.1:{_free_port()}/csmkit?password={PASSWORD}"
+    with pytest.raises(StorageError) as info:
+        PostgresStore(down, connect_timeout=1)
+    seen += [str(info.value), repr(info.value)]
+    with pytest.raises(StoreArgumentError) as bad:
+        PostgresStore(f"postgresql://u:{wrong}@host:notaport/db")
+    seen += [str(bad.value)]
+    with PostgresStore(pg_server.password_url(), schema=schema) as store:
+        seen += [repr(store), store.where]
+        _ticket(store, "T-1")
+        with pytest.raises(NotFoundError) as missing:
+            store.load("T-2")
+        seen += [str(missing.value)]
+        store.close()
+        with pytest.raises(StorageError) as closed:
+            store.version("T-1")
+        seen += [str(closed.value)]
+    seen += [record.getMessage() for record in caplog.records]
+    seen += [str(record.args) for record in caplog.records]
+    for text in seen:
+        assert PASSWORD not in text
+        assert wrong not in text
+    assert any("desk_user@" in text for text in seen)
