@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from _pg_server import PASSWORD, PgServer
 
 import csmkit.storage._postgres as pg_module
+from _pg_server import PASSWORD, PgServer
 from csmkit.errors import NotFoundError, StorageError, StoreArgumentError
 from csmkit.storage import Customer, Identity, PostgresStore, open_store
 from csmkit.storage._pg_schema import PG_MIGRATIONS, PG_SCHEMA_VERSION
@@ -105,7 +105,7 @@ def test_foreign_schema_is_refused(pg_server: PgServer, schema: str) -> None:
     with pg_server.admin() as admin:
         admin.execute(f"CREATE SCHEMA {schema}")
         admin.execute(f"CREATE TABLE {schema}.orders (id int)")
-    with pytest.raises(StorageError, match="not a csmkit store .* orders"):
+    with pytest.raises(StorageError, match=r"not a csmkit store .* orders"):
         PostgresStore(pg_server.url(), schema=schema)
 
 
@@ -145,7 +145,9 @@ def test_nul_in_an_indexed_column_is_a_clear_error(store: PostgresStore) -> None
 # ----------------------------------------------------------------- a server that is down
 def test_server_down_at_start_is_a_storage_error() -> None:
     url = f"postgresql://desk:{PASSWORD}@127.0.0.1:{_free_port()}/desk"
-    with pytest.raises(StorageError, match="open the store in postgresql://desk@127.0.0.1") as info:
+    with pytest.raises(
+        StorageError, match=r"open the store in postgresql://desk@127\.0\.0\.1"
+    ) as info:
         PostgresStore(url, connect_timeout=1)
     assert PASSWORD not in str(info.value)
     assert PASSWORD not in repr(info.value)

@@ -352,6 +352,12 @@ def _add_desk(commands: Any) -> None:
     add_desk_parser(commands)
 
 
+def _add_store(commands: Any) -> None:
+    from csmkit.cli._store import add_store_parser
+
+    add_store_parser(commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``csmkit`` command."""
     parser = _Parser(
@@ -369,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_calendar(commands)
     _add_kb(commands)
     _add_desk(commands)
+    _add_store(commands)
     plugins = commands.add_parser("plugins", help="installed plugins and where they come from")
     plugins.add_argument("--json", action="store_true", help="print JSON")
     plugins.set_defaults(handler=_run_plugins)

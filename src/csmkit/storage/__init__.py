@@ -13,6 +13,7 @@ same way. See ``docs/storage.md``.
 
 from __future__ import annotations
 
+from csmkit.storage._copy import CopyReport, copy_store, stream_digest
 from csmkit.storage._memory import MemoryStore
 from csmkit.storage._model import Change, Customer, Identity, TicketPage, TicketStore, TicketSummary
 from csmkit.storage._open import open_store
@@ -24,6 +25,7 @@ from csmkit.storage._text import check_storable
 __all__ = [
     "SCHEMA_VERSION",
     "Change",
+    "CopyReport",
     "Customer",
     "Identity",
     "MemoryStore",
@@ -33,5 +35,7 @@ __all__ = [
     "TicketStore",
     "TicketSummary",
     "check_storable",
+    "copy_store",
     "open_store",
+    "stream_digest",
 ]

@@ -558,6 +558,20 @@ class PostgresStore:
             ).fetchone()
             return None if row is None else self._customer(connection, row[0])
 
+    def list_customers(self) -> list[Customer]:
+        """Every customer with its identities, ordered by id (for copies and exports)."""
+        with self._session("list customers") as connection:
+            names = connection.execute(
+                "SELECT customer_id, name FROM customers ORDER BY customer_id"
+            ).fetchall()
+            rows = connection.execute(
+                "SELECT customer_id, kind, value FROM customer_identities"
+            ).fetchall()
+        identities: dict[str, list[Identity]] = {}
+        for owner, kind, value in rows:
+            identities.setdefault(owner, []).append(Identity(kind, value))
+        return [Customer(cid, name=name, identities=identities.get(cid, ())) for cid, name in names]
+
     # ----------------------------------------------------------------- lifecycle
     def close(self) -> None:
         """Close the pool (idempotent); later calls raise ``StorageError``."""
