@@ -343,6 +343,7 @@ CASES: dict[type[Any], Callable[[], Any]] = {
     storage.CopyReport: lambda: storage.CopyReport(
         tickets=3, events=12, customers=2, skipped=1, checksum="ab" * 32
     ),
+    storage.SlaDue: v.sla_due,
     # ----------------------------------------------------------------- timeline
     timeline.ActionFailed: lambda: timeline.ActionFailed(
         ticket_id="T-7", at=T0, rule="dispatch", action="transition", index=1, reason="refused"

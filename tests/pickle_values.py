@@ -243,7 +243,13 @@ def summary() -> storage.TicketSummary:
         customer_id=ticket.customer_id,
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,
+        type=ticket.type,
+        due=sla_due(),
     )
+
+
+def sla_due() -> storage.SlaDue:
+    return storage.SlaDue(at=T0 + timedelta(hours=2), target="first_response")
 
 
 def message() -> channels.InboundMessage:

@@ -52,9 +52,9 @@ def _schema(connection: sqlite3.Connection) -> list[tuple[str, str]]:
 def _make_schema_3_file(path: Path) -> None:
     """A schema 3 file with three tickets, written by this csmkit's append path.
 
-    Schema 4 only adds the ``changes`` table, so dropping it (and its version row)
-    leaves exactly the file a schema 3 csmkit writes; checked against a fresh
-    schema 3 database below.
+    Schema 4 only adds the ``changes`` table and schema 5 columns and indexes of the
+    ticket index, so dropping them (and their version rows) leaves exactly the file a
+    schema 3 csmkit writes; checked against a fresh schema 3 database below.
     """
     with SqliteStore(path) as store:
         for ticket_id in ("T-b", "T-a", "T-c"):
@@ -65,12 +65,22 @@ def _make_schema_3_file(path: Path) -> None:
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("DROP TABLE changes")
     connection.execute("DELETE FROM sqlite_sequence")
-    connection.execute("DELETE FROM csmkit_schema WHERE version = 4")
+    connection.execute("DELETE FROM csmkit_schema WHERE version >= 4")
+    drop_schema_5(connection)
     connection.close()
 
 
+def drop_schema_5(connection: sqlite3.Connection) -> None:
+    """Undo migration 5 (the desk-query columns and indexes) on a schema 5 file."""
+    for index in ("tickets_by_due", "tickets_by_group", "tickets_by_type"):
+        connection.execute(f"DROP INDEX {index}")
+    for column in ("type", "due_at", "due_key", "due_target"):
+        connection.execute(f"ALTER TABLE tickets DROP COLUMN {column}")
+    connection.execute("DELETE FROM csmkit_schema WHERE version = 5")
+
+
 def test_schema_3_file_is_numbered_on_migration(tmp_path: Path) -> None:
-    assert SCHEMA_VERSION == 4
+    assert SCHEMA_VERSION == 5
     path = tmp_path / "v3.db"
     _make_schema_3_file(path)
     fresh = sqlite3.connect(tmp_path / "fresh-v3.db", isolation_level=None)
@@ -81,7 +91,7 @@ def test_schema_3_file_is_numbered_on_migration(tmp_path: Path) -> None:
     old.close()
 
     with SqliteStore(path) as store:
-        assert store.schema_version == 4
+        assert store.schema_version == 5
         changes = store.changes_after(0)
         # every existing event once; each stream in version order
         assert [(c.ticket_id, c.version, c.kind) for c in changes] == [

@@ -18,11 +18,13 @@ from csmkit.storage._memory import MemoryStore
 from csmkit.storage._model import Change, Customer, Identity, TicketPage, TicketStore, TicketSummary
 from csmkit.storage._open import open_store
 from csmkit.storage._postgres import PostgresStore
+from csmkit.storage._queries import COUNT_BY, SlaDue
 from csmkit.storage._schema import SCHEMA_VERSION
 from csmkit.storage._sqlite import SqliteStore
 from csmkit.storage._text import check_storable
 
 __all__ = [
+    "COUNT_BY",
     "SCHEMA_VERSION",
     "Change",
     "CopyReport",
@@ -30,6 +32,7 @@ __all__ = [
     "Identity",
     "MemoryStore",
     "PostgresStore",
+    "SlaDue",
     "SqliteStore",
     "TicketPage",
     "TicketStore",

@@ -98,24 +98,26 @@ def order_key(instant: datetime) -> str:
     )
 
 
-def encode_cursor(key: str, ticket_id: str) -> str:
-    """An opaque cursor for the position after ``(key, ticket_id)``."""
-    raw = json.dumps(["c1", key, ticket_id], ensure_ascii=False).encode("utf-8")
+def encode_cursor(key: str, ticket_id: str, tag: str = "c1") -> str:
+    """An opaque cursor for the position after ``(key, ticket_id)``; ``tag`` names the
+    ordering (``"c1"``: by last update, ``"d1"``: by SLA due instant), so a cursor of one
+    listing is refused by the other."""
+    raw = json.dumps([tag, key, ticket_id], ensure_ascii=False).encode("utf-8")
     return base64.urlsafe_b64encode(raw).decode("ascii")
 
 
-def decode_cursor(cursor: object) -> tuple[str, str]:
+def decode_cursor(cursor: object, tag: str = "c1") -> tuple[str, str]:
     """Inverse of `encode_cursor()`.
 
     Raises:
-        StoreArgumentError: the cursor was not issued by a csmkit store.
+        StoreArgumentError: the cursor was not issued by a csmkit store for this listing.
     """
     try:
         if not isinstance(cursor, str):
             raise TypeError
         data = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
-        tag, key, ticket_id = data
-        if tag != "c1" or not isinstance(key, str) or not isinstance(ticket_id, str):
+        found, key, ticket_id = data
+        if found != tag or not isinstance(key, str) or not isinstance(ticket_id, str):
             raise ValueError
         if not (storable(key) and storable(ticket_id)):
             raise ValueError
@@ -125,13 +127,17 @@ def decode_cursor(cursor: object) -> tuple[str, str]:
 
 
 class Query:
-    """Validated arguments of ``find_tickets``.
+    """Validated arguments of ``find_tickets``, ``due_before`` and ``count_tickets``.
 
     Attributes:
         categories: Category values to match, or ``None`` for any.
         assignee: Agent to match, or ``None``.
         customer_id: Customer to match, or ``None``.
+        group: Group to match, or ``None``.
+        type: Ticket type to match, or ``None``.
         since_key: `order_key()` of ``updated_since``, or ``None``.
+        before_key: `order_key()` of ``due_before``'s instant, or ``None`` (then the
+            listing is ordered by last update, else by due instant).
         limit: Page size.
         after: ``(key, ticket_id)`` decoded from the cursor, or ``None``.
         unmatchable: A text filter cannot be encoded as UTF-8, so no stored ticket can
@@ -141,41 +147,71 @@ class Query:
     __slots__ = (
         "after",
         "assignee",
+        "before_key",
         "categories",
         "customer_id",
+        "group",
         "limit",
         "since_key",
+        "type",
         "unmatchable",
     )
 
     def __init__(
         self,
         *,
-        category: object,
-        assignee: object,
-        customer_id: object,
-        updated_since: object,
-        limit: object,
-        cursor: object,
+        category: object = None,
+        assignee: object = None,
+        customer_id: object = None,
+        group: object = None,
+        type: object = None,
+        updated_since: object = None,
+        due_before: object = None,
+        limit: object = 100,
+        cursor: object = None,
     ) -> None:
         self.categories = _categories(category)
-        for name, value in (("assignee", assignee), ("customer_id", customer_id)):
+        texts = (
+            ("assignee", assignee),
+            ("customer_id", customer_id),
+            ("group", group),
+            ("type", type),
+        )
+        for name, value in texts:
             if value is not None and not isinstance(value, str):
                 raise StoreArgumentError(f"{name} must be a string or None, got {value!r}")
         self.assignee: str | None = assignee  # type: ignore[assignment]
         self.customer_id: str | None = customer_id  # type: ignore[assignment]
-        self.unmatchable = any(
-            isinstance(value, str) and not storable(value) for value in (assignee, customer_id)
-        )
+        self.group: str | None = group  # type: ignore[assignment]
+        self.type: str | None = type  # type: ignore[assignment]
+        self.unmatchable = any(isinstance(value, str) and not storable(value) for _, value in texts)
         self.since_key = (
             None
             if updated_since is None
             else order_key(check_instant(updated_since, "updated_since"))
         )
+        self.before_key = (
+            None if due_before is None else order_key(check_instant(due_before, "before"))
+        )
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise StoreArgumentError(f"limit must be an integer >= 1, got {limit!r}")
         self.limit: int = limit
-        self.after = None if cursor is None else decode_cursor(cursor)
+        self.after = None if cursor is None else decode_cursor(cursor, self.cursor_tag)
+
+    @property
+    def cursor_tag(self) -> str:
+        """The cursor tag of this listing's order."""
+        return "c1" if self.before_key is None else "d1"
+
+    def matches(self, ticket: Ticket) -> bool:
+        """Whether ``ticket`` passes every attribute filter (not the order ones)."""
+        return (
+            (self.categories is None or ticket.category.value in self.categories)
+            and (self.assignee is None or ticket.assignee == self.assignee)
+            and (self.customer_id is None or ticket.customer_id == self.customer_id)
+            and (self.group is None or ticket.group == self.group)
+            and (self.type is None or ticket.type == self.type)
+        )
 
 
 def _categories(value: object) -> frozenset[str] | None:

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import bisect
 import threading
+from collections import Counter
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -18,6 +20,13 @@ from csmkit.storage._model import (
     TicketStore,
     TicketSummary,
     check_changes_args,
+)
+from csmkit.storage._queries import (
+    SlaDue,
+    check_count_by,
+    check_due,
+    check_set_due,
+    sorted_counts,
 )
 from csmkit.storage._text import check_batch_text, check_customer_text
 from csmkit.timeline import Event, MessageAdded, StatusCategory, Ticket, Timeline
@@ -55,6 +64,9 @@ class MemoryStore:
         # the lock, after validation, so a rejected batch takes none).
         self._changes: list[Change] = []
         self._identities: dict[Identity, str] = {}
+        # The due index: each ticket's SLA mark, and (order key, ticket id) sorted.
+        self._dues: dict[str, SlaDue] = {}
+        self._due_order: list[tuple[str, str]] = []
         self._closed = False
 
     def __repr__(self) -> str:
@@ -65,10 +77,18 @@ class MemoryStore:
             raise StorageError("the store is closed")
 
     # ----------------------------------------------------------------- events
-    def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
+    def append(
+        self,
+        ticket_id: str,
+        events: Sequence[Event],
+        expected_version: int,
+        *,
+        due: SlaDue | None = None,
+    ) -> int:
         """Append a batch atomically; see
         [`TicketStore.append()`][csmkit.storage.TicketStore.append]."""
         batch = check_append(ticket_id, events, expected_version)
+        due = check_due(due)
         # What a UTF-8 database would refuse, the reference refuses too.
         check_batch_text(ticket_id, batch)
         with self._lock:
@@ -99,10 +119,33 @@ class MemoryStore:
                 )
             self._tickets[ticket_id] = ticket
             self._keys[ticket_id] = order_key(ticket.updated_at)
+            self._mark(ticket_id, due)
             for event in batch:
                 if isinstance(event, MessageAdded) and event.message_id is not None:
                     self._message_ids.setdefault(event.message_id, ticket_id)
             return len(stored)
+
+    def _mark(self, ticket_id: str, due: SlaDue | None) -> None:
+        """Replace the ticket's entry in the due index (under the lock)."""
+        old = self._dues.pop(ticket_id, None)
+        if old is not None:
+            index = bisect.bisect_left(self._due_order, (order_key(old.at), ticket_id))
+            del self._due_order[index]
+        if due is not None:
+            self._dues[ticket_id] = due
+            bisect.insort(self._due_order, (order_key(due.at), ticket_id))
+
+    def set_due(self, ticket_id: str, due: SlaDue | None, *, version: int) -> bool:
+        """Replace the SLA due mark at ``version``; see
+        [`TicketStore.set_due()`][csmkit.storage.TicketStore.set_due]."""
+        ticket_id, due, version = check_set_due(ticket_id, due, version)
+        with self._lock:
+            self._check_open()
+            ticket = self._tickets.get(ticket_id)
+            if ticket is None or ticket.version != version:
+                return False
+            self._mark(ticket_id, due)
+            return True
 
     def load(self, ticket_id: str) -> Timeline:
         """The ticket's timeline; see [`TicketStore.load()`][csmkit.storage.TicketStore.load]."""
@@ -140,6 +183,8 @@ class MemoryStore:
         category: StatusCategory | str | Collection[StatusCategory | str] | None = None,
         assignee: str | None = None,
         customer_id: str | None = None,
+        group: str | None = None,
+        type: str | None = None,
         updated_since: datetime | None = None,
         limit: int = 100,
         cursor: str | None = None,
@@ -150,6 +195,8 @@ class MemoryStore:
             category=category,
             assignee=assignee,
             customer_id=customer_id,
+            group=group,
+            type=type,
             updated_since=updated_since,
             limit=limit,
             cursor=cursor,
@@ -159,23 +206,83 @@ class MemoryStore:
             matches = []
             for ticket_id, ticket in self._tickets.items():
                 key = self._keys[ticket_id]
-                if query.categories is not None and ticket.category.value not in query.categories:
-                    continue
-                if query.assignee is not None and ticket.assignee != query.assignee:
-                    continue
-                if query.customer_id is not None and ticket.customer_id != query.customer_id:
+                if not query.matches(ticket):
                     continue
                 if query.since_key is not None and key < query.since_key:
                     continue
                 if query.after is not None and (key, ticket_id) <= query.after:
                     continue
-                matches.append((key, ticket_id, ticket))
+                matches.append((key, ticket_id, ticket, self._dues.get(ticket_id)))
         matches.sort(key=lambda item: (item[0], item[1]))
+        return self._page(query, matches)
+
+    def due_before(
+        self,
+        before: datetime,
+        *,
+        category: StatusCategory | str | Collection[StatusCategory | str] | None = None,
+        assignee: str | None = None,
+        group: str | None = None,
+        type: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> TicketPage:
+        """Tickets due before ``before``, earliest first; see
+        [`TicketStore.due_before()`][csmkit.storage.TicketStore.due_before]."""
+        query = Query(
+            category=category,
+            assignee=assignee,
+            group=group,
+            type=type,
+            due_before=before,
+            limit=limit,
+            cursor=cursor,
+        )
+        assert query.before_key is not None
+        matches: list[tuple[str, str, Ticket, SlaDue | None]] = []
+        with self._lock:
+            self._check_open()
+            order = self._due_order
+            start = 0 if query.after is None else bisect.bisect_right(order, query.after)
+            stop = bisect.bisect_left(order, (query.before_key, ""))
+            for key, ticket_id in order[start:stop]:
+                ticket = self._tickets[ticket_id]
+                if query.matches(ticket):
+                    matches.append((key, ticket_id, ticket, self._dues[ticket_id]))
+                    if len(matches) > query.limit:
+                        break
+        return self._page(query, matches)
+
+    @staticmethod
+    def _page(query: Query, matches: list[tuple[str, str, Ticket, SlaDue | None]]) -> TicketPage:
         page = matches[: query.limit]
         next_cursor = None
         if len(matches) > query.limit:
-            next_cursor = encode_cursor(page[-1][0], page[-1][1])
-        return TicketPage(tuple(TicketSummary.of(item[2]) for item in page), next_cursor)
+            next_cursor = encode_cursor(page[-1][0], page[-1][1], query.cursor_tag)
+        items = tuple(TicketSummary.of(ticket, due) for _, _, ticket, due in page)
+        return TicketPage(items, next_cursor)
+
+    def count_tickets(
+        self,
+        by: str,
+        *,
+        category: StatusCategory | str | Collection[StatusCategory | str] | None = None,
+        assignee: str | None = None,
+        group: str | None = None,
+        type: str | None = None,
+    ) -> dict[str | None, int]:
+        """Tickets per value of ``by``; see
+        [`TicketStore.count_tickets()`][csmkit.storage.TicketStore.count_tickets]."""
+        by = check_count_by(by)
+        query = Query(category=category, assignee=assignee, group=group, type=type)
+        counts: Counter[str | None] = Counter()
+        with self._lock:
+            self._check_open()
+            for ticket in self._tickets.values():
+                if query.matches(ticket):
+                    value = getattr(ticket, by)
+                    counts[None if value is None else str(getattr(value, "value", value))] += 1
+        return sorted_counts(counts)
 
     def find_ticket_by_message_id(self, message_id: str) -> str | None:
         """The ticket holding this message id, or ``None``."""
@@ -233,6 +340,8 @@ class MemoryStore:
             self._tickets.clear()
             self._customers.clear()
             self._changes.clear()
+            self._dues.clear()
+            self._due_order.clear()
 
     def __enter__(self) -> MemoryStore:
         return self

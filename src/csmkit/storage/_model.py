@@ -13,6 +13,7 @@ import attrs
 
 from csmkit._time import format_instant, parse_instant, require_aware
 from csmkit.errors import StoreArgumentError
+from csmkit.storage._queries import SlaDue
 from csmkit.timeline import Event, Priority, StatusCategory, Ticket, Timeline
 
 __all__ = [
@@ -241,6 +242,9 @@ class TicketSummary:
         customer_id: Requesting customer, if any.
         created_at: Instant of creation (with its original UTC offset).
         updated_at: Instant of the latest event (with its original UTC offset).
+        type: The ticket type (``"repair"`` …).
+        due: When its SLA next falls due, as handed to the store with the latest batch
+            (``None``: nothing running, or the writer did not say).
     """
 
     ticket_id: str
@@ -253,11 +257,15 @@ class TicketSummary:
     customer_id: str | None
     created_at: datetime
     updated_at: datetime
+    type: str
+    due: SlaDue | None = None
 
     @classmethod
-    def of(cls, ticket: Ticket) -> TicketSummary:
-        """The summary of a ticket state."""
+    def of(cls, ticket: Ticket, due: SlaDue | None = None) -> TicketSummary:
+        """The summary of a ticket state (and its SLA due mark)."""
         return cls(
+            type=ticket.type,
+            due=due,
             ticket_id=ticket.id,
             version=ticket.version,
             status=ticket.status,
@@ -283,6 +291,8 @@ class TicketSummary:
             "customer_id": self.customer_id,
             "created_at": format_instant(self.created_at),
             "updated_at": format_instant(self.updated_at),
+            "type": self.type,
+            "due": None if self.due is None else self.due.to_dict(),
         }
 
     @classmethod
@@ -303,6 +313,7 @@ class TicketSummary:
                     "priority": Priority(data["priority"]),
                     "created_at": parse_instant(data["created_at"]),
                     "updated_at": parse_instant(data["updated_at"]),
+                    "due": None if data["due"] is None else SlaDue.from_dict(data["due"]),
                 }
             )
         except ValueError as exc:
@@ -314,7 +325,8 @@ class TicketPage:
     """One page of a ticket query.
 
     Attributes:
-        items: The matching tickets, ordered by ``(updated_at, ticket_id)`` ascending.
+        items: The matching tickets, ordered by ``(updated_at, ticket_id)`` ascending
+            (``due_before``: by ``(due.at, ticket_id)``).
         next_cursor: Pass it as ``cursor=`` to get the next page; ``None`` on the last one.
     """
 
@@ -331,7 +343,14 @@ class TicketStore(Protocol):
     themselves with [`csmkit.testing.StoreContract`][csmkit.testing.StoreContract].
     """
 
-    def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
+    def append(
+        self,
+        ticket_id: str,
+        events: Sequence[Event],
+        expected_version: int,
+        *,
+        due: SlaDue | None = None,
+    ) -> int:
         """Append ``events`` to the ticket's stream, all or nothing.
 
         Args:
@@ -339,6 +358,12 @@ class TicketStore(Protocol):
             events: At least one event. A new stream must start with ``TicketCreated``;
                 the batch must continue the timeline validly (order, status moves).
             expected_version: The number of events the writer saw (0 for a new ticket).
+            due: When the ticket's SLA next falls due **after** this batch (see
+                [`SlaDue`][csmkit.storage.SlaDue]); stored in the same transaction as the
+                events and replacing the previous mark. ``None`` (the default, for
+                writers that know no SLA) leaves the ticket out of
+                [`due_before()`][csmkit.storage.TicketStore.due_before] until a later
+                batch or [`set_due()`][csmkit.storage.TicketStore.set_due] says otherwise.
 
         Returns:
             The new version (``expected_version + len(events)``).
@@ -346,7 +371,8 @@ class TicketStore(Protocol):
         Raises:
             ConcurrencyError: the stream is not at ``expected_version``; nothing written.
             TimelineError: the events do not continue the timeline; nothing written.
-            StoreArgumentError: bad arguments (empty batch, negative version …).
+            StoreArgumentError: bad arguments (empty batch, negative version, a ``due``
+                that is not an ``SlaDue`` …).
             StorageError: the backend failed, or some text of the batch cannot be
                 encoded as UTF-8 (a lone surrogate; the message names the ticket, the
                 event index and the JSON path); nothing written.
@@ -371,6 +397,8 @@ class TicketStore(Protocol):
         category: StatusCategory | str | Collection[StatusCategory | str] | None = None,
         assignee: str | None = None,
         customer_id: str | None = None,
+        group: str | None = None,
+        type: str | None = None,
         updated_since: datetime | None = None,
         limit: int = 100,
         cursor: str | None = None,
@@ -381,6 +409,8 @@ class TicketStore(Protocol):
             category: One status category or several (any of them matches).
             assignee: The responsible agent.
             customer_id: The requesting customer.
+            group: The responsible group.
+            type: The ticket type.
             updated_since: Only tickets whose latest event is at or after this
                 (timezone-aware) instant.
             limit: Page size, at least 1.
@@ -391,6 +421,85 @@ class TicketStore(Protocol):
 
         Raises:
             StoreArgumentError: a naive instant, ``limit < 1``, a foreign cursor.
+        """
+        ...
+
+    def due_before(
+        self,
+        before: datetime,
+        *,
+        category: StatusCategory | str | Collection[StatusCategory | str] | None = None,
+        assignee: str | None = None,
+        group: str | None = None,
+        type: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> TicketPage:
+        """Tickets whose SLA due mark is strictly before ``before``, earliest first.
+
+        Answered from an index maintained on append (the [`SlaDue`][csmkit.storage.SlaDue]
+        each batch carried), so its cost depends on the tickets listed, not on how many
+        tickets (closed ones included) the store holds.
+
+        Args:
+            before: A timezone-aware instant; overdue tickets (due in the past) are
+                listed too.
+            category: Also filter by status category (one or several).
+            assignee: Also filter by agent.
+            group: Also filter by group.
+            type: Also filter by ticket type.
+            limit: Page size, at least 1.
+            cursor: ``next_cursor`` of the previous page of the same listing.
+
+        Returns:
+            A page ordered by ``(due.at, ticket_id)``; every item has a ``due``.
+
+        Raises:
+            StoreArgumentError: a naive instant, ``limit < 1``, a foreign cursor.
+        """
+        ...
+
+    def set_due(self, ticket_id: str, due: SlaDue | None, *, version: int) -> bool:
+        """Replace the ticket's SLA due mark, if the ticket is still at ``version``.
+
+        For re-indexing without appending: a desk that finds a ticket written without a
+        mark (an import, an older writer), or a store copy. Optimistic like ``append``:
+        a mark computed from version *v* is never stored over a newer state.
+
+        Returns:
+            ``True`` when stored; ``False`` when the ticket is not at ``version`` (or
+            does not exist): nothing changed.
+
+        Raises:
+            StoreArgumentError: bad arguments.
+        """
+        ...
+
+    def count_tickets(
+        self,
+        by: str,
+        *,
+        category: StatusCategory | str | Collection[StatusCategory | str] | None = None,
+        assignee: str | None = None,
+        group: str | None = None,
+        type: str | None = None,
+    ) -> dict[str | None, int]:
+        """How many tickets have each value of one attribute (for dashboards).
+
+        Args:
+            by: One of [`COUNT_BY`][csmkit.storage.COUNT_BY]: ``"assignee"``,
+                ``"category"``, ``"group"``, ``"priority"``, ``"status"``, ``"type"``.
+            category: Count only tickets in these status categories.
+            assignee: Count only this agent's tickets.
+            group: Count only this group's tickets.
+            type: Count only tickets of this type.
+
+        Returns:
+            ``{value: count}`` for every value with at least one ticket, sorted by
+            value (``None``, e.g. unassigned, first); enum values as their strings.
+
+        Raises:
+            StoreArgumentError: an unknown ``by`` or bad filters.
         """
         ...
 

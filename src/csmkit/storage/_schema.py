@@ -108,6 +108,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             "SELECT ticket_id, version, kind FROM events ORDER BY ticket_id, version",
         ),
     ),
+    Migration(
+        5,
+        "desk queries: ticket type, group index and the SLA due index",
+        (
+            "ALTER TABLE tickets ADD COLUMN type TEXT",
+            # A ticket's type never changes: it is its TicketCreated event's.
+            "UPDATE tickets SET type = (SELECT json_extract(e.payload, '$.type') FROM events e "
+            "WHERE e.ticket_id = tickets.ticket_id AND e.version = 1)",
+            # The SLA due mark the desk hands over with each batch (NULL: none); tickets
+            # written before have none until their next append or set_due.
+            "ALTER TABLE tickets ADD COLUMN due_at TEXT",
+            "ALTER TABLE tickets ADD COLUMN due_key TEXT",
+            "ALTER TABLE tickets ADD COLUMN due_target TEXT",
+            # Partial: only tickets with a running SLA are in it, so "due before T" costs
+            # what it lists, however many closed tickets the file holds.
+            "CREATE INDEX tickets_by_due ON tickets (due_key, ticket_id) WHERE due_key IS NOT NULL",
+            "CREATE INDEX tickets_by_group ON tickets (group_name, updated_key, ticket_id)",
+            "CREATE INDEX tickets_by_type ON tickets (type, updated_key, ticket_id)",
+        ),
+    ),
 )
 """Every schema step, oldest first."""
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from csmkit._time import format_instant, parse_instant
+from csmkit._time import format_instant
 from csmkit.errors import (
     ConcurrencyError,
     NotFoundError,
@@ -30,16 +30,33 @@ from csmkit.storage._model import (
     Identity,
     TicketPage,
     TicketStore,
-    TicketSummary,
     check_changes_args,
+)
+from csmkit.storage._queries import (
+    SlaDue,
+    check_count_by,
+    check_due,
+    check_set_due,
+    sorted_counts,
 )
 from csmkit.storage._schema import MIGRATIONS, Migration, prepare
 from csmkit.storage._snapshot import dump_state, load_state
+from csmkit.storage._sqlite_index import (
+    COUNT_COLUMNS,
+    INSERT_TICKET,
+    UPDATE_TICKET,
+    due_columns,
+    filters,
+    find_customer,
+    page_sql,
+    read_customer,
+    summary,
+    write_customer,
+)
 from csmkit.storage._text import check_customer_text, check_payload_text, storable
 from csmkit.timeline import (
     Event,
     MessageAdded,
-    Priority,
     StatusCategory,
     Ticket,
     Timeline,
@@ -48,23 +65,6 @@ from csmkit.timeline import (
 __all__ = ["SqliteStore"]
 
 _SYNCHRONOUS = ("off", "normal", "full", "extra")
-
-_SUMMARY_COLUMNS = (
-    "ticket_id, version, status, category, priority, assignee, group_name, customer_id, "
-    "created_at, updated_at, updated_key"
-)
-
-# Same parameter order for both; an UPDATE leaves the indexes of unchanged columns alone.
-_INSERT_TICKET = (
-    "INSERT INTO tickets (version, status, category, priority, assignee, group_name, "
-    "customer_id, created_at, updated_at, updated_key, state, ticket_id) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_UPDATE_TICKET = (
-    "UPDATE tickets SET version = ?, status = ?, category = ?, priority = ?, assignee = ?, "
-    "group_name = ?, customer_id = ?, created_at = ?, updated_at = ?, updated_key = ?, "
-    "state = ? WHERE ticket_id = ?"
-)
 
 
 def _dumps(event: Event) -> str:
@@ -290,10 +290,18 @@ class SqliteStore:
             raise StorageError(f"{self._path}: ticket {ticket_id!r} is corrupt: {exc}") from None
 
     # ----------------------------------------------------------------- events
-    def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
+    def append(
+        self,
+        ticket_id: str,
+        events: Sequence[Event],
+        expected_version: int,
+        *,
+        due: SlaDue | None = None,
+    ) -> int:
         """Append a batch atomically; see
         [`TicketStore.append()`][csmkit.storage.TicketStore.append]."""
         batch = check_append(ticket_id, events, expected_version)
+        due_row = due_columns(check_due(due))
         payloads = [_dumps(event) for event in batch]
         check_payload_text(ticket_id, batch, payloads)
         rows = [
@@ -338,7 +346,7 @@ class SqliteStore:
                         [row[:3] for row in rows],
                     )
                     connection.execute(
-                        _INSERT_TICKET if row is None else _UPDATE_TICKET,
+                        INSERT_TICKET if row is None else UPDATE_TICKET,
                         (
                             ticket.version,
                             ticket.status,
@@ -351,6 +359,8 @@ class SqliteStore:
                             updated_at,
                             order_key(ticket.updated_at),
                             dump_state(ticket, created_at, updated_at),
+                            ticket.type,
+                            *due_row,
                             ticket.id,
                         ),
                     )
@@ -426,6 +436,8 @@ class SqliteStore:
         category: StatusCategory | str | Collection[StatusCategory | str] | None = None,
         assignee: str | None = None,
         customer_id: str | None = None,
+        group: str | None = None,
+        type: str | None = None,
         updated_since: datetime | None = None,
         limit: int = 100,
         cursor: str | None = None,
@@ -436,59 +448,105 @@ class SqliteStore:
             category=category,
             assignee=assignee,
             customer_id=customer_id,
+            group=group,
+            type=type,
             updated_since=updated_since,
             limit=limit,
             cursor=cursor,
         )
         if query.unmatchable:
             return TicketPage((), None)
-        where: list[str] = []
-        params: list[Any] = []
-        if query.categories is not None:
-            where.append(f"category IN ({', '.join('?' * len(query.categories))})")
-            params.extend(sorted(query.categories))
-        if query.assignee is not None:
-            where.append("assignee = ?")
-            params.append(query.assignee)
-        if query.customer_id is not None:
-            where.append("customer_id = ?")
-            params.append(query.customer_id)
+        where, params = filters(query)
         if query.since_key is not None:
             where.append("updated_key >= ?")
             params.append(query.since_key)
-        if query.after is not None:
-            where.append("(updated_key > ? OR (updated_key = ? AND ticket_id > ?))")
-            params.extend([query.after[0], query.after[0], query.after[1]])
-        sql = f"SELECT {_SUMMARY_COLUMNS} FROM tickets"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY updated_key, ticket_id LIMIT ?"
-        params.append(query.limit + 1)
+        return self._page(query, where, params, "updated_key")
+
+    def due_before(
+        self,
+        before: datetime,
+        *,
+        category: StatusCategory | str | Collection[StatusCategory | str] | None = None,
+        assignee: str | None = None,
+        group: str | None = None,
+        type: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> TicketPage:
+        """Tickets due before ``before``, earliest first; see
+        [`TicketStore.due_before()`][csmkit.storage.TicketStore.due_before]."""
+        query = Query(
+            category=category,
+            assignee=assignee,
+            group=group,
+            type=type,
+            due_before=before,
+            limit=limit,
+            cursor=cursor,
+        )
+        if query.unmatchable:
+            return TicketPage((), None)
+        where, params = filters(query)
+        where[:0] = ["due_key IS NOT NULL", "due_key < ?"]
+        params.insert(0, query.before_key)
+        return self._page(query, where, params, "due_key")
+
+    def _page(self, query: Query, where: list[str], params: list[Any], order: str) -> TicketPage:
+        """One page of ``tickets`` rows ordered by ``(order, ticket_id)``."""
+        sql, params = page_sql(query, where, params, order)
         with self._session("find tickets") as connection:
             rows = connection.execute(sql, params).fetchall()
         page = rows[: query.limit]
         try:
-            items = tuple(
-                TicketSummary(
-                    ticket_id=row[0],
-                    version=row[1],
-                    status=row[2],
-                    category=StatusCategory(row[3]),
-                    priority=Priority(row[4]),
-                    assignee=row[5],
-                    group=row[6],
-                    customer_id=row[7],
-                    created_at=parse_instant(row[8]),
-                    updated_at=parse_instant(row[9]),
-                )
-                for row in page
-            )
-        except ValueError as exc:
+            items = tuple(summary(row) for row in page)
+        except (ValueError, StoreArgumentError) as exc:
             raise StorageError(f"{self._path}: corrupt ticket index row: {exc}") from None
         next_cursor = None
         if len(rows) > query.limit:
-            next_cursor = encode_cursor(page[-1][10], page[-1][0])
+            key = page[-1][13] if order == "updated_key" else page[-1][14]
+            next_cursor = encode_cursor(key, page[-1][0], query.cursor_tag)
         return TicketPage(items, next_cursor)
+
+    def set_due(self, ticket_id: str, due: SlaDue | None, *, version: int) -> bool:
+        """Replace the SLA due mark at ``version``; see
+        [`TicketStore.set_due()`][csmkit.storage.TicketStore.set_due]."""
+        ticket_id, due, version = check_set_due(ticket_id, due, version)
+        if not storable(ticket_id):
+            return False
+        with (
+            self._session(f"set the due mark of ticket {ticket_id!r}") as connection,
+            self._write(connection),
+        ):
+            cursor = connection.execute(
+                "UPDATE tickets SET due_at = ?, due_key = ?, due_target = ? "
+                "WHERE ticket_id = ? AND version = ?",
+                (*due_columns(due), ticket_id, version),
+            )
+            return cursor.rowcount == 1
+
+    def count_tickets(
+        self,
+        by: str,
+        *,
+        category: StatusCategory | str | Collection[StatusCategory | str] | None = None,
+        assignee: str | None = None,
+        group: str | None = None,
+        type: str | None = None,
+    ) -> dict[str | None, int]:
+        """Tickets per value of ``by``; see
+        [`TicketStore.count_tickets()`][csmkit.storage.TicketStore.count_tickets]."""
+        column = COUNT_COLUMNS[check_count_by(by)]
+        query = Query(category=category, assignee=assignee, group=group, type=type)
+        if query.unmatchable:
+            return {}
+        where, params = filters(query)
+        sql = f"SELECT {column}, count(*) FROM tickets"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" GROUP BY {column}"
+        with self._session("count tickets") as connection:
+            rows = connection.execute(sql, params).fetchall()
+        return sorted_counts((row[0], int(row[1])) for row in rows)
 
     def find_ticket_by_message_id(self, message_id: str) -> str | None:
         """The ticket holding this message id, or ``None``."""
@@ -511,50 +569,14 @@ class SqliteStore:
             self._session(f"save customer {customer.id!r}") as connection,
             self._write(connection),
         ):
-            for identity in customer.identities:
-                row = connection.execute(
-                    "SELECT customer_id FROM customer_identities WHERE kind = ? AND value = ?",
-                    (identity.kind, identity.value),
-                ).fetchone()
-                if row is not None and row[0] != customer.id:
-                    raise StorageError(
-                        f"identity {identity.kind}:{identity.value} already belongs to "
-                        f"customer {row[0]!r}, not {customer.id!r}"
-                    )
-            connection.execute(
-                "INSERT INTO customers (customer_id, name) VALUES (?, ?) "
-                "ON CONFLICT (customer_id) DO UPDATE SET name = excluded.name",
-                (customer.id, customer.name),
-            )
-            connection.execute(
-                "DELETE FROM customer_identities WHERE customer_id = ?", (customer.id,)
-            )
-            connection.executemany(
-                "INSERT INTO customer_identities (kind, value, customer_id) VALUES (?, ?, ?)",
-                [(i.kind, i.value, customer.id) for i in customer.identities],
-            )
-
-    def _customer(self, connection: sqlite3.Connection, customer_id: str) -> Customer | None:
-        row = connection.execute(
-            "SELECT name FROM customers WHERE customer_id = ?", (customer_id,)
-        ).fetchone()
-        if row is None:
-            return None
-        identities = connection.execute(
-            "SELECT kind, value FROM customer_identities WHERE customer_id = ?", (customer_id,)
-        ).fetchall()
-        return Customer(
-            customer_id,
-            name=row[0],
-            identities=[Identity(kind, value) for kind, value in identities],
-        )
+            write_customer(connection, customer)
 
     def get_customer(self, customer_id: str) -> Customer:
         """The customer with this id; raises ``NotFoundError``."""
         if isinstance(customer_id, str) and not storable(customer_id):
             raise NotFoundError(f"no customer {customer_id!r} in {self._path}")
         with self._session(f"get customer {customer_id!r}") as connection:
-            customer = self._customer(connection, customer_id)
+            customer = read_customer(connection, customer_id)
         if customer is None:
             raise NotFoundError(f"no customer {customer_id!r} in {self._path}")
         return customer
@@ -565,11 +587,7 @@ class SqliteStore:
         if not storable(identity.value):
             return None
         with self._session("find customer") as connection:
-            row = connection.execute(
-                "SELECT customer_id FROM customer_identities WHERE kind = ? AND value = ?",
-                (identity.kind, identity.value),
-            ).fetchone()
-            return None if row is None else self._customer(connection, row[0])
+            return find_customer(connection, identity)
 
     # ----------------------------------------------------------------- lifecycle
     def close(self) -> None:

@@ -24,6 +24,7 @@ pytest.register_assert_rewrite(
     "csmkit.testing._contracts",
     "csmkit.testing._knowledge",
     "csmkit.testing._position_contract",
+    "csmkit.testing._query_contract",
     "csmkit.testing._stateful",
     "csmkit.testing._text_contract",
 )

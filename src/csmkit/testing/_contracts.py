@@ -17,6 +17,7 @@ from csmkit.errors import (
 )
 from csmkit.storage import Customer, Identity, TicketStore, TicketSummary
 from csmkit.testing._position_contract import PositionContract
+from csmkit.testing._query_contract import QueryContract
 from csmkit.testing._scenario import OFFSETS, T0, created, next_event
 from csmkit.testing._stateful import run_store_state_machine
 from csmkit.testing._text_contract import CustomerTextContract, EventTextContract
@@ -43,7 +44,7 @@ def _script(ticket_id: str, actions: list[str], start: datetime = T0, **kw: obje
     return events
 
 
-class StoreContract(EventTextContract, PositionContract):
+class StoreContract(EventTextContract, PositionContract, QueryContract):
     """The behaviour every [`TicketStore`][csmkit.storage.TicketStore] must have.
 
     Subclass it in a test module (name the subclass ``Test…``) and provide a
