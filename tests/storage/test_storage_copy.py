@@ -18,6 +18,7 @@ from csmkit.storage import (
     Identity,
     MemoryStore,
     PostgresStore,
+    SlaDue,
     SqliteStore,
     TicketStore,
     copy_store,
@@ -51,7 +52,10 @@ def _fill(store: TicketStore, seed: int, tickets: int = 12) -> None:
             )
             batch.append(event)
             ticket = ticket.apply(event)
-        store.append(ticket_id, batch, states[ticket_id].version)
+        due = None
+        if ticket.category.value in ("new", "open") and step % 2:
+            due = SlaDue(at=ticket.updated_at + timedelta(hours=step), target="first_response")
+        store.append(ticket_id, batch, states[ticket_id].version, due=due)
         states[ticket_id] = ticket
     for index in range(5):  # C-4 has no ticket: copied all the same
         store.save_customer(
@@ -66,13 +70,13 @@ def _fill(store: TicketStore, seed: int, tickets: int = 12) -> None:
         )
 
 
-def _streams(store: TicketStore) -> dict[str, str]:
+def _streams(store: TicketStore) -> dict[str, tuple[str, SlaDue | None]]:
     out = {}
     cursor = None
     while True:
         page = store.find_tickets(limit=50, cursor=cursor)
         for summary in page.items:
-            out[summary.ticket_id] = stream_digest(store.load(summary.ticket_id))
+            out[summary.ticket_id] = (stream_digest(store.load(summary.ticket_id)), summary.due)
         cursor = page.next_cursor
         if cursor is None:
             return out
@@ -98,6 +102,7 @@ def test_sqlite_to_sqlite_copies_everything(tmp_path: Path) -> None:
         assert report.skipped == 0
         assert report.events == sum(source.version(t) for t in _streams(source))
         assert _streams(target) == _streams(source)
+        assert any(due is not None for _, due in _streams(target).values())
         assert target.get_customer("C-4") == source.get_customer("C-4")
         assert target.find_customer("phone", "+8613800138003").id == "C-3"  # type: ignore[union-attr]
         message_ids = [

@@ -6,6 +6,7 @@ import logging
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 import csmkit.storage._postgres as pg_module
 from _pg_server import PASSWORD, PgServer
 from csmkit.errors import NotFoundError, StorageError, StoreArgumentError
-from csmkit.storage import Customer, Identity, PostgresStore, open_store
+from csmkit.storage import Customer, Identity, PostgresStore, SlaDue, open_store
 from csmkit.storage._pg_schema import PG_MIGRATIONS, PG_SCHEMA_VERSION
 from csmkit.testing import T0, created, next_event
 
@@ -74,15 +75,40 @@ def test_bad_options_are_refused(pg_server: PgServer, options: Any, message: str
 
 # ----------------------------------------------------------------- schema versions
 def test_old_schema_is_migrated_forward(pg_server: PgServer, schema: str) -> None:
-    class OldStore(PostgresStore):
-        _migrations = PG_MIGRATIONS[:1]
+    """A schema-2 store (no type, no due marks) written with data, reopened: migrated,
+    the type backfilled from each TicketCreated, and the store fully usable."""
 
+    class OldStore(PostgresStore):
+        _migrations = PG_MIGRATIONS[:2]
+
+    current = pg_server.new_schema()
+    with PostgresStore(pg_server.url(), schema=current) as store:
+        _ticket(store, "T-1")
+        store.append("T-2", [created("T-2", T0)], 0)
     with OldStore(pg_server.url(), schema=schema) as old:
-        assert old.schema_version == 1
-        _ticket(old, "T-1")
+        assert old.schema_version == 2
+    old_columns = (
+        "ticket_id, version, status, category, priority, assignee, group_name, customer_id, "
+        "created_at, updated_at, updated_key, state"
+    )
+    with pg_server.admin() as admin:  # the rows a schema-2 csmkit wrote
+        admin.execute(f"INSERT INTO {schema}.events SELECT * FROM {current}.events")
+        admin.execute(f"INSERT INTO {schema}.changes SELECT * FROM {current}.changes")
+        admin.execute(
+            f"INSERT INTO {schema}.tickets ({old_columns}) "
+            f"SELECT {old_columns} FROM {current}.tickets"
+        )
+        admin.execute(f"UPDATE {schema}.write_position SET last = 5")
     with PostgresStore(pg_server.url(), schema=schema) as new:
-        assert new.schema_version == PG_SCHEMA_VERSION
+        assert new.schema_version == PG_SCHEMA_VERSION == 3
+        ticket_type = new.load("T-1").ticket.type
+        assert [s.ticket_id for s in new.find_tickets(type=ticket_type).items] == ["T-1", "T-2"]
+        assert new.count_tickets("type") == {ticket_type: 2}
         assert new.version("T-1") == 3
+        assert new.position() == 5
+        assert new.due_before(T0 + timedelta(days=9)).items == ()  # no marks yet
+        assert new.set_due("T-2", SlaDue(at=T0, target="first_response"), version=1)
+        assert [s.ticket_id for s in new.due_before(T0 + timedelta(days=9)).items] == ["T-2"]
         new.save_customer(Customer("C-1", identities=[Identity("email", "a@example.com")]))
         assert new.find_customer("email", "A@example.com") == new.get_customer("C-1")
 
@@ -94,7 +120,7 @@ def test_newer_schema_is_refused_and_left_untouched(pg_server: PgServer, schema:
         admin.execute(
             f"INSERT INTO {schema}.csmkit_schema (version, description) VALUES (99, 'future')"
         )
-    with pytest.raises(StorageError, match="schema version 99, newer than the 2"):
+    with pytest.raises(StorageError, match="schema version 99, newer than the 3"):
         PostgresStore(pg_server.url(), schema=schema)
     with pg_server.admin() as admin:
         count = admin.execute(f"SELECT count(*) FROM {schema}.events").fetchone()
@@ -109,9 +135,7 @@ def test_foreign_schema_is_refused(pg_server: PgServer, schema: str) -> None:
         PostgresStore(pg_server.url(), schema=schema)
 
 
-def test_two_processes_worth_of_openers_create_the_schema_once(
-    pg_server: PgServer, schema: str
-) -> None:
+def test_concurrent_openers_create_the_schema_once(pg_server: PgServer, schema: str) -> None:
     errors: list[BaseException] = []
     barrier = threading.Barrier(4)
 
@@ -130,7 +154,7 @@ def test_two_processes_worth_of_openers_create_the_schema_once(
     assert errors == []
     with pg_server.admin() as admin:
         rows = admin.execute(f"SELECT version FROM {schema}.csmkit_schema ORDER BY 1").fetchall()
-    assert rows == [(1,), (2,)]
+    assert rows == [(m.version,) for m in PG_MIGRATIONS]
 
 
 def test_nul_in_an_indexed_column_is_a_clear_error(store: PostgresStore) -> None:

@@ -12,6 +12,7 @@ import attrs
 
 from csmkit.errors import ConcurrencyError, NotFoundError, StorageError
 from csmkit.storage._model import Customer, Identity, TicketStore
+from csmkit.storage._queries import SlaDue
 from csmkit.storage._sqlite import SqliteStore
 from csmkit.timeline import Event
 
@@ -84,6 +85,18 @@ def _ticket_ids(store: TicketStore) -> list[str]:
         position = page[-1].position
 
 
+def _dues(store: TicketStore) -> dict[str, SlaDue]:
+    """The SLA due mark of every ticket that has one."""
+    dues: dict[str, SlaDue] = {}
+    cursor = None
+    while True:
+        page = store.find_tickets(limit=1000, cursor=cursor)
+        dues.update((s.ticket_id, s.due) for s in page.items if s.due is not None)
+        cursor = page.next_cursor
+        if cursor is None:
+            return dues
+
+
 def _sqlite_customers(path: str) -> list[Customer]:
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
@@ -130,10 +143,11 @@ def copy_store(
 ) -> CopyReport:
     """Copy every stream and customer of ``source`` into ``destination``, then verify.
 
-    Each stream is appended in one batch (all or nothing per ticket), in the order the
-    source first wrote them. Afterwards every stream is read back from both stores and
-    compared by version and [`stream_digest()`][csmkit.storage.stream_digest], and the
-    customers are compared one by one. Stop the desk's writers while copying: a stream
+    Each stream is appended in one batch (all or nothing per ticket) with its SLA due
+    mark, in the order the source first wrote them. Afterwards every stream is read back
+    from both stores and compared by version and
+    [`stream_digest()`][csmkit.storage.stream_digest], the customers one by one and the
+    due marks. Stop the desk's writers while copying: a stream
     that changes in the source meanwhile fails the verification.
 
     Args:
@@ -156,6 +170,7 @@ def copy_store(
             "allow_non_empty=True (--allow-non-empty) to add the missing streams"
         )
     ticket_ids = _ticket_ids(source)
+    dues = _dues(source)
     digests: dict[str, str] = {}
     customer_ids: list[str] = []
     events = skipped = 0
@@ -176,7 +191,7 @@ def copy_store(
             skipped += 1
             continue
         try:
-            destination.append(ticket_id, stream, 0)
+            destination.append(ticket_id, stream, 0, due=dues.get(ticket_id))
         except ConcurrencyError:
             raise StorageError(
                 f"ticket {ticket_id!r} appeared in the destination while copying; stop the "
@@ -186,6 +201,8 @@ def copy_store(
     for customer in customers:
         destination.save_customer(customer)
     _verify(source, destination, digests, customers)
+    if _dues(destination) != {t: due for t, due in dues.items() if t in digests}:
+        raise StorageError("verification failed: the SLA due marks differ between the stores")
     combined = hashlib.sha256()
     for ticket_id in sorted(digests):
         combined.update(f"{ticket_id}\t{digests[ticket_id]}\n".encode())

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from csmkit.errors import StoreArgumentError
+from csmkit.errors import StorageError, StoreArgumentError
+from csmkit.storage._text import storable
 
-__all__ = ["PgTarget", "parse_target"]
+__all__ = ["PgTarget", "check_column", "holds", "load_driver", "parse_target"]
 
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _OWN_OPTIONS = ("schema", "pool_size", "connect_timeout")
@@ -138,3 +139,28 @@ def parse_target(url: str, options: Mapping[str, object]) -> PgTarget:
         pool_size=pool_size,
         connect_timeout=timeout,
     )
+
+
+def holds(text: str | None) -> bool:
+    """Whether PostgreSQL ``TEXT`` can hold ``text`` (UTF-8 and no NUL character)."""
+    return text is None or ("\x00" not in text and storable(text))
+
+
+def check_column(ticket_id: str, name: str, value: str | None) -> None:
+    if value is not None and "\x00" in value:
+        raise StorageError(
+            f"append to ticket {ticket_id!r}: {name} {value!r} holds a NUL character, "
+            "which PostgreSQL text cannot store; nothing was written"
+        )
+
+
+def load_driver() -> tuple[Any, Any]:
+    try:
+        import psycopg
+        import psycopg_pool
+    except ImportError as exc:
+        raise StorageError(
+            f"the postgresql:// store needs psycopg 3 and psycopg-pool ({exc}); "
+            "install them with: pip install 'csmkit[postgres]'"
+        ) from None
+    return psycopg, psycopg_pool

@@ -11,7 +11,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from csmkit._time import format_instant, parse_instant
+from csmkit._time import format_instant
 from csmkit.errors import (
     ConcurrencyError,
     NotFoundError,
@@ -26,15 +26,32 @@ from csmkit.storage._model import (
     Identity,
     TicketPage,
     TicketStore,
-    TicketSummary,
     check_changes_args,
 )
-from csmkit.storage._pg_connect import PgTarget, parse_target
+from csmkit.storage._pg_connect import PgTarget, check_column, holds, load_driver, parse_target
+from csmkit.storage._pg_index import (
+    INSERT_TICKET,
+    UPDATE_TICKET,
+    filters,
+    find_customer,
+    list_customers,
+    page_sql,
+    read_customer,
+    write_customer,
+)
 from csmkit.storage._pg_schema import PG_MIGRATIONS, prepare_pg
+from csmkit.storage._queries import (
+    SlaDue,
+    check_count_by,
+    check_due,
+    check_set_due,
+    sorted_counts,
+)
 from csmkit.storage._schema import Migration
 from csmkit.storage._snapshot import dump_state, load_state
-from csmkit.storage._text import check_customer_text, check_payload_text, storable
-from csmkit.timeline import Event, MessageAdded, Priority, StatusCategory, Ticket, Timeline
+from csmkit.storage._sqlite_index import COUNT_COLUMNS, due_columns, summary
+from csmkit.storage._text import check_customer_text, check_payload_text
+from csmkit.timeline import Event, MessageAdded, StatusCategory, Ticket, Timeline
 
 if TYPE_CHECKING:
     import psycopg
@@ -44,49 +61,9 @@ if TYPE_CHECKING:
 
 __all__ = ["PostgresStore"]
 
-_SUMMARY_COLUMNS = (
-    "ticket_id, version, status, category, priority, assignee, group_name, customer_id, "
-    "created_at, updated_at, updated_key"
-)
-_UPSERT_TICKET = (
-    "INSERT INTO tickets (version, status, category, priority, assignee, group_name, "
-    "customer_id, created_at, updated_at, updated_key, state, ticket_id) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-)
-_UPDATE_TICKET = (
-    "UPDATE tickets SET version = %s, status = %s, category = %s, priority = %s, "
-    "assignee = %s, group_name = %s, customer_id = %s, created_at = %s, updated_at = %s, "
-    "updated_key = %s, state = %s WHERE ticket_id = %s"
-)
-
 
 def _dumps(event: Event) -> str:
     return json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":"))
-
-
-def _holds(text: str | None) -> bool:
-    """Whether PostgreSQL ``TEXT`` can hold ``text`` (UTF-8 and no NUL character)."""
-    return text is None or ("\x00" not in text and storable(text))
-
-
-def _check_column(ticket_id: str, name: str, value: str | None) -> None:
-    if value is not None and "\x00" in value:
-        raise StorageError(
-            f"append to ticket {ticket_id!r}: {name} {value!r} holds a NUL character, "
-            "which PostgreSQL text cannot store; nothing was written"
-        )
-
-
-def _driver() -> tuple[Any, Any]:
-    try:
-        import psycopg
-        import psycopg_pool
-    except ImportError as exc:
-        raise StorageError(
-            f"the postgresql:// store needs psycopg 3 and psycopg-pool ({exc}); "
-            "install them with: pip install 'csmkit[postgres]'"
-        ) from None
-    return psycopg, psycopg_pool
 
 
 class PostgresStore:
@@ -126,7 +103,7 @@ class PostgresStore:
     _migrations: tuple[Migration, ...] = PG_MIGRATIONS
 
     def __init__(self, url: str, **options: object) -> None:
-        driver, pools = _driver()
+        driver, pools = load_driver()
         self._target: PgTarget = parse_target(url, options)
         self._lock = threading.RLock()
         self._cache: OrderedDict[str, Ticket] = OrderedDict()
@@ -176,7 +153,7 @@ class PostgresStore:
     @contextmanager
     def _session(self, what: str) -> Iterator[_Connection]:
         """A pooled connection; driver errors become a ``StorageError``."""
-        driver, pools = _driver()
+        driver, pools = load_driver()
         pool = self._pool
         if pool is None:
             raise StorageError(f"{what}: the store is closed")
@@ -239,14 +216,23 @@ class PostgresStore:
             raise StorageError(f"{self.where}: ticket {ticket_id!r} is corrupt: {exc}") from None
 
     # ----------------------------------------------------------------- events
-    def append(self, ticket_id: str, events: Sequence[Event], expected_version: int) -> int:
+    def append(
+        self,
+        ticket_id: str,
+        events: Sequence[Event],
+        expected_version: int,
+        *,
+        due: SlaDue | None = None,
+    ) -> int:
         """Append a batch atomically; see
         [`TicketStore.append()`][csmkit.storage.TicketStore.append]."""
-        driver, _ = _driver()
+        driver, _ = load_driver()
         batch = check_append(ticket_id, events, expected_version)
+        due_row = due_columns(check_due(due))
+        check_column(ticket_id, "the due target", due_row[2])
         payloads = [_dumps(event) for event in batch]
         check_payload_text(ticket_id, batch, payloads)
-        _check_column(ticket_id, "the ticket id", ticket_id)
+        check_column(ticket_id, "the ticket id", ticket_id)
         rows = [
             (ticket_id, expected_version + i, event.kind, format_instant(event.at), payload)
             for i, (event, payload) in enumerate(zip(batch, payloads, strict=True), 1)
@@ -257,11 +243,13 @@ class PostgresStore:
             if isinstance(event, MessageAdded) and event.message_id is not None
         ]
         for message_id, _ticket in message_ids:
-            _check_column(ticket_id, "the message id", message_id)
+            check_column(ticket_id, "the message id", message_id)
         with self._session(f"append to ticket {ticket_id!r}") as connection:
             try:
                 with connection.transaction():
-                    ticket = self._append(connection, ticket_id, batch, expected_version, rows)
+                    ticket = self._append(
+                        connection, ticket_id, batch, expected_version, rows, due_row
+                    )
                     if message_ids:
                         connection.cursor().executemany(
                             "INSERT INTO message_ids (message_id, ticket_id) VALUES (%s, %s) "
@@ -300,6 +288,7 @@ class PostgresStore:
         batch: tuple[Event, ...],
         expected_version: int,
         rows: list[tuple[str, int, str, str, str]],
+        due_row: tuple[str | None, str | None, str | None],
     ) -> Ticket:
         row = connection.execute(
             "SELECT version, state FROM tickets WHERE ticket_id = %s FOR UPDATE", (ticket_id,)
@@ -319,8 +308,9 @@ class PostgresStore:
             ("assignee", ticket.assignee),
             ("group", ticket.group),
             ("customer_id", ticket.customer_id),
+            ("type", ticket.type),
         ):
-            _check_column(ticket_id, name, value)
+            check_column(ticket_id, name, value)
         connection.cursor().executemany(
             "INSERT INTO events (ticket_id, version, kind, at, payload) "
             "VALUES (%s, %s, %s, %s, %s)",
@@ -330,7 +320,7 @@ class PostgresStore:
         updated_at = format_instant(ticket.updated_at)
         state = dump_state(ticket, created_at, updated_at)
         connection.execute(
-            _UPSERT_TICKET if row is None else _UPDATE_TICKET,
+            INSERT_TICKET if row is None else UPDATE_TICKET,
             (
                 ticket.version,
                 ticket.status,
@@ -343,6 +333,8 @@ class PostgresStore:
                 updated_at,
                 order_key(ticket.updated_at),
                 state,
+                ticket.type,
+                *due_row,
                 ticket.id,
             ),
         )
@@ -350,7 +342,7 @@ class PostgresStore:
 
     def load(self, ticket_id: str) -> Timeline:
         """The ticket's timeline; see [`TicketStore.load()`][csmkit.storage.TicketStore.load]."""
-        if isinstance(ticket_id, str) and not _holds(ticket_id):
+        if isinstance(ticket_id, str) and not holds(ticket_id):
             raise NotFoundError(f"no ticket {ticket_id!r} in {self.where}")
         with self._session(f"load ticket {ticket_id!r}") as connection:
             events = self._read_events(connection, ticket_id)
@@ -363,7 +355,7 @@ class PostgresStore:
 
     def version(self, ticket_id: str) -> int:
         """The stream's version (0 when absent)."""
-        if isinstance(ticket_id, str) and not _holds(ticket_id):
+        if isinstance(ticket_id, str) and not holds(ticket_id):
             return 0
         with self._session(f"version of ticket {ticket_id!r}") as connection:
             row = connection.execute(
@@ -404,6 +396,8 @@ class PostgresStore:
         category: StatusCategory | str | Collection[StatusCategory | str] | None = None,
         assignee: str | None = None,
         customer_id: str | None = None,
+        group: str | None = None,
+        type: str | None = None,
         updated_since: datetime | None = None,
         limit: int = 100,
         cursor: str | None = None,
@@ -414,65 +408,116 @@ class PostgresStore:
             category=category,
             assignee=assignee,
             customer_id=customer_id,
+            group=group,
+            type=type,
             updated_since=updated_since,
             limit=limit,
             cursor=cursor,
         )
-        if query.unmatchable or not (_holds(assignee) and _holds(customer_id)):
+        if not self._matchable(query):
             return TicketPage((), None)
-        if query.after is not None and not (_holds(query.after[0]) and _holds(query.after[1])):
-            raise StoreArgumentError(f"cursor {cursor!r} was not issued by this store")
-        where: list[str] = []
-        params: list[Any] = []
-        if query.categories is not None:
-            where.append("category = ANY(%s)")
-            params.append(sorted(query.categories))
-        if query.assignee is not None:
-            where.append("assignee = %s")
-            params.append(query.assignee)
-        if query.customer_id is not None:
-            where.append("customer_id = %s")
-            params.append(query.customer_id)
+        where, params = filters(query)
         if query.since_key is not None:
             where.append("updated_key >= %s")
             params.append(query.since_key)
-        if query.after is not None:
-            where.append("(updated_key, ticket_id) > (%s, %s)")
-            params.extend(query.after)
-        sql = f"SELECT {_SUMMARY_COLUMNS} FROM tickets"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY updated_key, ticket_id LIMIT %s"
-        params.append(query.limit + 1)
+        return self._page(query, where, params, "updated_key")
+
+    def due_before(
+        self,
+        before: datetime,
+        *,
+        category: StatusCategory | str | Collection[StatusCategory | str] | None = None,
+        assignee: str | None = None,
+        group: str | None = None,
+        type: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> TicketPage:
+        """Tickets due before ``before``, earliest first; see
+        [`TicketStore.due_before()`][csmkit.storage.TicketStore.due_before]."""
+        query = Query(
+            category=category,
+            assignee=assignee,
+            group=group,
+            type=type,
+            due_before=before,
+            limit=limit,
+            cursor=cursor,
+        )
+        if not self._matchable(query):
+            return TicketPage((), None)
+        where, params = filters(query)
+        where[:0] = ["due_key IS NOT NULL", "due_key < %s"]  # the partial index's terms
+        params.insert(0, query.before_key)
+        return self._page(query, where, params, "due_key")
+
+    def _matchable(self, query: Query) -> bool:
+        """False when a filter holds text no row can hold (no UTF-8, or a NUL)."""
+        texts = (query.assignee, query.customer_id, query.group, query.type)
+        if query.unmatchable or not all(holds(text) for text in texts):
+            return False
+        if query.after is not None and not all(holds(text) for text in query.after):
+            raise StoreArgumentError("the cursor was not issued by this store")
+        return True
+
+    def _page(self, query: Query, where: list[str], params: list[Any], order: str) -> TicketPage:
+        sql, params = page_sql(query, where, params, order)
         with self._session("find tickets") as connection:
             rows = connection.execute(sql, params).fetchall()
         page = rows[: query.limit]
         try:
-            items = tuple(
-                TicketSummary(
-                    ticket_id=row[0],
-                    version=row[1],
-                    status=row[2],
-                    category=StatusCategory(row[3]),
-                    priority=Priority(row[4]),
-                    assignee=row[5],
-                    group=row[6],
-                    customer_id=row[7],
-                    created_at=parse_instant(row[8]),
-                    updated_at=parse_instant(row[9]),
-                )
-                for row in page
-            )
-        except ValueError as exc:
+            items = tuple(summary(row) for row in page)
+        except (ValueError, StoreArgumentError) as exc:
             raise StorageError(f"{self.where}: corrupt ticket index row: {exc}") from None
         next_cursor = None
         if len(rows) > query.limit:
-            next_cursor = encode_cursor(page[-1][10], page[-1][0])
+            key = page[-1][13] if order == "updated_key" else page[-1][14]
+            next_cursor = encode_cursor(key, page[-1][0], query.cursor_tag)
         return TicketPage(items, next_cursor)
+
+    def set_due(self, ticket_id: str, due: SlaDue | None, *, version: int) -> bool:
+        """Replace the SLA due mark at ``version``; see
+        [`TicketStore.set_due()`][csmkit.storage.TicketStore.set_due]."""
+        ticket_id, due, version = check_set_due(ticket_id, due, version)
+        if not holds(ticket_id):
+            return False
+        columns = due_columns(due)
+        check_column(ticket_id, "the due target", columns[2])
+        with self._session(f"set the due mark of ticket {ticket_id!r}") as connection:
+            cursor = connection.execute(
+                "UPDATE tickets SET due_at = %s, due_key = %s, due_target = %s "
+                "WHERE ticket_id = %s AND version = %s",
+                (*columns, ticket_id, version),
+            )
+            return cursor.rowcount == 1
+
+    def count_tickets(
+        self,
+        by: str,
+        *,
+        category: StatusCategory | str | Collection[StatusCategory | str] | None = None,
+        assignee: str | None = None,
+        group: str | None = None,
+        type: str | None = None,
+    ) -> dict[str | None, int]:
+        """Tickets per value of ``by``; see
+        [`TicketStore.count_tickets()`][csmkit.storage.TicketStore.count_tickets]."""
+        column = COUNT_COLUMNS[check_count_by(by)]
+        query = Query(category=category, assignee=assignee, group=group, type=type)
+        if not self._matchable(query):
+            return {}
+        where, params = filters(query)
+        sql = f"SELECT {column}, count(*) FROM tickets"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" GROUP BY {column}"
+        with self._session("count tickets") as connection:
+            rows = connection.execute(sql, params).fetchall()
+        return sorted_counts((row[0], int(row[1])) for row in rows)
 
     def find_ticket_by_message_id(self, message_id: str) -> str | None:
         """The ticket holding this message id, or ``None``."""
-        if isinstance(message_id, str) and not _holds(message_id):
+        if isinstance(message_id, str) and not holds(message_id):
             return None
         with self._session("find message id") as connection:
             row = connection.execute(
@@ -497,51 +542,14 @@ class PostgresStore:
             self._session(f"save customer {customer.id!r}") as connection,
             connection.transaction(),
         ):
-            for identity in customer.identities:
-                row = connection.execute(
-                    "SELECT customer_id FROM customer_identities "
-                    "WHERE kind = %s AND value = %s FOR UPDATE",
-                    (identity.kind, identity.value),
-                ).fetchone()
-                if row is not None and row[0] != customer.id:
-                    raise StorageError(
-                        f"identity {identity.kind}:{identity.value} already belongs to "
-                        f"customer {row[0]!r}, not {customer.id!r}"
-                    )
-            connection.execute(
-                "INSERT INTO customers (customer_id, name) VALUES (%s, %s) "
-                "ON CONFLICT (customer_id) DO UPDATE SET name = excluded.name",
-                (customer.id, customer.name),
-            )
-            connection.execute(
-                "DELETE FROM customer_identities WHERE customer_id = %s", (customer.id,)
-            )
-            connection.cursor().executemany(
-                "INSERT INTO customer_identities (kind, value, customer_id) VALUES (%s, %s, %s)",
-                [(i.kind, i.value, customer.id) for i in customer.identities],
-            )
-
-    def _customer(self, connection: _Connection, customer_id: str) -> Customer | None:
-        row = connection.execute(
-            "SELECT name FROM customers WHERE customer_id = %s", (customer_id,)
-        ).fetchone()
-        if row is None:
-            return None
-        identities = connection.execute(
-            "SELECT kind, value FROM customer_identities WHERE customer_id = %s", (customer_id,)
-        ).fetchall()
-        return Customer(
-            customer_id,
-            name=row[0],
-            identities=[Identity(kind, value) for kind, value in identities],
-        )
+            write_customer(connection, customer)
 
     def get_customer(self, customer_id: str) -> Customer:
         """The customer with this id; raises ``NotFoundError``."""
-        if isinstance(customer_id, str) and not _holds(customer_id):
+        if isinstance(customer_id, str) and not holds(customer_id):
             raise NotFoundError(f"no customer {customer_id!r} in {self.where}")
         with self._session(f"get customer {customer_id!r}") as connection:
-            customer = self._customer(connection, customer_id)
+            customer = read_customer(connection, customer_id)
         if customer is None:
             raise NotFoundError(f"no customer {customer_id!r} in {self.where}")
         return customer
@@ -549,28 +557,15 @@ class PostgresStore:
     def find_customer(self, kind: str, value: str) -> Customer | None:
         """The customer owning this identity, or ``None``."""
         identity = Identity(kind, value)
-        if not _holds(identity.value):
+        if not holds(identity.value):
             return None
         with self._session("find customer") as connection:
-            row = connection.execute(
-                "SELECT customer_id FROM customer_identities WHERE kind = %s AND value = %s",
-                (identity.kind, identity.value),
-            ).fetchone()
-            return None if row is None else self._customer(connection, row[0])
+            return find_customer(connection, identity)
 
     def list_customers(self) -> list[Customer]:
         """Every customer with its identities, ordered by id (for copies and exports)."""
         with self._session("list customers") as connection:
-            names = connection.execute(
-                "SELECT customer_id, name FROM customers ORDER BY customer_id"
-            ).fetchall()
-            rows = connection.execute(
-                "SELECT customer_id, kind, value FROM customer_identities"
-            ).fetchall()
-        identities: dict[str, list[Identity]] = {}
-        for owner, kind, value in rows:
-            identities.setdefault(owner, []).append(Identity(kind, value))
-        return [Customer(cid, name=name, identities=identities.get(cid, ())) for cid, name in names]
+            return list_customers(connection)
 
     # ----------------------------------------------------------------- lifecycle
     def close(self) -> None:
