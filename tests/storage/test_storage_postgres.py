@@ -54,8 +54,8 @@ def test_open_store_by_url_with_query_options(pg_server: PgServer, schema: str) 
         assert isinstance(store, PostgresStore)
         assert store.where.endswith(f"(schema {schema})")
         assert _ticket(store, "T-1") == 3
-    with open_store(url.replace("postgresql://", "POSTGRES://", 1)) as again:
-        assert again.version("T-1") == 3  # same schema, same data; scheme alias
+    with open_store(url.replace("postgresql://", "PostgreSQL://", 1)) as again:
+        assert again.version("T-1") == 3  # same schema, same data
 
 
 @pytest.mark.parametrize(

@@ -78,8 +78,7 @@ def open_sqlite_store(url: str, **options: object) -> SqliteStore:
 
 
 def open_postgres_store(url: str, **options: object) -> PostgresStore:
-    """Open ``postgresql://user:password@host:port/dbname`` (any libpq URL; also
-    ``postgres://``).
+    """Open ``postgresql://user:password@host:port/dbname`` (any libpq URL).
 
     Query parameters and keyword options: ``schema`` (the PostgreSQL schema of the
     tables, default ``public``), ``pool_size`` (default 4) and ``connect_timeout``
@@ -98,5 +97,4 @@ def csmkit_store_backends() -> Iterable[StoreBackend]:
         StoreBackend(
             "postgresql", open_postgres_store, "PostgreSQL server (extra 'postgres', psycopg 3)"
         ),
-        StoreBackend("postgres", open_postgres_store, "alias of postgresql://"),
     ]
