@@ -268,3 +268,15 @@ def test_credentials_never_in_errors_or_logs(
         assert PASSWORD not in text
         assert wrong not in text
     assert any("desk_user@" in text for text in seen)
+
+
+def test_a_missing_position_counter_refuses_the_batch(
+    pg_server: PgServer, store: PostgresStore, schema: str
+) -> None:
+    _ticket(store, "T-1", actions=0)
+    with pg_server.admin() as admin:
+        admin.execute(f"DELETE FROM {schema}.write_position")
+    with pytest.raises(StorageError, match="position"):
+        store.append("T-2", [created("T-2", T0)], 0)
+    assert store.version("T-2") == 0
+    assert [c.ticket_id for c in store.changes_after(0)] == ["T-1"]

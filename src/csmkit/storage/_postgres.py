@@ -62,6 +62,18 @@ if TYPE_CHECKING:
 __all__ = ["PostgresStore"]
 
 
+# Takes the next positions from the counter row (its lock is held until commit, so
+# positions are handed out in commit order) and numbers the batch's events with them; a
+# missing counter row leaves the position NULL, which the primary key refuses.
+_POSITIONS = (
+    "WITH counter AS (UPDATE write_position SET last = last + %s WHERE id = 1 RETURNING last) "
+    "INSERT INTO changes (position, ticket_id, version, kind) "
+    "SELECT counter.last - %s + r.ord, %s, r.version, r.kind "
+    "FROM unnest(%s::integer[], %s::text[]) WITH ORDINALITY AS r(version, kind, ord) "
+    "LEFT JOIN counter ON true"
+)
+
+
 def _dumps(event: Event) -> str:
     return json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
@@ -246,7 +258,9 @@ class PostgresStore:
             check_column(ticket_id, "the message id", message_id)
         with self._session(f"append to ticket {ticket_id!r}") as connection:
             try:
-                with connection.transaction():
+                # Pipeline mode: BEGIN and the row lock in one round trip, then every
+                # write and the COMMIT in a second one.
+                with connection.pipeline(), connection.transaction():
                     ticket = self._append(
                         connection, ticket_id, batch, expected_version, rows, due_row
                     )
@@ -257,17 +271,10 @@ class PostgresStore:
                             message_ids,
                         )
                     # Last, so the counter's row lock is held only until the commit.
-                    row = connection.execute(
-                        "UPDATE write_position SET last = last + %s WHERE id = 1 RETURNING last",
-                        (len(rows),),
-                    ).fetchone()
-                    if row is None:
-                        raise StorageError(f"{self.where}: the write_position row is missing")
-                    first = int(row[0]) - len(rows) + 1
-                    connection.cursor().executemany(
-                        "INSERT INTO changes (position, ticket_id, version, kind) "
-                        "VALUES (%s, %s, %s, %s)",
-                        [(first + i, r[0], r[1], r[2]) for i, r in enumerate(rows)],
+                    versions = [row[1] for row in rows]
+                    kinds = [row[2] for row in rows]
+                    connection.execute(
+                        _POSITIONS, (len(rows), len(rows), ticket_id, versions, kinds)
                     )
             except driver.errors.UniqueViolation as exc:
                 # Another writer created the ticket (or its version) first.
