@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import csmkit
 import csmkit.storage._postgres as pg_module
 from _pg_server import PASSWORD, PgServer
 from csmkit.errors import NotFoundError, StorageError, StoreArgumentError
@@ -280,3 +285,47 @@ def test_a_missing_position_counter_refuses_the_batch(
         store.append("T-2", [created("T-2", T0)], 0)
     assert store.version("T-2") == 0
     assert [c.ticket_id for c in store.changes_after(0)] == ["T-1"]
+
+
+# ----------------------------------------------------------------- LISTEN / NOTIFY
+def test_wait_for_changes_wakes_on_a_commit_in_another_process(
+    pg_server: PgServer, store: PostgresStore, schema: str
+) -> None:
+    assert store.wait_for_changes(0, timeout=0.05) == 0  # nothing written: times out
+    _ticket(store, "T-1", actions=0)
+    assert store.wait_for_changes(0, timeout=5) == 1  # already past: returns at once
+    code = (
+        "import sys, time\n"
+        "from csmkit.storage import PostgresStore\n"
+        "from csmkit.testing import T0, created\n"
+        "store = PostgresStore(sys.argv[1], schema=sys.argv[2])\n"
+        "time.sleep(0.5)\n"
+        "store.append('T-2', [created('T-2', T0)], 0)\n"
+        "store.close()\n"
+    )
+    src = Path(csmkit.__file__).resolve().parent.parent
+    writer = subprocess.Popen(
+        [sys.executable, "-c", code, pg_server.url(), schema],
+        env={**os.environ, "PYTHONPATH": str(src)},
+    )
+    try:
+        # Woken by the writer's commit (the timeout is only a safety net).
+        assert store.wait_for_changes(1, timeout=120) == 2
+    finally:
+        assert writer.wait(timeout=120) == 0
+    assert store.version("T-2") == 1
+
+
+def test_wait_for_changes_after_the_listener_died(
+    pg_server: PgServer, store: PostgresStore
+) -> None:
+    assert store.wait_for_changes(0, timeout=0) == 0
+    _kill_other_backends(pg_server)
+    with pytest.raises(StorageError, match="wait for changes"):
+        store.wait_for_changes(0, timeout=0)
+    assert store.wait_for_changes(0, timeout=0) == 0  # reconnected
+    with pytest.raises(StoreArgumentError):
+        store.wait_for_changes(-1, timeout=1)
+    store.close()
+    with pytest.raises(StorageError, match="closed"):
+        store.wait_for_changes(0, timeout=0)

@@ -3,12 +3,14 @@ pages) and of its customer directory."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from csmkit.errors import StorageError
 from csmkit.storage._common import Query
 from csmkit.storage._model import Customer, Identity
 from csmkit.storage._sqlite_index import SUMMARY_COLUMNS
+from csmkit.timeline import Event
 
 if TYPE_CHECKING:
     import psycopg
@@ -23,6 +25,7 @@ __all__ = [
     "list_customers",
     "page_sql",
     "read_customer",
+    "read_events",
     "write_customer",
 ]
 
@@ -39,6 +42,25 @@ UPDATE_TICKET = (
     "updated_key = %s, state = %s, type = %s, due_at = %s, due_key = %s, due_target = %s "
     "WHERE ticket_id = %s"
 )
+
+
+def read_events(connection: Connection, ticket_id: str, where: str) -> list[Event]:
+    """The ticket's events in version order; a gap or an unreadable row is a ``StorageError``."""
+    rows = connection.execute(
+        "SELECT version, payload FROM events WHERE ticket_id = %s ORDER BY version",
+        (ticket_id,),
+    ).fetchall()
+    events: list[Event] = []
+    for expected, (version, payload) in enumerate(rows, 1):
+        if version != expected:
+            raise StorageError(f"{where}: ticket {ticket_id!r} misses event version {expected}")
+        try:
+            events.append(Event.from_dict(json.loads(payload)))
+        except (ValueError, TypeError) as exc:
+            raise StorageError(
+                f"{where}: ticket {ticket_id!r} event {version} is unreadable: {exc}"
+            ) from None
+    return events
 
 
 def filters(query: Query) -> tuple[list[str], list[Any]]:

@@ -37,8 +37,10 @@ from csmkit.storage._pg_index import (
     list_customers,
     page_sql,
     read_customer,
+    read_events,
     write_customer,
 )
+from csmkit.storage._pg_listen import CHANNEL, ChangeListener
 from csmkit.storage._pg_schema import PG_MIGRATIONS, prepare_pg
 from csmkit.storage._queries import (
     SlaDue,
@@ -72,6 +74,9 @@ _POSITIONS = (
     "FROM unnest(%s::integer[], %s::text[]) WITH ORDINALITY AS r(version, kind, ord) "
     "LEFT JOIN counter ON true"
 )
+
+
+_NOTIFY = f"SELECT pg_notify('{CHANNEL}', %s)"
 
 
 def _dumps(event: Event) -> str:
@@ -145,6 +150,7 @@ class PostgresStore:
             pool.close()
             raise StorageError(self._describe("open the connection pool", exc)) from None
         self._pool: psycopg_pool.ConnectionPool[Any] | None = pool
+        self._listener = ChangeListener(target)
 
     def _configure(self, connection: _Connection) -> None:
         connection.execute("SELECT set_config('search_path', %s, false)", (self._target.schema,))
@@ -194,25 +200,6 @@ class PostgresStore:
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
-    def _read_events(self, connection: _Connection, ticket_id: str) -> list[Event]:
-        rows = connection.execute(
-            "SELECT version, payload FROM events WHERE ticket_id = %s ORDER BY version",
-            (ticket_id,),
-        ).fetchall()
-        events: list[Event] = []
-        for expected, (version, payload) in enumerate(rows, 1):
-            if version != expected:
-                raise StorageError(
-                    f"{self.where}: ticket {ticket_id!r} misses event version {expected}"
-                )
-            try:
-                events.append(Event.from_dict(json.loads(payload)))
-            except (ValueError, TypeError) as exc:
-                raise StorageError(
-                    f"{self.where}: ticket {ticket_id!r} event {version} is unreadable: {exc}"
-                ) from None
-        return events
-
     def _state(self, connection: _Connection, ticket_id: str, version: int, state: str) -> Ticket:
         with self._lock:
             cached = self._cache.get(ticket_id)
@@ -221,7 +208,7 @@ class PostgresStore:
         stored = load_state(state, ticket_id, version)
         if stored is not None:
             return stored
-        events = self._read_events(connection, ticket_id)
+        events = read_events(connection, ticket_id, self.where)
         try:
             return Timeline(events).ticket
         except TimelineError as exc:
@@ -276,6 +263,8 @@ class PostgresStore:
                     connection.execute(
                         _POSITIONS, (len(rows), len(rows), ticket_id, versions, kinds)
                     )
+                    # Delivered on commit: wakes wait_for_changes() in other processes.
+                    connection.execute(_NOTIFY, (self._target.schema,))
             except driver.errors.UniqueViolation as exc:
                 # Another writer created the ticket (or its version) first.
                 raise ConcurrencyError(
@@ -352,7 +341,7 @@ class PostgresStore:
         if isinstance(ticket_id, str) and not holds(ticket_id):
             raise NotFoundError(f"no ticket {ticket_id!r} in {self.where}")
         with self._session(f"load ticket {ticket_id!r}") as connection:
-            events = self._read_events(connection, ticket_id)
+            events = read_events(connection, ticket_id, self.where)
         if not events:
             raise NotFoundError(f"no ticket {ticket_id!r} in {self.where}")
         try:
@@ -574,6 +563,16 @@ class PostgresStore:
         with self._session("list customers") as connection:
             return list_customers(connection)
 
+    def wait_for_changes(self, after: int, *, timeout: float) -> int:
+        """Block until the write position passes ``after`` (woken by ``LISTEN``/``NOTIFY``
+        when any process appends) or ``timeout`` seconds pass; returns the position then.
+
+        A ticker can sleep on it between ticks instead of polling ``position()``.
+        """
+        if self._pool is None:
+            raise StorageError("wait for changes: the store is closed")
+        return self._listener.wait(after, timeout)
+
     # ----------------------------------------------------------------- lifecycle
     def close(self) -> None:
         """Close the pool (idempotent); later calls raise ``StorageError``."""
@@ -582,6 +581,7 @@ class PostgresStore:
             self._cache.clear()
         if pool is not None:
             pool.close()
+            self._listener.close()
 
     def __enter__(self) -> PostgresStore:
         return self
