@@ -252,10 +252,11 @@ class PostgresStore:
                         connection, ticket_id, batch, expected_version, rows, due_row
                     )
                     if message_ids:
-                        connection.cursor().executemany(
-                            "INSERT INTO message_ids (message_id, ticket_id) VALUES (%s, %s) "
+                        connection.execute(
+                            "INSERT INTO message_ids (message_id, ticket_id) "
+                            "SELECT m, %s FROM unnest(%s::text[]) AS m "
                             "ON CONFLICT (message_id) DO NOTHING",
-                            message_ids,
+                            (ticket_id, [m for m, _ in message_ids]),
                         )
                     # Last, so the counter's row lock is held only until the commit.
                     versions = [row[1] for row in rows]
@@ -307,10 +308,10 @@ class PostgresStore:
             ("type", ticket.type),
         ):
             check_column(ticket_id, name, value)
-        connection.cursor().executemany(
-            "INSERT INTO events (ticket_id, version, kind, at, payload) "
-            "VALUES (%s, %s, %s, %s, %s)",
-            rows,
+        connection.execute(
+            "INSERT INTO events (ticket_id, version, kind, at, payload) SELECT %s, * FROM "
+            "unnest(%s::integer[], %s::text[], %s::text[], %s::text[])",
+            (ticket_id, *([row[i] for row in rows] for i in range(1, 5))),
         )
         created_at = format_instant(ticket.created_at)
         updated_at = format_instant(ticket.updated_at)
