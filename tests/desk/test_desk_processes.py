@@ -31,9 +31,9 @@ desk = ServiceDesk(
 )
 conflicts = [0]
 append = desk.store.append
-def counting(ticket_id, events, expected_version):
+def counting(ticket_id, events, expected_version, **options):
     try:
-        return append(ticket_id, events, expected_version)
+        return append(ticket_id, events, expected_version, **options)
     except Exception:
         conflicts[0] += 1
         raise

@@ -77,11 +77,11 @@ class RacingStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    def append(self, ticket_id: str, events: Any, expected_version: int) -> int:
+    def append(self, ticket_id: str, events: Any, expected_version: int, **options: Any) -> int:
         if self.rival is not None and any("rule" in e.meta for e in events):
             rival, self.rival = self.rival, None
             rival()
-        return self.inner.append(ticket_id, events, expected_version)
+        return self.inner.append(ticket_id, events, expected_version, **options)
 
 
 def test_two_tickers_at_the_same_instant_fire_each_effect_once(

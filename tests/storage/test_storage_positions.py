@@ -14,6 +14,7 @@ from csmkit.errors import StoreArgumentError
 from csmkit.storage import SCHEMA_VERSION, Change, SqliteStore
 from csmkit.storage._schema import MIGRATIONS, prepare
 from csmkit.testing import created, next_event
+from schema_steps import drop_schema_5
 
 
 @given(
@@ -68,15 +69,6 @@ def _make_schema_3_file(path: Path) -> None:
     connection.execute("DELETE FROM csmkit_schema WHERE version >= 4")
     drop_schema_5(connection)
     connection.close()
-
-
-def drop_schema_5(connection: sqlite3.Connection) -> None:
-    """Undo migration 5 (the desk-query columns and indexes) on a schema 5 file."""
-    for index in ("tickets_by_due", "tickets_by_group", "tickets_by_type"):
-        connection.execute(f"DROP INDEX {index}")
-    for column in ("type", "due_at", "due_key", "due_target"):
-        connection.execute(f"ALTER TABLE tickets DROP COLUMN {column}")
-    connection.execute("DELETE FROM csmkit_schema WHERE version = 5")
 
 
 def test_schema_3_file_is_numbered_on_migration(tmp_path: Path) -> None:

@@ -358,6 +358,12 @@ def _add_store(commands: Any) -> None:
     add_store_parser(commands)
 
 
+def _add_tickets(commands: Any) -> None:
+    from csmkit.cli._tickets import add_tickets_parser
+
+    add_tickets_parser(commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``csmkit`` command."""
     parser = _Parser(
@@ -376,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_kb(commands)
     _add_desk(commands)
     _add_store(commands)
+    _add_tickets(commands)
     plugins = commands.add_parser("plugins", help="installed plugins and where they come from")
     plugins.add_argument("--json", action="store_true", help="print JSON")
     plugins.set_defaults(handler=_run_plugins)

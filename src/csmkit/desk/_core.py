@@ -23,6 +23,7 @@ from csmkit.automation import (
 )
 from csmkit.channels import Intake
 from csmkit.customers import CustomerDirectory
+from csmkit.desk._due import committed_due
 from csmkit.desk._routing import RoutingCache
 from csmkit.desk._surveys import DeskSurveys
 from csmkit.desk._types import TicketType
@@ -221,8 +222,10 @@ class DeskCore(abc.ABC):
                 batch = [*events, *outcome.events]
                 if not batch:
                     return current, outcome
+                final = current.append(*outcome.events) if outcome.events else current
+                due = committed_due(final, self.types, self.calendar)
                 try:
-                    self.store.append(ticket_id, batch, version)
+                    self.store.append(ticket_id, batch, version, due=due)
                 except ConcurrencyError:
                     # Another writer (a second ticker too) got there first: reload and decide
                     # again; what it already did is read back as done, so nothing repeats.
@@ -233,7 +236,6 @@ class DeskCore(abc.ABC):
                     )
                     self._routing.invalidate()  # another writer: re-derive on next use
                     continue
-                final = current.append(*outcome.events) if outcome.events else current
                 self._after(timeline, final, batch, outcome, now)
                 return final, outcome
             raise ConcurrencyError(

@@ -57,6 +57,8 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._events: dict[str, list[Event]] = {}
         self._tickets: dict[str, Ticket] = {}
+        # Timelines are immutable: one built by load() is handed out until the next append.
+        self._timelines: dict[str, Timeline] = {}
         self._keys: dict[str, str] = {}
         self._message_ids: dict[str, str] = {}
         self._customers: dict[str, Customer] = {}
@@ -108,6 +110,7 @@ class MemoryStore:
             if stored is None:
                 stored = self._events[ticket_id] = []
             stored.extend(batch)
+            self._timelines.pop(ticket_id, None)
             for version, event in enumerate(batch, expected_version + 1):
                 self._changes.append(
                     Change(
@@ -151,10 +154,14 @@ class MemoryStore:
         """The ticket's timeline; see [`TicketStore.load()`][csmkit.storage.TicketStore.load]."""
         with self._lock:
             self._check_open()
+            timeline = self._timelines.get(ticket_id)
+            if timeline is not None:
+                return timeline
             stored = self._events.get(ticket_id)
             if stored is None:
                 raise NotFoundError(f"no ticket {ticket_id!r} in this store")
-            return Timeline(tuple(stored))
+            timeline = self._timelines[ticket_id] = Timeline(tuple(stored))
+            return timeline
 
     def version(self, ticket_id: str) -> int:
         """The stream's version (0 when absent)."""
@@ -338,6 +345,7 @@ class MemoryStore:
             self._closed = True
             self._events.clear()
             self._tickets.clear()
+            self._timelines.clear()
             self._customers.clear()
             self._changes.clear()
             self._dues.clear()

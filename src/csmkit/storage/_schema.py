@@ -124,8 +124,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             # Partial: only tickets with a running SLA are in it, so "due before T" costs
             # what it lists, however many closed tickets the file holds.
             "CREATE INDEX tickets_by_due ON tickets (due_key, ticket_id) WHERE due_key IS NOT NULL",
-            "CREATE INDEX tickets_by_group ON tickets (group_name, updated_key, ticket_id)",
-            "CREATE INDEX tickets_by_type ON tickets (type, updated_key, ticket_id)",
+            # Every append moves updated_key, and SQLite rewrites each index holding a
+            # changed column: only the listing orders (all tickets, by category) keep
+            # it; agent, customer, group and type change rarely, so their indexes are
+            # single-column and an append leaves them alone (their listings, an
+            # agent's or a group's tickets, sort what they find).
+            "DROP INDEX tickets_by_assignee",
+            "DROP INDEX tickets_by_customer",
+            "CREATE INDEX tickets_by_assignee ON tickets (assignee)",
+            "CREATE INDEX tickets_by_customer ON tickets (customer_id)",
+            "CREATE INDEX tickets_by_group ON tickets (group_name)",
+            "CREATE INDEX tickets_by_type ON tickets (type)",
         ),
     ),
 )

@@ -9,6 +9,7 @@ import attrs
 
 from csmkit._time import format_instant, parse_instant
 from csmkit.errors import CsmkitError
+from csmkit.storage._eventjson import dumps
 from csmkit.timeline import Ticket
 
 __all__ = ["dump_state", "load_state"]
@@ -27,7 +28,7 @@ def dump_state(ticket: Ticket, created_at: str | None = None, updated_at: str | 
     data: dict[str, Any] = {name: getattr(ticket, name) for name in _NAMES}
     data["created_at"] = created_at or format_instant(ticket.created_at)
     data["updated_at"] = updated_at or format_instant(ticket.updated_at)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return dumps(data)
 
 
 def load_state(text: object, ticket_id: str, version: int) -> Ticket | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -23,7 +22,8 @@ from csmkit.errors import (
     TimelineError,
 )
 from csmkit.storage._access import cannot_read, cannot_write, is_access_error
-from csmkit.storage._common import Query, check_append, encode_cursor, fold_batch, order_key
+from csmkit.storage._common import Query, check_append, encode_cursor, fold_batch
+from csmkit.storage._eventjson import decode_event, encode_event
 from csmkit.storage._model import (
     Change,
     Customer,
@@ -40,17 +40,20 @@ from csmkit.storage._queries import (
     sorted_counts,
 )
 from csmkit.storage._schema import MIGRATIONS, Migration, prepare
-from csmkit.storage._snapshot import dump_state, load_state
+from csmkit.storage._snapshot import load_state
 from csmkit.storage._sqlite_index import (
     COUNT_COLUMNS,
-    INSERT_TICKET,
-    UPDATE_TICKET,
+    INSERT_CHANGE,
+    INSERT_EVENT,
+    INSERT_MESSAGE_ID,
+    SELECT_TICKET,
     due_columns,
     filters,
     find_customer,
     page_sql,
     read_customer,
     summary,
+    ticket_row,
     write_customer,
 )
 from csmkit.storage._text import check_customer_text, check_payload_text, storable
@@ -65,10 +68,6 @@ from csmkit.timeline import (
 __all__ = ["SqliteStore"]
 
 _SYNCHRONOUS = ("off", "normal", "full", "extra")
-
-
-def _dumps(event: Event) -> str:
-    return json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 
 class SqliteStore:
@@ -255,8 +254,8 @@ class SqliteStore:
                     f"{self._path}: ticket {ticket_id!r} misses event version {expected}"
                 )
             try:
-                events.append(Event.from_dict(json.loads(payload)))
-            except (ValueError, TypeError) as exc:
+                events.append(decode_event(payload))
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 raise StorageError(
                     f"{self._path}: ticket {ticket_id!r} event {version} is unreadable: {exc}"
                 ) from None
@@ -302,7 +301,7 @@ class SqliteStore:
         [`TicketStore.append()`][csmkit.storage.TicketStore.append]."""
         batch = check_append(ticket_id, events, expected_version)
         due_row = due_columns(check_due(due))
-        payloads = [_dumps(event) for event in batch]
+        payloads = [encode_event(event) for event in batch]
         check_payload_text(ticket_id, batch, payloads)
         rows = [
             (ticket_id, expected_version + i, event.kind, format_instant(event.at), payload)
@@ -316,10 +315,8 @@ class SqliteStore:
         with self._session(f"append to ticket {ticket_id!r}") as connection:
             try:
                 with self._write(connection):
-                    row = connection.execute(
-                        "SELECT version, state FROM tickets WHERE ticket_id = ?", (ticket_id,)
-                    ).fetchone()
-                    actual = 0 if row is None else int(row[0])
+                    stored = connection.execute(SELECT_TICKET, (ticket_id,)).fetchone()
+                    actual = 0 if stored is None else int(stored[0])
                     if actual != expected_version:
                         raise ConcurrencyError(
                             f"ticket {ticket_id!r} is at version {actual}, "
@@ -329,47 +326,18 @@ class SqliteStore:
                             actual=actual,
                         )
                     current = (
-                        None if row is None else self._state(connection, ticket_id, actual, row[1])
+                        None
+                        if stored is None
+                        else self._state(connection, ticket_id, actual, stored[1])
                     )
                     ticket = fold_batch(current, batch, expected_version)
-                    created_at = format_instant(ticket.created_at)
-                    updated_at = format_instant(ticket.updated_at)
-                    connection.executemany(
-                        "INSERT INTO events (ticket_id, version, kind, at, payload) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        rows,
-                    )
+                    connection.executemany(INSERT_EVENT, rows)
                     # Positions come from the same BEGIN IMMEDIATE transaction: one
                     # writer at a time, so position order is commit order.
-                    connection.executemany(
-                        "INSERT INTO changes (ticket_id, version, kind) VALUES (?, ?, ?)",
-                        [row[:3] for row in rows],
-                    )
-                    connection.execute(
-                        INSERT_TICKET if row is None else UPDATE_TICKET,
-                        (
-                            ticket.version,
-                            ticket.status,
-                            ticket.category.value,
-                            ticket.priority.value,
-                            ticket.assignee,
-                            ticket.group,
-                            ticket.customer_id,
-                            created_at,
-                            updated_at,
-                            order_key(ticket.updated_at),
-                            dump_state(ticket, created_at, updated_at),
-                            ticket.type,
-                            *due_row,
-                            ticket.id,
-                        ),
-                    )
+                    connection.executemany(INSERT_CHANGE, [row[:3] for row in rows])
+                    connection.execute(*ticket_row(ticket, due_row, stored))
                     if message_ids:
-                        connection.executemany(
-                            "INSERT OR IGNORE INTO message_ids (message_id, ticket_id) "
-                            "VALUES (?, ?)",
-                            message_ids,
-                        )
+                        connection.executemany(INSERT_MESSAGE_ID, message_ids)
             except sqlite3.IntegrityError as exc:
                 # Only reachable if another writer bypassed the version check.
                 raise ConcurrencyError(

@@ -1,0 +1,50 @@
+"""The one place where a committed state becomes the SLA due mark its batch carries to the
+store (``store.append(..., due=...)``), so ``store.due_before(T)`` answers "which tickets
+fall due before T" without loading or evaluating any timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from csmkit.desk._types import TicketType
+from csmkit.sla import BusinessCalendar, SlaState
+from csmkit.storage import SlaDue
+from csmkit.timeline import Timeline
+
+__all__ = ["committed_due"]
+
+
+def committed_due(
+    timeline: Timeline,
+    types: Mapping[str, TicketType],
+    calendar: BusinessCalendar | None,
+) -> SlaDue | None:
+    """The SLA due mark of the state a committed batch produces.
+
+    The ticket's type policy is evaluated at the timeline's own latest instant, so the
+    mark is a pure function of the stored timeline (a restarted desk, another process or
+    a re-index compute the same one); a running cycle's due instant does not move while
+    nothing is appended. The earliest due instant of a **running** cycle wins (ties: the
+    target name); paused and finished cycles have none.
+
+    Args:
+        timeline: The ticket's timeline including the batch about to be appended.
+        types: The desk's ticket types (their SLA policies).
+        calendar: The desk's business calendar.
+
+    Returns:
+        The mark, or ``None`` when the type has no policy or no cycle is running.
+
+    Raises:
+        SlaPolicyError, CalendarError: the policy cannot be evaluated (as for
+            ``desk.sla()``); raised before anything is appended.
+    """
+    kind = types.get(timeline.ticket.type)
+    if kind is None or kind.sla is None:
+        return None
+    report = kind.sla.evaluate(timeline, calendar=calendar, now=timeline.updated_at)
+    running = [c for c in report.cycles if c.state is SlaState.RUNNING]
+    if not running:
+        return None
+    earliest = min(running, key=lambda cycle: (cycle.due_at, cycle.target))
+    return SlaDue(at=earliest.due_at, target=earliest.target)
