@@ -107,7 +107,7 @@ def test_plugin_schemes_are_case_insensitive() -> None:
 
 
 def test_unknown_scheme_names_the_known_ones() -> None:
-    known = r"registered: memory://, sqlite://, postgresql://"
+    known = r"registered: memory://, postgresql://, sqlite://"
     with pytest.raises(StorageError, match=r"mongodb://.*" + known):
         open_store("mongodb://localhost/desk")
 
