@@ -341,6 +341,9 @@ CASES: dict[type[Any], Callable[[], Any]] = {
     storage.Identity: lambda: storage.Identity("email", "li@example.com"),
     storage.TicketPage: lambda: storage.TicketPage((v.summary(),), "cursor-1"),
     storage.TicketSummary: v.summary,
+    storage.CopyReport: lambda: storage.CopyReport(
+        tickets=3, events=12, customers=2, skipped=1, checksum="ab" * 32
+    ),
     storage.SlaDue: v.sla_due,
     # ----------------------------------------------------------------- timeline
     timeline.ActionFailed: lambda: timeline.ActionFailed(
@@ -471,6 +474,7 @@ EXCLUDED: dict[type[Any], str] = {
     routing.StrategyRegistry: "a mutable registry of factories (rebuild with default_registry)",
     storage.MemoryStore: "a store: its content lives in the process",
     storage.SqliteStore: "a store: an open SQLite connection",
+    storage.PostgresStore: "a store: a pool of open PostgreSQL connections",
     # Test helpers and hook specifications.
     hookspecs.CsmkitSpecs: "hook specifications for pluggy",
     testing.CustomerStoreContract: "a conformance test base",

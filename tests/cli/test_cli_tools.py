@@ -278,7 +278,7 @@ def test_plugins_lists_builtin_and_installed(tmp_path: Path) -> None:
     result = run("plugins", env=env)
     assert result.returncode == 0, result.stderr
     assert "[builtin]" in result.stdout
-    assert "store backends: memory, sqlite (built-in)" in result.stdout
+    assert "store backends: memory, postgresql, sqlite (built-in)" in result.stdout
     assert "calendars: half-days (plugin half)" in result.stdout
     assert "half  [cli-fake-plugin 1.2 (cli_fake_plugin)]" in result.stdout
     assert str(tmp_path / "cli_fake_plugin.py") in result.stdout

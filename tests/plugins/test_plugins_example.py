@@ -52,7 +52,7 @@ def _check_discovery() -> None:
         "csmkit-example-plugin",
         "0.1.0",
     )
-    assert list(manager.store_backends()) == ["demo", "memory", "sqlite"]
+    assert list(manager.store_backends()) == ["demo", "memory", "postgresql", "sqlite"]
     assert list(manager.outbound_channels()) == ["console"]
     with open_store("demo://") as store:  # open_store's own manager finds it too
         assert isinstance(store, MemoryStore)

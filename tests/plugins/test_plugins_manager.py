@@ -80,7 +80,7 @@ def test_builtins_are_registered_through_the_hooks() -> None:
     manager = PluginManager(load_entrypoints=False)
     assert [info.name for info in manager.list_plugins()] == list(BUILTIN_PLUGINS)
     assert {info.source for info in manager.list_plugins()} == {"builtin"}
-    assert list(manager.store_backends()) == ["memory", "sqlite"]
+    assert list(manager.store_backends()) == ["memory", "postgresql", "sqlite"]
     assert manager.inbound_channels() == {}
     assert manager.routing_strategies() == {}
 
@@ -90,7 +90,7 @@ def test_entry_point_plugins_are_discovered(make_dist: MakeDist) -> None:
     manager = PluginManager()
     info = {i.name: i for i in manager.list_plugins()}[name]
     assert (info.source, info.distribution, info.version) == ("entrypoint", "csmkit-mongo", "1.2.3")
-    assert list(manager.store_backends()) == ["memory", "mongo", "sqlite"]
+    assert list(manager.store_backends()) == ["memory", "mongo", "postgresql", "sqlite"]
     with manager.open_store("mongo://db.example.cn/desk") as store:
         assert isinstance(store, MemoryStore)
     assert [i.source for i in manager.list_plugins()] == ["builtin", "builtin", "entrypoint"]
@@ -226,7 +226,7 @@ def test_failed_registration_leaves_the_manager_unchanged() -> None:
     with pytest.raises(PluginError):
         manager.register(MemoryAgain(), name="shadow")
     assert [i.name for i in manager.list_plugins()] == list(BUILTIN_PLUGINS)
-    assert list(manager.store_backends()) == ["memory", "sqlite"]
+    assert list(manager.store_backends()) == ["memory", "postgresql", "sqlite"]
 
 
 def test_duplicate_plugin_name() -> None:

@@ -376,6 +376,12 @@ def _add_serve(commands: Any) -> None:
     add_serve_parser(commands)
 
 
+def _add_store(commands: Any) -> None:
+    from csmkit.cli._store import add_store_parser
+
+    add_store_parser(commands)
+
+
 def _add_tickets(commands: Any) -> None:
     from csmkit.cli._tickets import add_tickets_parser
 
@@ -400,6 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_kb(commands)
     _add_desk(commands)
     _add_serve(commands)
+    _add_store(commands)
     _add_tickets(commands)
     plugins = commands.add_parser("plugins", help="installed plugins and where they come from")
     plugins.add_argument("--json", action="store_true", help="print JSON")

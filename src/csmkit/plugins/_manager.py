@@ -123,7 +123,7 @@ class PluginManager:
     Examples:
         >>> pm = PluginManager(load_entrypoints=False)
         >>> sorted(pm.store_backends())
-        ['memory', 'sqlite']
+        ['memory', 'postgresql', 'sqlite']
     """
 
     def __init__(

@@ -1,4 +1,4 @@
-"""Where ticket timelines live: the storage port, the memory and SQLite stores.
+"""Where ticket timelines live: the storage port, the memory, SQLite and PostgreSQL stores.
 
 A store is an event store of ticket timelines (append with an expected version, load a
 [`Timeline`][csmkit.timeline.Timeline]), with a small index for queries, message-id
@@ -7,14 +7,17 @@ threading and a customer directory. Open one by URL::
     store = open_store("sqlite:///desk.db")
 
 Backends are registered through the ``csmkit_store_backends`` hook, the built-in ones
-included, so plugins add schemes (``postgresql://`` …). See ``docs/storage.md``.
+(``memory://``, ``sqlite://``, ``postgresql://``) included, so plugins add schemes the
+same way. See ``docs/storage.md``.
 """
 
 from __future__ import annotations
 
+from csmkit.storage._copy import CopyReport, copy_store, stream_digest
 from csmkit.storage._memory import MemoryStore
 from csmkit.storage._model import Change, Customer, Identity, TicketPage, TicketStore, TicketSummary
 from csmkit.storage._open import open_store
+from csmkit.storage._postgres import PostgresStore
 from csmkit.storage._queries import COUNT_BY, SlaDue
 from csmkit.storage._schema import SCHEMA_VERSION
 from csmkit.storage._sqlite import SqliteStore
@@ -24,14 +27,18 @@ __all__ = [
     "COUNT_BY",
     "SCHEMA_VERSION",
     "Change",
+    "CopyReport",
     "Customer",
     "Identity",
     "MemoryStore",
+    "PostgresStore",
     "SlaDue",
     "SqliteStore",
     "TicketPage",
     "TicketStore",
     "TicketSummary",
     "check_storable",
+    "copy_store",
     "open_store",
+    "stream_digest",
 ]

@@ -9,9 +9,15 @@ from csmkit.errors import StoreArgumentError
 from csmkit.hookspecs import hookimpl
 from csmkit.plugins import StoreBackend
 from csmkit.storage._memory import MemoryStore
+from csmkit.storage._postgres import PostgresStore
 from csmkit.storage._sqlite import SqliteStore
 
-__all__ = ["csmkit_store_backends", "open_memory_store", "open_sqlite_store"]
+__all__ = [
+    "csmkit_store_backends",
+    "open_memory_store",
+    "open_postgres_store",
+    "open_sqlite_store",
+]
 
 
 def open_memory_store(url: str, **options: object) -> MemoryStore:
@@ -71,10 +77,24 @@ def open_sqlite_store(url: str, **options: object) -> SqliteStore:
     )
 
 
+def open_postgres_store(url: str, **options: object) -> PostgresStore:
+    """Open ``postgresql://user:password@host:port/dbname`` (any libpq URL).
+
+    Query parameters and keyword options: ``schema`` (the PostgreSQL schema of the
+    tables, default ``public``), ``pool_size`` (default 4) and ``connect_timeout``
+    (seconds, default 10); keyword options win, other query parameters go to libpq.
+    Needs the ``postgres`` extra (psycopg 3, psycopg-pool).
+    """
+    return PostgresStore(url, **options)
+
+
 @hookimpl
 def csmkit_store_backends() -> Iterable[StoreBackend]:
-    """The ``memory`` and ``sqlite`` backends."""
+    """The ``memory``, ``sqlite`` and ``postgresql`` backends."""
     return [
         StoreBackend("memory", open_memory_store, "in-process memory (tests, the reference)"),
         StoreBackend("sqlite", open_sqlite_store, "SQLite file, WAL mode (embedded default)"),
+        StoreBackend(
+            "postgresql", open_postgres_store, "PostgreSQL server (extra 'postgres', psycopg 3)"
+        ),
     ]
