@@ -192,7 +192,9 @@ def fill(path: str, history: list[Timeline]) -> None:
     store.close()
 
 
-def desk_run(path: str, tickets: int) -> tuple[float, int, list[tuple[str, int, list[str]]]]:
+def desk_run(
+    path: str, tickets: int, profiler: cProfile.Profile | None = None
+) -> tuple[float, int, list[tuple[str, int, list[str]]]]:
     store = _Recording(open_store(f"sqlite:///{path}", synchronous=SYNCHRONOUS))
     clock = _Clock(T0)
     desk = make_desk(store, clock)
@@ -201,9 +203,13 @@ def desk_run(path: str, tickets: int) -> tuple[float, int, list[tuple[str, int, 
     desk.tick(clock.now)
     desk.routing_state()
     store.batches.clear()
+    if profiler is not None:
+        profiler.enable()
     started = time.perf_counter()
     ops = run_lifecycles(desk, clock, f"L{time.monotonic_ns()}", tickets)
     elapsed = time.perf_counter() - started
+    if profiler is not None:
+        profiler.disable()
     store.close()
     return elapsed, ops, store.batches
 
@@ -257,9 +263,7 @@ def main() -> None:
             fill_s = time.perf_counter() - started
             if args.profile is not None:
                 profiler = cProfile.Profile()
-                profiler.enable()
-                desk_run(path, args.tickets)
-                profiler.disable()
+                desk_run(path, args.tickets, profiler)
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
                 pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
                 return

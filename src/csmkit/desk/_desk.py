@@ -30,6 +30,7 @@ from csmkit.automation import ProblemCluster as ProblemCluster
 from csmkit.customers import CustomerDirectory
 from csmkit.desk._config import DeskConfig, desk_channels
 from csmkit.desk._delivery import Deliveries, pending_deliveries
+from csmkit.desk._import import check_import, store_import
 from csmkit.desk._intake import IntakeOperations
 from csmkit.desk._intents import FollowUp
 from csmkit.desk._problems import ProblemsAndFeedback
@@ -45,6 +46,7 @@ from csmkit.plugins import PluginManager
 from csmkit.routing import AgentPool, Router
 from csmkit.sla import BusinessCalendar
 from csmkit.storage import TicketStore
+from csmkit.timeline import Timeline
 
 __all__ = ["ServiceDesk"]
 
@@ -229,6 +231,42 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
             templates=parsed.templates,
             new_ticket_id=new_ticket_id,
         )
+
+    # ------------------------------------------------------------------ bulk import
+    def import_timelines(self, timelines: Iterable[Timeline | Mapping[str, Any]]) -> int:
+        """Store historical tickets (their whole timelines) without running live
+        automation: no rules react, no notification is sent, no timer is set for them
+        (their SLA warnings and time rules are history, not work). The routing state
+        counts them (round robin, sticky customers).
+
+        The batch is checked **before anything is written**, every problem reported at
+        once; then each timeline is appended as a new stream, at the store's speed.
+        Import a large history in batches of a few thousand.
+
+        Args:
+            timelines: [`Timeline`][csmkit.timeline.Timeline] values or their dict form
+                (``Timeline.to_dict()``), one per new ticket.
+
+        Returns:
+            How many tickets were imported.
+
+        Raises:
+            AutomationError: every problem of the batch with its place
+                (``timelines[3] (ticket 'T-9'): unknown ticket type 'x'``): not a
+                timeline, an unknown type, a status its workflow lacks, an id given
+                twice or already stored; nothing was written.
+            ConcurrencyError: another writer created one of the ids after the check
+                (the message says which tickets were stored before it).
+            StorageError: the store refused a ticket after the check (likewise).
+        """
+        with self._lock:
+            batch = check_import(timelines, self.types, self.store)
+            store_import(batch, self.store)
+            for timeline in batch:
+                self._scheduler.imported(timeline)
+                self._routing.observe(timeline)
+            logger.info("imported %d historical ticket(s)", len(batch))
+            return len(batch)
 
     # ------------------------------------------------------------------ follow-ups
     def _follow_up(self, command: FollowUp) -> tuple[list[str], list[Outcome]]:

@@ -56,6 +56,11 @@ class Scheduler:
         self.timers.schedule(timeline.ticket_id, self._earliest(timeline.ticket_id, wake, after))
         self._versions[timeline.ticket_id] = len(timeline)
 
+    def imported(self, timeline: Timeline) -> None:
+        """A historical ticket was imported: no timer, and the ticker need not read it."""
+        self.timers.schedule(timeline.ticket_id, None)
+        self._versions[timeline.ticket_id] = len(timeline)
+
     def after_operation(self, timeline: Timeline, now: datetime) -> None:
         """Reschedule a ticket an operation (not a tick) has just written."""
         self.reschedule(timeline, now, after=self.last_tick)
@@ -93,12 +98,15 @@ class Scheduler:
 
         Read by the store's **write order** (``changes_after``), so a late-stored event
         is seen whatever its instant; tickets whose timer was already computed from
-        their latest written version (this desk's own writes) are left out.
+        their latest written version (this desk's own writes, its imports) are left out.
         """
         if self.position is None:
             # Take the position first: whatever commits after it is read next time.
             position = store.position()
-            return [s.ticket_id for s in summaries()], position, -1
+            every = [
+                s.ticket_id for s in summaries() if not self.up_to_date(s.ticket_id, s.version)
+            ]
+            return every, position, -1
         position = self.position
         latest: dict[str, int] = {}
         read = 0
