@@ -91,6 +91,13 @@ class SlaTracker:
     def __repr__(self) -> str:
         return f"<SlaTracker {self._policy!r} ({len(self._entries)} ticket(s))>"
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # The kept folds are a cache: a loaded tracker starts empty, same answers.
+        return (SlaTracker, (self._policy,), {"size": self._size})
+
+    def __setstate__(self, state: dict[str, int]) -> None:
+        self._size = state["size"]
+
     def forget(self, ticket_id: str) -> None:
         """Drop ``ticket_id``'s fold (its next evaluation starts from the beginning)."""
         with self._lock:
