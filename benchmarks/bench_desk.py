@@ -73,18 +73,19 @@ class _Clock:
 
 
 class _Recording:
-    """Wraps a store and records every appended batch (for the floor)."""
+    """Wraps a store and records every appended batch (for the floor; serialised as
+    JSON text after the timed run)."""
 
     def __init__(self, store: TicketStore) -> None:
         self._store = store
-        self.batches: list[tuple[str, int, list[str]]] = []
+        self.batches: list[tuple[str, int, list[Event]]] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
     def append(self, ticket_id: str, events: Any, expected_version: int) -> int:
         version = self._store.append(ticket_id, events, expected_version)
-        self.batches.append((ticket_id, expected_version, [_text(e) for e in events]))
+        self.batches.append((ticket_id, expected_version, list(events)))
         return version
 
 
@@ -211,7 +212,8 @@ def desk_run(
     if profiler is not None:
         profiler.disable()
     store.close()
-    return elapsed, ops, store.batches
+    texts = [(t, v, [_text(e) for e in events]) for t, v, events in store.batches]
+    return elapsed, ops, texts
 
 
 def raw_run(path: str, batches: list[tuple[str, int, list[str]]]) -> float:

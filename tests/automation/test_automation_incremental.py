@@ -8,11 +8,11 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.strategies import conversation_timelines
 
 from csmkit.automation import Automation, Environment, RuleSet
 from csmkit.sla import BusinessCalendar, SlaPolicy, SlaTracker
 from csmkit.timeline import Timeline
-from tests.strategies import conversation_timelines
 
 CAL = BusinessCalendar.from_dict(
     {"timezone": "Asia/Shanghai", "week": {"mon-fri": ["09:00-12:00", "13:00-18:00"]}}
