@@ -186,7 +186,7 @@ class DeskCore(abc.ABC):
 
     def _timelines(self, categories: Sequence[str] | None = None) -> Iterator[Timeline]:
         for summary in self._summaries(category=categories):
-            yield self._cache.load(summary.ticket_id)
+            yield self._cache.load(summary.ticket_id, keep=False)
 
     def routing_state(self, *, refresh: bool = False) -> RoutingState:
         """The routing state: load from the open tickets, round robin's last

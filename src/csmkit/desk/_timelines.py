@@ -57,9 +57,10 @@ class TimelineCache:
         self.put(timeline)
         return timeline
 
-    def load(self, ticket_id: str) -> Timeline:
+    def load(self, ticket_id: str, *, keep: bool = True) -> Timeline:
         """The current timeline: the cached one when the store's version matches it,
-        else a fresh load.
+        else a fresh load (cached unless ``keep=False``: a walk over the whole store
+        must not push the live tickets out).
 
         Raises:
             NotFoundError: the ticket does not exist.
@@ -67,7 +68,7 @@ class TimelineCache:
         timeline = self.cached(ticket_id)
         if timeline is not None and self.current(timeline):
             return timeline
-        return self.fresh(ticket_id)
+        return self.fresh(ticket_id) if keep else self._store.load(ticket_id)
 
     def current(self, timeline: Timeline) -> bool:
         """Whether ``timeline`` is still the stored version (no one appended since)."""
