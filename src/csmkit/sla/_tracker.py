@@ -57,10 +57,12 @@ class SlaTracker:
     >>> from datetime import datetime, timedelta, timezone
     >>> from csmkit.timeline import TicketCreated, Timeline
     >>> policy = SlaPolicy.from_dict(
-    ...     {"name": "p", "targets": {"first_response": {"goals": {"normal": "1h"}}}}
+    ...     {"name": "p", "targets": {"first_response": {
+    ...         "goals": {"normal": "1h"}, "business": False}}}
     ... )
     >>> t0 = datetime(2026, 9, 30, 9, 0, tzinfo=timezone.utc)
-    >>> timeline = Timeline([TicketCreated(ticket_id="T-1", at=t0, type="repair")])
+    >>> created = TicketCreated(ticket_id="T-1", at=t0, type="repair", channel="email")
+    >>> timeline = Timeline([created])
     >>> tracker = SlaTracker(policy)
     >>> late = t0 + timedelta(hours=2)
     >>> tracker.evaluate(timeline, now=late) == policy.evaluate(timeline, now=late)
