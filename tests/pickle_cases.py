@@ -332,6 +332,7 @@ CASES: dict[type[Any], Callable[[], Any]] = {
     sla.SlaPolicySet: v.policy_set,
     sla.SlaReport: v.sla_report,
     sla.SlaTarget: lambda: v.policy().target("resolution"),
+    sla.SlaTracker: lambda: sla.SlaTracker(v.policy(), size=10),
     sla.SlaWarning: lambda: v.sla_report().current("resolution").warnings[0],
     # ----------------------------------------------------------------- storage
     storage.Change: lambda: storage.Change(
@@ -430,6 +431,7 @@ EQUAL_BY: dict[type[Any], Callable[[Any], Any]] = {
     # loaded one must be built from an equal value.
     automation.Automation: lambda engine: engine.rules,
     workflow.WorkflowRegistry: lambda registry: tuple(registry),
+    sla.SlaTracker: lambda tracker: (tracker.policy, tracker._size),
 }
 """How to compare the classes that are engines rather than values."""
 

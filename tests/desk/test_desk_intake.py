@@ -163,11 +163,11 @@ def test_message_and_rule_actions_are_one_batch(kit: Any, outcome: str) -> None:
     appends: list[int] = []
     real_append = store.append
 
-    def fail_once(ticket_id: str, events: Any, expected_version: int) -> int:
+    def fail_once(ticket_id: str, events: Any, expected_version: int, **options: Any) -> int:
         appends.append(len(events))
         if len(appends) == 1:
             raise StorageError("disk full (simulated crash during the append)")
-        return real_append(ticket_id, events, expected_version)
+        return real_append(ticket_id, events, expected_version, **options)
 
     store.append = fail_once  # type: ignore[method-assign]
     sent = len(outbox.sent)

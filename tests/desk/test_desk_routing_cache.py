@@ -88,7 +88,8 @@ def test_operations_do_not_reload_every_open_ticket(kit: Any) -> None:
     loads = _counting_loads(desk)
     desk.assign("T-3")
     desk.note("T-4", author="kf")
-    assert set(loads) == {"T-3", "T-4"}  # O(1) tickets per operation, not O(open)
+    # O(1) tickets per operation, not O(open) (none at all: the desk's timeline cache)
+    assert set(loads) <= {"T-3", "T-4"}
 
 
 def test_a_conflict_with_another_desk_rederives_the_state(tmp_path: Any, kit: Any) -> None:
@@ -101,19 +102,11 @@ def test_a_conflict_with_another_desk_rederives_the_state(tmp_path: Any, kit: An
     assert first.routing_state().load("wang") == 0
     second.assign("A", "wang")  # first's cache does not know yet
     assert first.routing_state().load("wang") == 0
-    real_load = first.store.load
-    calls = {"n": 0}
-
-    def stale_then_fresh(ticket_id: str) -> Timeline:
-        timeline = real_load(ticket_id)
-        if calls["n"] == 0:
-            second.note("B", author="x")  # makes first's append of B conflict
-        calls["n"] += 1
-        return timeline
-
-    first.store.load = stale_then_fresh  # type: ignore[method-assign]
+    # first holds B at version 1 in its timeline cache; second appends B first, so
+    # first's append (expected version 1) conflicts, and first decides again
+    second.note("B", author="x")
     first.note("B", author="y")
-    first.store.load = real_load  # type: ignore[method-assign]
+    assert [e.actor for e in first.timeline("B").events[-2:]] == ["x", "y"]
     # the ConcurrencyError showed another writer: the next call re-derives everything
     assert first.routing_state().load("wang") == 1
     assert first.routing_state() == second.routing_state(refresh=True)

@@ -385,6 +385,10 @@ class Automation:
 
     # ------------------------------------------------------------------ internals
     def _drain(self, run: Run, now: datetime) -> None:
+        # The ticket's stats, recomputed only when the run's timeline grew (a rule that
+        # fired added events): one walk per state, not one per rule.
+        stats: dict[str, int] = {}
+        stats_at = -1
         while run.queue:
             event, chain, root = run.queue.popleft()
             names = {event.kind}
@@ -400,10 +404,10 @@ class Automation:
                     continue
                 ticket = run.timeline.ticket
                 trigger = event.to_dict() if trigger is None else trigger
+                if rule.when is not None and stats_at != len(run.timeline):
+                    stats, stats_at = ticket_stats(run.timeline.events), len(run.timeline)
                 if rule.when is not None and not rule.when.evaluate(
-                    rule_context(
-                        ticket, ticket.fields, trigger, ticket_stats(run.timeline.events), run.env
-                    )
+                    rule_context(ticket, ticket.fields, trigger, stats, run.env)
                 ):
                     _log.debug(
                         "ticket %s: rule %s skipped on %s (condition false)",

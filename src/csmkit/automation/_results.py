@@ -12,7 +12,7 @@ import attrs
 
 from csmkit._jsonvalue import EMPTY, JsonValue, freeze_mapping
 from csmkit.routing import AgentPool, Router, RoutingState
-from csmkit.sla import BusinessCalendar, SlaPolicy, SlaPolicySet
+from csmkit.sla import BusinessCalendar, SlaPolicy, SlaPolicySet, SlaTracker
 from csmkit.timeline import Event
 from csmkit.workflow import Workflow
 
@@ -196,7 +196,9 @@ class Environment:
         router: Routes ``assign`` actions without an explicit agent.
         agents: The agent pool for the router.
         routing_state: Load snapshot for the router (derive it from your store).
-        sla: The SLA policy or policy set (``sla_warning`` / ``sla_breach`` triggers).
+        sla: The SLA policy or policy set (``sla_warning`` / ``sla_breach`` triggers), or an
+            [`SlaTracker`][csmkit.sla.SlaTracker] of one (the same answers, evaluated
+            incrementally per ticket).
         calendar: Business calendar (business-time rules, SLA, timed transitions).
         timezone: Zone in which field dates (``warranty_until``) start their day;
             default: the calendar's zone, else UTC.
@@ -211,7 +213,7 @@ class Environment:
     router: Router | None = None
     agents: AgentPool | None = None
     routing_state: RoutingState | None = None
-    sla: SlaPolicy | SlaPolicySet | None = None
+    sla: SlaPolicy | SlaPolicySet | SlaTracker | None = None
     calendar: BusinessCalendar | None = None
     timezone: tzinfo | None = None
     customer: Mapping[str, JsonValue] | None = attrs.field(default=None, converter=_optional)

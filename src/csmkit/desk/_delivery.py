@@ -137,14 +137,18 @@ class Deliveries(DeskCore):
         ticket_id = notification.ticket_id
         assert ticket_id is not None
         for _ in range(self.max_retries):
-            timeline = self.store.load(ticket_id)
+            timeline = self._cache.load(ticket_id)
             at = max(self.now(), timeline.updated_at)
             marker = undelivered_marker(notification, error, at)
+            due = self._due_mark(timeline.append(marker))  # the mark stays true
             try:
-                self.plugins.append_and_notify(self.store, ticket_id, [marker], len(timeline))
+                self.plugins.append_and_notify(
+                    self.store, ticket_id, [marker], len(timeline), due=due
+                )
             except ConcurrencyError:
                 self._routing.invalidate()
                 continue
+            self._cache.evict(ticket_id)  # appended past the committer
             self._undelivered.add(ticket_id)
             return
         raise ConcurrencyError(
@@ -158,14 +162,14 @@ class Deliveries(DeskCore):
         scanned)."""
         found: list[Notification] = []
         for ticket_id in sorted(self._undelivered):
-            found.extend(n for _, n in pending_deliveries(self.store.load(ticket_id)))
+            found.extend(n for _, n in pending_deliveries(self._cache.load(ticket_id)))
         return tuple(found)
 
     def _redeliver(self) -> list[Notification]:
         """Retry failed deliveries; a success is recorded, a new failure is not."""
         delivered: list[Notification] = []
         for ticket_id in sorted(self._undelivered):
-            pending = pending_deliveries(self.store.load(ticket_id))
+            pending = pending_deliveries(self._cache.load(ticket_id))
             left = len(pending)
             for position, notification in pending:
                 try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,13 +25,15 @@ from csmkit.automation import (
     Outcome,
     RuleSet,
     TicketRequest,
-    TimerIndex,
 )
 from csmkit.automation import ProblemCluster as ProblemCluster
 from csmkit.customers import CustomerDirectory
 from csmkit.desk._config import DeskConfig, desk_channels
 from csmkit.desk._delivery import Deliveries, pending_deliveries
+from csmkit.desk._due import committed_due
+from csmkit.desk._import import check_import, store_import
 from csmkit.desk._intake import IntakeOperations
+from csmkit.desk._intents import FollowUp
 from csmkit.desk._problems import ProblemsAndFeedback
 from csmkit.desk._replies import desk_templates
 from csmkit.desk._routing import RoutingCache
@@ -45,13 +47,11 @@ from csmkit.plugins import PluginManager
 from csmkit.routing import AgentPool, Router
 from csmkit.sla import BusinessCalendar
 from csmkit.storage import TicketStore
+from csmkit.timeline import Timeline
 
 __all__ = ["ServiceDesk"]
 
 logger = logging.getLogger(__name__)
-
-#: Changes read from the store per page while scanning.
-_CHANGES_PAGE = 1000
 
 
 class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
@@ -173,15 +173,9 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         self._routes = router is not None and agents is not None
         self.intake = self._make_intake(intake_type, customers)
         self._intake_outcomes = []
-        self.timers = TimerIndex()
         self._routing = RoutingCache(self._timelines)
-        # The store's write position the ticker has read up to (None: not yet; the
-        # first scan reads every ticket). Kept in memory: a restarted desk rescans all
-        # tickets once, which is idempotent (timers are rebuilt from the timelines).
-        self._position: int | None = None
         self._undelivered = set()
-        self._retry = {}
-        self._last_tick = None
+        self._compose()
 
     @classmethod
     def from_config(
@@ -239,30 +233,58 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
             new_ticket_id=new_ticket_id,
         )
 
-    # ------------------------------------------------------------------ intents
-    def _execute(self, outcome: Outcome) -> tuple[list[Notification], list[str]]:
-        delivered: list[Notification] = []
-        created: list[str] = []
-        for notification in outcome.notifications:
-            if self._try_deliver(notification):
-                delivered.append(notification)
-        for request in outcome.tickets:
-            if self._create_requested(request):
-                created.append(request.ticket_id)
-        for problem in outcome.problems:
-            opened = self._problem_requested(problem)
-            if opened is not None:
-                created.append(opened)
-        return delivered, created
+    # ------------------------------------------------------------------ bulk import
+    def import_timelines(self, timelines: Iterable[Timeline | Mapping[str, Any]]) -> int:
+        """Store historical tickets (their whole timelines) without running live
+        automation: no rules react, no notification is sent, no timer is set for them
+        (their SLA warnings and time rules are history, not work). The routing state
+        counts them (round robin, sticky customers).
 
-    def _create_requested(self, request: TicketRequest) -> bool:
+        The batch is checked **before anything is written**, every problem reported at
+        once; then each timeline is appended as a new stream, at the store's speed.
+        Import a large history in batches of a few thousand.
+
+        Args:
+            timelines: [`Timeline`][csmkit.timeline.Timeline] values or their dict form
+                (``Timeline.to_dict()``), one per new ticket.
+
+        Returns:
+            How many tickets were imported.
+
+        Raises:
+            AutomationError: every problem of the batch with its place
+                (``timelines[3] (ticket 'T-9'): unknown ticket type 'x'``): not a
+                timeline, an unknown type, a status its workflow lacks, an id given
+                twice or already stored; nothing was written.
+            ConcurrencyError: another writer created one of the ids after the check
+                (the message says which tickets were stored before it).
+            StorageError: the store refused a ticket after the check (likewise).
+        """
+        with self._lock:
+            batch = check_import(timelines, self.types, self.store)
+            # Each ticket's SLA due mark goes with it (evaluated before anything is written).
+            dues = [committed_due(timeline, self.types, self.calendar) for timeline in batch]
+            store_import(batch, self.store, dues)
+            for timeline in batch:
+                self._scheduler.imported(timeline)
+                self._routing.observe(timeline)
+            logger.info("imported %d historical ticket(s)", len(batch))
+            return len(batch)
+
+    # ------------------------------------------------------------------ follow-ups
+    def _follow_up(self, command: FollowUp) -> tuple[list[str], list[Outcome]]:
+        if isinstance(command, TicketRequest):
+            return self._create_requested(command)
+        opened = self._problem_requested(command)
+        return ([] if opened is None else [opened]), []
+
+    def _create_requested(self, request: TicketRequest) -> tuple[list[str], list[Outcome]]:
+        """Open a requested ticket (once: its id is derived from the request) and link
+        it to its source; the new ticket's outcome still has to run its intents."""
         if self.store.version(request.ticket_id) > 0:
-            return False
-        links = []
-        if request.source_ticket is not None:
-            links.append(request.source_ticket)
+            return [], []
         try:
-            self.open_ticket(
+            final, outcome, wrote = self._open(
                 request.type,
                 channel=request.channel,
                 customer_id=request.customer_id,
@@ -276,13 +298,17 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
                     if request.source_asset is None
                     else {"rule": request.rule, "asset": request.source_asset}
                 ),
-                _chain=request.chain,
+                chain=request.chain,
             )
         except ConcurrencyError:
-            return False  # another desk created it first
-        for source in links:
-            self.link(request.ticket_id, source, f"{request.relation}_of", actor="system")
-        return True
+            return [], []  # another desk created it first
+        if wrote:
+            assert final is not None
+            self._scheduler.after_operation(final, self.now())
+        if request.source_ticket is not None:
+            relation = f"{request.relation}_of"
+            self.link(request.ticket_id, request.source_ticket, relation, actor="system")
+        return [request.ticket_id], [outcome]
 
     # ------------------------------------------------------------------ time
     def tick(self, now: datetime | None = None) -> TickResult:
@@ -310,12 +336,14 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         now = self.now() if now is None else now
         require_aware(now, "now", AutomationError)
         self._scan(now)
-        woken = self.timers.pop_due(now)
+        woken = self._scheduler.pop_due(now)
         count = 0
         notes: list[Notification] = []
         created: list[str] = []
         for ticket_id in woken:
-            final, outcome = self._commit(ticket_id, lambda timeline, at: [], wake=True, now=now)
+            final, outcome, wrote = self._commit(
+                ticket_id, lambda timeline, at: [], wake=True, now=now
+            )
             count += len(outcome.events)
             notes.extend(outcome.notifications)
             created.extend(t.ticket_id for t in outcome.tickets)
@@ -335,68 +363,47 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
                     ticket_id,
                     now.isoformat(),
                 )
-            if outcome.retry_at is None:
-                self._retry.pop(ticket_id, None)
-            else:
-                self._retry[ticket_id] = outcome.retry_at
+            self._scheduler.retry_at(ticket_id, outcome.retry_at)
             if final is not None:
-                env = self._env(final.ticket, routing=False)
-                wake = self.automation.next_wakeup(final, now=now, after=now, env=env)
-                self.timers.schedule(ticket_id, self._earliest(ticket_id, wake, now))
+                self._scheduler.reschedule(final, now, after=now)
+            if wrote:
+                self._run_intents(outcome)
         if self.customers is not None and self.automation._asset_rules:
             records = [a.to_dict() for a in self.customers.expiring_within(3660, now=now)]
             outcome = self.automation.due_assets(
                 records, now=now, env=Environment(calendar=self.calendar)
             )
             for request in outcome.tickets:
-                if self._create_requested(request):
-                    created.append(request.ticket_id)
+                made, outcomes = self._create_requested(request)
+                created.extend(made)
+                for later in outcomes:
+                    self._run_intents(later)
         notes.extend(self._redeliver())
-        self._last_tick = now
+        self._scheduler.last_tick = now
         return TickResult(now, tuple(woken), count, tuple(notes), tuple(created))
-
-    def _changed(self) -> tuple[Iterator[str], int, int]:
-        """The tickets to (re)index, the write position read up to, and how many
-        changes were read (-1 for a full scan)."""
-        if self._position is None:
-            # Take the position first: whatever commits after it is read next time.
-            position = self.store.position()
-            return (s.ticket_id for s in self._summaries()), position, -1
-        position = self._position
-        tickets: dict[str, None] = {}
-        read = 0
-        while page := self.store.changes_after(position, limit=_CHANGES_PAGE):
-            read += len(page)
-            for change in page:
-                tickets[change.ticket_id] = None
-            position = page[-1].position
-        return iter(tickets), position, read
 
     def _scan(self, now: datetime) -> None:
         """Index the timers of the tickets written since the last scan (by any
-        writer, in write order; every ticket on the first scan)."""
-        tickets, position, read = self._changed()
-        scanned = 0
+        writer, in write order; every ticket on the first scan), except those whose
+        timer this desk computed from their latest version (its own writes)."""
+        scheduler = self._scheduler
+        since = scheduler.position
+        tickets, position, read = scheduler.changed(self.store, self._summaries)
         for ticket_id in tickets:
-            scanned += 1
-            timeline = self.store.load(ticket_id)
+            timeline = self._cache.fresh(ticket_id)
             self._routing.observe(timeline)
             if pending_deliveries(timeline):
                 self._undelivered.add(ticket_id)
-            env = self._env(timeline.ticket, routing=False)
             # after=None: a late-stored event may make a *past* instant due; waking for
             # something already done is a no-op. A ticket created after ``now`` (another
             # process's clock runs ahead, or this ticker lags) is evaluated from its
             # creation instead of failing the whole tick.
-            wake = self.automation.next_wakeup(
-                timeline, now=max(now, timeline.created_at), after=None, env=env
-            )
-            self.timers.schedule(ticket_id, self._earliest(ticket_id, wake))
+            scheduler.reschedule(timeline, max(now, timeline.created_at), after=None)
         if read < 0:
             logger.debug(
                 "tick at %s: full scan of %d ticket(s), write position %d",
                 now.isoformat(),
-                scanned,
+                len(tickets),
                 position,
             )
         else:
@@ -404,8 +411,8 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
                 "tick at %s: %d change(s) on %d ticket(s) after write position %d, now %d",
                 now.isoformat(),
                 read,
-                scanned,
-                self._position,
+                len(tickets),
+                since,
                 position,
             )
-        self._position = position
+        scheduler.position = position

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from csmkit.desk._types import TicketType
-from csmkit.sla import BusinessCalendar, SlaState
+from csmkit.sla import BusinessCalendar, SlaState, SlaTracker
 from csmkit.storage import SlaDue
 from csmkit.timeline import Timeline
 
@@ -18,6 +18,7 @@ def committed_due(
     timeline: Timeline,
     types: Mapping[str, TicketType],
     calendar: BusinessCalendar | None,
+    trackers: Mapping[str, SlaTracker] | None = None,
 ) -> SlaDue | None:
     """The SLA due mark of the state a committed batch produces.
 
@@ -31,6 +32,9 @@ def committed_due(
         timeline: The ticket's timeline including the batch about to be appended.
         types: The desk's ticket types (their SLA policies).
         calendar: The desk's business calendar.
+        trackers: SLA trackers by ticket type, used only for due marks: a ticket's
+            marks are evaluated at its own latest instant, which never moves back, so a
+            tracker advances from the last batch instead of walking the timeline again.
 
     Returns:
         The mark, or ``None`` when the type has no policy or no cycle is running.
@@ -42,7 +46,11 @@ def committed_due(
     kind = types.get(timeline.ticket.type)
     if kind is None or kind.sla is None:
         return None
-    report = kind.sla.evaluate(timeline, calendar=calendar, now=timeline.updated_at)
+    tracker = None if trackers is None else trackers.get(timeline.ticket.type)
+    if tracker is not None:
+        report = tracker.evaluate(timeline, calendar=calendar, now=timeline.updated_at)
+    else:
+        report = kind.sla.evaluate(timeline, calendar=calendar, now=timeline.updated_at)
     running = [c for c in report.cycles if c.state is SlaState.RUNNING]
     if not running:
         return None

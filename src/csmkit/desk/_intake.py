@@ -76,12 +76,12 @@ class IntakeOperations(DeskCore):
             finally:
                 self._intake_outcomes.clear()
             if result.ticket_id is not None and result.events:
-                final = self.store.load(result.ticket_id)
+                final = self._cache.fresh(result.ticket_id)  # the intake appended it
                 self._routing.observe(final)
                 log_committed(final, result.events)
+                self._scheduler.after_operation(final, self.now())
                 if outcome is not None:
-                    self._execute(outcome)
-                self._reschedule(final, self.now())
+                    self._run_intents(outcome)
             return result
 
     def _intake_rules(self, timeline: Timeline, events: tuple[Event, ...]) -> Sequence[Event]:

@@ -119,7 +119,7 @@ class ProblemsAndFeedback(TicketOperations):
     def feedback_status(self, feedback_id: str, *, lang: str = "zh") -> FeedbackStatus:
         """What the customer sees: the feedback's state and each linked requirement's
         state, with the workflows' customer-facing labels."""
-        timeline = self.store.load(feedback_id)
+        timeline = self._cache.load(feedback_id)
         ticket = timeline.ticket
         linked: list[LinkedStatus] = []
         seen: set[str] = set()
@@ -127,7 +127,7 @@ class ProblemsAndFeedback(TicketOperations):
             if event.relation != "requirement" or event.other_ticket in seen:
                 continue
             seen.add(event.other_ticket)
-            other = self.store.load(event.other_ticket).ticket
+            other = self._cache.load(event.other_ticket).ticket
             linked.append(
                 LinkedStatus(
                     ticket_id=other.id,

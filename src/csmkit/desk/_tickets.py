@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from csmkit._time import require_aware
+from csmkit.automation import Outcome
 from csmkit.desk._core import DeskCore
 from csmkit.desk._routing import REFERENCE_KEY, explain_recorded, last_unassigned
 from csmkit.desk._types import pending_fields, relaxed_form
@@ -68,9 +69,45 @@ class TicketOperations(DeskCore):
             WorkflowError: fields that break the type's form (nothing is written).
             ConcurrencyError: ``ticket_id`` already exists.
         """
-        kind = self._kind(type)
+        self._kind(type)
         if ticket_id is None:
             ticket_id = self._next_id()
+        final, outcome, wrote = self._open(
+            type,
+            channel=channel,
+            customer_id=customer_id,
+            subject=subject,
+            priority=priority,
+            fields=fields,
+            tags=tags,
+            ticket_id=ticket_id,
+            actor=actor,
+            meta=meta,
+            chain=_chain,
+        )
+        assert final is not None
+        if wrote:
+            self._scheduler.after_operation(final, self.now())
+            self._run_intents(outcome)
+        return final.ticket
+
+    def _open(
+        self,
+        type: str,
+        *,
+        channel: str,
+        customer_id: str | None,
+        subject: str,
+        priority: str,
+        fields: Mapping[str, Any] | None,
+        ticket_id: str,
+        actor: str | None,
+        meta: Mapping[str, Any] | None,
+        chain: tuple[str, ...],
+        tags: Sequence[str] = (),
+    ) -> tuple[Timeline | None, Outcome, bool]:
+        """Commit a new ticket (no intents run: the caller runs them)."""
+        kind = self._kind(type)
 
         def build(timeline: Timeline | None, at: datetime) -> list[Event]:
             if timeline is not None:
@@ -96,9 +133,7 @@ class TicketOperations(DeskCore):
                 )
             ]
 
-        final, _ = self._commit(ticket_id, build, chain=_chain)
-        assert final is not None
-        return final.ticket
+        return self._commit(ticket_id, build, chain=chain)
 
     def _add(self, ticket_id: str, event: Callable[[Timeline, datetime], Event]) -> Ticket:
         """Commit the one event ``event(timeline, at)`` makes."""
@@ -290,7 +325,7 @@ class TicketOperations(DeskCore):
                 raise NotFoundError(f"ticket {ticket_id!r} not found")
             return self._field_events(timeline, changes, actor, when)
 
-        final, _ = self._commit(ticket_id, build, now=at)
+        final, _ = self._command(ticket_id, build, now=at)
         assert final is not None
         return final.ticket
 
@@ -424,7 +459,7 @@ class TicketOperations(DeskCore):
         """
         if self.router is None or self.agents is None:
             raise AutomationError("explain needs ServiceDesk(router=..., agents=...)")
-        timeline = self.store.load(ticket_id)
+        timeline = self._cache.load(ticket_id)
         return explain_recorded(self.router, self.agents, timeline, self._timelines())
 
     def record_survey(
@@ -483,7 +518,7 @@ class TicketOperations(DeskCore):
         Raises:
             NotFoundError: either ticket is unknown (checked before anything is written).
         """
-        self.store.load(other)
+        self._cache.load(other)
         ticket = self._operation(
             ticket_id,
             lambda timeline, at: (

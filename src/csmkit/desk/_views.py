@@ -39,7 +39,7 @@ class Views(DeskCore):
     def sla(self, ticket_id: str, now: datetime | None = None) -> SlaReport | None:
         """The ticket's SLA report at ``now`` (default: the clock); ``None`` when its
         type has no policy."""
-        return self._sla_report(self.store.load(ticket_id), now)
+        return self._sla_report(self._cache.load(ticket_id), now)
 
     def customer_view(self, customer_id: str, now: datetime | None = None) -> CustomerView:
         """The customer's 360° view with each ticket's SLA state.

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from csmkit.knowledge import KnowledgeStore
     from csmkit.plugins._records import InboundMessageLike, Registration
     from csmkit.routing import StrategyRegistry
-    from csmkit.storage import TicketStore
+    from csmkit.storage import SlaDue, TicketStore
     from csmkit.timeline import Event, Ticket
 
 __all__ = ["BUILTIN_PLUGINS", "CsmkitPluginWarning", "PluginInfo", "PluginManager"]
@@ -526,10 +526,17 @@ class PluginManager:
         self._pm.hook.csmkit_ticket_event(event=event, ticket=ticket)
 
     def append_and_notify(
-        self, store: TicketStore, ticket_id: str, events: Sequence[Event], expected_version: int
+        self,
+        store: TicketStore,
+        ticket_id: str,
+        events: Sequence[Event],
+        expected_version: int,
+        *,
+        due: SlaDue | None = None,
     ) -> int:
         """Append a batch, then call [`ticket_event()`][csmkit.plugins.PluginManager.ticket_event]
-        for each event in order.
+        for each event in order. ``due`` is the SLA due mark of the state after the batch,
+        as in [`TicketStore.append()`][csmkit.storage.TicketStore.append].
 
         Returns:
             The new version. Listener errors propagate, but the batch stays stored.
@@ -537,7 +544,7 @@ class PluginManager:
         from csmkit.timeline import Ticket, Timeline
 
         batch = tuple(events)
-        version = store.append(ticket_id, batch, expected_version)
+        version = store.append(ticket_id, batch, expected_version, due=due)
         if not self._pm.hook.csmkit_ticket_event.get_hookimpls():
             return version
         timeline = store.load(ticket_id)

@@ -22,6 +22,7 @@ from csmkit.sla._policy import (
     SlaTarget,
 )
 from csmkit.sla._replies import SYSTEM_ACTOR, is_opening_comment, is_public_reply
+from csmkit.sla._tracker import SlaTracker
 
 __all__ = [
     "DEFAULT_WARNINGS",
@@ -34,6 +35,7 @@ __all__ = [
     "SlaReport",
     "SlaState",
     "SlaTarget",
+    "SlaTracker",
     "SlaWarning",
     "format_duration",
     "is_opening_comment",

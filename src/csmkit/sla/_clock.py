@@ -14,6 +14,7 @@ from csmkit.errors import SlaPolicyError
 from csmkit.sla._replies import SYSTEM_ACTOR, is_opening_comment, is_public_reply
 from csmkit.timeline import (
     Direction,
+    Event,
     FieldChanged,
     MessageAdded,
     Priority,
@@ -242,6 +243,13 @@ class _Run:
         self.cancelled = False
         self.order = order
 
+    def copy(self) -> _Run:
+        new = object.__new__(_Run)
+        for name in _Run.__slots__:
+            setattr(new, name, getattr(self, name))
+        new.reached = dict(self.reached)
+        return new
+
 
 class _Clock:
     def __init__(self, policy: SlaPolicy, calendar: BusinessCalendar | None) -> None:
@@ -363,70 +371,142 @@ def evaluate(
     now: datetime,
 ) -> SlaReport:
     """Fold ``timeline`` (events up to ``now``) into the cycles of ``policy``'s targets."""
+    fold = Fold(policy, timeline, calendar=calendar, now=now)
+    fold.feed(timeline, now)
+    return fold.report(timeline, now)
+
+
+def check_evaluation(
+    policy: SlaPolicy, timeline: object, calendar: BusinessCalendar | None, now: object
+) -> datetime:
+    """The checked ``now`` of an evaluation of ``timeline`` by ``policy``.
+
+    Raises:
+        SlaPolicyError: not a timeline, ``now`` naive or before the ticket's creation,
+            or a business-time target without a calendar.
+    """
     if not isinstance(timeline, Timeline):
         raise SlaPolicyError(f"timeline must be a Timeline, got {type(timeline).__name__}")
-    now = _check_now(timeline, now)
+    checked = _check_now(timeline, now)
     if calendar is None and any(t.business for t in policy.targets):
         names = [t.name for t in policy.targets if t.business]
         raise SlaPolicyError(
             f"policy {policy.name!r}: targets {names} count business time; pass calendar="
         )
-    clock = _Clock(policy, calendar)
-    created = timeline[0]
-    ticket = timeline.state_at(created.at)
-    category, priority = ticket.category, ticket.priority
-    replied = False  # a public reply has been sent
-    reply_pending = False  # a public reply since the last customer message
-    waiting = False  # a customer message arrived while the ticket was done
-    messages = 0  # messages seen so far (an agent's opening comment is not a reply)
-    if not category.is_done:
-        clock.start("first_response", created.at, priority, category)
-        clock.start("resolution", created.at, priority, category)
-    for event in timeline.events[1:]:
-        if event.at > now:
-            break
+    return checked
+
+
+class Fold:
+    """The SLA fold of one ticket, resumable: [`evaluate()`][csmkit.sla._clock.evaluate]
+    is ``Fold(...)``, ``feed(timeline, now)``, ``report(timeline, now)``; an
+    incremental evaluator keeps a fold, feeds it the events appended since, and
+    reports on a [`copy()`][csmkit.sla._clock.Fold.copy] (reporting advances the runs
+    to ``now``). ``count`` events are folded; ``last_at`` is the latest of them."""
+
+    def __init__(
+        self,
+        policy: SlaPolicy,
+        timeline: Timeline,
+        *,
+        calendar: BusinessCalendar | None,
+        now: datetime,
+    ) -> None:
+        check_evaluation(policy, timeline, calendar, now)
+        self.clock = _Clock(policy, calendar)
+        created = timeline[0]
+        ticket = timeline.state_at(created.at)
+        self.created_at = created.at
+        self.category, self.priority = ticket.category, ticket.priority
+        self.replied = False  # a public reply has been sent
+        self.reply_pending = False  # a public reply since the last customer message
+        self.waiting = False  # a customer message arrived while the ticket was done
+        self.messages = 0  # messages seen so far (an agent's opening comment is not a reply)
+        self.count = 1
+        self.last_at = created.at
+        if not self.category.is_done:
+            self.clock.start("first_response", created.at, self.priority, self.category)
+            self.clock.start("resolution", created.at, self.priority, self.category)
+
+    def copy(self) -> Fold:
+        """An independent copy (the runs are copied, the policy and calendar shared)."""
+        new = object.__new__(Fold)
+        new.__dict__.update(self.__dict__)
+        clock = _Clock(self.clock.policy, self.clock.calendar)
+        copies = {id(run): run.copy() for run in self.clock.runs}
+        clock.runs = [copies[id(run)] for run in self.clock.runs]
+        clock.active = {name: copies[id(run)] for name, run in self.clock.active.items()}
+        new.clock = clock
+        return new
+
+    def resumable(self, timeline: Timeline, now: datetime) -> bool:
+        """Whether feeding ``timeline`` from ``count`` on gives what a fresh fold would
+        (the caller checks that the first ``count`` events are the folded ones)."""
+        # The opening state reads every event at the creation instant, so a fold is
+        # resumable only once it has read past that instant (none can be added there).
+        return self.created_at < self.last_at <= now and len(timeline) >= self.count
+
+    def feed(self, timeline: Timeline, now: datetime) -> None:
+        """Fold the events from ``count`` on, up to the first one after ``now``."""
+        events = timeline.events
+        for index in range(self.count, len(events)):
+            event = events[index]
+            if event.at > now:
+                break
+            self._event(event)
+            self.count = index + 1
+            self.last_at = event.at
+
+    def _event(self, event: Event) -> None:
+        clock = self.clock
         at = event.at
         for run in clock.active.values():
             clock.advance(run, at, inclusive=False)
         if isinstance(event, StatusChanged):
-            was_done, category = category.is_done, event.category
+            was_done, self.category = self.category.is_done, event.category
+            category, priority = self.category, self.priority
             if category.is_done and not was_done:
                 clock.stop("resolution", at, cancelled=False)
                 for name in ("first_response", "next_response", "periodic_update"):
                     clock.stop(name, at, cancelled=True)
             elif was_done and not category.is_done:  # reopened
                 clock.start("resolution", at, priority, category)
-                if replied:
+                if self.replied:
                     clock.start("periodic_update", at, priority, category)
-                if waiting:
+                if self.waiting:
                     clock.start("next_response", at, priority, category)
-                    waiting = False
+                    self.waiting = False
             clock.set_category(at, category)
         elif isinstance(event, FieldChanged) and event.name == "priority":
-            priority = Priority.parse(event.new)
-            clock.set_priority(at, priority)
+            self.priority = Priority.parse(event.new)
+            clock.set_priority(at, self.priority)
         elif isinstance(event, MessageAdded):
             if event.direction is not Direction.INBOUND and event.actor == SYSTEM_ACTOR:
-                continue  # an automatic message is not part of the conversation
-            messages += 1
-            if is_opening_comment(event, created_at=created.at, messages_before=messages - 1):
-                continue
+                return  # an automatic message is not part of the conversation
+            self.messages += 1
+            if is_opening_comment(
+                event, created_at=self.created_at, messages_before=self.messages - 1
+            ):
+                return
             if is_public_reply(event):
-                replied = reply_pending = True
+                self.replied = self.reply_pending = True
                 clock.stop("first_response", at, cancelled=False)
                 clock.stop("next_response", at, cancelled=False)
                 clock.stop("periodic_update", at, cancelled=False)
-                if not category.is_done:
-                    clock.start("periodic_update", at, priority, category)
-            elif event.direction is Direction.INBOUND and reply_pending:
-                reply_pending = False
-                if category.is_done:
-                    waiting = True
+                if not self.category.is_done:
+                    clock.start("periodic_update", at, self.priority, self.category)
+            elif event.direction is Direction.INBOUND and self.reply_pending:
+                self.reply_pending = False
+                if self.category.is_done:
+                    self.waiting = True
                 else:
-                    clock.start("next_response", at, priority, category)
-    for run in clock.active.values():
-        clock.advance(run, now, inclusive=True)
-    return _report(clock, timeline, now)
+                    clock.start("next_response", at, self.priority, self.category)
+
+    def report(self, timeline: Timeline, now: datetime) -> SlaReport:
+        """The report at ``now``; advances the runs (report on a copy to keep going)."""
+        clock = self.clock
+        for run in clock.active.values():
+            clock.advance(run, now, inclusive=True)
+        return _report(clock, timeline, now)
 
 
 def _report(clock: _Clock, timeline: Timeline, now: datetime) -> SlaReport:

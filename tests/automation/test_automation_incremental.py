@@ -1,0 +1,69 @@
+"""Wake-ups and wake runs with an incremental SLA (``SlaTracker``) equal those with
+the policy evaluated from scratch, on random timelines at random instants."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.strategies import conversation_timelines
+
+from csmkit.automation import Automation, Environment, RuleSet
+from csmkit.sla import BusinessCalendar, SlaPolicy, SlaTracker
+from csmkit.timeline import Timeline
+
+CAL = BusinessCalendar.from_dict(
+    {"timezone": "Asia/Shanghai", "week": {"mon-fri": ["09:00-12:00", "13:00-18:00"]}}
+)
+POLICY = SlaPolicy.from_dict(
+    {
+        "name": "p",
+        "targets": {
+            "first_response": {"goals": {"normal": "2h", "high": "1h"}, "warnings": [0.5]},
+            "next_response": {"goals": {"normal": "4h"}},
+            "resolution": {"goals": {"normal": "16h", "high": "8h"}, "warnings": [0.5, 0.75]},
+        },
+    }
+)
+ENGINE = Automation(
+    RuleSet.from_dict(
+        {
+            "rules": [
+                {
+                    "id": "warn",
+                    "on": ["sla_warning", "sla_breach"],
+                    "actions": [{"do": "add_tags", "tags": ["late"]}],
+                },
+                {
+                    "id": "nudge",
+                    "on": {"after": "1h", "since": "created", "clock": "business"},
+                    "when": "stats.agent_replies == 0",
+                    "actions": [{"do": "add_tags", "tags": ["nudged"]}],
+                },
+            ]
+        }
+    )
+)
+
+
+@settings(max_examples=40)
+@given(data=st.data())
+def test_wakeups_with_a_tracker_equal_those_from_scratch(data: Any) -> None:
+    full = data.draw(conversation_timelines(max_events=12))
+    tracker = SlaTracker(POLICY)
+    scratch = Environment(sla=POLICY, calendar=CAL)
+    incremental = Environment(sla=tracker, calendar=CAL)
+    timeline = Timeline(full.events[:1])
+    for event in [None, *full.events[1:]]:
+        if event is not None:
+            timeline = timeline.append(event)
+        now = timeline.updated_at + timedelta(minutes=data.draw(st.integers(0, 3000)))
+        after = data.draw(st.sampled_from([None, timeline.updated_at]))
+        assert ENGINE.next_wakeup(
+            timeline, now=now, after=after, env=incremental
+        ) == ENGINE.next_wakeup(timeline, now=now, after=after, env=scratch)
+        assert ENGINE.wake(timeline, now=now, env=incremental) == ENGINE.wake(
+            timeline, now=now, env=scratch
+        )

@@ -1,0 +1,182 @@
+"""SlaTracker: incremental evaluation gives exactly what a from-scratch evaluation gives."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.strategies import conversation_timelines
+
+from csmkit.errors import SlaPolicyError
+from csmkit.sla import BusinessCalendar, SlaPolicy, SlaPolicySet, SlaTracker
+from csmkit.timeline import Event, FieldChanged, Priority, TicketCreated, Timeline
+
+CAL = BusinessCalendar.from_dict(
+    {"timezone": "Asia/Shanghai", "week": {"mon-fri": ["09:00-12:00", "13:00-18:00"]}}
+)
+POLICY = SlaPolicy.from_dict(
+    {
+        "name": "standard",
+        "targets": {
+            "first_response": {"goals": {"normal": "2h", "high": "1h", "urgent": "30m"}},
+            "next_response": {"goals": {"normal": "4h", "high": "2h"}, "warnings": [0.5]},
+            "resolution": {"goals": {"normal": "16h", "high": "8h"}, "warnings": [0.5, 0.75]},
+            "periodic_update": {"goals": {"normal": "24h"}, "business": False},
+        },
+    }
+)
+WALL = SlaPolicy.from_dict(
+    {
+        "name": "wall",
+        "targets": {
+            "first_response": {"goals": {"normal": "3h", "low": "6h"}, "business": False},
+            "resolution": {"goals": {"normal": "30h"}, "business": False, "warnings": [0.8]},
+        },
+    }
+)
+
+
+@st.composite
+def with_priority_changes(draw: st.DrawFn) -> Timeline:
+    """A conversation with priority changes inserted at the instants of its events."""
+    timeline = draw(conversation_timelines(max_events=16))
+    events: list[Event] = [timeline[0]]
+    priority = timeline.state_at(timeline[0].at).priority
+    for event in timeline.events[1:]:
+        events.append(event)
+        if draw(st.integers(0, 5)) == 0:
+            new = draw(st.sampled_from([p for p in Priority if p is not priority]))
+            events.append(
+                FieldChanged(
+                    ticket_id=event.ticket_id,
+                    at=event.at,
+                    name="priority",
+                    old=priority.value,
+                    new=new.value,
+                )
+            )
+            priority = new
+    return Timeline(events)
+
+
+def _nows(timeline: Timeline, draw: st.DrawFn) -> list[tuple[int, datetime]]:
+    """Evaluation points: a growing prefix and an instant at or after its last event
+    (now and then an earlier instant, or one inside the prefix)."""
+    points = []
+    for count in range(1, len(timeline) + 1):
+        last = timeline[count - 1].at
+        offset = draw(st.sampled_from([0, 1, 90, 400, 3000, 20000, -1]))
+        if offset < 0:
+            now = timeline[0].at + (last - timeline[0].at) / 2  # earlier than the prefix
+        else:
+            now = last + timedelta(minutes=offset)
+        points.append((count, now))
+    return points
+
+
+@pytest.mark.parametrize("policy", [POLICY, WALL], ids=["business", "wall"])
+@settings(max_examples=40)
+@given(data=st.data())
+def test_incremental_equals_from_scratch(policy: SlaPolicy, data: Any) -> None:
+    timeline = data.draw(with_priority_changes())
+    tracker = SlaTracker(policy)
+    for count, now in _nows(timeline, data.draw):
+        prefix = Timeline(timeline.events[:count]) if count < len(timeline) else timeline
+        calendar = CAL if policy is POLICY else None
+        expected = policy.evaluate(prefix, calendar=calendar, now=now)
+        assert tracker.evaluate(prefix, calendar=calendar, now=now) == expected
+        # asked again (the memoised answer) and with the whole timeline at that instant
+        assert tracker.evaluate(prefix, calendar=calendar, now=now) == expected
+        assert tracker.evaluate(timeline, calendar=calendar, now=now) == policy.evaluate(
+            timeline, calendar=calendar, now=now
+        )
+
+
+@settings(max_examples=40)
+@given(data=st.data())
+def test_appended_timelines_share_the_fold(data: Any) -> None:
+    """Timelines grown with ``append`` (as the desk grows them) give the same answers."""
+    full = data.draw(with_priority_changes())
+    tracker = SlaTracker(POLICY)
+    timeline = Timeline(full.events[:1])
+    for event in full.events[1:]:
+        timeline = timeline.append(event)
+        now = event.at + timedelta(minutes=data.draw(st.integers(0, 5000)))
+        assert tracker.evaluate(timeline, calendar=CAL, now=now) == POLICY.evaluate(
+            timeline, calendar=CAL, now=now
+        )
+
+
+T0 = datetime.fromisoformat("2026-09-14T10:00:00+08:00")
+
+
+def _created(ticket_id: str = "T-1", priority: str = "normal") -> TicketCreated:
+    return TicketCreated(
+        ticket_id=ticket_id, at=T0, type="repair", channel="email", priority=priority
+    )
+
+
+def test_a_rewritten_history_of_the_same_ticket_is_evaluated_from_its_start() -> None:
+    tracker = SlaTracker(WALL)
+    urgent = Timeline([_created(), FieldChanged(
+        ticket_id="T-1", at=T0 + timedelta(hours=1), name="priority", old="normal", new="low"
+    )])  # fmt: skip
+    now = T0 + timedelta(hours=5)
+    assert tracker.evaluate(urgent, now=now) == WALL.evaluate(urgent, now=now)
+    other = Timeline([_created(), FieldChanged(
+        ticket_id="T-1", at=T0 + timedelta(hours=1), name="priority", old="normal", new="high"
+    )])  # fmt: skip
+    report = tracker.evaluate(other, now=now)
+    assert report == WALL.evaluate(other, now=now)
+    assert report != WALL.evaluate(urgent, now=now)
+
+
+def test_size_bounds_the_kept_folds_and_forget_drops_one() -> None:
+    tracker = SlaTracker(WALL, size=2)
+    for name in ("A", "B", "C"):
+        timeline = Timeline([_created(name)])
+        tracker.evaluate(timeline, now=T0 + timedelta(hours=1))
+    assert len(tracker) == 2
+    tracker.forget("C")
+    assert len(tracker) == 1
+    assert "1 ticket" in repr(tracker)
+
+
+def test_a_policy_set_selects_per_ticket_as_its_evaluate_does() -> None:
+    urgent = SlaPolicy.from_dict(
+        {
+            "name": "urgent",
+            "when": 'ticket.priority == "urgent"',
+            "targets": {"first_response": {"goals": {"urgent": "15m"}, "business": False}},
+        }
+    )
+    policies = SlaPolicySet((urgent, WALL))
+    tracker = SlaTracker(policies)
+    assert tracker.policy is policies
+    timeline = Timeline([_created(), FieldChanged(
+        ticket_id="T-1", at=T0 + timedelta(minutes=5), name="priority", old="normal", new="urgent"
+    )])  # fmt: skip
+    for minutes in (1, 10, 30):
+        now = T0 + timedelta(minutes=minutes)
+        assert tracker.evaluate(timeline, now=now) == policies.evaluate(timeline, now=now)
+    only_urgent = SlaPolicySet((urgent,))
+    plain = Timeline([_created()])
+    assert SlaTracker(only_urgent).evaluate(plain, now=T0).policy is None
+
+
+def test_bad_arguments_are_refused_as_the_policy_refuses_them() -> None:
+    with pytest.raises(SlaPolicyError, match="SlaPolicy or SlaPolicySet"):
+        SlaTracker("standard")  # type: ignore[arg-type]
+    with pytest.raises(SlaPolicyError, match="positive integer"):
+        SlaTracker(WALL, size=0)
+    tracker = SlaTracker(POLICY)
+    timeline = Timeline([_created()])
+    with pytest.raises(SlaPolicyError, match="pass calendar="):
+        tracker.evaluate(timeline, now=T0)
+    with pytest.raises(SlaPolicyError, match="before the ticket's creation"):
+        tracker.evaluate(timeline, calendar=CAL, now=T0 - timedelta(seconds=1))
+    with pytest.raises(SlaPolicyError, match="must be a Timeline"):
+        tracker.evaluate([_created()], calendar=CAL, now=T0)  # type: ignore[arg-type]
