@@ -28,6 +28,7 @@ from csmkit.io._records import (
     read_record,
     ticket_timeline,
 )
+from csmkit.io._stream import ExportReport, accumulate_export, bulk_load, report_export
 
 __all__ = [
     "CANONICAL_COLUMNS",
@@ -37,12 +38,16 @@ __all__ = [
     "Export",
     "ExportError",
     "ExportReader",
+    "ExportReport",
     "OnError",
     "SkippedRow",
+    "accumulate_export",
+    "bulk_load",
     "load_export",
     "load_frame",
     "load_mapping",
     "load_timelines",
     "read_record",
+    "report_export",
     "ticket_timeline",
 ]
