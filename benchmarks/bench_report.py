@@ -191,18 +191,32 @@ def run_pandas(path: Path, policy: Path) -> dict[str, Any]:
     tickets = pd.read_json(path, lines=True, dtype=False)
     events = pd.DataFrame.from_records(
         [event for history in tickets["events"] for event in history],
-        columns=["kind", "ticket_id", "at", "channel", "direction", "public", "actor", "category",
-                 "survey", "score"],
+        columns=[
+            "kind",
+            "ticket_id",
+            "at",
+            "channel",
+            "direction",
+            "public",
+            "actor",
+            "category",
+            "survey",
+            "score",
+        ],
     )
     events["at"] = pd.to_datetime(events["at"], format="ISO8601", utc=True)
     created = events[events["kind"] == "created"].set_index("ticket_id")[["at", "channel"]]
     created["month"] = created["at"].dt.strftime("%Y-%m")
-    replies = events[
-        (events["kind"] == "message_added")
-        & (events["direction"] == "outbound")
-        & (events["public"] == True)  # noqa: E712 - a pandas mask
-        & (events["actor"] != "system")
-    ].groupby("ticket_id")["at"].agg(["min", "count"])
+    replies = (
+        events[
+            (events["kind"] == "message_added")
+            & (events["direction"] == "outbound")
+            & (events["public"] == True)  # noqa: E712 - a pandas mask
+            & (events["actor"] != "system")
+        ]
+        .groupby("ticket_id")["at"]
+        .agg(["min", "count"])
+    )
     status = events[events["kind"] == "status_changed"].groupby("ticket_id")["category"].last()
     csat = events[(events["kind"] == "survey_answered") & (events["survey"] == "csat")]
     csat = csat.groupby("ticket_id")["score"].last()
@@ -259,8 +273,18 @@ def agree(left: dict[str, Any], right: dict[str, Any]) -> list[str]:
 def measure(way: str, path: Path, policy: Path) -> tuple[float, float, float, dict[str, Any]]:
     """CPU seconds, wall seconds, peak MB and the KPIs of one run in a fresh subprocess."""
     out = path.with_suffix(f".{way}.json")
-    command = [sys.executable, __file__, "--run", way, "--file", str(path), "--policy",
-               str(policy), "--out", str(out)]
+    command = [
+        sys.executable,
+        __file__,
+        "--run",
+        way,
+        "--file",
+        str(path),
+        "--policy",
+        str(policy),
+        "--out",
+        str(out),
+    ]
     start = time.perf_counter()
     process = subprocess.Popen(command)
     _, status, usage = os.wait4(process.pid, 0)
@@ -295,8 +319,10 @@ def main() -> None:
     policy = workdir / "sla.json"
     policy.write_text(json.dumps(SLA), encoding="utf-8")
     print(f"load average {os.getloadavg()}; python {sys.version.split()[0]}")
-    print(f"{'tickets':>9} {'way':>7} {'CPU s':>8} {'wall s':>8} {'peak MB':>8} "
-          f"{'CPU/pandas':>10} {'µs/ticket':>9}")
+    print(
+        f"{'tickets':>9} {'way':>7} {'CPU s':>8} {'wall s':>8} {'peak MB':>8} "
+        f"{'CPU/pandas':>10} {'µs/ticket':>9}"
+    )
     for size in sizes:
         path = workdir / f"export_{size}.jsonl"
         if not path.exists():
@@ -319,8 +345,10 @@ def main() -> None:
             results[way] = best
         base = results.get("pandas", (math.nan,))[0]
         for way, (cpu, wall, peak) in results.items():
-            print(f"{size:>9,} {way:>7} {cpu:>8.2f} {wall:>8.2f} {peak:>8.0f} "
-                  f"{cpu / base:>9.2f}x {1e6 * cpu / size:>9.1f}")
+            print(
+                f"{size:>9,} {way:>7} {cpu:>8.2f} {wall:>8.2f} {peak:>8.0f} "
+                f"{cpu / base:>9.2f}x {1e6 * cpu / size:>9.1f}"
+            )
     print(f"load average {os.getloadavg()}")
 
 
