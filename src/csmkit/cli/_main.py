@@ -86,7 +86,8 @@ def _run_report(args: argparse.Namespace) -> int:
         stream_report,
         zone,
     )
-    from csmkit.io import ExportError, OnError, load_export, load_mapping
+    from csmkit.io import ExportError, load_export, load_mapping
+    from csmkit.io._export import OnError
     from csmkit.io._records import latest_instant, parse_cli_instant
 
     # Everything the command line alone can refuse is refused before the export is read.

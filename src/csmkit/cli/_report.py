@@ -15,7 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from csmkit.errors import CsmkitError, MetricsError, SlaPolicyError
-from csmkit.io import ColumnMapping, Export, ExportError, OnError, SkippedRow, accumulate_export
+from csmkit.io import ColumnMapping, Export, ExportError, SkippedRow, accumulate_export
+from csmkit.io._export import OnError
 from csmkit.io._records import parse_cli_instant
 from csmkit.metrics import ReportAccumulator, Table, report, ticket_metrics
 from csmkit.sla import SlaPolicy, SlaPolicySet
