@@ -11,6 +11,7 @@ from typing import Any
 
 from csmkit._time import parse_instant
 from csmkit.errors import CsmkitError, TimelineError
+from csmkit.io._trusted import decode_timeline
 from csmkit.timeline import (
     Assigned,
     Event,
@@ -492,7 +493,7 @@ def read_record(
         raise ExportError(f"{where}: expected a JSON object, got {type(data).__name__}")
     if "events" in data:
         try:
-            return "timeline", Timeline.from_dict(data)
+            return "timeline", decode_timeline(data)
         except TimelineError as exc:
             raise ExportError(f"{where}: {exc}") from None
     if "kind" in data:
