@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import timezone, tzinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 import attrs
 
@@ -220,9 +220,8 @@ class ExportReader:
         with handle:
             try:
                 if suffix == ".csv":
-                    text = handle.read()
                     yield from _csv_rows(
-                        self.path, text, self.mapping, self.zone, self._rows, self.delimiter
+                        self.path, handle, self.mapping, self.zone, self._rows, self.delimiter
                     )
                 else:
                     yield from _json_lines(self.path, handle, self.mapping, self.zone, self._rows)
@@ -418,34 +417,37 @@ def _check_id_column(
 
 def _csv_rows(
     path: Path,
-    text: str,
+    handle: TextIO,
     mapping: ColumnMapping | None,
     zone: tzinfo,
     rows: _Rows,
     delimiter: str | None = None,
 ) -> Iterator[tuple[list[int], Timeline]]:
-    lines = text.splitlines()
-    separator = delimiter if delimiter is not None else sniff_delimiter(lines[0] if lines else "")
-    reader = csv.DictReader(lines, delimiter=separator)
+    header = handle.readline().rstrip("\r\n")
+    handle.seek(0)
+    separator = delimiter if delimiter is not None else sniff_delimiter(header)
+    reader = csv.DictReader(handle, delimiter=separator)
     if reader.fieldnames is None:
         raise ExportError(f"{path}: the CSV file is empty (it needs a header row)")
     columns = [str(name) for name in reader.fieldnames]
     _check_columns(path, mapping, columns)
     _check_id_column(path, mapping, columns, separator)
-    records: list[tuple[int, dict[str, Any]]] = []
     start = reader.line_num + 1
-    try:
-        for record in reader:
-            records.append((start, record))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise ExportError(f"{path}:{start}: malformed CSV: {exc}") from None
-    for line, record in records:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ExportError(f"{path}:{start}: malformed CSV: {exc}") from None
+        line, start = start, reader.line_num + 1
         rows.flat(record)
         try:
-            yield [line], ticket_timeline(record, mapping, zone, f"{path}:{line}")
+            timeline = ticket_timeline(record, mapping, zone, f"{path}:{line}")
         except ExportError as exc:
             rows.bad([line], exc)
+            continue
+        yield [line], timeline
 
 
 def _json(line: str, where: str) -> Any:
