@@ -256,7 +256,9 @@ def _add_report(commands: Any) -> None:
         ),
     )
     parser.add_argument("file", help="export: .csv (flat tickets) or .jsonl (timelines/events)")
-    parser.add_argument("--mapping", help="column mapping: 'zendesk' or a mapping JSON file")
+    parser.add_argument(
+        "--mapping", help="column mapping: 'zendesk', 'freshdesk' or a mapping JSON file"
+    )
     parser.add_argument(
         "--delimiter",
         help="field separator of a CSV export: one character or 'tab' "
