@@ -115,10 +115,14 @@ def ticket_record(rng: random.Random, number: int) -> dict[str, Any]:
 
 
 def write_export(path: Path, tickets: int, seed: int = 16) -> None:
+    """Write the export under a temporary name first: an interrupted run leaves no
+    partial file that a later run would take for the whole export."""
     rng = random.Random(seed)
-    with path.open("w", encoding="utf-8") as out:
+    partial = path.with_suffix(".partial")
+    with partial.open("w", encoding="utf-8") as out:
         for number in range(tickets):
             out.write(json.dumps(ticket_record(rng, number), separators=(",", ":")) + "\n")
+    partial.replace(path)
 
 
 # --------------------------------------------------------------------------- the three ways
