@@ -20,6 +20,7 @@ from csmkit.timeline import (
     Priority,
     StatusCategory,
     StatusChanged,
+    Ticket,
     Timeline,
 )
 
@@ -414,7 +415,13 @@ class Fold:
         check_evaluation(policy, timeline, calendar, now)
         self.clock = _Clock(policy, calendar)
         created = timeline[0]
-        ticket = timeline.state_at(created.at)
+        # The ticket as it was at creation: fold only the events at that instant (state_at
+        # would build and cache a state per event of the whole timeline).
+        ticket = Ticket.created(created)  # type: ignore[arg-type]
+        for event in timeline.events[1:]:
+            if event.at != created.at:
+                break
+            ticket = ticket.apply(event)
         self.created_at = created.at
         self.category, self.priority = ticket.category, ticket.priority
         self.replied = False  # a public reply has been sent
