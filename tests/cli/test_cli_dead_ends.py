@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from csmkit.cli import main
-from csmkit.cli._export import sniff_delimiter
 from csmkit.cli._main import _negative_duration, _one_line
 from csmkit.cli._report import metric_definitions
+from csmkit.io._export import sniff_delimiter
 
 DATA = Path(__file__).resolve().parents[2] / "examples" / "data"
 CALENDAR = str(DATA / "calendar_cn_2026.json")

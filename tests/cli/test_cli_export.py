@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from csmkit.cli._export import Export, SkippedRow, load_export, load_timelines
-from csmkit.cli._load import ExportError, load_mapping
 from csmkit.cli._main import main
+from csmkit.io import Export, ExportError, SkippedRow, load_export, load_mapping, load_timelines
 from csmkit.timeline import MessageAdded, TicketCreated, Timeline
 
 DATA = Path(__file__).resolve().parents[2] / "examples" / "data"

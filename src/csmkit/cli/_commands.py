@@ -19,8 +19,9 @@ from csmkit.cli._calendars import (
     load_calendar,
     preset_zone,
 )
-from csmkit.cli._load import ExportError, parse_cli_instant
 from csmkit.errors import CalendarError, WorkflowError
+from csmkit.io import ExportError
+from csmkit.io._records import parse_cli_instant
 from csmkit.sla import format_duration, parse_duration
 from csmkit.workflow import TEMPLATE_NAMES, Workflow, template
 

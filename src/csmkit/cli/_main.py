@@ -70,8 +70,6 @@ def _instants_years(timelines: Sequence[Any]) -> set[int]:
 
 def _run_report(args: argparse.Namespace) -> int:
     from csmkit.cli._calendars import check_calendar_extra, load_calendar
-    from csmkit.cli._export import OnError, load_export
-    from csmkit.cli._load import ExportError, latest_instant, load_mapping
     from csmkit.cli._report import (
         DEFAULT_METRICS,
         ReportOptions,
@@ -87,6 +85,8 @@ def _run_report(args: argparse.Namespace) -> int:
         uses_business_time,
         zone,
     )
+    from csmkit.io import ExportError, OnError, load_export, load_mapping
+    from csmkit.io._records import latest_instant
 
     # Everything the command line alone can refuse is refused before the export is read.
     size = _plot_size(args.plot_size)
@@ -118,7 +118,7 @@ def _run_report(args: argparse.Namespace) -> int:
         calendar = load_calendar(args.calendar, years, allow_partial=args.partial_calendar).calendar
     tz_name = args.tz or (calendar.timezone if calendar is not None else "UTC")
     if args.now:
-        from csmkit.cli._load import parse_cli_instant
+        from csmkit.io._records import parse_cli_instant
 
         now = parse_cli_instant(args.now, zone(tz_name), "--now")
     else:

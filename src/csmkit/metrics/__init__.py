@@ -26,6 +26,7 @@ from csmkit.metrics._reports import METRICS, Table, rank, report, trend
 from csmkit.metrics._results import DurationResult, MeanResult, QuantileSummary, Rate
 from csmkit.metrics._snapshot import BacklogResult, backlog, sla_attainment
 from csmkit.metrics._stats import student_t_quantile, wilson_interval, z_value
+from csmkit.metrics._streaming import ReportAccumulator
 from csmkit.metrics._surveys import Survey
 from csmkit.metrics._tickets import (
     DURATION_METRICS,
@@ -73,6 +74,7 @@ __all__ = [
     "Rate",
     "RatingAccumulator",
     "RatingResult",
+    "ReportAccumulator",
     "RetentionUplift",
     "RoiResult",
     "Survey",

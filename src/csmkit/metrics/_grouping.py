@@ -120,6 +120,16 @@ class GroupPaths:
             out.append(value)
         return out
 
+    def merge(self, other: GroupPaths) -> None:
+        """Add what ``other`` saw (the same paths, another partition of the tickets)."""
+        self.tickets += other.tickets
+        self._found = [
+            mine or theirs for mine, theirs in zip(self._found, other._found, strict=True)
+        ]
+        room = _MAX_FIELD_NAMES - len(self._field_names)
+        if room > 0:
+            self._field_names.update(sorted(other._field_names - self._field_names)[:room])
+
     def names(self) -> list[str]:
         """Names that exist: ticket attributes and the form fields seen."""
         return [*_TICKET_ATTRIBUTES, *(f"fields.{name}" for name in sorted(self._field_names))]

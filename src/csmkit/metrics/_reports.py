@@ -9,12 +9,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from csmkit.errors import CsmkitError, MetricsError, TimelineError
 from csmkit.metrics._fcr import FcrRule
-from csmkit.metrics._grouping import GroupPaths
 from csmkit.metrics._snapshot import UNRESOLVED
-from csmkit.metrics._specs import METRICS, Row, make_spec, metric_columns
-from csmkit.metrics._surveys import Survey, SurveyChoice
+from csmkit.metrics._specs import METRICS, make_spec
+from csmkit.metrics._surveys import Survey
 from csmkit.metrics._table import Table
-from csmkit.metrics._tickets import BusinessClock, iter_ticket_metrics
+from csmkit.metrics._tickets import BusinessClock
 from csmkit.timeline import StatusCategory, Timeline
 
 __all__ = ["METRICS", "Table", "rank", "report", "trend"]
@@ -139,90 +138,23 @@ def report(
             ``fcr[survey(FIELD)]`` rule, that no ticket has (the message names it and
             suggests the closest names that exist).
     """
-    if isinstance(metrics, str) or not metrics:
-        raise MetricsError("report needs a list of at least one metric")
-    try:
-        categories = frozenset(StatusCategory(c) for c in backlog_categories)
-    except ValueError as exc:
-        raise MetricsError(f"backlog_categories: {exc}") from None
-    choice = SurveyChoice(surveys)
-    specs = [
-        make_spec(
-            name,
-            clock is not None,
-            count_running_breached=count_running_breached,
-            backlog_categories=categories,
-            surveys=choice,
-        )
-        for name in metrics
-    ]
-    names = [spec.name for spec in specs]
-    if len(set(names)) != len(names):
-        raise MetricsError(f"metrics: duplicate names in {names}")
-    if now is None and any(spec.needs_now for spec in specs):
-        needing = [spec.name for spec in specs if spec.needs_now]
-        raise MetricsError(f"metrics {needing} need now= (the evaluation instant)")
-    needs_sla = any(spec.needs_sla for spec in specs)
-    if needs_sla and sla is None:
-        raise MetricsError("sla[...] metrics need sla= (a policy, policy set or reports)")
-    zone = _zone(tz)
-    if bucket is not None and bucket not in ("day", "week", "month"):
-        raise MetricsError(f"bucket must be 'day', 'week' or 'month', got {bucket!r}")
-    if bucket_on not in ("created", "first_resolved"):
-        raise MetricsError(f"bucket_on must be 'created' or 'first_resolved', got {bucket_on!r}")
-    paths = GroupPaths(by)
-    reads = [GroupPaths(spec.reads, what=spec.name) for spec in specs if spec.reads]
-    groups: dict[tuple[Any, ...], list[Any]] = {}
-    timeline_list = _timelines(timelines)
-    for index, metrics_row in enumerate(iter_ticket_metrics(timeline_list, clock=clock, now=now)):
-        key: list[Any] = paths.key(metrics_row.ticket)
-        for filtered in reads:
-            filtered.key(metrics_row.ticket)
-        if bucket is not None:
-            instant = (
-                metrics_row.ticket.created_at
-                if bucket_on == "created"
-                else metrics_row.first_resolved_at
-            )
-            if instant is None:
-                continue
-            key.append(_bucket_label(instant, bucket, zone))
-        found = groups.get(tuple(key))
-        if found is None:
-            accumulators = [spec.make() for spec in specs]
-            groups[tuple(key)] = accumulators
-        else:
-            accumulators = found
-        item = timeline_list[index]
-        timeline = item if isinstance(item, Timeline) else None
-        sla_report = None
-        if needs_sla:
-            assert now is not None
-            try:
-                sla_report = _sla_report(sla, timeline, clock, now)
-            except MetricsError as exc:
-                raise MetricsError(f"timelines[{index}]: {exc}") from None
-        row = Row(metrics_row, timeline, sla_report, clock, now)
-        for spec, accumulator in zip(specs, accumulators, strict=True):
-            try:
-                spec.feed(accumulator, row)
-            except MetricsError as exc:
-                raise MetricsError(
-                    f"timelines[{index}] ({metrics_row.ticket_id!r}), {spec.name}: {exc}"
-                ) from None
-    for checked in (paths, *reads):
-        checked.check()
-    key_columns = [*paths.paths, *([bucket] if bucket is not None else [])]
-    rows = []
-    value_columns: list[str] = []
-    for spec in specs:
-        value_columns.extend(metric_columns(spec.name, spec.make().result(), spec.kind, confidence))
-    for group_key, group in sorted(groups.items(), key=lambda item: _sort_key(item[0])):
-        out: dict[str, Any] = dict(zip(key_columns, group_key, strict=True))
-        for spec, accumulator in zip(specs, group, strict=True):
-            out.update(metric_columns(spec.name, accumulator.result(), spec.kind, confidence))
-        rows.append(out)
-    return Table(tuple(key_columns + value_columns), tuple(rows))
+    from csmkit.metrics._streaming import ReportAccumulator
+
+    accumulator = ReportAccumulator(
+        metrics,
+        by=by,
+        bucket=bucket,
+        tz=tz,
+        bucket_on=bucket_on,
+        clock=clock,
+        now=now,
+        confidence=confidence,
+        sla=sla,
+        count_running_breached=count_running_breached,
+        backlog_categories=backlog_categories,
+        surveys=surveys,
+    )
+    return accumulator.update_many(timelines).result()
 
 
 def _sort_key(key: tuple[Any, ...]) -> tuple[tuple[int, str], ...]:

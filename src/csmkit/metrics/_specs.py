@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -162,6 +163,24 @@ class _SurveyGroup:
                 "them: group the report by type or report each survey on its own"
             )
         self.accumulator.update(event.score)
+
+    def merge(self, other: _SurveyGroup) -> _SurveyGroup:
+        self.missing += other.missing
+        if other.accumulator is None:
+            return self
+        if self.accumulator is None:
+            self.survey = other.survey
+            self.accumulator = copy.deepcopy(other.accumulator)
+        elif other.survey.definition != self.survey.definition:
+            raise MetricsError(
+                f"one group holds answers on survey {self.survey.name!r} "
+                f"({_describe(self.survey)}) and, in another partition, on "
+                f"{other.survey.name!r} ({_describe(other.survey)}); one figure cannot mix "
+                "them: group the report by type or report each survey on its own"
+            )
+        else:
+            self.accumulator.merge(other.accumulator)
+        return self
 
     def result(self) -> Any:
         accumulator = self.accumulator or self.survey.accumulator()

@@ -1,4 +1,4 @@
-"""Reading exports (CSV, JSON Lines) into timelines, with column mappings."""
+"""Records of exports (flat ticket rows, timelines, events) into timelines; column mappings."""
 
 from __future__ import annotations
 
@@ -67,6 +67,13 @@ _CATEGORIES = {category.value for category in StatusCategory}
 class ColumnMapping:
     """A column mapping: export column per canonical column, value translations.
 
+    Build one with [`load_mapping()`][csmkit.io.load_mapping] (a built-in name or a JSON
+    file) or directly:
+
+    >>> mapping = ColumnMapping({"id": "Ticket", "created_at": "Opened"}, {}, "mine")
+    >>> mapping.columns["id"]
+    'Ticket'
+
     Attributes:
         columns: Canonical column name -> column name in the export.
         values: Canonical column name -> {export value: canonical value}; a value mapped
@@ -133,12 +140,62 @@ _ZENDESK: dict[str, Any] = {
     },
 }
 
-MAPPINGS: dict[str, dict[str, Any]] = {"zendesk": _ZENDESK}
-"""Built-in column mappings (``--mapping zendesk``)."""
+_FRESHDESK: dict[str, Any] = {
+    "columns": {
+        "id": "Ticket ID",
+        "created_at": "Created time",
+        "first_reply_at": "Initial response time",
+        "solved_at": "Resolved time",
+        "closed_at": "Closed time",
+        "status": "Status",
+        "priority": "Priority",
+        "type": "Type",
+        "channel": "Source",
+        "group": "Group",
+        "assignee": "Agent",
+        "customer_id": "Requester Email",
+        "subject": "Subject",
+        "agent_replies": "Agent interactions",
+        "csat": "Satisfaction rating",
+    },
+    "values": {
+        "status": {
+            "Open": "open",
+            "Pending": "pending",
+            "Waiting on Customer": "pending",
+            "Waiting on Third Party": "on_hold",
+            "Resolved": "solved",
+            "Closed": "closed",
+        },
+        "priority": {"Low": "low", "Medium": "normal", "High": "high", "Urgent": "urgent"},
+        "channel": {
+            "Email": "email",
+            "Outbound Email": "email",
+            "Portal": "web",
+            "Feedback Widget": "web",
+            "Phone": "phone",
+            "Chat": "chat",
+        },
+        "csat": {
+            "Extremely happy": 5,
+            "Happy": 4,
+            "Neutral": 3,
+            "Unhappy": 2,
+            "Extremely unhappy": 1,
+            "": None,
+        },
+    },
+}
+
+MAPPINGS: dict[str, dict[str, Any]] = {"freshdesk": _FRESHDESK, "zendesk": _ZENDESK}
+"""Built-in column mappings by name (``mapping="zendesk"``, ``--mapping freshdesk``)."""
 
 
 def load_mapping(spec: str) -> ColumnMapping:
-    """A built-in mapping by name, or a mapping JSON file.
+    """A built-in mapping by name (``zendesk``, ``freshdesk``), or a mapping JSON file.
+
+    A mapping file is ``{"columns": {canonical: export column}, "values": {canonical:
+    {export value: canonical value}}}``.
 
     Raises:
         ExportError: the file is unreadable or malformed.

@@ -10,20 +10,37 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import tzinfo
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import timezone, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
 import attrs
 
 from csmkit._suggest import did_you_mean
-from csmkit.cli._load import MAPPINGS, ColumnMapping, ExportError, read_record, ticket_timeline
 from csmkit.errors import MetricsError, TimelineError
+from csmkit.io._records import (
+    MAPPINGS,
+    ColumnMapping,
+    ExportError,
+    load_mapping,
+    read_record,
+    ticket_timeline,
+)
 from csmkit.metrics import ces, csat
-from csmkit.timeline import Event, SurveyAnswered, SurveyKind, Timeline
+from csmkit.timeline import Event, MessageAdded, SurveyAnswered, SurveyKind, Timeline
 
-__all__ = ["GROUP_COLUMNS", "Export", "OnError", "SkippedRow", "load_export", "load_timelines"]
+__all__ = [
+    "GROUP_COLUMNS",
+    "Export",
+    "ExportReader",
+    "OnError",
+    "SkippedRow",
+    "load_export",
+    "load_timelines",
+    "sniff_delimiter",
+]
 
 OnError = Literal["raise", "skip"]
 
@@ -100,7 +117,7 @@ GROUP_COLUMNS: tuple[str, ...] = (
 class _Rows:
     """Collects bad rows in skip mode, raises them in strict mode; notes given columns."""
 
-    def __init__(self, path: Path, on_error: OnError, mapping: ColumnMapping | None) -> None:
+    def __init__(self, path: Path | str, on_error: OnError, mapping: ColumnMapping | None) -> None:
         self.path = path
         self.on_error = on_error
         self.mapping = mapping
@@ -126,11 +143,139 @@ class _Rows:
         self.skipped.extend(SkippedRow(str(self.path), line, str(error)) for line in lines)
 
 
+def _coerce_mapping(mapping: ColumnMapping | str | None) -> ColumnMapping | None:
+    if mapping is None or isinstance(mapping, ColumnMapping):
+        return mapping
+    if isinstance(mapping, str):
+        return load_mapping(mapping)
+    raise ExportError(
+        f"mapping must be a ColumnMapping, a built-in name or a file, got {mapping!r}"
+    )
+
+
+class ExportReader:
+    """One pass over an export file: its tickets as timelines, one at a time.
+
+    Iterating reads the file line by line and yields each ticket's
+    [`Timeline`][csmkit.timeline.Timeline] as soon as it is complete (a timeline or flat
+    row at once; tickets given as one event per line at the end of the file), so a
+    report can fold them into accumulators without holding the export in memory. The
+    same checks as [`load_export()`][csmkit.io.load_export] apply; with
+    ``on_error="skip"`` bad rows land in [`skipped`][csmkit.io.ExportReader.skipped].
+
+    Args:
+        path: The export file (``.csv``, ``.jsonl``/``.ndjson``/``.json``).
+        mapping: A [`ColumnMapping`][csmkit.io.ColumnMapping], a built-in mapping name
+            (``zendesk``, ``freshdesk``) or a mapping JSON file; ``None`` for the canonical
+            columns.
+        zone: Zone of instants written without an offset.
+        on_error: ``"raise"`` or ``"skip"`` (see [`load_export()`][csmkit.io.load_export]).
+        delimiter: A CSV export's separator (``None``: sniffed from the header).
+
+    Raises:
+        ExportError: see [`load_export()`][csmkit.io.load_export].
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        mapping: ColumnMapping | str | None = None,
+        zone: tzinfo = timezone.utc,
+        on_error: OnError = "raise",
+        delimiter: str | None = None,
+    ) -> None:
+        if on_error not in ("raise", "skip"):
+            raise ExportError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+        self.path = Path(path)
+        self.mapping = _coerce_mapping(mapping)
+        self.zone = zone
+        self.on_error: OnError = on_error
+        self.delimiter = delimiter
+        self._rows = _Rows(self.path, on_error, self.mapping)
+        self.tickets = 0
+        self._started = False
+
+    @property
+    def skipped(self) -> tuple[SkippedRow, ...]:
+        """The rows left out so far (``on_error="skip"``), in line order."""
+        return tuple(sorted(self._rows.skipped, key=lambda row: row.line))
+
+    @property
+    def ungiven(self) -> frozenset[str]:
+        """As [`Export.ungiven`][csmkit.io.Export] (complete once the file is read)."""
+        return self._rows.ungiven()
+
+    def _raw(self) -> Iterator[tuple[list[int], Timeline]]:
+        suffix = self.path.suffix.lower()
+        if suffix not in (".csv", ".jsonl", ".ndjson", ".json"):
+            raise ExportError(
+                f"{self.path}: unknown export format {suffix or '(no suffix)'!r}; "
+                "use .csv or .jsonl (JSON Lines)"
+            )
+        try:
+            handle = open(self.path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+        except OSError as exc:
+            raise ExportError(f"{self.path}: cannot read the file: {exc}") from None
+        with handle:
+            try:
+                if suffix == ".csv":
+                    text = handle.read()
+                    yield from _csv_rows(
+                        self.path, text, self.mapping, self.zone, self._rows, self.delimiter
+                    )
+                else:
+                    yield from _json_lines(self.path, handle, self.mapping, self.zone, self._rows)
+            except UnicodeDecodeError as exc:
+                raise ExportError(f"{self.path}: cannot read the file: {exc}") from None
+
+    def __iter__(self) -> Iterator[Timeline]:
+        if self._started:
+            raise ExportError(f"{self.path}: an ExportReader is read once; make another")
+        self._started = True
+        first_line: dict[str, int] = {}
+        for lines, timeline in self._raw():
+            if _accept(self._rows, first_line, lines, timeline):
+                self.tickets += 1
+                yield timeline
+
+
+def _repeated_message(timeline: Timeline) -> str | None:
+    """Why a ticket holds one message twice (the same ``message_id``), if it does: an
+    export written twice or a retried append would count a reply twice."""
+    seen: set[str] = set()
+    for event in timeline.events:
+        if isinstance(event, MessageAdded) and event.message_id is not None:
+            if event.message_id in seen:
+                return f"message_id {event.message_id!r} appears twice (a duplicated event)"
+            seen.add(event.message_id)
+    return None
+
+
+def _accept(rows: _Rows, first_line: dict[str, int], lines: list[int], timeline: Timeline) -> bool:
+    problem = _bad_answer(timeline) or _repeated_message(timeline)
+    if problem is not None:
+        rows.bad(
+            lines, ExportError(f"{rows.path}:{lines[0]}: ticket {timeline.ticket_id!r}: {problem}")
+        )
+        return False
+    seen = first_line.get(timeline.ticket_id)
+    if seen is not None:
+        error = ExportError(
+            f"{rows.path}:{lines[0]}: ticket {timeline.ticket_id!r} appears twice "
+            f"(first at line {seen})"
+        )
+        rows.bad(lines, error)
+        return False
+    first_line[timeline.ticket_id] = lines[0]
+    return True
+
+
 def load_export(
-    path: Path,
+    path: str | os.PathLike[str],
     *,
-    mapping: ColumnMapping | None,
-    zone: tzinfo,
+    mapping: ColumnMapping | str | None = None,
+    zone: tzinfo = timezone.utc,
     on_error: OnError = "raise",
     delimiter: str | None = None,
 ) -> Export:
@@ -144,11 +289,12 @@ def load_export(
 
     Args:
         path: The export file.
-        mapping: Column mapping, or ``None`` for the canonical column names.
-        zone: Zone of instants written without an offset.
+        mapping: A [`ColumnMapping`][csmkit.io.ColumnMapping], a built-in mapping name or a
+            mapping JSON file; ``None`` for the canonical column names.
+        zone: Zone of instants written without an offset (default UTC).
         on_error: ``"raise"`` (default): the first bad row is an error. ``"skip"``: bad
             rows (malformed values, an unreadable JSON line, a ticket whose events do not
-            form a timeline, a repeated ticket id) are left out and listed in
+            form a timeline, a repeated ticket id or event) are left out and listed in
             `Export.skipped`, one entry per line.
         delimiter: The field separator of a CSV export; ``None`` (default) reads it from
             the header row (``,``, ``;``, tab or ``|``, whichever it has most of).
@@ -157,44 +303,13 @@ def load_export(
         ExportError: an unreadable file, a mapping naming missing columns, or (strict)
             a bad row, naming the file and line.
     """
-    if on_error not in ("raise", "skip"):
-        raise ExportError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-    suffix = path.suffix.lower()
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExportError(f"{path}: cannot read the file: {exc}") from None
-    rows = _Rows(path, on_error, mapping)
-    if suffix == ".csv":
-        found = _csv_rows(path, text, mapping, zone, rows, delimiter)
-    elif suffix in (".jsonl", ".ndjson", ".json"):
-        found = _json_lines(path, text, mapping, zone, rows)
-    else:
-        raise ExportError(
-            f"{path}: unknown export format {suffix or '(no suffix)'!r}; "
-            "use .csv or .jsonl (JSON Lines)"
-        )
+    reader = ExportReader(path, mapping=mapping, zone=zone, on_error=on_error, delimiter=delimiter)
+    found = sorted(reader._raw(), key=lambda item: item[0][0])
     first_line: dict[str, int] = {}
-    timelines: list[Timeline] = []
-    for lines, timeline in found:
-        problem = _bad_answer(timeline)
-        if problem is not None:
-            rows.bad(
-                lines, ExportError(f"{path}:{lines[0]}: ticket {timeline.ticket_id!r}: {problem}")
-            )
-            continue
-        seen = first_line.get(timeline.ticket_id)
-        if seen is not None:
-            error = ExportError(
-                f"{path}:{lines[0]}: ticket {timeline.ticket_id!r} appears twice "
-                f"(first at line {seen})"
-            )
-            rows.bad(lines, error)
-            continue
-        first_line[timeline.ticket_id] = lines[0]
-        timelines.append(timeline)
-    skipped = tuple(sorted(rows.skipped, key=lambda row: row.line))
-    return Export(tuple(timelines), skipped, rows.ungiven())
+    timelines = [
+        timeline for lines, timeline in found if _accept(reader._rows, first_line, lines, timeline)
+    ]
+    return Export(tuple(timelines), reader.skipped, reader.ungiven)
 
 
 def _bad_answer(timeline: Timeline) -> str | None:
@@ -220,7 +335,12 @@ def _bad_answer(timeline: Timeline) -> str | None:
     return None
 
 
-def load_timelines(path: Path, *, mapping: ColumnMapping | None, zone: tzinfo) -> list[Timeline]:
+def load_timelines(
+    path: str | os.PathLike[str],
+    *,
+    mapping: ColumnMapping | str | None = None,
+    zone: tzinfo = timezone.utc,
+) -> list[Timeline]:
     """The timelines of `load_export()` in strict mode (any bad row is an error)."""
     return list(load_export(path, mapping=mapping, zone=zone).timelines)
 
@@ -330,12 +450,11 @@ def _json(line: str, where: str) -> Any:
 
 
 def _json_lines(
-    path: Path, text: str, mapping: ColumnMapping | None, zone: tzinfo, rows: _Rows
+    path: Path, handle: Iterable[str], mapping: ColumnMapping | None, zone: tzinfo, rows: _Rows
 ) -> Iterator[tuple[list[int], Timeline]]:
-    found: list[tuple[list[int], Timeline]] = []
     events: dict[str, list[tuple[int, Event]]] = {}
     flat_keys: set[str] = set()
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(handle, start=1):
         if not line.strip():
             continue
         where = f"{path}:{number}"
@@ -351,20 +470,20 @@ def _json_lines(
             rows.bad([number], exc)
             continue
         if kind == "timeline":
-            found.append(([number], value))
+            yield [number], value
         else:
             events.setdefault(value.ticket_id, []).append((number, value))
     if flat_keys:
         _check_columns(path, mapping, sorted(flat_keys))
-    for ticket_id, numbered in events.items():
+    for ticket_id, numbered in sorted(events.items(), key=lambda item: item[1][0][0]):
         lines = [number for number, _ in numbered]
         try:
-            found.append((lines, Timeline([event for _, event in numbered])))
+            timeline = Timeline([event for _, event in numbered])
         except TimelineError as exc:
             error = ExportError(
                 f"{path}:{lines[0]}: events of ticket {ticket_id!r} "
                 f"(lines {', '.join(map(str, lines))}): {exc}"
             )
             rows.bad(lines, error)
-    found.sort(key=lambda item: item[0][0])
-    yield from found
+            continue
+        yield lines, timeline
