@@ -1,0 +1,95 @@
+"""KPIs on Dask: one process against a LocalCluster of worker processes.
+
+The export is ``examples/data/demo-export.jsonl`` (321 simulated tickets) repeated with
+fresh ticket ids up to ``--tickets`` tickets, written as ``--files`` JSON Lines files
+(one Dask partition each). The report: tickets, first-response time, one-touch FCR,
+CSAT, NPS and backlog by channel and week. Both runs must give the same table before
+anything is timed. Timings are wall-clock, best of ``--repeat`` runs interleaved
+(one process, then the cluster, ...); the cluster's start-up is timed apart.
+
+Usage::
+
+    python benchmarks/bench_dask.py                       # 160,500 tickets, 16 files, 2 workers
+    python benchmarks/bench_dask.py --tickets 32100 --repeat 2 --workers 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from distributed import Client, LocalCluster
+
+from csmkit.dask import dask_report
+from csmkit.io import report_export
+
+SOURCE = Path(__file__).resolve().parents[1] / "examples" / "data" / "demo-export.jsonl"
+METRICS = ["tickets", "first_response_time", "fcr[one_touch]", "csat", "nps", "backlog"]
+OPTIONS = {"by": ["channel"], "bucket": "week", "tz": "Asia/Shanghai"}
+
+
+def write_export(folder: Path, tickets: int, files: int) -> list[str]:
+    lines = SOURCE.read_text(encoding="utf-8").splitlines()
+    handles = [(folder / f"part-{i:03d}.jsonl").open("w", encoding="utf-8") for i in range(files)]
+    try:
+        for n in range(tickets):
+            copy, line = divmod(n, len(lines))
+            # Fresh ids per copy: a ticket id lives in one file only.
+            text = lines[line].replace('"ticket_id": "', f'"ticket_id": "R{copy}-')
+            handles[n % files].write(text + "\n")
+    finally:
+        for handle in handles:
+            handle.close()
+    return [handle.name for handle in handles]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=160_500)
+    parser.add_argument("--files", type=int, default=16)
+    parser.add_argument("--workers", type=int, nargs="+", default=[2])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        paths = write_export(Path(folder), args.tickets, args.files)
+        print(f"{args.tickets:,} tickets in {args.files} files; load {os.getloadavg()}")
+        best_one = float("inf")
+        expected = None
+        for workers in args.workers:
+            started = time.perf_counter()
+            with (
+                LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True,
+                    dashboard_address=None,
+                ) as cluster,
+                Client(cluster) as client,
+            ):  # fmt: skip
+                startup = time.perf_counter() - started
+                best = float("inf")
+                for _ in range(args.repeat):
+                    t0 = time.perf_counter()
+                    one = report_export(paths, METRICS, **OPTIONS)
+                    best_one = min(best_one, time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                    spread = dask_report(paths, METRICS, client=client, **OPTIONS)
+                    best = min(best, time.perf_counter() - t0)
+                    if spread.table != one.table:
+                        print("the Dask table differs from the one-process table")
+                        return 1
+                    expected = expected or one.table
+            print(
+                f"workers={workers}: one process {best_one:.2f} s "
+                f"({args.tickets / best_one:,.0f} tickets/s), Dask {best:.2f} s "
+                f"({args.tickets / best:,.0f} tickets/s), speed-up {best_one / best:.2f}x; "
+                f"cluster start-up {startup:.1f} s; load {json.dumps(os.getloadavg())}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
