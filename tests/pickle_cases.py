@@ -20,6 +20,7 @@ from csmkit import (
     customers,
     desk,
     hookspecs,
+    io,
     knowledge,
     metrics,
     plugins,
@@ -251,6 +252,17 @@ CASES: dict[type[Any], Callable[[], Any]] = {
     ),
     metrics.ChurnResult: lambda: metrics.churn(["a", "b", "c"], ["b", "c", "d"]),
     metrics.DurationAccumulator: v.durations,
+    metrics.ReportAccumulator: lambda: metrics.ReportAccumulator(
+        ["tickets", "first_response_time", "csat"], by=["channel"], now="latest"
+    ).update(v.a_timeline()),
+    io.ColumnMapping: lambda: io.load_mapping("zendesk"),
+    io.SkippedRow: lambda: io.SkippedRow("export.csv", 4, "export.csv:4: bad"),
+    io.Export: lambda: io.Export(
+        (v.a_timeline(),), (io.SkippedRow("e.jsonl", 2, "e.jsonl:2: not JSON"),), frozenset()
+    ),
+    io.ExportReport: lambda: io.ExportReport(
+        metrics.report([v.a_timeline()], ["tickets"]), 1, (), T0, frozenset({"group"})
+    ),
     metrics.DurationResult: lambda: v.durations().result(),
     metrics.FcrRule: lambda: metrics.no_reopen_within(7, business_day=timedelta(hours=8)),
     metrics.LtvResult: lambda: metrics.ltv(margin=100.0, retention=0.8, discount_rate=0.1),
@@ -416,10 +428,14 @@ EQUAL_BY: dict[type[Any], Callable[[Any], Any]] = {
     # loaded one must be built from an equal value.
     automation.Automation: lambda engine: engine.rules,
     workflow.WorkflowRegistry: lambda registry: tuple(registry),
+    # Mergeable report state: equal when it reports the same table.
+    metrics.ReportAccumulator: lambda accumulator: (accumulator.tickets, accumulator.result()),
+    io.ColumnMapping: lambda mapping: (mapping.columns, mapping.values, mapping.name),
 }
 """How to compare the classes that are engines rather than values."""
 
 EXCLUDED: dict[type[Any], str] = {
+    io.ExportReader: "a one-pass reader of an open file (live state)",
     knowledge.KnowledgeStore: "protocol",
     knowledge.KnowledgeBase: "composes a knowledge store and a search index (live state)",
     knowledge.MemoryKnowledgeStore: "a store: its content lives in the process",

@@ -75,22 +75,24 @@ def _run_report(args: argparse.Namespace) -> int:
         return run_scaled_report(args)
     from csmkit.cli._calendars import check_calendar_extra, load_calendar
     from csmkit.cli._report import (
-        DEFAULT_METRICS,
         ReportOptions,
         build_report,
         check_plot_extra,
         format_csv,
         format_json,
         format_table,
-        load_policy,
         metric_definitions,
         plot_report,
-        sla_targets,
-        uses_business_time,
+        report_metrics,
+        report_policy,
+        report_skipped,
+        skipped_note,
+        stream_report,
         zone,
     )
-    from csmkit.io import ExportError, OnError, load_export, load_mapping
-    from csmkit.io._records import latest_instant
+    from csmkit.io import ExportError, load_export, load_mapping
+    from csmkit.io._export import OnError
+    from csmkit.io._records import latest_instant, parse_cli_instant
 
     # Everything the command line alone can refuse is refused before the export is read.
     size = _plot_size(args.plot_size)
@@ -105,59 +107,61 @@ def _run_report(args: argparse.Namespace) -> int:
     mapping = load_mapping(args.mapping) if args.mapping else None
     read_zone = zone(args.tz) if args.tz else timezone.utc
     on_error: OnError = "skip" if args.skip_bad_rows else "raise"
-    export = load_export(
-        path, mapping=mapping, zone=read_zone, on_error=on_error, delimiter=delimiter
-    )
-    timelines = list(export.timelines)
-    skipped = f" ({len(export.skipped)} bad rows skipped)" if export.skipped else ""
-    for row in export.skipped:  # every one, never a silent partial report
-        sys.stderr.write(f"csmkit report: skipped {row}\n")
-    if skipped:
-        sys.stderr.write(f"csmkit report: {path}: {len(export.skipped)} bad rows skipped\n")
-    if not timelines:
-        raise ExportError(f"{path}: no tickets in the export{skipped}")
-    calendar = None
-    if args.calendar:
-        years = _instants_years(timelines)
-        calendar = load_calendar(args.calendar, years, allow_partial=args.partial_calendar).calendar
-    tz_name = args.tz or (calendar.timezone if calendar is not None else "UTC")
-    if args.now:
-        from csmkit.io._records import parse_cli_instant
-
-        now = parse_cli_instant(args.now, zone(tz_name), "--now")
+    if not args.plot and not args.calendar:
+        # One streaming pass: tickets are folded into the report as they are read.
+        streamed = stream_report(args, path, mapping, read_zone, on_error, delimiter)
+        table, options, ticket_count, skipped_rows = streamed
+        calendar = None
+        tz_name = args.tz or "UTC"
+        now = options.now
+        policy = options.sla
+        metrics = options.metrics
+        by = options.by
+        timelines: list[Any] = []
     else:
-        found = latest_instant(timelines)
-        assert found is not None
-        now = found
-    policy = load_policy(args.sla) if args.sla else None
-    if policy is not None and calendar is None and uses_business_time(policy):
-        raise UsageError(
-            f"the SLA policy {args.sla} counts business time: pass --calendar "
-            "(a calendar JSON file or the preset cn)"
+        export = load_export(
+            path, mapping=mapping, zone=read_zone, on_error=on_error, delimiter=delimiter
         )
-    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else []
-    if not metrics:
-        metrics = list(DEFAULT_METRICS)
-        if policy is not None:
-            metrics += [f"sla[{target}]" for target in sla_targets(policy)]
-    by = [b.strip() for b in args.by.split(",") if b.strip()] if args.by else []
-    export.check_groups(by, path)
-    options = ReportOptions(
-        metrics=metrics,
-        by=by,
-        period=args.period,
-        tz=zone(tz_name),
-        clock=calendar,
-        now=now,
-        sla=policy,
-    )
-    table = build_report(timelines, options)
+        timelines = list(export.timelines)
+        skipped_rows = export.skipped
+        report_skipped(path, skipped_rows)
+        if not timelines:
+            raise ExportError(f"{path}: no tickets in the export{skipped_note(skipped_rows)}")
+        ticket_count = len(timelines)
+        calendar = None
+        if args.calendar:
+            years = _instants_years(timelines)
+            calendar = load_calendar(
+                args.calendar, years, allow_partial=args.partial_calendar
+            ).calendar
+        tz_name = args.tz or (calendar.timezone if calendar is not None else "UTC")
+        if args.now:
+            now = parse_cli_instant(args.now, zone(tz_name), "--now")
+        else:
+            found = latest_instant(timelines)
+            assert found is not None
+            now = found
+        policy = report_policy(args, calendar)
+        metrics = report_metrics(args, policy)
+        by = [b.strip() for b in args.by.split(",") if b.strip()] if args.by else []
+        export.check_groups(by, path)
+        options = ReportOptions(
+            metrics=metrics,
+            by=by,
+            period=args.period,
+            tz=zone(tz_name),
+            clock=calendar,
+            now=now,
+            sla=policy,
+        )
+        table = build_report(timelines, options)
+    skipped = skipped_note(skipped_rows)
     clock = f"business time (calendar {args.calendar})" if calendar is not None else "calendar time"
     definitions = metric_definitions(metrics, clock)
     meta = {
         "file": str(path),
-        "tickets": len(timelines),
-        "skipped_rows": [row.to_dict() for row in export.skipped],
+        "tickets": ticket_count,
+        "skipped_rows": [row.to_dict() for row in skipped_rows],
         "now": now.isoformat(),
         "timezone": tz_name,
         "calendar": args.calendar,
@@ -176,7 +180,7 @@ def _run_report(args: argparse.Namespace) -> int:
     else:
         keys = [*by, *([args.period] if args.period else [])]
         text = (
-            f"{len(timelines)} tickets from {path}{skipped}; as of {now.isoformat()}; "
+            f"{ticket_count} tickets from {path}{skipped}; as of {now.isoformat()}; "
             f"{'business' if calendar is not None else 'calendar'} time; "
             "rates in % [95 % interval], durations median (p90)\n"
             + "".join(f"  {name}: {text}\n" for name, text in definitions.items())

@@ -6,15 +6,19 @@ import csv
 import importlib
 import io
 import json
+import sys
 import warnings
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from csmkit.errors import CsmkitError, MetricsError, SlaPolicyError
-from csmkit.metrics import Table, report, ticket_metrics
+from csmkit.io import ColumnMapping, Export, ExportError, SkippedRow, accumulate_export
+from csmkit.io._export import OnError
+from csmkit.io._records import parse_cli_instant
+from csmkit.metrics import ReportAccumulator, Table, report, ticket_metrics
 from csmkit.sla import SlaPolicy, SlaPolicySet
 from csmkit.timeline import Timeline
 
@@ -29,7 +33,12 @@ __all__ = [
     "load_policy",
     "metric_definitions",
     "plot_report",
+    "report_metrics",
+    "report_policy",
+    "report_skipped",
+    "skipped_note",
     "sla_targets",
+    "stream_report",
     "table_to_json_rows",
     "uses_business_time",
     "zone",
@@ -411,3 +420,95 @@ def _plot_times(axes: Any, timelines: Sequence[Timeline], options: ReportOptions
 def describe_error(exc: CsmkitError) -> str:
     """The one-line form of an error message (multi-line problem lists joined)."""
     return "; ".join(line.strip(" -") for line in str(exc).splitlines() if line.strip())
+
+
+# --------------------------------------------------------------------------- loading
+def skipped_note(skipped: Sequence[Any]) -> str:
+    """`` (N bad rows skipped)`` when rows were skipped, else empty."""
+    return f" ({len(skipped)} bad rows skipped)" if skipped else ""
+
+
+def report_skipped(path: Path, skipped: Sequence[Any]) -> None:
+    """List every skipped row on stderr: never a silent partial report."""
+    for row in skipped:
+        sys.stderr.write(f"csmkit report: skipped {row}\n")
+    if skipped:
+        sys.stderr.write(f"csmkit report: {path}: {len(skipped)} bad rows skipped\n")
+
+
+def report_policy(args: Any, calendar: Any) -> SlaPolicy | SlaPolicySet | None:
+    """The ``--sla`` policy, refused when it counts business time without ``--calendar``."""
+    from csmkit.cli._main import UsageError
+
+    policy = load_policy(args.sla) if args.sla else None
+    if policy is not None and calendar is None and uses_business_time(policy):
+        raise UsageError(
+            f"the SLA policy {args.sla} counts business time: pass --calendar "
+            "(a calendar JSON file or the preset cn)"
+        )
+    return policy
+
+
+def report_metrics(args: Any, policy: SlaPolicy | SlaPolicySet | None) -> list[str]:
+    """``--metrics``, or the defaults (with ``sla[...]`` per target of ``--sla``)."""
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else []
+    if not metrics:
+        metrics = list(DEFAULT_METRICS)
+        if policy is not None:
+            metrics += [f"sla[{target}]" for target in sla_targets(policy)]
+    return metrics
+
+
+def stream_report(
+    args: Any,
+    path: Path,
+    mapping: ColumnMapping | None,
+    read_zone: tzinfo,
+    on_error: OnError,
+    delimiter: str | None,
+) -> tuple[Table, ReportOptions, int, tuple[SkippedRow, ...]]:
+    """``csmkit report`` without ``--calendar`` and ``--plot``: one streaming pass.
+
+    The tickets are folded into a [`ReportAccumulator`][csmkit.metrics.ReportAccumulator]
+    as they are read; without ``--now`` only the open tickets wait for the latest
+    instant. The table equals [`build_report()`][csmkit.cli._report.build_report] over
+    the loaded timelines.
+    """
+    tz_name = args.tz or "UTC"
+    now: datetime | None = parse_cli_instant(args.now, zone(tz_name), "--now") if args.now else None
+    policy = report_policy(args, None)
+    metrics = report_metrics(args, policy)
+    by = [b.strip() for b in args.by.split(",") if b.strip()] if args.by else []
+    accumulator = ReportAccumulator(
+        metrics,
+        by=by,
+        bucket=args.period,
+        tz=zone(tz_name),
+        now=now if now is not None else "latest",
+        sla=policy,
+    )
+    reader = accumulate_export(
+        path,
+        accumulator,
+        mapping=mapping,
+        zone=read_zone,
+        on_error=on_error,
+        delimiter=delimiter,
+    )
+    skipped = reader.skipped
+    report_skipped(path, skipped)
+    if not reader.tickets:
+        raise ExportError(f"{path}: no tickets in the export{skipped_note(skipped)}")
+    Export((), skipped, reader.ungiven).check_groups(by, path)
+    table = accumulator.result()
+    assert accumulator.now is not None
+    options = ReportOptions(
+        metrics=metrics,
+        by=by,
+        period=args.period,
+        tz=zone(tz_name),
+        clock=None,
+        now=accumulator.now,
+        sla=policy,
+    )
+    return table, options, reader.tickets, skipped

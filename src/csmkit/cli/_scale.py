@@ -68,18 +68,16 @@ def run_scaled_report(args: argparse.Namespace) -> int:
     from csmkit.cli._calendars import check_calendar_extra, load_calendar
     from csmkit.cli._main import UsageError, _delimiter
     from csmkit.cli._report import (
-        DEFAULT_METRICS,
         format_csv,
         format_json,
         format_table,
-        load_policy,
         metric_definitions,
-        sla_targets,
-        uses_business_time,
+        report_metrics,
+        report_policy,
         zone,
     )
     from csmkit.dask import dask_report
-    from csmkit.io import load_mapping
+    from csmkit.io import Export, load_mapping
     from csmkit.io._records import parse_cli_instant
 
     if args.plot:
@@ -98,14 +96,8 @@ def run_scaled_report(args: argparse.Namespace) -> int:
         loaded = load_calendar(args.calendar, years, allow_partial=args.partial_calendar)
         calendar = loaded.calendar
         tz_name = args.tz or calendar.timezone
-    policy = load_policy(args.sla) if args.sla else None
-    if policy is not None and calendar is None and uses_business_time(policy):
-        raise UsageError(f"the SLA policy {args.sla} counts business time: pass --calendar")
-    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else []
-    if not metrics:
-        metrics = list(DEFAULT_METRICS)
-        if policy is not None:
-            metrics += [f"sla[{target}]" for target in sla_targets(policy)]
+    policy = report_policy(args, calendar)
+    metrics = report_metrics(args, policy)
     by = [b.strip() for b in args.by.split(",") if b.strip()] if args.by else []
     done = dask_report(
         [str(path) for path in files],
@@ -125,6 +117,7 @@ def run_scaled_report(args: argparse.Namespace) -> int:
     )
     for row in done.skipped:  # every one, never a silent partial report
         sys.stderr.write(f"csmkit report: skipped {row}\n")
+    Export((), done.skipped, done.ungiven).check_groups(by, Path(args.file))
     skipped = f" ({len(done.skipped)} bad rows skipped)" if done.skipped else ""
     assert done.now is not None
     clock = f"business time (calendar {args.calendar})" if calendar is not None else "calendar time"

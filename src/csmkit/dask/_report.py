@@ -23,7 +23,6 @@ from csmkit.io import (
     ColumnMapping,
     ExportError,
     ExportReport,
-    OnError,
     SkippedRow,
     accumulate_export,
     bulk_load,
@@ -33,6 +32,8 @@ from csmkit.metrics import ReportAccumulator
 from csmkit.timeline import Timeline
 
 __all__ = ["DaskError", "dask_report"]
+
+OnError = Literal["raise", "skip"]
 
 
 class DaskError(CsmkitError, RuntimeError):

@@ -312,6 +312,9 @@ def load_export(
     return Export(tuple(timelines), reader.skipped, reader.ungiven)
 
 
+_SCALE_TOP = {SurveyKind.CSAT: 5, SurveyKind.CES: 7}
+
+
 def _bad_answer(timeline: Timeline) -> str | None:
     """Why the survey answer a report reads (the latest CSAT / CES) is invalid, if it is.
 
@@ -327,6 +330,9 @@ def _bad_answer(timeline: Timeline) -> str | None:
     for event in reversed(timeline.events):
         if isinstance(event, SurveyAnswered) and event.survey in checks:
             check = checks.pop(event.survey)
+            score = event.score
+            if type(score) is int and 1 <= score <= _SCALE_TOP[event.survey]:
+                continue  # the common case, plainly valid: no need to build a result
             try:
                 check([event.score])
             except MetricsError as exc:

@@ -57,6 +57,9 @@ def _event_record(row: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in row.items():
         plain = _safe_plain(value)
+        if isinstance(plain, float) and plain.is_integer():
+            # A whole-number column with gaps comes back as floats (NaN is a float).
+            plain = int(plain)
         if plain is not None or key in ("actor",):
             out[str(key)] = plain
     return out

@@ -129,7 +129,6 @@ def report_export(
     accumulator = ReportAccumulator(metrics, now=now, **options)  # type: ignore[arg-type]
     skipped: list[SkippedRow] = []
     ungiven: frozenset[str] | None = None
-    seen: dict[str, str] = {}
     for path in paths:
         reader = accumulate_export(
             path,
@@ -141,10 +140,10 @@ def report_export(
         )
         skipped.extend(reader.skipped)
         ungiven = reader.ungiven if ungiven is None else ungiven & reader.ungiven
-        seen[str(path)] = str(path)
     if not accumulator.tickets:
         more = f" ({len(skipped)} bad rows skipped)" if skipped else ""
-        raise ExportError(f"{', '.join(seen)}: no tickets in the export{more}")
+        names = ", ".join(str(path) for path in paths)
+        raise ExportError(f"{names}: no tickets in the export{more}")
     return ExportReport(
         accumulator.result(),
         accumulator.tickets,

@@ -63,10 +63,10 @@ class ReportAccumulator:
         >>> from datetime import datetime, timezone
         >>> from csmkit.timeline import TicketCreated, Timeline
         >>> t0 = datetime(2026, 9, 28, 9, tzinfo=timezone.utc)
-        >>> left = ReportAccumulator(["tickets"], by=["channel"])
-        >>> right = ReportAccumulator(["tickets"], by=["channel"])
-        >>> _ = left.update(Timeline([TicketCreated(ticket_id="A", at=t0, channel="email")]))
-        >>> _ = right.update(Timeline([TicketCreated(ticket_id="B", at=t0, channel="email")]))
+        >>> def ticket(name):
+        ...     return Timeline([TicketCreated(ticket_id=name, at=t0, type="q", channel="email")])
+        >>> left = ReportAccumulator(["tickets"], by=["channel"]).update(ticket("A"))
+        >>> right = ReportAccumulator(["tickets"], by=["channel"]).update(ticket("B"))
         >>> left.merge(right).result().rows
         ({'channel': 'email', 'tickets': 2},)
     """

@@ -19,6 +19,7 @@ from csmkit.timeline import (
     Priority,
     StatusCategory,
     StatusChanged,
+    Ticket,
     Timeline,
 )
 
@@ -373,7 +374,13 @@ def evaluate(
         )
     clock = _Clock(policy, calendar)
     created = timeline[0]
-    ticket = timeline.state_at(created.at)
+    # The ticket as it was at creation: fold only the events at that instant (state_at
+    # would build and cache a state per event of the whole timeline).
+    ticket = Ticket.created(created)  # type: ignore[arg-type]
+    for event in timeline.events[1:]:
+        if event.at != created.at:
+            break
+        ticket = ticket.apply(event)
     category, priority = ticket.category, ticket.priority
     replied = False  # a public reply has been sent
     reply_pending = False  # a public reply since the last customer message
