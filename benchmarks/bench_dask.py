@@ -7,10 +7,13 @@ CSAT, NPS and backlog by channel and week. Both runs must give the same table be
 anything is timed. Timings are wall-clock, best of ``--repeat`` runs interleaved
 (one process, then the cluster, ...); the cluster's start-up is timed apart.
 
-On a shared machine wall-clock ratios measure the scheduler's shares as much as csmkit,
-so CPU seconds are measured too: of the one-process run, and of every worker (plus the
-client) during the Dask run. ``cpu speed-up`` = one-process CPU / (busiest worker's CPU
-+ the client's CPU): what the cluster would give on otherwise idle cores.
+On a shared machine wall-clock ratios measure the operating system's shares as much as
+csmkit, so CPU seconds are measured too: of the one-process run, of every worker, and of
+the client process (which hosts the LocalCluster's scheduler) during the Dask run. The
+scheduler's periodic work (heartbeats) costs CPU in proportion to wall time, so its idle
+rate is measured first and subtracted. On N idle cores the Dask run takes at least
+max(busiest worker, all CPU / N); ``speed-up on idle cores`` is the one-process CPU over
+that bound.
 
 Usage::
 
@@ -79,12 +82,16 @@ def main(argv: list[str] | None = None) -> int:
             with (
                 LocalCluster(
                     n_workers=workers, threads_per_worker=1, processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",
                 ) as cluster,
                 Client(cluster) as client,
             ):  # fmt: skip
                 startup = time.perf_counter() - started
-                best = best_cpu = float("inf")
+                c0 = _cpu()
+                time.sleep(5)
+                idle_rate = (_cpu() - c0) / 5
+                best = best_bound = float("inf")
+                detail = ""
                 for _ in range(args.repeat):
                     t0, c0 = time.perf_counter(), _cpu()
                     one = report_export(paths, METRICS, **OPTIONS)
@@ -93,20 +100,27 @@ def main(argv: list[str] | None = None) -> int:
                     before = _workers_cpu(client)
                     t0, c0 = time.perf_counter(), _cpu()
                     spread = dask_report(paths, METRICS, client=client, **OPTIONS)
-                    best = min(best, time.perf_counter() - t0)
-                    client_cpu = _cpu() - c0
+                    wall = time.perf_counter() - t0
+                    best = min(best, wall)
+                    client_cpu = max(0.0, _cpu() - c0 - idle_rate * wall)
                     after = _workers_cpu(client)
-                    busiest = max(after[w] - before[w] for w in after)
-                    best_cpu = min(best_cpu, busiest + client_cpu)
+                    used = [after[w] - before[w] for w in after]
+                    bound = max(max(used), (sum(used) + client_cpu) / min(workers, 2))
+                    if bound < best_bound:
+                        best_bound = bound
+                        detail = (
+                            f"workers {', '.join(f'{u:.2f}' for u in used)} s CPU, "
+                            f"client+scheduler {client_cpu:.2f} s net of idle"
+                        )
                     if spread.table != one.table:
                         print("the Dask table differs from the one-process table")
                         return 1
             load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
             print(
-                f"workers={workers}: one process {best_one:.2f} s wall / {best_one_cpu:.2f} s "
-                f"CPU ({args.tickets / best_one_cpu:,.0f} tickets per CPU second); Dask "
-                f"{best:.2f} s wall, busiest worker + client {best_cpu:.2f} s CPU; "
-                f"speed-up {best_one / best:.2f}x wall, {best_one_cpu / best_cpu:.2f}x cpu; "
+                f"workers={workers}: one process {best_one:.2f} s wall, {best_one_cpu:.2f} s CPU "
+                f"({args.tickets / best_one_cpu:,.0f} tickets per CPU second); Dask "
+                f"{best:.2f} s wall ({detail}); speed-up {best_one / best:.2f}x wall, "
+                f"{best_one_cpu / best_bound:.2f}x on idle cores (2-core machine); "
                 f"cluster start-up {startup:.1f} s; load average {load}"
             )
     return 0

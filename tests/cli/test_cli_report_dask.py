@@ -65,7 +65,7 @@ def test_scheduler_gives_the_one_process_rows(
     assert main(["report", str(whole / "all.jsonl"), *common]) == 0
     one = json.loads(capsys.readouterr().out)
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         assert main(["report", str(tmp_path / "part-*.jsonl"), *common,
                      "--scheduler", cluster.scheduler_address]) == 0  # fmt: skip

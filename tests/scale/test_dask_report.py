@@ -134,7 +134,7 @@ def test_on_a_local_cluster_of_two_worker_processes(tmp_path: Path) -> None:
     one = report_export(files, metrics, **options)
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):

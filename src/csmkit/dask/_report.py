@@ -197,7 +197,7 @@ def _client(stack: ExitStack, client: Any, scheduler: str | None, workers: int |
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             # A cluster of this call only: its workers' shutdown chatter is not news.
             silence_logs=logging.CRITICAL,
         )

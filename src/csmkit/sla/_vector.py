@@ -200,7 +200,7 @@ def _last_at_or_before(values: Ints, needles: Ints) -> Ints:
 class _Flat:
     """The intervals of blocks ``first..last`` end to end, with prefix sums."""
 
-    def __init__(self, engine: Engine, blocks: list[tuple[list[int], list[int], list[int], int]]):
+    def __init__(self, blocks: list[tuple[list[int], list[int], list[int], int]]) -> None:
         np = _numpy()
         starts: list[int] = []
         ends: list[int] = []
@@ -265,7 +265,7 @@ def add_many(engine: Engine, at: Any, delta: Any) -> Any:
     _check_range(engine, batch, "at", end_ok=False)
     first, last = int(us.min()) >> _SHIFT, int(us.max()) >> _SHIFT
     blocks = _blocks(engine, first, last)
-    flat = _Flat(engine, blocks)
+    flat = _Flat(blocks)
     target = flat.position(us) + d
     forward, backward = d > 0, d < 0
     total, extra, grown = flat.total, 0, False
@@ -291,7 +291,7 @@ def add_many(engine: Engine, at: Any, delta: Any) -> Any:
             extra += block[3]
             grown = True
     if grown:
-        flat = _Flat(engine, blocks)
+        flat = _Flat(blocks)
         target = target + extra
     out = us.copy()
     if len(flat.starts):
@@ -334,7 +334,7 @@ def between_many(engine: Engine, start: Any, end: Any) -> Any:
     if len(a):
         first = min(int(a.min()), int(b.min())) >> _SHIFT
         last = max(int(a.max()), int(b.max())) >> _SHIFT
-        flat = _Flat(engine, _blocks(engine, first, last))
+        flat = _Flat(_blocks(engine, first, last))
         spent = flat.position(b) - flat.position(a)
     else:
         spent = np.zeros(0, dtype=np.int64)
