@@ -297,13 +297,13 @@ def _run(
 ) -> _Part:
     as_completed = _distributed().as_completed
     futures = client.compute(parts)
-    bar = Progress(len(futures), "partitions", enabled=progress)
-    with bar:
-        for _ in as_completed(futures):
-            bar.advance()
+    # The whole tree is submitted at once: merges start as soon as their inputs are done.
     top = _tree(
         futures, split_every, lambda *chunk: client.submit(_merge, plan, *chunk, pure=False)
     )
+    with Progress(len(futures), "partitions", enabled=progress) as bar:
+        for _ in as_completed(futures):
+            bar.advance()
     try:
         result: _Part = top.result()
     except CsmkitError:
