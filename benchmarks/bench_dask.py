@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import dask
 from distributed import Client, LocalCluster
 
 from csmkit.dask import dask_report
@@ -80,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         for workers in args.workers:
             started = time.perf_counter()
             with (
+                # As csmkit.dask does for the clusters it starts (--workers): no profiler.
+                dask.config.set({"distributed.worker.profile.enabled": False}),
                 LocalCluster(
                     n_workers=workers, threads_per_worker=1, processes=True,
                     dashboard_address=":0",

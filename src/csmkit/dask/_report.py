@@ -192,6 +192,10 @@ def _client(stack: ExitStack, client: Any, scheduler: str | None, workers: int |
             raise DaskError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise DaskError(f"workers must be a positive number of processes, got {workers!r}")
+    # The workers' statistical profiler samples every thread 100 times a second: it feeds
+    # the dashboard's profile page, which a cluster of one call does not serve, and costs
+    # pure-Python tasks like ours measurable CPU.
+    stack.enter_context(_dask().config.set({"distributed.worker.profile.enabled": False}))
     cluster = stack.enter_context(
         LocalCluster(
             n_workers=workers,
