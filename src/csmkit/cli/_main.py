@@ -69,6 +69,10 @@ def _instants_years(timelines: Sequence[Any]) -> set[int]:
 
 
 def _run_report(args: argparse.Namespace) -> int:
+    from csmkit.cli._scale import run_scaled_report, wants_dask
+
+    if wants_dask(args):  # --workers / --scheduler: the same report on Dask
+        return run_scaled_report(args)
     from csmkit.cli._calendars import check_calendar_extra, load_calendar
     from csmkit.cli._report import (
         ReportOptions,
@@ -258,6 +262,8 @@ def _run_plugins(args: argparse.Namespace) -> int:
 
 
 def _add_report(commands: Any) -> None:
+    from csmkit.cli._scale import add_scale_arguments
+
     parser = commands.add_parser(
         "report",
         help="KPIs from a ticket export (CSV or JSON Lines)",
@@ -305,6 +311,7 @@ def _add_report(commands: Any) -> None:
     parser.add_argument("--output", "-o", help="write the report to this file")
     parser.add_argument("--plot", help="also write a PNG (needs the plot extra: matplotlib)")
     parser.add_argument("--plot-size", default="1200x400", help="WIDTHxHEIGHT in pixels")
+    add_scale_arguments(parser)
     parser.set_defaults(handler=_run_report)
 
 

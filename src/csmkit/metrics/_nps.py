@@ -13,6 +13,7 @@ import attrs
 
 from csmkit.errors import MetricsError
 from csmkit.metrics._accumulators import same_state
+from csmkit.metrics._display import result_html, result_repr
 from csmkit.metrics._inputs import (
     OnInvalid,
     check_on_invalid,
@@ -170,6 +171,12 @@ class NpsResult:
         skipped: Invalid answers left out (``on_invalid="skip"``).
         missing: Timelines without an NPS answer.
     """
+
+    __repr__ = result_repr
+
+    def _repr_html_(self) -> str:
+        """The score, interval and ``n`` as HTML (Jupyter)."""
+        return result_html(self)
 
     counts: tuple[int, ...]
     skipped: int = 0

@@ -10,6 +10,7 @@ import attrs
 
 from csmkit.errors import MetricsError
 from csmkit.metrics._accumulators import same_state
+from csmkit.metrics._display import result_html, result_repr
 from csmkit.metrics._inputs import (
     OnInvalid,
     check_on_invalid,
@@ -91,6 +92,12 @@ class RatingResult:
     skipped: int = 0
     unrated: int = 0
     missing: int = 0
+
+    __repr__ = result_repr
+
+    def _repr_html_(self) -> str:
+        """The score, interval and ``n`` as HTML (Jupyter)."""
+        return result_html(self)
 
     @property
     def n(self) -> int:

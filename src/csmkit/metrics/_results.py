@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from csmkit.errors import MetricsError
+from csmkit.metrics._display import result_html, result_repr
 from csmkit.metrics._stats import student_t_quantile, wilson_interval
 
 __all__ = ["DurationResult", "MeanResult", "QuantileSummary", "Rate"]
@@ -46,6 +47,12 @@ class Rate:
     trials: int
     name: str = "rate"
     skipped: int = 0
+
+    __repr__ = result_repr
+
+    def _repr_html_(self) -> str:
+        """The score, interval and ``n`` as HTML (Jupyter)."""
+        return result_html(self)
 
     def __attrs_post_init__(self) -> None:
         if self.trials < 0 or not 0 <= self.successes <= self.trials:
@@ -114,6 +121,12 @@ class MeanResult:
     total_squares: Fraction
     name: str = "mean"
     skipped: int = 0
+
+    __repr__ = result_repr
+
+    def _repr_html_(self) -> str:
+        """The score, interval and ``n`` as HTML (Jupyter)."""
+        return result_html(self)
 
     @property
     def mean(self) -> float | None:
@@ -264,6 +277,12 @@ class DurationResult:
     business: bool = False
     missing: int = 0
     skipped: int = 0
+
+    __repr__ = result_repr
+
+    def _repr_html_(self) -> str:
+        """The score, interval and ``n`` as HTML (Jupyter)."""
+        return result_html(self)
 
     @property
     def n(self) -> int:

@@ -11,6 +11,7 @@ import attrs
 
 from csmkit._suggest import did_you_mean
 from csmkit.errors import MetricsError
+from csmkit.metrics._display import table_html, table_repr
 
 __all__ = ["Table"]
 
@@ -79,6 +80,43 @@ class Table:
         except ImportError:  # pragma: no cover - depends on the environment
             raise MetricsError("to_pandas() needs pandas: pip install 'csmkit[pandas]'") from None
         return pd.DataFrame(self.to_dicts(), columns=list(self.columns))
+
+    def __repr__(self) -> str:
+        return table_repr(self, str)
+
+    def _repr_html_(self) -> str:
+        """An HTML table for Jupyter: rates and scores read ``score [low, high]``."""
+        return table_html(self.columns, self.rows)
+
+    def plot(
+        self,
+        kind: str = "trend",
+        metric: str | None = None,
+        *,
+        x: str | None = None,
+        by: str | None = None,
+        ax: Any = None,
+    ) -> Any:
+        """Draw the table with matplotlib (extra ``plot``); returns the ``Axes``.
+
+        Args:
+            kind: ``"trend"``: the metric per period (``x``, default the ``day``/``week``/
+                ``month`` column) with its interval as a band, one line per ``by`` value;
+                ``"rank"``: horizontal bars per group, ordered by the interval's lower
+                bound (the honest ranking: a group with few answers does not top it by
+                luck), whiskers for the interval; ``"bar"``: bars in table order.
+            metric: The column to draw (default: the first with an interval).
+            x: The period or group column (default: guessed from the table).
+            by: For ``"trend"``, a group column drawn as separate lines.
+            ax: A matplotlib ``Axes`` to draw on (default: a new figure).
+
+        Raises:
+            MetricsError: matplotlib is missing, an unknown kind or column, or nothing
+                to draw.
+        """
+        from csmkit.metrics._plot import plot_table
+
+        return plot_table(self, kind, metric, x=x, by=by, ax=ax)
 
     def __str__(self) -> str:
         cells = [[_cell(row.get(column)) for column in self.columns] for row in self.rows]

@@ -491,6 +491,36 @@ class BusinessCalendar:
             engine.check(b, "end", end)
         return MICROSECOND * engine.between(a, b)
 
+    def add_many(self, at: Any, delta: Any) -> Any:
+        """[`add()`][csmkit.sla.BusinessCalendar.add] over a batch (extra ``numpy``), identical
+        to it instant by instant, at millions of instants per second.
+
+        Args:
+            at: A pandas ``Series``/``DatetimeIndex`` with a time zone, or aware datetimes.
+            delta: One ``timedelta``, or one per instant (timedelta64 array or Series).
+
+        Returns:
+            The same shape in ``at``'s zone: a ``Series`` (index kept) or ``DatetimeIndex``
+            for pandas input, else an object array of datetimes.
+
+        Raises:
+            CalendarError: naive instants (numpy ``datetime64`` included), NaT, an instant
+                or answer outside the covered range; the message names the position.
+        """
+        from csmkit.sla._vector import add_many
+
+        return add_many(self._engine, at, delta)
+
+    def between_many(self, start: Any, end: Any) -> Any:
+        """[`between()`][csmkit.sla.BusinessCalendar.between] over a batch (extra ``numpy``):
+        a timedelta ``Series``/``TimedeltaIndex`` for pandas input, else ``timedelta64[us]``
+        values. One side may be a single datetime. Errors as
+        [`add_many()`][csmkit.sla.BusinessCalendar.add_many].
+        """
+        from csmkit.sla._vector import between_many
+
+        return between_many(self._engine, start, end)
+
     def open_intervals(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         """The open intervals within ``[start, end)``, clipped to it, in ``start``'s zone.
 
