@@ -37,10 +37,17 @@ from distributed import Client, LocalCluster
 
 from csmkit.dask import dask_report
 from csmkit.io import report_export
+from csmkit.metrics import Survey
 
 SOURCE = Path(__file__).resolve().parents[1] / "examples" / "data" / "demo-export.jsonl"
 METRICS = ["tickets", "first_response_time", "fcr[one_touch]", "csat", "nps", "backlog"]
-OPTIONS = {"by": ["channel"], "bucket": "week", "tz": "Asia/Shanghai"}
+# The demo surveys CSAT on 0-10 as a mean.
+OPTIONS = {
+    "by": ["channel"],
+    "bucket": "week",
+    "tz": "Asia/Shanghai",
+    "surveys": Survey("after-repair", "csat", scale=(0, 10), convention="mean"),
+}
 
 
 def write_export(folder: Path, tickets: int, files: int) -> list[str]:

@@ -61,7 +61,8 @@ def test_scheduler_gives_the_one_process_rows(
     whole = tmp_path / "whole"
     whole.mkdir()
     (whole / "all.jsonl").write_text("\n".join(LINES) + "\n", "utf-8")
-    common = ["--by", "channel", "--period", "week", "--format", "json"]
+    common = ["--by", "channel", "--period", "week", "--survey", "csat:0-10:mean"]
+    common += ["--format", "json"]
     assert main(["report", str(whole / "all.jsonl"), *common]) == 0
     one = json.loads(capsys.readouterr().out)
     with LocalCluster(
@@ -73,3 +74,4 @@ def test_scheduler_gives_the_one_process_rows(
     assert spread["rows"] == one["rows"] and spread["columns"] == one["columns"]
     assert spread["meta"]["tickets"] == one["meta"]["tickets"] == 321
     assert spread["meta"]["now"] == one["meta"]["now"]
+    assert spread["meta"]["definitions"]["csat"] == "mean answer on the 0-10 scale, latest answer"

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from csmkit.dask import DaskError, dask_report
 from csmkit.errors import CsmkitError
 from csmkit.io import ExportError, report_export
-from csmkit.metrics import report
+from csmkit.metrics import Survey, report
 from csmkit.sla import BusinessCalendar, SlaPolicy
 from csmkit.timeline import Timeline
 
@@ -27,7 +27,13 @@ LINES = (DATA / "demo-export.jsonl").read_text(encoding="utf-8").splitlines()
 TIMELINES = [Timeline.from_dict(json.loads(line)) for line in LINES]
 NOW = datetime(2026, 9, 28, 12, tzinfo=timezone.utc)
 METRICS = ["tickets", "first_response_time", "fcr[one_touch]", "csat", "nps", "backlog"]
-OPTIONS: dict[str, Any] = {"by": ["channel"], "bucket": "week", "tz": "Asia/Shanghai"}
+SURVEY = Survey("after-repair", "csat", scale=(0, 10), convention="mean")  # the demo's
+OPTIONS: dict[str, Any] = {
+    "by": ["channel"],
+    "bucket": "week",
+    "tz": "Asia/Shanghai",
+    "surveys": SURVEY,
+}
 POLICY = SlaPolicy.from_dict(json.loads((DATA / "sla.json").read_text(encoding="utf-8")))
 CALENDAR = BusinessCalendar.from_dict(
     json.loads((DATA / "calendar_cn_2026.json").read_text(encoding="utf-8"))
@@ -60,7 +66,13 @@ def test_files_give_the_one_process_report(tmp_path: Path) -> None:
 
 def test_sla_and_a_fixed_now(tmp_path: Path) -> None:
     metrics = ["sla[first_response]", "backlog_age", "first_response_time"]
-    options = {"now": NOW, "sla": POLICY, "clock": CALENDAR, "by": ["priority"]}
+    options = {
+        "now": NOW,
+        "sla": POLICY,
+        "clock": CALENDAR,
+        "by": ["priority"],
+        "surveys": SURVEY,
+    }
     got = dask_report(_split(tmp_path, 3), metrics, **options)
     assert got.table == report(TIMELINES, metrics, **options)
 
@@ -99,8 +111,8 @@ def test_bad_rows_name_file_and_line_or_are_collected(tmp_path: Path) -> None:
     with files[1].open("a", encoding="utf-8") as handle:
         handle.write("{not json\n")
     with pytest.raises(ExportError, match=r"part-1\.jsonl:161"):
-        dask_report(files, METRICS)
-    got = dask_report(files, METRICS, on_error="skip")
+        dask_report(files, METRICS, surveys=SURVEY)
+    got = dask_report(files, METRICS, on_error="skip", surveys=SURVEY)
     assert [(Path(row.file).name, row.line) for row in got.skipped] == [("part-1.jsonl", 161)]
     assert got.tickets == 321
 
@@ -142,5 +154,8 @@ def test_on_a_local_cluster_of_two_worker_processes(tmp_path: Path) -> None:
         bag = db.from_sequence(LINES, npartitions=4).map(json.loads)
         from_bag = dask_report(bag, metrics, client=client, **options)
     assert got.table == one.table == from_bag.table
-    started = dask_report(files, ["tickets", "csat"], workers=2, by=["channel"])
-    assert started.table == report_export(files, ["tickets", "csat"], by=["channel"]).table
+    started = dask_report(files, ["tickets", "csat"], workers=2, by=["channel"], surveys=SURVEY)
+    assert (
+        started.table
+        == report_export(files, ["tickets", "csat"], by=["channel"], surveys=SURVEY).table
+    )

@@ -82,11 +82,11 @@ def _run_report(args: argparse.Namespace) -> int:
         format_json,
         format_table,
         metric_definitions,
-        parse_survey,
         plot_report,
         report_metrics,
         report_policy,
         report_skipped,
+        report_surveys,
         skipped_note,
         stream_report,
         zone,
@@ -97,10 +97,7 @@ def _run_report(args: argparse.Namespace) -> int:
 
     # Everything the command line alone can refuse is refused before the export is read.
     size = _plot_size(args.plot_size)
-    surveys = [parse_survey(spec) for spec in args.survey or ()]
-    kinds = [survey.kind.value for survey in surveys]
-    if len(set(kinds)) != len(kinds):
-        raise UsageError(f"--survey: one definition per kind, got {', '.join(args.survey)}")
+    surveys = report_surveys(args.survey)
     delimiter = _delimiter(args.delimiter, args.file)
     if args.calendar:
         check_calendar_extra(args.calendar)

@@ -38,6 +38,7 @@ __all__ = [
     "report_metrics",
     "report_policy",
     "report_skipped",
+    "report_surveys",
     "skipped_note",
     "sla_targets",
     "stream_report",
@@ -129,6 +130,19 @@ def parse_survey(text: str) -> Survey:
         return Survey(parts[0], parts[0], **kwargs)
     except MetricsError as exc:
         raise MetricsError(f"--survey {text!r}: {exc}") from None
+
+
+def report_surveys(specs: Sequence[str] | None) -> list[Survey]:
+    """The ``--survey`` options (repeatable): at most one definition per kind.
+
+    Raises:
+        MetricsError: a bad spec, or two definitions of one kind.
+    """
+    surveys = [parse_survey(spec) for spec in specs or ()]
+    kinds = [survey.kind.value for survey in surveys]
+    if len(set(kinds)) != len(kinds):
+        raise MetricsError(f"--survey: one definition per kind, got {', '.join(specs or ())}")
+    return surveys
 
 
 def _survey_definition(survey: Survey) -> str:

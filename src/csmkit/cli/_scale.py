@@ -74,6 +74,7 @@ def run_scaled_report(args: argparse.Namespace) -> int:
         metric_definitions,
         report_metrics,
         report_policy,
+        report_surveys,
         zone,
     )
     from csmkit.dask import dask_report
@@ -86,6 +87,7 @@ def run_scaled_report(args: argparse.Namespace) -> int:
         raise UsageError("give --workers (a local cluster) or --scheduler (a running one)")
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers {args.workers}: give a number of processes >= 1")
+    surveys = report_surveys(args.survey)
     files = export_files(args.file)
     tz_name = args.tz or "UTC"
     now: Any = parse_cli_instant(args.now, zone(tz_name), "--now") if args.now else "latest"
@@ -114,6 +116,7 @@ def run_scaled_report(args: argparse.Namespace) -> int:
         tz=zone(tz_name),
         clock=calendar,
         sla=policy,
+        surveys=surveys or None,
     )
     for row in done.skipped:  # every one, never a silent partial report
         sys.stderr.write(f"csmkit report: skipped {row}\n")
@@ -121,7 +124,7 @@ def run_scaled_report(args: argparse.Namespace) -> int:
     skipped = f" ({len(done.skipped)} bad rows skipped)" if done.skipped else ""
     assert done.now is not None
     clock = f"business time (calendar {args.calendar})" if calendar is not None else "calendar time"
-    definitions = metric_definitions(metrics, clock)
+    definitions = metric_definitions(metrics, clock, surveys)
     meta = {
         "files": [str(path) for path in files],
         "tickets": done.tickets,

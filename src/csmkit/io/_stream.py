@@ -82,6 +82,17 @@ def accumulate_export(
     return reader
 
 
+def _loader_surveys(declared: object) -> tuple[Survey, ...]:
+    """The survey definitions a loader checks answers against, from a report's
+    ``surveys`` option: plain definitions; definitions by ticket type are checked by the
+    accumulator (naming the ticket, not the line)."""
+    if isinstance(declared, Survey):
+        return (declared,)
+    if isinstance(declared, (list, tuple)) and all(isinstance(x, Survey) for x in declared):
+        return tuple(declared)
+    return ()
+
+
 @attrs.frozen
 class ExportReport:
     """A report computed from export files, and what was left out.
@@ -137,14 +148,7 @@ def report_export(
     if not paths:
         raise ExportError("report_export needs at least one export file")
     accumulator = ReportAccumulator(metrics, now=now, **options)  # type: ignore[arg-type]
-    declared = options.get("surveys")
-    # The loader checks each answer's scale against plain definitions; definitions by
-    # ticket type are checked by the accumulator (naming the ticket, not the line).
-    loader_surveys: tuple[Survey, ...] = ()
-    if isinstance(declared, Survey):
-        loader_surveys = (declared,)
-    elif isinstance(declared, (list, tuple)) and all(isinstance(x, Survey) for x in declared):
-        loader_surveys = tuple(declared)
+    loader_surveys = _loader_surveys(options.get("surveys"))
     skipped: list[SkippedRow] = []
     ungiven: frozenset[str] | None = None
     for path in paths:
