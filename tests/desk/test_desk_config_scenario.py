@@ -133,3 +133,32 @@ def test_late_ticket_warned_then_escalated_across_a_restart(tmp_path: Path) -> N
     assert restarted.tick(datetime(2026, 10, 16, 15, 0, tzinfo=SH)).events == 0
     assert desk.tick(datetime(2026, 10, 16, 15, 0, tzinfo=SH)).events == 0
     assert len(restarted.timeline(ticket_id)) == count
+
+
+def _marks(desk: ServiceDesk) -> dict[str, Any]:
+    from csmkit.desk._due import committed_due
+
+    found = {}
+    for timeline in desk.timelines():
+        found[timeline.ticket_id] = committed_due(timeline, desk.types, desk.calendar)
+    return found
+
+
+def test_intake_batches_carry_the_sla_due_mark(tmp_path: Path) -> None:
+    """A ticket created or threaded by a message is in the store's due index at once,
+    with the mark a from-scratch evaluation gives (not only after its next desk op)."""
+    clock = Clock(datetime(2026, 10, 15, 10, 0, tzinfo=SH))  # Thursday, business hours
+    desk = _desk(f"sqlite:///{tmp_path / 'desk.db'}", clock, Sms())
+    first = desk.receive(_message(clock.now, "wx-1", "wxid_c1", "空调不制冷")).ticket_id
+    assert first is not None
+    (item,) = desk.due(datetime(2026, 10, 15, 12, 1, tzinfo=SH)).items
+    assert item.ticket_id == first and item.due is not None
+    assert (item.due.target, item.due.at) == (
+        "first_response",
+        datetime(2026, 10, 15, 12, 0, tzinfo=SH),
+    )  # 2 business hours
+    clock.now = datetime(2026, 10, 15, 10, 30, tzinfo=SH)
+    second = desk.receive(_message(clock.now, "wx-2", "wxid_c2", "热水器漏水")).ticket_id
+    stored = {s.ticket_id: s.due for s in desk.queue(category=None).items}
+    assert stored == _marks(desk) and set(stored) == {first, second}
+    assert desk.due(datetime(2026, 10, 15, 12, 0, tzinfo=SH)).items == ()  # strictly before

@@ -18,7 +18,7 @@ from csmkit.channels._quotes import strip_quoted_reply
 from csmkit.channels._reports import AutoReply, DeliveryReport, recognise
 from csmkit.errors import ConcurrencyError, MessageFormatError, StoreArgumentError
 from csmkit.plugins import OWN_MESSAGE_ID_PREFIX, PluginManager, auto_reply_reason
-from csmkit.storage import TicketStore
+from csmkit.storage import SlaDue, TicketStore
 from csmkit.timeline import (
     AutoReplyReceived,
     DeliveryFailed,
@@ -148,6 +148,10 @@ class Intake:
             returns are appended **in the same batch**, so the message and what it
             causes are stored together or not at all (``csmkit.desk`` runs its rules
             here). It is called again when the append is retried.
+        due_mark: Called with the ticket's timeline including the batch; returns the
+            SLA due mark the batch carries to the store (``store.append(..., due=)``,
+            so ``store.due_before`` stays true). ``csmkit.desk`` passes its own; without
+            it the batch carries none (the ticket has no mark until its next batch).
     """
 
     def __init__(
@@ -163,6 +167,7 @@ class Intake:
         email_parser: EmailParser | None = None,
         created_event: Callable[..., TicketCreated] | None = None,
         extra_events: Callable[[Timeline, tuple[Event, ...]], Sequence[Event]] | None = None,
+        due_mark: Callable[[Timeline], SlaDue | None] | None = None,
     ) -> None:
         self.store = store
         self.plugins = plugins
@@ -174,6 +179,7 @@ class Intake:
         self.email_parser = email_parser or EmailParser()
         self._created_event = created_event if created_event is not None else TicketCreated
         self._extra = extra_events
+        self._due_mark = due_mark
 
     def receive_email(self, raw: bytes, *, received_at: datetime) -> IntakeResult:
         """Parse RFC 5322 bytes with `email_parser` and
@@ -255,7 +261,7 @@ class Intake:
                 meta=meta,
             )
             batch = self._with_extra(timeline, (event,))
-            self.plugins.append_and_notify(self.store, ticket_id, batch, version)
+            self._append(ticket_id, timeline, batch)
             return IntakeResult("appended", ticket_id, batch, customer_id)
         ticket_id = self._new_id(message)
         if self.store.version(ticket_id) > 0:
@@ -283,8 +289,16 @@ class Intake:
             meta=meta,
         )
         batch = self._with_extra(None, (created, added))
-        self.plugins.append_and_notify(self.store, ticket_id, batch, 0)
+        self._append(ticket_id, None, batch)
         return IntakeResult("created", ticket_id, batch, customer_id)
+
+    def _append(self, ticket_id: str, timeline: Timeline | None, batch: tuple[Event, ...]) -> None:
+        due = None
+        if self._due_mark is not None:
+            final = Timeline(batch) if timeline is None else timeline.append(*batch)
+            due = self._due_mark(final)  # raises before anything is written
+        version = 0 if timeline is None else len(timeline.events)
+        self.plugins.append_and_notify(self.store, ticket_id, batch, version, due=due)
 
     def _with_extra(
         self, timeline: Timeline | None, events: tuple[Event, ...]
@@ -312,7 +326,7 @@ class Intake:
         self, ticket_id: str, timeline: Timeline, events: tuple[Event, ...], fact: Fact
     ) -> IntakeResult:
         batch = self._with_extra(timeline, events)
-        self.plugins.append_and_notify(self.store, ticket_id, batch, len(timeline.events))
+        self._append(ticket_id, timeline, batch)
         return IntakeResult("recorded", ticket_id, batch, reason=_describe(fact), fact=fact)
 
 

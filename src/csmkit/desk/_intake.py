@@ -49,6 +49,7 @@ class IntakeOperations(DeskCore):
             ticket_type=intake_type,
             created_event=workflow.created_event,
             extra_events=self._intake_rules,
+            due_mark=self._due_mark,
         )
 
     def receive(self, message: InboundMessage | DeliveryReport | AutoReply) -> IntakeResult:

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from csmkit.desk import ServiceDesk
+from csmkit.sla import SlaState
 from csmkit.timeline import Ticket
 from csmkit.web._guard import Guard, read_body
 from csmkit.web._problems import HttpProblem
@@ -274,22 +275,35 @@ def queue(desk: ServiceDesk, group: str | None) -> list[dict[str, Any]]:
 
 
 def sla_due(desk: ServiceDesk, within: timedelta) -> list[dict[str, Any]]:
-    """Running and paused SLA cycles of unresolved tickets due within ``within`` (or
-    already breached), soonest first; ``due_at`` is an aware datetime."""
+    """Running SLA cycles of unresolved tickets due within ``within`` (or already
+    breached), soonest first; ``due_at`` is an aware datetime.
+
+    The candidates come from the store's due index
+    ([`ServiceDesk.due()`][csmkit.desk.ServiceDesk.due]: a ticket with any cycle due in
+    the window has its earliest one there), so only those tickets are evaluated, never
+    every open ticket. A paused clock is not due and is not listed."""
     now = desk.now()
     rows: list[dict[str, Any]] = []
-    for summary in _unresolved(desk):
-        report = desk.sla(summary.ticket_id, now)
-        if report is None:
-            continue
-        for cycle in report.active:
-            if cycle.due_at - now <= within:
-                rows.append(
-                    {"ticket_id": summary.ticket_id, "target": cycle.target,
-                     "due_at": cycle.due_at, "breached": cycle.breached,
-                     "assignee": summary.assignee, "priority": str(summary.priority)}
-                )  # fmt: skip
-    rows.sort(key=lambda row: row["due_at"])
+    cursor = None
+    while True:
+        # due() is strictly before its instant; the window includes its end.
+        horizon = now + within + timedelta(microseconds=1)
+        page = desk.due(horizon, category=_UNRESOLVED, limit=1000, cursor=cursor)
+        for summary in page.items:
+            report = desk.sla(summary.ticket_id, now)
+            if report is None:
+                continue
+            for cycle in report.active:
+                if cycle.state is SlaState.RUNNING and cycle.due_at - now <= within:
+                    rows.append(
+                        {"ticket_id": summary.ticket_id, "target": cycle.target,
+                         "due_at": cycle.due_at, "breached": cycle.breached,
+                         "assignee": summary.assignee, "priority": str(summary.priority)}
+                    )  # fmt: skip
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    rows.sort(key=lambda row: (row["due_at"], row["ticket_id"], row["target"]))
     return rows
 
 
