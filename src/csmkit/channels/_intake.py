@@ -246,7 +246,6 @@ class Intake:
             meta["attachments"] = [a.to_dict() for a in message.attachments]
         if ticket_id is not None:
             timeline = self.store.load(ticket_id)
-            version = len(timeline.events)
             at = max(message.received_at, timeline.ticket.updated_at)
             text = self._strip(message.text) if self._strip is not None else message.text
             event = MessageAdded(
