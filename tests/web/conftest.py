@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("starlette")
-pytest.importorskip("httpx")
-
+# starlette, uvicorn, httpx2 and playwright are in the `test` extra: a missing one is an
+# error here, never a silently skipped web suite.
 from starlette.testclient import TestClient
 
 from csmkit.desk import ServiceDesk

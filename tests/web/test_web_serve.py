@@ -18,16 +18,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx2 as httpx
 import pytest
+import uvicorn  # noqa: F401  (csmkit serve needs it: a missing one is an error here)
 
 from csmkit.channels import webhook_headers
 from csmkit.storage import open_store
 from csmkit.timeline import MessageAdded
 from web._webkit import REPAIR, bearer, wechat_query, wechat_text
-
-httpx = pytest.importorskip("httpx2")
-pytest.importorskip("uvicorn")
-
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -113,7 +111,8 @@ def test_dashboard_renders_in_headless_chromium(server: Server, tmp_path: Path) 
         if os.environ.get("CI") == "true":
             pytest.fail("CI needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)")
         pytest.skip("no /usr/bin/chromium on this machine: the browser test needs it")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
+
     # The charts draw the desk's tickets: make sure there is one, whatever ran before.
     _post_wechat(server, "oBrowser", "热水器不出热水", "9002")
     with sync_api.sync_playwright() as playwright:
