@@ -83,8 +83,8 @@ class _Recording:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
-    def append(self, ticket_id: str, events: Any, expected_version: int) -> int:
-        version = self._store.append(ticket_id, events, expected_version)
+    def append(self, ticket_id: str, events: Any, expected_version: int, **options: Any) -> int:
+        version = self._store.append(ticket_id, events, expected_version, **options)
         self.batches.append((ticket_id, expected_version, list(events)))
         return version
 
