@@ -28,7 +28,6 @@ from csmkit.io import (
     bulk_load,
     load_frame,
 )
-from csmkit.io._stream import _loader_surveys
 from csmkit.metrics import ReportAccumulator
 from csmkit.timeline import Timeline
 
@@ -78,7 +77,7 @@ def _file_part(path: str, plan: _Plan) -> _Part:
         zone=plan.zone,
         on_error=plan.on_error,
         delimiter=plan.delimiter,
-        surveys=_loader_surveys(plan.options.get("surveys")),
+        surveys=plan.options.get("surveys"),
     )
     return _Part(accumulator, list(reader.skipped), reader.ungiven)
 

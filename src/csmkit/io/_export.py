@@ -186,7 +186,7 @@ class ExportReader:
         zone: tzinfo = timezone.utc,
         on_error: OnError = "raise",
         delimiter: str | None = None,
-        surveys: Sequence[Survey] = (),
+        surveys: object = None,
     ) -> None:
         if on_error not in ("raise", "skip"):
             raise ExportError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
@@ -195,7 +195,7 @@ class ExportReader:
         self.zone = zone
         self.on_error: OnError = on_error
         self.delimiter = delimiter
-        self.surveys = _check_surveys(surveys)
+        self.answers = _answer_rules(surveys)
         self._rows = _Rows(self.path, on_error, self.mapping)
         self.tickets = 0
         self._started = False
@@ -238,7 +238,7 @@ class ExportReader:
         self._started = True
         first_line: dict[str, int] = {}
         for lines, timeline in self._raw():
-            if _accept(self._rows, first_line, lines, timeline, self.surveys):
+            if _accept(self._rows, first_line, lines, timeline, self.answers):
                 self.tickets += 1
                 yield timeline
 
@@ -260,9 +260,9 @@ def _accept(
     first_line: dict[str, int],
     lines: list[int],
     timeline: Timeline,
-    surveys: Sequence[Survey] = (),
+    answers: Mapping[SurveyKind, Survey | None] | None = None,
 ) -> bool:
-    problem = _bad_answer(timeline, surveys) or _repeated_message(timeline)
+    problem = _bad_answer(timeline, answers) or _repeated_message(timeline)
     if problem is not None:
         rows.bad(
             lines, ExportError(f"{rows.path}:{lines[0]}: ticket {timeline.ticket_id!r}: {problem}")
@@ -287,7 +287,7 @@ def load_export(
     zone: tzinfo = timezone.utc,
     on_error: OnError = "raise",
     delimiter: str | None = None,
-    surveys: Sequence[Survey] = (),
+    surveys: object = None,
 ) -> Export:
     """Every ticket of an export as a timeline, in file order.
 
@@ -308,9 +308,10 @@ def load_export(
             `Export.skipped`, one entry per line.
         delimiter: The field separator of a CSV export; ``None`` (default) reads it from
             the header row (``,``, ``;``, tab or ``|``, whichever it has most of).
-        surveys: [`Survey`][csmkit.metrics.Survey] definitions, at most one per kind: the
-            scale a ticket's latest CSAT / CES answer must be on (default: CSAT 1–5,
-            CES 1–7); an answer off it is a bad row.
+        surveys: The report's survey definitions (a [`Survey`][csmkit.metrics.Survey] or
+            several): the scale a ticket's latest CSAT / CES answer must be on (default:
+            CSAT 1–5, CES 1–7); an answer off it is a bad row. Where a kind has several
+            definitions, or they are given by ticket type, the report checks the answer.
 
     Raises:
         ExportError: an unreadable file, a mapping naming missing columns, or (strict)
@@ -329,23 +330,40 @@ def load_export(
     timelines = [
         timeline
         for lines, timeline in found
-        if _accept(reader._rows, first_line, lines, timeline, reader.surveys)
+        if _accept(reader._rows, first_line, lines, timeline, reader.answers)
     ]
     return Export(tuple(timelines), reader.skipped, reader.ungiven)
 
 
-def _check_surveys(surveys: object) -> tuple[Survey, ...]:
-    items = (surveys,) if isinstance(surveys, Survey) else surveys
-    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
-        raise ExportError(f"surveys must be Survey definitions, got {surveys!r}")
+def _answer_rules(surveys: object) -> dict[SurveyKind, Survey | None]:
+    """How a loader checks each survey kind's answers, from any form a report's
+    ``surveys`` takes: against the kind's one definition (a
+    [`Survey`][csmkit.metrics.Survey]), or not at all (``None``) where the kind has
+    several definitions or definitions by ticket type — the answer's survey name and
+    ticket type decide there, so the report checks it. Kinds not given keep the defaults.
+    """
+    if surveys is None:
+        return {}
+    if isinstance(surveys, Mapping):
+        rules: dict[SurveyKind, Survey | None] = {}
+        for key, value in surveys.items():
+            for survey in _definitions(value, f"surveys[{key!r}]"):
+                rules[survey.kind] = None
+        return rules
+    rules = {}
+    for survey in _definitions(surveys, "surveys"):
+        rules[survey.kind] = survey if survey.kind not in rules else None
+    return rules
+
+
+def _definitions(value: object, where: str) -> tuple[Survey, ...]:
+    items = (value,) if isinstance(value, Survey) else value
+    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
+        raise ExportError(f"{where} must be Survey definitions, got {value!r}")
     found = tuple(items)
-    kinds: set[SurveyKind] = set()
     for index, survey in enumerate(found):
         if not isinstance(survey, Survey):
-            raise ExportError(f"surveys[{index}]: expected a Survey, got {survey!r}")
-        if survey.kind in kinds:
-            raise ExportError(f"surveys: one definition per kind, {survey.kind.value} twice")
-        kinds.add(survey.kind)
+            raise ExportError(f"{where}[{index}]: expected a Survey, got {survey!r}")
     return found
 
 
@@ -356,22 +374,27 @@ def _check_with(survey: Survey) -> Callable[[list[float]], object]:
     return check
 
 
-def _bad_answer(timeline: Timeline, surveys: Sequence[Survey] = ()) -> str | None:
+def _bad_answer(
+    timeline: Timeline, answers: Mapping[SurveyKind, Survey | None] | None = None
+) -> str | None:
     """Why the survey answer a report reads (the latest CSAT / CES) is invalid, if it is.
 
     The report would refuse it anyway, but only here is the file and line known, so the
-    row can be named and, on request, skipped. CSAT is 1–5 and CES 1–7 unless ``surveys``
-    (``csmkit report --survey``) declare another scale, as in
-    [`csmkit.metrics.csat()`][csmkit.metrics.csat] and [`csmkit.metrics.ces()`][csmkit.metrics.ces]
-    (NPS answers are checked when the event is built).
+    row can be named and, on request, skipped. CSAT is 1–5 and CES 1–7 unless the
+    report's surveys (``csmkit report --survey``) say otherwise (``answers``, from
+    `_answer_rules`), as in [`csmkit.metrics.csat()`][csmkit.metrics.csat] and
+    [`csmkit.metrics.ces()`][csmkit.metrics.ces] (NPS answers are checked when the event
+    is built).
     """
-    checks: dict[SurveyKind, Callable[[list[float]], object]] = {
-        SurveyKind.CSAT: csat,
-        SurveyKind.CES: ces,
-    }
-    for survey in surveys:
-        if survey.kind in checks:
-            checks[survey.kind] = _check_with(survey)
+    answers = answers or {}
+    checks: dict[SurveyKind, Callable[[list[float]], object]] = {}
+    for kind, default in ((SurveyKind.CSAT, csat), (SurveyKind.CES, ces)):
+        if kind not in answers:
+            checks[kind] = default
+        else:
+            survey = answers[kind]
+            if survey is not None:
+                checks[kind] = _check_with(survey)
     for event in reversed(timeline.events):
         if isinstance(event, SurveyAnswered) and event.survey in checks:
             check = checks.pop(event.survey)
@@ -379,9 +402,10 @@ def _bad_answer(timeline: Timeline, surveys: Sequence[Survey] = ()) -> str | Non
                 check([event.score])
             except MetricsError as exc:
                 reason = str(exc).split(": ", 1)[-1]  # drop the "ratings[0]" position
-                declared = any(survey.kind is event.survey for survey in surveys)
                 hint = (
-                    "" if declared else f" (another scale: --survey {event.survey.value}:LOW-HIGH)"
+                    ""
+                    if event.survey in answers
+                    else f" (another scale: --survey {event.survey.value}:LOW-HIGH)"
                 )
                 return f"{event.survey.value} answer: {reason}{hint}"
     return None

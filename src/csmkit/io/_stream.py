@@ -13,7 +13,7 @@ import attrs
 
 from csmkit.io._export import ExportReader, OnError, SkippedRow
 from csmkit.io._records import ColumnMapping, ExportError
-from csmkit.metrics import ReportAccumulator, Survey, Table
+from csmkit.metrics import ReportAccumulator, Table
 
 __all__ = ["ExportReport", "accumulate_export", "bulk_load", "report_export"]
 
@@ -43,7 +43,7 @@ def accumulate_export(
     zone: tzinfo = timezone.utc,
     on_error: OnError = "raise",
     delimiter: str | None = None,
-    surveys: Sequence[Survey] = (),
+    surveys: object = None,
 ) -> ExportReader:
     """Feed every ticket of an export file into ``accumulator``, one at a time.
 
@@ -80,17 +80,6 @@ def accumulate_export(
     with bulk_load():
         accumulator.update_many(reader)
     return reader
-
-
-def _loader_surveys(declared: object) -> tuple[Survey, ...]:
-    """The survey definitions a loader checks answers against, from a report's
-    ``surveys`` option: plain definitions; definitions by ticket type are checked by the
-    accumulator (naming the ticket, not the line)."""
-    if isinstance(declared, Survey):
-        return (declared,)
-    if isinstance(declared, (list, tuple)) and all(isinstance(x, Survey) for x in declared):
-        return tuple(declared)
-    return ()
 
 
 @attrs.frozen
@@ -148,7 +137,6 @@ def report_export(
     if not paths:
         raise ExportError("report_export needs at least one export file")
     accumulator = ReportAccumulator(metrics, now=now, **options)  # type: ignore[arg-type]
-    loader_surveys = _loader_surveys(options.get("surveys"))
     skipped: list[SkippedRow] = []
     ungiven: frozenset[str] | None = None
     for path in paths:
@@ -159,7 +147,7 @@ def report_export(
             zone=zone,
             on_error=on_error,
             delimiter=delimiter,
-            surveys=loader_surveys,
+            surveys=options.get("surveys"),
         )
         skipped.extend(reader.skipped)
         ungiven = reader.ungiven if ungiven is None else ungiven & reader.ungiven
