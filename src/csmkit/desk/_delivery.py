@@ -13,7 +13,7 @@ from csmkit._jsonvalue import thaw
 from csmkit._time import format_instant, parse_instant
 from csmkit.automation import Notification
 from csmkit.channels import SmtpChannel
-from csmkit.desk._core import DeskCore
+from csmkit.desk._core import DeskKernel
 from csmkit.errors import AutomationError, ConcurrencyError
 from csmkit.timeline import Direction, Event, MessageAdded, Timeline
 
@@ -102,12 +102,24 @@ def _mark_redelivered(
     return make
 
 
-class Deliveries(DeskCore):
-    """Delivery of rule notifications, with failures recorded and retried."""
+class Deliveries:
+    """Delivery of rule notifications, with failures recorded and retried.
 
-    _undelivered: set[str]
+    Args:
+        kernel: The desk's kernel (channels, plugins, store, the command loop).
+    """
 
-    def _try_deliver(self, notification: Notification) -> bool:
+    def __init__(self, kernel: DeskKernel) -> None:
+        self._kernel = kernel
+        # The tickets with a failed delivery not yet redelivered (known to this desk).
+        self._undelivered: set[str] = set()
+
+    def watch(self, timeline: Timeline) -> None:
+        """Remember ``timeline``'s ticket when it has failed deliveries (a tick's scan)."""
+        if pending_deliveries(timeline):
+            self._undelivered.add(timeline.ticket_id)
+
+    def try_deliver(self, notification: Notification) -> bool:
         """Deliver; on failure record a retriable marker in the ticket's timeline
         (never raise: the operation's events are already stored)."""
         try:
@@ -136,19 +148,19 @@ class Deliveries(DeskCore):
     def _record_failure(self, notification: Notification, error: Exception) -> None:
         ticket_id = notification.ticket_id
         assert ticket_id is not None
-        for _ in range(self.max_retries):
-            timeline = self._cache.load(ticket_id)
-            at = max(self.now(), timeline.updated_at)
+        for _ in range(self._kernel.max_retries):
+            timeline = self._kernel.cache.load(ticket_id)
+            at = max(self._kernel.now(), timeline.updated_at)
             marker = undelivered_marker(notification, error, at)
-            due = self._due_mark(timeline.append(marker))  # the mark stays true
+            due = self._kernel.due_mark(timeline.append(marker))  # the mark stays true
             try:
-                self.plugins.append_and_notify(
-                    self.store, ticket_id, [marker], len(timeline), due=due
+                self._kernel.plugins.append_and_notify(
+                    self._kernel.store, ticket_id, [marker], len(timeline), due=due
                 )
             except ConcurrencyError:
-                self._routing.invalidate()
+                self._kernel.routing.invalidate()
                 continue
-            self._cache.evict(ticket_id)  # appended past the committer
+            self._kernel.cache.evict(ticket_id)  # appended past the committer
             self._undelivered.add(ticket_id)
             return
         raise ConcurrencyError(
@@ -157,19 +169,17 @@ class Deliveries(DeskCore):
         )
 
     def undelivered(self) -> tuple[Notification, ...]:
-        """Notifications whose delivery failed and that [`tick()`][csmkit.desk.ServiceDesk.tick]
-        will retry (known to this desk: from its own failures and from the tickets its ticks
-        scanned)."""
+        """[`ServiceDesk.undelivered()`][csmkit.desk.ServiceDesk.undelivered]."""
         found: list[Notification] = []
         for ticket_id in sorted(self._undelivered):
-            found.extend(n for _, n in pending_deliveries(self._cache.load(ticket_id)))
+            found.extend(n for _, n in pending_deliveries(self._kernel.cache.load(ticket_id)))
         return tuple(found)
 
-    def _redeliver(self) -> list[Notification]:
+    def redeliver(self) -> list[Notification]:
         """Retry failed deliveries; a success is recorded, a new failure is not."""
         delivered: list[Notification] = []
         for ticket_id in sorted(self._undelivered):
-            pending = pending_deliveries(self._cache.load(ticket_id))
+            pending = pending_deliveries(self._kernel.cache.load(ticket_id))
             left = len(pending)
             for position, notification in pending:
                 try:
@@ -192,13 +202,15 @@ class Deliveries(DeskCore):
                 )
                 left -= 1
                 delivered.append(notification)
-                self._operation(ticket_id, _mark_redelivered(position, notification), react=False)
+                self._kernel.operation(
+                    ticket_id, _mark_redelivered(position, notification), react=False
+                )
             if not left:
                 self._undelivered.discard(ticket_id)
         return delivered
 
     def _deliver(self, notification: Notification) -> object | None:
-        channel = self.channels.get(notification.channel)
+        channel = self._kernel.channels.get(notification.channel)
         if channel is None:
             raise AutomationError(f"no outbound channel {notification.channel!r}")
         payload: object = notification
@@ -213,4 +225,4 @@ class Deliveries(DeskCore):
                 ticket_id=notification.ticket_id,
                 automatic=True,
             )
-        return self.plugins.deliver_notification(payload, channel)
+        return self._kernel.plugins.deliver_notification(payload, channel)
