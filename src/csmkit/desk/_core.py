@@ -4,9 +4,12 @@ A command (an operation, a wake-up) runs in one pass: load the ticket (through t
 [timeline cache][csmkit.desk._timelines]), decide its events and run the rules on them,
 hand the batch to the [committer][csmkit.desk._committer] (which appends it and says what
 was committed), then let the [scheduler][csmkit.desk._scheduler] recompute the ticket's
-timer. The kernel returns the stored outcome; the [outcome runner][csmkit.desk._outcomes]
-sends its notifications and runs the follow-up commands it asks for (requested tickets,
-problem records) in its own loop. No part calls back up the stack: the operation parts
+timer, all under the desk's lock; the stored outcome's notifications are queued in the
+[outbox][csmkit.desk._outbox] before the lock is released (so in the order of the stores).
+The kernel returns the outcome; the [outcome runner][csmkit.desk._outcomes] runs the
+follow-up commands it asks for (requested tickets, problem records) in its own loop, and
+the [deliveries][csmkit.desk._delivery] send the outbox's notifications after the lock is
+released. No part calls back up the stack: the operation parts
 (``_tickets``, ``_intake``, ``_problems``, ``_views``, ``_delivery``, ``_ticker``) each
 receive the kernel (and the parts they use) through their constructor."""
 
@@ -32,6 +35,7 @@ from csmkit.automation import (
 from csmkit.customers import CustomerDirectory
 from csmkit.desk._committer import Committer
 from csmkit.desk._due import committed_due
+from csmkit.desk._outbox import Outbox
 from csmkit.desk._routing import RoutingCache
 from csmkit.desk._scheduler import Scheduler
 from csmkit.desk._surveys import DeskSurveys
@@ -94,6 +98,7 @@ class DeskKernel:
         self._counter = 0
         self.routing = RoutingCache(self.timelines)
         self.cache = TimelineCache(store)
+        self.outbox = Outbox()
         self._due_trackers = {
             name: SlaTracker(kind.sla) for name, kind in types.items() if kind.sla is not None
         }
@@ -258,6 +263,8 @@ class DeskKernel:
                     continue
                 self.routing.observe(final)
                 log_committed(final, batch)
+                # Queued under the lock, so the outbox keeps the order of the stores.
+                self.outbox.put(outcome.notifications)
                 return final, outcome, True
             raise ConcurrencyError(
                 f"ticket {ticket_id!r} kept changing during {self.max_retries} attempts",
@@ -301,15 +308,17 @@ class DeskKernel:
     def command(
         self, ticket_id: str, build: Build, **options: Any
     ) -> tuple[Timeline | None, Outcome, bool]:
-        """One command: commit, then (if something was written) reschedule the ticket.
-        Returns what `commit()` returns; the caller hands the outcome to the outcome
-        runner (its notifications and follow-up commands)."""
-        final, outcome, wrote = self.commit(ticket_id, build, **options)
-        if wrote:
-            assert final is not None
-            now = options.get("now") or self.now()
-            self.scheduler.after_operation(final, now)
-        return final, outcome, wrote
+        """One command: commit, then (if something was written) reschedule the ticket,
+        under the desk's lock. Returns what `commit()` returns; the caller hands the
+        outcome to the outcome runner (its follow-up commands) and the outbox's
+        notifications to the deliveries, after the lock is released."""
+        with self.lock:
+            final, outcome, wrote = self.commit(ticket_id, build, **options)
+            if wrote:
+                assert final is not None
+                now = options.get("now") or self.now()
+                self.scheduler.after_operation(final, now)
+            return final, outcome, wrote
 
     def operation(
         self,

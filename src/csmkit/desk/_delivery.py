@@ -1,10 +1,17 @@
 """Notification delivery through the desk's channels. A delivery that fails after its
 recording event is stored leaves a marker in the timeline, so a later tick (in this desk
-or a restarted one) delivers it again."""
+or a restarted one) delivers it again.
+
+Deliveries happen **outside the desk's lock**: the kernel queues a stored outcome's
+notifications in its [outbox][csmkit.desk._outbox.Outbox] under the lock, and
+`Deliveries.flush()` sends them afterwards, one thread at a time in the outbox's order.
+A thread that finds another one sending leaves its notifications to that thread and
+returns, so a slow channel holds up only the thread already waiting for it."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -113,6 +120,25 @@ class Deliveries:
         self._kernel = kernel
         # The tickets with a failed delivery not yet redelivered (known to this desk).
         self._undelivered: set[str] = set()
+        # Held by the one thread sending: the outbox's order is the sending order, and
+        # a failed delivery is retried by one thread only (exactly once).
+        self._sending = threading.Lock()
+
+    def flush(self) -> None:
+        """Send the outbox's notifications, oldest first (a failure is recorded and
+        retried by the next tick, never raised). Call it without the desk's lock held.
+
+        When another thread is sending, return at once: that thread sends these too
+        (it checks the outbox again after letting go)."""
+        outbox = self._kernel.outbox
+        while len(outbox):
+            if not self._sending.acquire(blocking=False):
+                return
+            try:
+                while (notification := outbox.take()) is not None:
+                    self.try_deliver(notification)
+            finally:
+                self._sending.release()
 
     def watch(self, timeline: Timeline) -> None:
         """Remember ``timeline``'s ticket when it has failed deliveries (a tick's scan)."""
@@ -148,21 +174,23 @@ class Deliveries:
     def _record_failure(self, notification: Notification, error: Exception) -> None:
         ticket_id = notification.ticket_id
         assert ticket_id is not None
-        for _ in range(self._kernel.max_retries):
-            timeline = self._kernel.cache.load(ticket_id)
-            at = max(self._kernel.now(), timeline.updated_at)
-            marker = undelivered_marker(notification, error, at)
-            due = self._kernel.due_mark(timeline.append(marker))  # the mark stays true
-            try:
-                self._kernel.plugins.append_and_notify(
-                    self._kernel.store, ticket_id, [marker], len(timeline), due=due
-                )
-            except ConcurrencyError:
-                self._kernel.routing.invalidate()
-                continue
-            self._kernel.cache.evict(ticket_id)  # appended past the committer
-            self._undelivered.add(ticket_id)
-            return
+        kernel = self._kernel
+        with kernel.lock:  # short: one append, no delivery
+            for _ in range(kernel.max_retries):
+                timeline = kernel.cache.load(ticket_id)
+                at = max(kernel.now(), timeline.updated_at)
+                marker = undelivered_marker(notification, error, at)
+                due = kernel.due_mark(timeline.append(marker))  # the mark stays true
+                try:
+                    kernel.plugins.append_and_notify(
+                        kernel.store, ticket_id, [marker], len(timeline), due=due
+                    )
+                except ConcurrencyError:
+                    kernel.routing.invalidate()
+                    continue
+                kernel.cache.evict(ticket_id)  # appended past the committer
+                self._undelivered.add(ticket_id)
+                return
         raise ConcurrencyError(
             f"ticket {ticket_id!r} kept changing while recording a failed delivery",
             ticket_id=ticket_id,
@@ -171,14 +199,19 @@ class Deliveries:
     def undelivered(self) -> tuple[Notification, ...]:
         """[`ServiceDesk.undelivered()`][csmkit.desk.ServiceDesk.undelivered]."""
         found: list[Notification] = []
-        for ticket_id in sorted(self._undelivered):
+        for ticket_id in self._pending_tickets():
             found.extend(n for _, n in pending_deliveries(self._kernel.cache.load(ticket_id)))
         return tuple(found)
 
     def redeliver(self) -> list[Notification]:
-        """Retry failed deliveries; a success is recorded, a new failure is not."""
+        """Retry failed deliveries; a success is recorded, a new failure is not. Waits
+        for a thread sending the outbox, so no failure is retried twice."""
+        with self._sending:
+            return self._redeliver()
+
+    def _redeliver(self) -> list[Notification]:
         delivered: list[Notification] = []
-        for ticket_id in sorted(self._undelivered):
+        for ticket_id in self._pending_tickets():
             pending = pending_deliveries(self._kernel.cache.load(ticket_id))
             left = len(pending)
             for position, notification in pending:
@@ -206,8 +239,13 @@ class Deliveries:
                     ticket_id, _mark_redelivered(position, notification), react=False
                 )
             if not left:
-                self._undelivered.discard(ticket_id)
+                with self._kernel.lock:
+                    self._undelivered.discard(ticket_id)
         return delivered
+
+    def _pending_tickets(self) -> list[str]:
+        with self._kernel.lock:  # the set changes under the lock (a failure, a scan)
+            return sorted(self._undelivered)
 
     def _deliver(self, notification: Notification) -> object | None:
         channel = self._kernel.channels.get(notification.channel)

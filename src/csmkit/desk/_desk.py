@@ -9,8 +9,9 @@ The desk is built from parts with one job each, wired here and nowhere else:
 * ``_tickets`` (ticket operations), ``_intake`` (inbound messages), ``_problems``
   (problem records, feedback), ``_views`` (read-only views): each takes the kernel in its
   constructor, commits through it and **returns** the stored outcomes;
-* ``_delivery`` (notifications, their failures and redelivery) and ``_outcomes`` (the
-  outcome runner: notifications and follow-up commands, in one loop);
+* ``_outbox`` (notifications queued at commit, in store order), ``_delivery`` (sending
+  them outside the lock, their failures and redelivery) and ``_outcomes`` (the outcome
+  runner: follow-up commands in one loop, then the outbox sent);
 * ``_ticker`` ([`tick()`][csmkit.desk.ServiceDesk.tick]) and ``_import`` (bulk import).
 
 No part inherits from another or calls back into its caller; every public method
@@ -38,7 +39,6 @@ from csmkit.desk._config import DeskConfig
 from csmkit.desk._delivery import Deliveries
 from csmkit.desk._import import import_timelines
 from csmkit.desk._intake import IntakeOperations
-from csmkit.desk._intents import IntentRunner
 from csmkit.desk._outcomes import OutcomeRunner
 from csmkit.desk._problems import ProblemsAndFeedback
 from csmkit.desk._surveys import DeskSurveys
@@ -147,9 +147,7 @@ class ServiceDesk:
         self._problems = ProblemsAndFeedback(kernel, self._tickets)
         self._views = Views(kernel)
         self._deliveries = Deliveries(kernel)
-        self._outcomes = OutcomeRunner(
-            IntentRunner(self._deliveries.try_deliver), self._tickets, self._problems
-        )
+        self._outcomes = OutcomeRunner(self._deliveries, self._tickets, self._problems)
         self._ticker = Ticker(kernel, self._deliveries, self._tickets, self._outcomes)
         # The configuration, as given (the parts share these objects).
         self.types: dict[str, TicketType] = kernel.types

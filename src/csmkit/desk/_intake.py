@@ -85,7 +85,10 @@ class IntakeOperations:
             kernel.routing.observe(final)
             log_committed(final, result.events)
             kernel.scheduler.after_operation(final, kernel.now())
-            return result, [] if outcome is None else [outcome]
+            if outcome is None:
+                return result, []
+            kernel.outbox.put(outcome.notifications)  # under the lock: in store order
+            return result, [outcome]
 
     def _intake_rules(self, timeline: Timeline, events: tuple[Event, ...]) -> Sequence[Event]:
         """Run by the intake before its append: the rules' events join its batch."""

@@ -1,12 +1,13 @@
 """The desk's outcome runner: what stored outcomes ask for, beyond their events, in one loop.
 
-An operation commits and returns its outcomes; the runner takes them in order, sends
-each one's notifications through the [intent runner][csmkit.desk._intents.IntentRunner]
-(delivered by [`Deliveries`][csmkit.desk._delivery.Deliveries]) and runs the follow-up
-commands it asks for: a requested ticket through the
+An operation commits and returns its outcomes (their notifications are already queued
+in the kernel's outbox, in the order of the stores); the runner takes the outcomes in
+order and runs the follow-up commands each asks for: a requested ticket through the
 [ticket operations][csmkit.desk._tickets.TicketOperations], a problem record through
 [`ProblemsAndFeedback`][csmkit.desk._problems.ProblemsAndFeedback]. Those commands return
 their own outcomes, which join the queue: no part calls back into another's caller.
+Then [`Deliveries`][csmkit.desk._delivery.Deliveries] sends the outbox, after the desk's
+lock is released.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from collections import deque
 from collections.abc import Iterable
 from typing import TypeVar
 
-from csmkit.automation import Outcome, TicketRequest
-from csmkit.desk._intents import IntentRunner
+from csmkit.automation import Outcome, ProblemRequest, TicketRequest
+from csmkit.desk._delivery import Deliveries
 from csmkit.desk._problems import ProblemsAndFeedback
 from csmkit.desk._tickets import TicketOperations
 
@@ -26,29 +27,31 @@ T = TypeVar("T")
 
 
 class OutcomeRunner:
-    """Runs stored outcomes' intents and follow-up commands (see the module docstring).
+    """Runs stored outcomes' follow-up commands, then sends the outbox (see the module
+    docstring).
 
     Args:
-        intents: Sends an outcome's notifications and names its follow-up commands.
+        deliveries: Sends the outbox's notifications.
         tickets: Opens requested tickets.
         problems: Opens requested problem records.
     """
 
     def __init__(
-        self, intents: IntentRunner, tickets: TicketOperations, problems: ProblemsAndFeedback
+        self, deliveries: Deliveries, tickets: TicketOperations, problems: ProblemsAndFeedback
     ) -> None:
-        self._intents = intents
+        self._deliveries = deliveries
         self._tickets = tickets
         self._problems = problems
 
     def run(self, outcomes: Iterable[Outcome]) -> list[str]:
-        """Run ``outcomes`` and those of their follow-up commands, oldest first; the ids
-        of the tickets the follow-ups created."""
+        """Run the follow-up commands of ``outcomes`` and of theirs, oldest first (no
+        delivery: see `after()`); the ids of the tickets they created."""
         created: list[str] = []
         pending: deque[Outcome] = deque(outcomes)
         while pending:
-            _, follow_ups = self._intents.run(pending.popleft())
-            for command in follow_ups:
+            outcome = pending.popleft()
+            commands: list[TicketRequest | ProblemRequest] = [*outcome.tickets, *outcome.problems]
+            for command in commands:
                 if isinstance(command, TicketRequest):
                     made, more = self._tickets.create_requested(command)
                 else:
@@ -58,7 +61,9 @@ class OutcomeRunner:
         return created
 
     def after(self, done: tuple[T, Iterable[Outcome]]) -> T:
-        """Run the outcomes of a command's result ``(value, outcomes)``; the value."""
+        """Finish a command whose result is ``(value, outcomes)``, called without the
+        desk's lock held: run the outcomes' follow-ups, send the outbox; the value."""
         value, outcomes = done
         self.run(outcomes)
+        self._deliveries.flush()
         return value

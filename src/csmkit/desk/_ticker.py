@@ -2,23 +2,30 @@
 
 [`tick()`][csmkit.desk.ServiceDesk.tick] finds work by the store's write order (the
 [scheduler][csmkit.desk._scheduler.Scheduler] keeps the position read up to), wakes each
-due ticket through the kernel's command loop, hands the stored outcomes to the
-[outcome runner][csmkit.desk._outcomes.OutcomeRunner], and retries failed deliveries.
+due ticket through the kernel's command loop and hands the stored outcomes to the
+[outcome runner][csmkit.desk._outcomes.OutcomeRunner], all under the desk's lock; then,
+with the lock released, it sends the outbox and retries failed deliveries.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime
+
+import attrs
 
 from csmkit._time import require_aware
 from csmkit.automation import Environment, Notification
 from csmkit.desk._core import DeskKernel
 from csmkit.desk._delivery import Deliveries
+from csmkit.desk._due import committed_due
 from csmkit.desk._outcomes import OutcomeRunner
 from csmkit.desk._tickets import TicketOperations
 from csmkit.desk._types import TickResult
+from csmkit.desk._views import UNSOLVED, reindex_due
 from csmkit.errors import AutomationError
+from csmkit.storage import TicketSummary
 
 __all__ = ["Ticker"]
 
@@ -50,7 +57,14 @@ class Ticker:
     def tick(self, now: datetime | None = None) -> TickResult:
         """[`ServiceDesk.tick()`][csmkit.desk.ServiceDesk.tick]."""
         with self._kernel.lock:
-            return self._tick(now)
+            result = self._tick(now)
+        # Outside the lock: the outbox (the woken tickets' notifications), then the
+        # retries of earlier failures.
+        self._deliveries.flush()
+        retried = self._deliveries.redeliver()
+        if not retried:
+            return result
+        return attrs.evolve(result, notifications=(*result.notifications, *retried))
 
     def _tick(self, now: datetime | None) -> TickResult:
         kernel = self._kernel
@@ -98,22 +112,42 @@ class Ticker:
                 made, outcomes = self._tickets.create_requested(request)
                 created.extend(made)
                 self._outcomes.run(outcomes)
-        notes.extend(self._deliveries.redeliver())
         kernel.scheduler.last_tick = now
         return TickResult(now, tuple(woken), count, tuple(notes), tuple(created))
 
     def _scan(self, now: datetime) -> None:
         """Index the timers of the tickets written since the last scan (by any
         writer, in write order; every ticket on the first scan), except those whose
-        timer this desk computed from their latest version (its own writes)."""
+        timer this desk computed from their latest version (its own writes).
+
+        The first scan also checks the SLA due marks: an unsolved ticket of a type with
+        a policy that the store lists without a mark, although its timeline gives one
+        (a file migrated from schema 4, written by an older csmkit or another
+        application), makes it re-derive every mark once (`reindex_due()`). Only those
+        tickets are evaluated, on the timelines the scan loads anyway, and only until
+        the first one that is out of date."""
         kernel = self._kernel
         scheduler = kernel.scheduler
         since = scheduler.position
-        tickets, position, read = scheduler.changed(kernel.store, kernel.summaries)
+        unmarked: set[str] = set()
+
+        def summaries() -> Iterator[TicketSummary]:
+            # Only the first (full) scan reads the summaries: note the unmarked ones.
+            for summary in kernel.summaries():
+                kind = kernel.types.get(summary.type)
+                measured = kind is not None and kind.sla is not None
+                if measured and summary.due is None and summary.category.value in UNSOLVED:
+                    unmarked.add(summary.ticket_id)
+                yield summary
+
+        tickets, position, read = scheduler.changed(kernel.store, summaries)
+        stale = False
         for ticket_id in tickets:
             timeline = kernel.cache.fresh(ticket_id)
             kernel.routing.observe(timeline)
             self._deliveries.watch(timeline)
+            if not stale and ticket_id in unmarked:
+                stale = committed_due(timeline, kernel.types, kernel.calendar) is not None
             # after=None: a late-stored event may make a *past* instant due; waking for
             # something already done is a no-op. A ticket created after ``now`` (another
             # process's clock runs ahead, or this ticker lags) is evaluated from its
@@ -136,3 +170,11 @@ class Ticker:
                 position,
             )
         scheduler.position = position
+        if stale:
+            replaced = reindex_due(kernel)
+            logger.info(
+                "tick at %s: open tickets had no SLA due mark (a store written by an older "
+                "csmkit); every mark re-derived, %d replaced",
+                now.isoformat(),
+                replaced,
+            )

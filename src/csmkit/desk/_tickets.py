@@ -95,10 +95,7 @@ class TicketOperations:
             chain=_chain,
         )
         assert final is not None
-        if not wrote:
-            return final.ticket, []
-        self._kernel.scheduler.after_operation(final, self._kernel.now())
-        return final.ticket, [outcome]
+        return final.ticket, [outcome] if wrote else []
 
     def _open(
         self,
@@ -115,8 +112,9 @@ class TicketOperations:
         chain: tuple[str, ...],
         tags: Sequence[str] = (),
     ) -> tuple[Timeline | None, Outcome, bool]:
-        """Commit a new ticket (no intents run: the caller runs them)."""
+        """Commit a new ticket and schedule its timer (its intents are the caller's to run)."""
         kind = self._kernel.kind(type)
+        kernel = self._kernel
 
         def build(timeline: Timeline | None, at: datetime) -> list[Event]:
             if timeline is not None:
@@ -142,7 +140,12 @@ class TicketOperations:
                 )
             ]
 
-        return self._kernel.commit(ticket_id, build, chain=chain)
+        with kernel.lock:
+            final, outcome, wrote = kernel.commit(ticket_id, build, chain=chain)
+            if wrote:
+                assert final is not None
+                kernel.scheduler.after_operation(final, kernel.now())
+            return final, outcome, wrote
 
     def _add(self, ticket_id: str, event: Callable[[Timeline, datetime], Event]) -> Done:
         """Commit the one event ``event(timeline, at)`` makes."""
@@ -478,7 +481,7 @@ class TicketOperations:
         if kernel.store.version(request.ticket_id) > 0:
             return [], []
         try:
-            final, outcome, wrote = self._open(
+            _, outcome, _ = self._open(
                 request.type,
                 channel=request.channel,
                 customer_id=request.customer_id,
@@ -496,9 +499,6 @@ class TicketOperations:
             )
         except ConcurrencyError:
             return [], []  # another desk created it first
-        if wrote:
-            assert final is not None
-            kernel.scheduler.after_operation(final, kernel.now())
         outcomes: list[Outcome] = []
         if request.source_ticket is not None:
             relation = f"{request.relation}_of"

@@ -20,7 +20,7 @@ UNSOLVED: tuple[str, ...] = ("new", "open", "pending", "on_hold")
 
 Categories = StatusCategory | str | Collection[StatusCategory | str] | None
 
-__all__ = ["UNSOLVED", "Categories", "Views"]
+__all__ = ["UNSOLVED", "Categories", "Views", "reindex_due"]
 
 
 class _TypeSla:
@@ -120,18 +120,25 @@ class Views:
 
     def reindex_due(self) -> int:
         """[`ServiceDesk.reindex_due()`][csmkit.desk.ServiceDesk.reindex_due]."""
-        changed = 0
-        for summary in self._kernel.summaries():
-            timeline = self._kernel.store.load(summary.ticket_id)
-            if len(timeline) != summary.version:
-                continue  # written meanwhile: that batch carried its own mark
-            due = committed_due(timeline, self._kernel.types, self._kernel.calendar)
-            if due != summary.due and self._kernel.store.set_due(
-                summary.ticket_id, due, version=summary.version
-            ):
-                changed += 1
-        return changed
+        return reindex_due(self._kernel)
 
     def timelines(self) -> Iterator[Timeline]:
         """[`ServiceDesk.timelines()`][csmkit.desk.ServiceDesk.timelines]."""
         return self._kernel.timelines()
+
+
+def reindex_due(kernel: DeskKernel) -> int:
+    """Store every ticket's SLA due mark recomputed from its timeline where it differs
+    (see [`ServiceDesk.reindex_due()`][csmkit.desk.ServiceDesk.reindex_due]); how many
+    marks were replaced."""
+    changed = 0
+    for summary in kernel.summaries():
+        timeline = kernel.store.load(summary.ticket_id)
+        if len(timeline) != summary.version:
+            continue  # written meanwhile: that batch carried its own mark
+        due = committed_due(timeline, kernel.types, kernel.calendar)
+        if due != summary.due and kernel.store.set_due(
+            summary.ticket_id, due, version=summary.version
+        ):
+            changed += 1
+    return changed
