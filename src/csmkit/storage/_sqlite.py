@@ -64,6 +64,7 @@ from csmkit.timeline import (
     Ticket,
     Timeline,
 )
+from csmkit.timeline._timeline import folded_timeline
 
 __all__ = ["SqliteStore"]
 
@@ -135,6 +136,10 @@ class SqliteStore:
         self._read_only = read_only
         self._lock = threading.RLock()
         self._cache: OrderedDict[str, Ticket] = OrderedDict()
+        # Timelines this handle wrote or read, each valid while the stream's version is
+        # its own (a stream's events up to a version never change): load() checks the
+        # version in the file and only then hands one out.
+        self._timelines: OrderedDict[str, Timeline] = OrderedDict()
         self._cache_size = 4096
         if self._path != ":memory:" and os.path.isdir(self._path):
             raise StorageError(f"{self._path} is a directory, not a SQLite database file")
@@ -236,11 +241,21 @@ class SqliteStore:
                 connection.execute("ROLLBACK")
             raise
 
-    def _remember(self, ticket: Ticket) -> None:
+    def _remember(self, ticket: Ticket, timeline: Timeline | None) -> None:
         self._cache[ticket.id] = ticket
         self._cache.move_to_end(ticket.id)
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
+        if timeline is None:
+            self._timelines.pop(ticket.id, None)
+        else:
+            self._keep(timeline)
+
+    def _keep(self, timeline: Timeline) -> None:
+        self._timelines[timeline.ticket_id] = timeline
+        self._timelines.move_to_end(timeline.ticket_id)
+        if len(self._timelines) > self._cache_size:
+            self._timelines.popitem(last=False)
 
     def _read_events(self, connection: sqlite3.Connection, ticket_id: str) -> list[Event]:
         rows = connection.execute(
@@ -346,7 +361,15 @@ class SqliteStore:
                     expected=expected_version,
                     actual=None,
                 ) from exc
-            self._remember(ticket)
+            # The fold above validated the batch onto the state at expected_version, so
+            # the timeline (if this handle holds the stream up to there) extends as is.
+            base = None if expected_version == 0 else self._timelines.get(ticket_id)
+            if base is not None and base.version != expected_version:
+                base = None
+            timeline = None
+            if expected_version == 0 or base is not None:
+                timeline = folded_timeline(base, batch, ticket)
+            self._remember(ticket, timeline)
             return ticket.version
 
     def load(self, ticket_id: str) -> Timeline:
@@ -354,13 +377,24 @@ class SqliteStore:
         if isinstance(ticket_id, str) and not storable(ticket_id):
             raise NotFoundError(f"no ticket {ticket_id!r} in {self._path}")
         with self._session(f"load ticket {ticket_id!r}") as connection:
+            cached = self._timelines.get(ticket_id)
+            if cached is not None:
+                row = connection.execute(
+                    "SELECT version FROM tickets WHERE ticket_id = ?", (ticket_id,)
+                ).fetchone()
+                if row is not None and row[0] == cached.version:
+                    self._timelines.move_to_end(ticket_id)
+                    return cached
             events = self._read_events(connection, ticket_id)
-        if not events:
-            raise NotFoundError(f"no ticket {ticket_id!r} in {self._path}")
-        try:
-            timeline = Timeline(events)
-        except TimelineError as exc:
-            raise StorageError(f"{self._path}: ticket {ticket_id!r} is corrupt: {exc}") from None
+            if not events:
+                raise NotFoundError(f"no ticket {ticket_id!r} in {self._path}")
+            try:
+                timeline = Timeline(events)
+            except TimelineError as exc:
+                raise StorageError(
+                    f"{self._path}: ticket {ticket_id!r} is corrupt: {exc}"
+                ) from None
+            self._keep(timeline)
         return timeline
 
     def version(self, ticket_id: str) -> int:
@@ -565,6 +599,7 @@ class SqliteStore:
                 self._connection.close()
                 self._connection = None
             self._cache.clear()
+            self._timelines.clear()
 
     def __enter__(self) -> SqliteStore:
         return self
