@@ -114,3 +114,32 @@ def test_an_append_onto_a_stale_held_timeline_does_not_extend_it(tmp_path: Path)
         mine.append("T-1", events[3:], 3)  # its held timeline is one batch behind
         _same(mine.load("T-1"), events)
         _same(theirs.load("T-1"), events)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("DELETE FROM events WHERE version = 2", "misses event version 2"),
+        ("UPDATE events SET payload = '[1]' WHERE version = 3", "event 3 is unreadable"),
+        ("UPDATE events SET payload = '{' WHERE version = 1", "event 1 is unreadable"),
+    ],
+)
+def test_a_damaged_stream_is_an_error_naming_the_row(
+    tmp_path: Path, damage: str, message: str
+) -> None:
+    path = tmp_path / "desk.db"
+    first = created("T-1", T0)
+    timeline = Timeline([first])
+    events: list[Event] = [first]
+    for n in range(3):
+        event = next_event(timeline.ticket, "message", T0.replace(hour=10 + n))
+        events.append(event)
+        timeline = timeline.append(event)
+    with SqliteStore(path) as store:
+        store.append("T-1", events, 0)
+    connection = sqlite3.connect(path)
+    connection.execute(damage)
+    connection.commit()
+    connection.close()
+    with SqliteStore(path) as store, pytest.raises(StorageError, match=f"'T-1' {message}"):
+        store.load("T-1")
