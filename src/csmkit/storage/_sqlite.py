@@ -90,6 +90,8 @@ class SqliteStore:
       order, across processes.
     * Each ticket's folded state is stored with its index row, so an append after
       another writer folds onto one row instead of re-reading the stream.
+    * A handle keeps the timelines it last appended to or loaded; ``load`` hands one out
+      only when the stream's version in the file is the timeline's own.
     * A read-only file or directory is a [`StorageError`][csmkit.errors.StorageError] saying
       which and what to do; ``read_only=True`` (``?mode=ro``) opens a file for reading.
 
