@@ -233,8 +233,24 @@ class ReportAccumulator:
             raise MetricsError(f"timelines[{index}] ({timeline.ticket_id!r}): {exc}") from None
         self._feed(index, measured, timeline, now)
 
+    def _feed_measured(
+        self, measured: TicketMetrics, timeline: Any, sla_report: Any, now: datetime
+    ) -> None:
+        """Fold one ticket that a loader measured itself at this report's ``now``
+        (``csmkit.io``'s fast path): ``timeline`` holds the ticket's survey answers
+        (``.events``), ``sla_report`` its SLA cycles (``.cycles``), as the metric feeds
+        read them."""
+        index = self.tickets
+        self.tickets += 1
+        self._feed(index, measured, timeline, now, sla_report)
+
     def _feed(
-        self, index: int, measured: TicketMetrics, timeline: Timeline | None, now: datetime | None
+        self,
+        index: int,
+        measured: TicketMetrics,
+        timeline: Timeline | None,
+        now: datetime | None,
+        sla_report: Any = None,
     ) -> None:
         from csmkit.metrics._reports import _sla_report
 
@@ -256,8 +272,7 @@ class ReportAccumulator:
         accumulators = self._groups.get(group_key)
         if accumulators is None:
             accumulators = self._groups[group_key] = [spec.make() for spec in self._specs]
-        sla_report = None
-        if self._needs_sla:
+        if self._needs_sla and sla_report is None:
             assert now is not None
             try:
                 sla_report = _sla_report(options["sla"], timeline, options["clock"], now)
