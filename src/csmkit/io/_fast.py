@@ -133,6 +133,7 @@ _CATEGORIES = {member.value: member for member in StatusCategory}
 _DONE = frozenset(member for member in StatusCategory if member.is_done)
 _REQUESTER_WAITING = frozenset({StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.ON_HOLD})
 _ZERO = timedelta(0)
+_fromisoformat = datetime.fromisoformat
 
 
 def _text(value: object) -> str:
@@ -171,12 +172,22 @@ def _checked(item: object, ticket_id: str, instants: dict[str, datetime]) -> tup
         raise _Untrusted
     at = instants.get(text)
     if at is None:
+        at = instants[text] = _instant(text)
+    return kind, at
+
+
+def _instant(text: str) -> datetime:
+    """``parse_instant(text)``, which is ``datetime.fromisoformat`` for the plain forms."""
+    try:
+        at: datetime | None = _fromisoformat(text)
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None or "." in text[-16:]:
         try:
-            at = parse_instant(text)
+            return parse_instant(text)
         except ValueError:
             raise _Untrusted from None
-        instants[text] = at
-    return kind, at
+    return at
 
 
 def fold_record(
