@@ -312,16 +312,25 @@ def _add_report(commands: Any) -> None:
     parser.set_defaults(handler=_run_report)
 
 
-def _add_workflow(commands: Any) -> None:
-    from csmkit.workflow import TEMPLATE_NAMES
+class _TemplateNames:
+    """The workflow templates' names, looked up when a help text shows them (building
+    the parser must not import ``csmkit.workflow`` for every command)."""
 
+    def __str__(self) -> str:
+        from csmkit.workflow import TEMPLATE_NAMES
+
+        return ", ".join(TEMPLATE_NAMES)
+
+
+def _add_workflow(commands: Any) -> None:
     parser = commands.add_parser("workflow", help="show or check workflow definitions")
     sub = parser.add_subparsers(
         dest="workflow_command", metavar="{show,check}", parser_class=_Parser
     )
     sub.required = True
     show = sub.add_parser("show", help="print a workflow as Mermaid, DOT or a table")
-    show.add_argument("workflow", help=f"template ({', '.join(TEMPLATE_NAMES)}) or JSON/TOML file")
+    workflow = show.add_argument("workflow", help="template (%(templates)s) or JSON/TOML file")
+    workflow.templates = _TemplateNames()
     show.add_argument("--format", choices=("mermaid", "dot", "table"), default="mermaid")
     show.add_argument("--lang", help="label language, e.g. zh or en")
     show.add_argument("--current", help="highlight this state")
