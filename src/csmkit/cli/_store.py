@@ -6,14 +6,14 @@ import argparse
 import sys
 from typing import Any
 
-from csmkit.plugins import PluginManager
-from csmkit.storage import copy_store
-
 __all__ = ["add_store_parser", "run_store_copy"]
 
 
 def run_store_copy(args: argparse.Namespace) -> int:
     """Copy every stream and customer from ``SRC`` to ``DST`` and verify the copy."""
+    from csmkit.plugins import PluginManager  # imported only to run the command
+    from csmkit.storage import copy_store
+
     plugins = PluginManager(load_entrypoints=not args.no_plugins)
     with plugins.open_store(args.source) as source, plugins.open_store(args.destination) as target:
         report = copy_store(source, target, allow_non_empty=args.allow_non_empty)
