@@ -77,7 +77,13 @@ def _dumps(value: object) -> str:
 
 
 def _stored_version(connection: _Connection, where: str) -> int | None:
-    row = connection.execute("SELECT to_regclass(%s) IS NOT NULL", (_VERSION_TABLE,)).fetchone()
+    # A catalog query with the statement's own snapshot (not to_regclass's cached
+    # catalog), so an opener that waited for the lock sees the tables the winner made.
+    row = connection.execute(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.tables "
+        "WHERE table_schema = current_schema() AND table_name = %s)",
+        (_VERSION_TABLE,),
+    ).fetchone()
     if row is None or not row[0]:
         return None
     row = connection.execute(f"SELECT max(version) FROM {_VERSION_TABLE}").fetchone()
