@@ -49,9 +49,10 @@ class ParsedRows:
         return len(self.profiles) + len(self.assets) + len(self.merges) + len(self.audit)
 
 
-def _ids(data: Mapping[str, Any], *names: str) -> list[str]:
-    if set(data) - set(names) - {"attributes"}:
-        raise ValueError(f"unexpected keys {sorted(set(data) - set(names))}")
+def _ids(data: Mapping[str, Any], *names: str, extra: tuple[str, ...] = ()) -> list[str]:
+    unexpected = sorted(set(data) - set(names) - set(extra))
+    if unexpected:
+        raise ValueError(f"unexpected keys {unexpected}")
     values = [data.get(name) for name in names]
     for name, value in zip(names, values, strict=True):
         if not isinstance(value, str) or not value:
@@ -63,7 +64,7 @@ def _parse(kind: object, data: object, parsed: ParsedRows) -> None:
     if not isinstance(data, Mapping):
         raise ValueError(f"data must be a mapping, got {type(data).__name__}")
     if kind == "profile":
-        (customer_id,) = _ids(data, "customer_id")
+        (customer_id,) = _ids(data, "customer_id", extra=("attributes",))
         attributes = thaw(json_mapping(data.get("attributes")))
         check_storable([customer_id, attributes], f"import profile of {customer_id!r}")
         parsed.profiles.append((customer_id, attributes))

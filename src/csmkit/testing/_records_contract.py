@@ -247,6 +247,7 @@ class CustomerRecordsContract:
         bads: list[Any] = [
             ("asset", {"model": "no serial"}),
             ("merge", {"source_id": "C-2"}),
+            ("merge", {"source_id": "C-2", "target_id": "C-1", "attributes": {}}),
             ("profile", {"customer_id": "C-1", "attributes": {"x": "\ud800"}}),
             ("audit", {"at": "yesterday"}),
             ("ticket", {}),
