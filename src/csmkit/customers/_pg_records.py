@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from csmkit._jsonvalue import thaw
 from csmkit.customers._model import Asset, AuditEntry, json_mapping
+from csmkit.customers._records import CustomerRecords
 from csmkit.customers._records_io import RecordRow, check_range, parse_rows, profile_row
 from csmkit.errors import NotFoundError, StorageError, StoreArgumentError
-from csmkit.storage import PostgresStore, check_storable, postgres_session
+from csmkit.storage import CopyableRecords, PostgresStore, check_storable, postgres_session
 
 if TYPE_CHECKING:
     import psycopg
@@ -400,3 +401,7 @@ _ADD_AUDIT = "INSERT INTO csmkit_customer_audit (customer_id, payload) VALUES (%
 def _asset_row(asset: Asset) -> tuple[bytes, bytes | None, date | None, str]:
     owner = None if asset.customer_id is None else _key(asset.customer_id)
     return (_key(asset.serial), owner, asset.warranty_until, _dumps(asset.to_dict()))
+
+
+def _conforms(records: PostgresCustomerRecords) -> tuple[CustomerRecords, CopyableRecords]:
+    return records, records  # mypy checks the records satisfy both protocols

@@ -15,7 +15,7 @@ from csmkit._jsonvalue import thaw
 from csmkit.customers._model import Asset, AuditEntry, json_mapping
 from csmkit.customers._records_io import RecordRow, check_range, parse_rows, profile_row
 from csmkit.errors import NotFoundError, StorageError
-from csmkit.storage import SqliteStore, check_storable
+from csmkit.storage import CopyableRecords, SqliteStore, check_storable
 
 __all__ = [
     "RECORDS_SCHEMA_VERSION",
@@ -492,5 +492,6 @@ def _asset_row(asset: Asset) -> tuple[str, str | None, str | None, str]:
 
 def _conforms(
     memory: MemoryCustomerRecords, sqlite: SqliteCustomerRecords
-) -> list[CustomerRecords]:
-    return [memory, sqlite]  # mypy checks both satisfy the protocol
+) -> tuple[list[CustomerRecords], list[CopyableRecords]]:
+    # mypy checks both satisfy the port, and what ``csmkit store copy`` needs
+    return [memory, sqlite], [memory, sqlite]
