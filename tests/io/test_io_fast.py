@@ -398,7 +398,17 @@ def test_options_the_fast_path_leaves_to_the_full_path() -> None:
     now = datetime(2026, 9, 28, 9, tzinfo=timezone.utc)
     calendar_policy = _policy({"normal": "4h"}, True)
     assert fast_plan(ReportAccumulator(["csat"], now=now)) is not None
-    assert fast_plan(ReportAccumulator(["csat"], now="latest")) is None
+    latest = fast_plan(ReportAccumulator(["csat", "first_response_time"], now="latest"))
+    assert latest is not None and latest.now is None
+    # solved tickets wait for the final instant under an SLA metric: the full path keeps them
+    assert (
+        fast_plan(
+            ReportAccumulator(
+                ["sla[first_response]"], now="latest", sla=_policy({"normal": "4h"}, False)
+            )
+        )
+        is None
+    )
     assert fast_plan(ReportAccumulator(["backlog"], now=now)) is None
     assert fast_plan(ReportAccumulator(["sla[resolution]"], now=now, sla=calendar_policy)) is None
     assert fast_plan(ReportAccumulator([FcrRule.survey()], now=now)) is None
@@ -483,7 +493,8 @@ def test_reports_equal_the_full_path(
     data: st.DataObject,
 ) -> None:
     latest = max(t.updated_at for t in timelines)
-    now = latest + timedelta(seconds=data.draw(st.sampled_from([0, 3600, -3600])))
+    shift = data.draw(st.sampled_from([0, 3600, -3600, None]))
+    now: datetime | str = "latest" if shift is None else latest + timedelta(seconds=shift)
     lines = []
     for index, timeline in enumerate(timelines):
         record = _record(timeline)
@@ -567,3 +578,30 @@ def test_bad_input_names_file_and_line_on_the_fast_path(
     assert skipped[0] == "ok"
     assert [row.line for row in skipped[1].skipped] == [2]
     assert skipped[1].tickets == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(conversations(), min_size=2, max_size=6), st.permutations(range(6)))
+def test_latest_reports_equal_the_full_path(timelines: list[Timeline], order: list[int]) -> None:
+    # now="latest": solved tickets are measured at their own last event, the others wait
+    # for the final instant -- an open ticket's waiting time runs to the latest event of
+    # all tickets, not to its own
+    ordered = [timelines[index] for index in order if index < len(timelines)]
+    lines = []
+    for index, timeline in enumerate(ordered):
+        record = _record(timeline)
+        record["ticket_id"] = f"{record['ticket_id']}-{index}"
+        for event in record["events"]:
+            event["ticket_id"] = record["ticket_id"]
+        lines.append(json.dumps(record))
+    kwargs: dict[str, Any] = {
+        "metrics": ["tickets", "requester_wait_time", "agent_wait_time", "fcr[one_touch]"],
+        "by": ["status"],
+        "now": "latest",
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.jsonl"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        fast = _outcome(path, True, kwargs)
+        full = _outcome(path, False, kwargs)
+    assert fast == full

@@ -13,9 +13,12 @@ from the ticket's status, one creation first). Anything else -- another shape or
 non-empty ``meta``/``fields``/``tags``, a priority change, an event after ``now``, a
 repeated message or ticket, an off-scale survey answer -- sends *that ticket* down the
 full path (decoding, ``Timeline``, ``ticket_metrics``, ``SlaPolicy.evaluate``), which
-counts it or names the error exactly as before. Options the fast path does not
-implement (business time, ``now="latest"``, policy sets, other SLA targets, other
-metrics) send the whole report down the full path.
+counts it or names the error exactly as before. With ``now="latest"`` the fast path
+measures the solved tickets (at their own last event, as the report does) and leaves the
+others, which wait for the final instant, to the full path; when solved tickets wait too
+(SLA metrics, windows, backlogs of done categories) the whole report takes the full path.
+Options the fast path does not implement (business time, policy sets, other SLA targets,
+other metrics) send the whole report down the full path.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ _RULES = frozenset({"one_touch", "one_agent_reply", "no_customer_followup"})
 class FastPlan:
     """What the fast path needs of a report: its ``now`` and SLA first-response goals."""
 
-    now: datetime
+    now: datetime | None  # None: now="latest" (each solved ticket at its own last event)
     sla_goals: Mapping[Priority, timedelta] | None  # None: no sla[...] metric
 
 
@@ -80,7 +83,14 @@ def fast_plan(accumulator: ReportAccumulator) -> FastPlan | None:
     """The fast plan of ``accumulator``'s report, or ``None`` when it needs the full path."""
     options = accumulator._options  # the report's options, as given
     now = options["now"]
-    if type(now) is not datetime or now.tzinfo is None or now.utcoffset() is None:
+    if now == "latest":
+        # The report measures a solved ticket at its last event and keeps the others
+        # for the final instant; when solved tickets wait too (SLA clocks, windows,
+        # backlogs of done categories), every ticket waits and the full path keeps them.
+        if accumulator._done_waits:
+            return None
+        now = None
+    elif type(now) is not datetime or now.tzinfo is None or now.utcoffset() is None:
         return None
     if options["clock"] is not None or options["bucket_on"] != "created":
         return None
@@ -216,6 +226,8 @@ def _fold(
     if type(raw) is not list or not raw or type(ticket_id) is not str or not ticket_id:
         raise _Untrusted
     now = plan.now
+    if now is None:
+        raise _Untrusted  # now="latest": accumulate_fast measures at the ticket's last event
     instants: dict[str, datetime] = {}
     first = raw[0]
     kind, created = _checked(first, ticket_id, instants)
@@ -430,6 +442,21 @@ def _first_response(
     return _SlaReport((_Cycle("first_response", "running", due <= now),))
 
 
+def _last_instant(data: dict[str, Any]) -> datetime | None:
+    """The instant of a record's last event (its latest, when the record is in order --
+    which the fold checks), or ``None`` when the record does not give one plainly."""
+    events = data.get("events") if type(data) is dict else None
+    if type(events) is not list or not events or type(events[-1]) is not dict:
+        return None
+    text = events[-1].get("at")
+    if type(text) is not str:
+        return None
+    try:
+        return _instant(text)
+    except _Untrusted:
+        return None
+
+
 def accumulate_fast(reader: ExportReader, accumulator: ReportAccumulator, plan: FastPlan) -> None:
     """Read a JSON Lines export into ``accumulator`` as ``accumulator.update_many(reader)``
     does: the same tickets in the same order, the same errors and skipped rows; records
@@ -449,6 +476,9 @@ def accumulate_fast(reader: ExportReader, accumulator: ReportAccumulator, plan: 
         raise ExportError(f"{path}: cannot read the file: {exc}") from None
     events: dict[str, list[tuple[int, Event]]] = {}
     loads, fold, now = json.loads, fold_record, plan.now
+    latest = now is None
+    fixed = now if now is not None else datetime.min  # (unused with now="latest")
+    at = fixed
     with handle:
         try:
             for number, line in enumerate(handle, start=1):
@@ -456,7 +486,19 @@ def accumulate_fast(reader: ExportReader, accumulator: ReportAccumulator, plan: 
                     data = loads(line)
                 except ValueError:
                     data = None
-                figures = fold(data, plan) if data is not None else None
+                if data is None:
+                    figures = None
+                elif latest:
+                    # a solved ticket measures the same at its last event as at any later
+                    # instant (fast_plan made sure); the others wait in the full path
+                    last = _last_instant(data)
+                    figures = None
+                    if last is not None:
+                        at, figures = last, fold(data, FastPlan(last, plan.sla_goals))
+                    if figures is not None and not figures[0].ticket.category.is_done:
+                        figures = None
+                else:
+                    at, figures = fixed, fold(data, plan)
                 if figures is not None:
                     ticket_id = data["ticket_id"]
                     if ticket_id not in first_line and (
@@ -465,7 +507,9 @@ def accumulate_fast(reader: ExportReader, accumulator: ReportAccumulator, plan: 
                         rows.histories += 1
                         first_line[ticket_id] = number
                         reader.tickets += 1
-                        accumulator._feed_measured(figures[0], figures[1], figures[2], now)
+                        accumulator._feed_measured(
+                            figures[0], figures[1], figures[2], at, latest=latest
+                        )
                         continue
                 # the full path (_json_lines)
                 if not line.strip():

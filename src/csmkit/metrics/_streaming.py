@@ -238,14 +238,25 @@ class ReportAccumulator:
         self._feed(index, measured, timeline, now)
 
     def _feed_measured(
-        self, measured: TicketMetrics, timeline: Any, sla_report: Any, now: datetime
+        self,
+        measured: TicketMetrics,
+        timeline: Any,
+        sla_report: Any,
+        now: datetime,
+        *,
+        latest: bool = False,
     ) -> None:
         """Fold one ticket that a loader measured itself at this report's ``now``
         (``csmkit.io``'s fast path): ``timeline`` holds the ticket's survey answers
         (``.events``), ``sla_report`` its SLA cycles (``.cycles``), as the metric feeds
-        read them."""
+        read them. With ``latest``, the report's ``now`` is ``"latest"`` and the ticket
+        is a solved one measured at its own last event ``now``, as `update` does."""
         index = self.tickets
         self.tickets += 1
+        if latest:
+            self._check_settled(now)
+            if self.latest is None or now > self.latest:
+                self.latest = now
         self._feed(index, measured, timeline, now, sla_report)
 
     def _feed(
