@@ -475,6 +475,7 @@ EXCLUDED: dict[type[Any], str] = {
     routing.Strategy: "protocol",
     routing.StrategyFactory: "protocol",
     storage.TicketStore: "protocol",
+    storage.CopyableRecords: "protocol",
     workflow.BusinessClock: "protocol",
     workflow.Observer: "protocol",
     timeline.Event: "abstract base: every event kind has its own case",
@@ -487,6 +488,7 @@ EXCLUDED: dict[type[Any], str] = {
     customers.CustomerDirectory: "composes a ticket store and customer records (live)",
     customers.MemoryCustomerRecords: "a store: its content lives in the process",
     customers.SqliteCustomerRecords: "a store: an open SQLite connection",
+    customers.PostgresCustomerRecords: "a store: a pool of open PostgreSQL connections",
     desk.ServiceDesk: "the composition root: stores, plugins, a clock",
     plugins.PluginManager: "loaded plugins and entry points of this process",
     routing.StrategyRegistry: "a mutable registry of factories (rebuild with default_registry)",
@@ -495,6 +497,7 @@ EXCLUDED: dict[type[Any], str] = {
     storage.PostgresStore: "a store: a pool of open PostgreSQL connections",
     # Test helpers and hook specifications.
     hookspecs.CsmkitSpecs: "hook specifications for pluggy",
+    testing.CustomerRecordsContract: "a conformance test base",
     testing.CustomerStoreContract: "a conformance test base",
     testing.PluginContract: "a conformance test base",
     testing.StoreContract: "a conformance test base",

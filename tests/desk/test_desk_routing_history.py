@@ -264,7 +264,7 @@ def test_kept_state_equals_a_rebuild_and_explanations_replay(
             desk.assign(ticket_id, AGENTS[n % len(AGENTS)].id)
         elif op == "unassign" and ticket.assignee is not None:
             # the desk has no public unassign: its commit loop, as an operation would
-            desk._add(
+            desk._tickets._add(
                 ticket_id,
                 lambda timeline, at: Unassigned(
                     ticket_id=timeline.ticket_id, at=at, agent=timeline.ticket.assignee
@@ -281,7 +281,7 @@ def test_kept_state_equals_a_rebuild_and_explanations_replay(
     rnd.shuffle(shuffled)
     rebuilt = _history_of(desk, shuffled)
     assert rebuilt.state().to_dict() == kept
-    assert rebuilt.digest() == desk._routing.history().digest()  # order does not matter
+    assert rebuilt.digest() == desk._kernel.routing.history().digest()  # order does not matter
     for ticket_id, decision in expected.items():
         assert restarted.explain(ticket_id).to_dict() == decision
     desk.store.close()
@@ -433,7 +433,7 @@ def test_different_states_have_different_digests() -> None:
 def test_a_malformed_reference_is_an_error_naming_the_event(ref: dict[str, Any]) -> None:
     desk = make_desk("memory://", Clock(START), ROUND_ROBIN)
     desk.open_ticket("job", channel="phone", ticket_id="T-1")
-    desk._add(
+    desk._tickets._add(
         "T-1",
         lambda timeline, at: Assigned(
             ticket_id="T-1", at=at, agent="ann", decision="default#0", meta={"routing": ref}

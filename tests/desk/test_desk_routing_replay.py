@@ -192,7 +192,7 @@ def run(
             done.append(("named", ticket_id, desk.assign(ticket_id, agent).assignee))
         elif op == "unassign" and ticket.assignee is not None:
             # the desk has no public unassign: its commit loop, as an operation would
-            desk._add(
+            desk._tickets._add(
                 ticket_id,
                 lambda timeline, at: Unassigned(
                     ticket_id=timeline.ticket_id, at=at, agent=timeline.ticket.assignee

@@ -132,7 +132,7 @@ def test_warnings_whose_reason_has_gone_are_not_sent(tmp_path: Path, how: str) -
     ticker = make_desk(SqliteStore(path), Clock(_at(10)), out)
     ticker.tick(_at(10))  # timers scheduled: warn 10:58, remind 11:28, breach 11:58
     # 11:30, after the warning and the reminder fell due, before any tick ran them
-    intake._clock = Clock(_at(11, 30))
+    intake._kernel.clock = Clock(_at(11, 30))
     if how == "answered":
         intake.reply(ticket_id, author="agent-7")
     else:
@@ -159,7 +159,7 @@ def test_a_timely_tick_still_sends_what_was_due(tmp_path: Path) -> None:
     ticker = make_desk(SqliteStore(path), Clock(_at(10)), out)
     ticker.tick(_at(10))
     ticker.tick(_at(11, 29))
-    intake._clock = Clock(_at(11, 30))
+    intake._kernel.clock = Clock(_at(11, 30))
     intake.reply(ticket_id, author="agent-7")
     ticker.tick(_at(15))
     assert sorted(r for _, r in out.sent) == ["remind", "warn"]
@@ -194,7 +194,7 @@ def test_ticks_log_what_they_found_and_fired(
     assert any("change(s) on" in m and "after write position" in m for m in messages)
     assert any(f"ticket {ticket_id!r}: timers fired" in m and "warn" in m for m in messages)
     fired_records = [r for r in caplog.records if "timers fired" in r.getMessage()]
-    assert {r.name for r in fired_records} == {"csmkit.desk._desk"}
+    assert {r.name for r in fired_records} == {"csmkit.desk._ticker"}
     assert {r.levelno for r in fired_records} == {logging.INFO}
 
 
@@ -209,7 +209,7 @@ def test_a_breach_of_a_paused_target_is_still_news(tmp_path: Path) -> None:
     out = Outbox()
     ticker = make_desk(SqliteStore(path), Clock(_at(10)), out)
     ticker.tick(_at(10))
-    intake._clock = Clock(_at(13, 30))
+    intake._kernel.clock = Clock(_at(13, 30))
     agent = Actor("agent-7", {"agent"})
     intake.transition(ticket_id, "accept", actor=agent)
     intake.transition(ticket_id, "ask_customer", actor=agent)

@@ -147,6 +147,50 @@ def test_now_latest_keeps_open_tickets_and_matches(
     assert streamed.now == latest(timelines)
 
 
+@settings(max_examples=40, deadline=None)
+@given(tickets, st.sampled_from([PLAIN, WITH_NOW]), st.data())
+def test_partitions_settled_at_the_overall_latest_merge_to_the_same_table(
+    timelines: list[Timeline], metrics: list[str], data: st.DataObject
+) -> None:
+    """As Dask runs ``now="latest"``: each partition's open tickets are measured on its
+    worker at the latest instant of all partitions; the merge equals the report."""
+    expected = reference_report(timelines, metrics, ["priority"], "month", latest(timelines))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(timelines)), max_size=3)))
+    bounds = [0, *cuts, len(timelines)]
+    parts = []
+    for start, end in itertools.pairwise(bounds):
+        part = ReportAccumulator(metrics, by=["priority"], bucket="month", now="latest", sla=POLICY)
+        parts.append(part.update_many(timelines[start:end]))
+    overall = max(part.latest for part in parts if part.latest is not None)
+    settled = [pickle.loads(pickle.dumps(part.settle(overall))) for part in parts]
+    assert all(not part._deferred for part in settled)
+    total = ReportAccumulator(metrics, by=["priority"], bucket="month", now="latest", sla=POLICY)
+    for part in data.draw(st.permutations(settled)):
+        total.merge(part)
+    assert total.tickets == len(timelines)
+    assert total.now == latest(timelines)
+    assert total.result() == expected
+
+
+def test_nothing_later_than_a_settled_now_is_taken() -> None:
+    t0 = datetime(2026, 9, 28, 9, tzinfo=ZONE)
+
+    def ticket(name: str, hours: int) -> Timeline:
+        return Timeline(
+            [TicketCreated(ticket_id=name, at=t0 + timedelta(hours=hours), type="q", channel="e")]
+        )
+
+    settled = ReportAccumulator(["backlog"], now="latest").update(ticket("A", 0)).settle()
+    with pytest.raises(MetricsError, match="later than the now"):
+        settled.update(ticket("B", 1))
+    later = ReportAccumulator(["backlog"], now="latest").update(ticket("C", 2))
+    with pytest.raises(MetricsError, match="later than the now"):
+        settled.merge(later)
+    with pytest.raises(MetricsError, match="at or after the latest"):
+        later.settle(t0)
+    assert settled.merge(ReportAccumulator(["backlog"], now="latest").update(ticket("D", 0)))
+
+
 def test_only_open_tickets_wait_for_latest() -> None:
     t0 = datetime.fromisoformat("2026-09-28T09:00:00+08:00")
     open_ticket = Timeline([TicketCreated(ticket_id="A", at=t0, type="q", channel="email")])

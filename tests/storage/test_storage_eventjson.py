@@ -7,6 +7,7 @@ import json
 import pytest
 from hypothesis import given
 
+from csmkit._time import format_instant
 from csmkit.errors import TimelineError
 from csmkit.storage._eventjson import decode_event, encode_event
 from csmkit.timeline import Event
@@ -18,6 +19,7 @@ def test_encoding_is_the_codecs_json(events: list[Event]) -> None:
     for event in events:
         text = encode_event(event)
         assert text == json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        assert encode_event(event, format_instant(event.at)) == text  # the append's path
         decoded = decode_event(text)
         assert decoded == event
         assert type(decoded) is type(event)

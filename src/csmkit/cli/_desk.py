@@ -7,9 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from csmkit.desk import DeskConfig
 from csmkit.errors import AutomationError
-from csmkit.plugins import PluginManager
 
 __all__ = ["add_desk_parser", "run_desk_check"]
 
@@ -19,6 +17,9 @@ def run_desk_check(args: argparse.Namespace) -> int:
     spec = str(args.file)
     if not Path(spec).is_file():
         raise AutomationError(f"{spec}: no such file")
+    from csmkit.desk import DeskConfig  # the desk and plugins: imported only to check one
+    from csmkit.plugins import PluginManager
+
     plugins = PluginManager(load_entrypoints=not args.no_plugins)
     try:
         config = DeskConfig.from_file(spec, plugins=plugins)

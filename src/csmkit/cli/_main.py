@@ -312,16 +312,25 @@ def _add_report(commands: Any) -> None:
     parser.set_defaults(handler=_run_report)
 
 
-def _add_workflow(commands: Any) -> None:
-    from csmkit.workflow import TEMPLATE_NAMES
+class _TemplateNames:
+    """The workflow templates' names, looked up when a help text shows them (building
+    the parser must not import ``csmkit.workflow`` for every command)."""
 
+    def __str__(self) -> str:
+        from csmkit.workflow import TEMPLATE_NAMES
+
+        return ", ".join(TEMPLATE_NAMES)
+
+
+def _add_workflow(commands: Any) -> None:
     parser = commands.add_parser("workflow", help="show or check workflow definitions")
     sub = parser.add_subparsers(
         dest="workflow_command", metavar="{show,check}", parser_class=_Parser
     )
     sub.required = True
     show = sub.add_parser("show", help="print a workflow as Mermaid, DOT or a table")
-    show.add_argument("workflow", help=f"template ({', '.join(TEMPLATE_NAMES)}) or JSON/TOML file")
+    workflow = show.add_argument("workflow", help="template (%(templates)s) or JSON/TOML file")
+    workflow.templates = _TemplateNames()
     show.add_argument("--format", choices=("mermaid", "dot", "table"), default="mermaid")
     show.add_argument("--lang", help="label language, e.g. zh or en")
     show.add_argument("--current", help="highlight this state")
@@ -362,10 +371,16 @@ def _add_calendar(commands: Any) -> None:
 
 
 def _add_demo(commands: Any) -> None:
-    from csmkit.cli._demo import add_demo_parser, run_demo
+    from csmkit.cli._demo_parser import add_demo_parser
 
     add_demo_parser(commands)
-    commands.choices["demo"].set_defaults(handler=run_demo)
+    commands.choices["demo"].set_defaults(handler=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from csmkit.cli._demo import run_demo  # the simulated desk: imported only to run it
+
+    return run_demo(args)
 
 
 def _add_kb(commands: Any) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from csmkit.cli._demo_parser import MAX_WEEKS, START
 from csmkit.desk import TicketType
 from csmkit.metrics import Survey
 from csmkit.routing import Agent, AgentPool, Router, RoutingRules
@@ -42,8 +43,6 @@ __all__ = [
 ]
 
 SH = ZoneInfo("Asia/Shanghai")
-START = date(2026, 9, 14)  # a Monday: the run covers 补班 20 Sep, 中秋 25 Sep, 国庆 1-7 Oct
-MAX_WEEKS = 15  # the calendar data covers 2026
 
 # China 2026: public holidays and make-up working days (调休 / 补班), business hours
 # 09:00-12:00 and 13:00-18:00 in Shanghai. Explicit data, so the demo needs no extra.

@@ -6,8 +6,11 @@
 * [`Asset`][csmkit.customers.Asset] — serial, model, product line, purchase and warranty dates,
 region;
 * [`MemoryCustomerRecords`][csmkit.customers.MemoryCustomerRecords] /
-  [`SqliteCustomerRecords`][csmkit.customers.SqliteCustomerRecords] — where profiles, assets, merges
-  and the audit trail are kept (customers and identities stay in the ticket store).
+  [`SqliteCustomerRecords`][csmkit.customers.SqliteCustomerRecords] /
+  [`PostgresCustomerRecords`][csmkit.customers.PostgresCustomerRecords] — where profiles, assets,
+  merges and the audit trail are kept (customers and identities stay in the ticket store);
+  [`customer_records_for()`][csmkit.customers.customer_records_for] finds or creates them next
+  to a SQLite or PostgreSQL store.
 
 See ``docs/customers.md``.
 """
@@ -29,12 +32,14 @@ from csmkit.customers._identities import (
     parse_identity,
 )
 from csmkit.customers._model import Asset, AuditEntry, WarrantyState, WarrantyStatus
+from csmkit.customers._pg_records import PostgresCustomerRecords
 from csmkit.customers._records import (
     RECORDS_SCHEMA_VERSION,
     CustomerRecords,
     MemoryCustomerRecords,
     SqliteCustomerRecords,
 )
+from csmkit.customers._records_open import customer_records_for
 
 __all__ = [
     "RECORDS_SCHEMA_VERSION",
@@ -45,11 +50,13 @@ __all__ = [
     "CustomerRecords",
     "CustomerView",
     "MemoryCustomerRecords",
+    "PostgresCustomerRecords",
     "SqliteCustomerRecords",
     "SurveyRecord",
     "TicketView",
     "WarrantyState",
     "WarrantyStatus",
+    "customer_records_for",
     "have_phonenumbers",
     "normalise_email",
     "normalise_identity",

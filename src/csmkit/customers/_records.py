@@ -6,15 +6,16 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from typing import Any, Protocol, runtime_checkable
 
 from csmkit._jsonvalue import thaw
 from csmkit.customers._model import Asset, AuditEntry, json_mapping
+from csmkit.customers._records_io import RecordRow, check_range, parse_rows, profile_row
 from csmkit.errors import NotFoundError, StorageError
-from csmkit.storage import SqliteStore, check_storable
+from csmkit.storage import CopyableRecords, SqliteStore, check_storable
 
 __all__ = [
     "RECORDS_SCHEMA_VERSION",
@@ -127,6 +128,7 @@ class MemoryCustomerRecords:
 
     def assets_expiring(self, first: date, last: date) -> tuple[Asset, ...]:
         """Assets whose cover ends in ``[first, last]``."""
+        check_range(first, last)
         with self._lock:
             found = [
                 a
@@ -164,6 +166,30 @@ class MemoryCustomerRecords:
         """A customer's entries, oldest first."""
         with self._lock:
             return tuple(e for e in self._audit if e.customer_id == customer_id)
+
+    def export_records(self) -> list[RecordRow]:
+        """Every record as ``(kind, data)`` rows in the canonical order (see
+        [`PostgresCustomerRecords.export_records()`][csmkit.customers.PostgresCustomerRecords.export_records])."""
+        with self._lock:
+            rows = [profile_row(c, self._profiles[c]) for c in sorted(self._profiles)]
+            rows.extend(("asset", self._assets[s].to_dict()) for s in sorted(self._assets))
+            rows.extend(
+                ("merge", {"source_id": s, "target_id": self._merged[s]})
+                for s in sorted(self._merged)
+            )
+            rows.extend(("audit", entry.to_dict()) for entry in self._audit)
+        return rows
+
+    def import_records(self, rows: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
+        """Write exported rows (all checked first); returns how many."""
+        parsed = parse_rows(rows)
+        with self._lock:
+            for customer_id, attributes in parsed.profiles:
+                self._profiles[customer_id] = json_mapping(attributes)
+            self._assets.update((asset.serial, asset) for asset in parsed.assets)
+            self._merged.update(parsed.merges)
+            self._audit.extend(parsed.audit)
+        return len(parsed)
 
 
 _TABLES = (
@@ -306,11 +332,9 @@ class SqliteCustomerRecords:
         if not isinstance(asset, Asset):
             raise TypeError(f"expected an Asset, got {type(asset).__name__}")
         check_storable(asset.to_dict(), f"save asset {asset.serial!r}")
-        until = None if asset.warranty_until is None else asset.warranty_until.isoformat()
         with self._session("save asset") as connection:
             connection.execute(
-                "INSERT OR REPLACE INTO csmkit_assets VALUES (?, ?, ?, ?)",
-                (asset.serial, asset.customer_id, until, _dumps(asset.to_dict())),
+                "INSERT OR REPLACE INTO csmkit_assets VALUES (?, ?, ?, ?)", _asset_row(asset)
             )
 
     def _assets(self, sql: str, params: tuple[Any, ...]) -> tuple[Asset, ...]:
@@ -340,6 +364,7 @@ class SqliteCustomerRecords:
 
     def assets_expiring(self, first: date, last: date) -> tuple[Asset, ...]:
         """Assets whose cover ends in ``[first, last]`` (ISO dates sort as text)."""
+        check_range(first, last)
         return self._assets(
             "SELECT payload FROM csmkit_assets WHERE warranty_until BETWEEN ? AND ? "
             "ORDER BY warranty_until, serial",
@@ -403,8 +428,70 @@ class SqliteCustomerRecords:
             ).fetchall()
         return tuple(AuditEntry.from_dict(json.loads(row[0])) for row in rows)
 
+    def export_records(self) -> list[RecordRow]:
+        """Every record as ``(kind, data)`` rows in the canonical order, read in one
+        transaction."""
+        with self._session("export customer records") as connection:
+            connection.execute("BEGIN")
+            try:
+                profiles = connection.execute(
+                    "SELECT customer_id, attributes FROM csmkit_customer_profiles "
+                    "ORDER BY customer_id"
+                ).fetchall()
+                assets = connection.execute(
+                    "SELECT payload FROM csmkit_assets ORDER BY serial"
+                ).fetchall()
+                merges = connection.execute(
+                    "SELECT source_id, target_id FROM csmkit_customer_merges ORDER BY source_id"
+                ).fetchall()
+                audit = connection.execute(
+                    "SELECT payload FROM csmkit_customer_audit ORDER BY seq"
+                ).fetchall()
+            finally:
+                connection.execute("COMMIT")
+        rows = [profile_row(str(c), json.loads(a)) for c, a in profiles]
+        rows.extend(("asset", json.loads(p)) for (p,) in assets)
+        rows.extend(("merge", {"source_id": s, "target_id": t}) for s, t in merges)
+        rows.extend(("audit", json.loads(p)) for (p,) in audit)
+        return rows
+
+    def import_records(self, rows: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
+        """Write exported rows in one transaction (all checked first); returns how many."""
+        parsed = parse_rows(rows)
+        with self._session("import customer records") as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.executemany(
+                    "INSERT OR REPLACE INTO csmkit_customer_profiles VALUES (?, ?)",
+                    [(c, _dumps(a)) for c, a in parsed.profiles],
+                )
+                connection.executemany(
+                    "INSERT OR REPLACE INTO csmkit_assets VALUES (?, ?, ?, ?)",
+                    [_asset_row(asset) for asset in parsed.assets],
+                )
+                connection.executemany(
+                    "INSERT OR REPLACE INTO csmkit_customer_merges VALUES (?, ?)",
+                    parsed.merges,
+                )
+                connection.executemany(
+                    "INSERT INTO csmkit_customer_audit (customer_id, payload) VALUES (?, ?)",
+                    [(e.customer_id, _dumps(e.to_dict())) for e in parsed.audit],
+                )
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+        return len(parsed)
+
+
+def _asset_row(asset: Asset) -> tuple[str, str | None, str | None, str]:
+    until = None if asset.warranty_until is None else asset.warranty_until.isoformat()
+    return (asset.serial, asset.customer_id, until, _dumps(asset.to_dict()))
+
 
 def _conforms(
     memory: MemoryCustomerRecords, sqlite: SqliteCustomerRecords
-) -> list[CustomerRecords]:
-    return [memory, sqlite]  # mypy checks both satisfy the protocol
+) -> tuple[list[CustomerRecords], list[CopyableRecords]]:
+    # mypy checks both satisfy the port, and what ``csmkit store copy`` needs
+    return [memory, sqlite], [memory, sqlite]

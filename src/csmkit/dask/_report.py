@@ -127,6 +127,14 @@ def _merge(plan: _Plan, *parts: _Part) -> _Part:
     return out
 
 
+def _latest(part: _Part) -> datetime | None:
+    return part.accumulator.latest
+
+
+def _settle(part: _Part, now: datetime) -> _Part:
+    return _Part(part.accumulator.settle(now), part.skipped, part.ungiven)
+
+
 def _dask() -> Any:
     try:
         import dask
@@ -302,14 +310,30 @@ def _run(
 ) -> _Part:
     as_completed = _distributed().as_completed
     futures = client.compute(parts)
-    # The whole tree is submitted at once: merges start as soon as their inputs are done.
-    top = _tree(
-        futures, split_every, lambda *chunk: client.submit(_merge, plan, *chunk, pure=False)
-    )
-    with Progress(len(futures), "partitions", enabled=progress) as bar:
-        for _ in as_completed(futures):
-            bar.advance()
     try:
+        if plan.now == "latest":
+            # The open tickets of each partition are measured on its worker at the latest
+            # instant of all partitions, known once every partition is read; only then do
+            # the (small) accumulators travel, not the open tickets' timelines.
+            latests = [client.submit(_latest, future, pure=False) for future in futures]
+            with Progress(len(futures), "partitions", enabled=progress) as bar:
+                for _ in as_completed(latests):
+                    bar.advance()
+            found = [at for at in client.gather(latests) if at is not None]
+            if found:
+                now = max(found)
+                futures = [client.submit(_settle, f, now, pure=False) for f in futures]
+            top = _tree(
+                futures, split_every, lambda *chunk: client.submit(_merge, plan, *chunk, pure=False)
+            )
+        else:
+            # The whole tree is submitted at once: merges start as soon as their inputs are.
+            top = _tree(
+                futures, split_every, lambda *chunk: client.submit(_merge, plan, *chunk, pure=False)
+            )
+            with Progress(len(futures), "partitions", enabled=progress) as bar:
+                for _ in as_completed(futures):
+                    bar.advance()
         result: _Part = top.result()
     except CsmkitError:
         raise

@@ -1,10 +1,17 @@
 """Notification delivery through the desk's channels. A delivery that fails after its
 recording event is stored leaves a marker in the timeline, so a later tick (in this desk
-or a restarted one) delivers it again."""
+or a restarted one) delivers it again.
+
+Deliveries happen **outside the desk's lock**: the kernel queues a stored outcome's
+notifications in its [outbox][csmkit.desk._outbox.Outbox] under the lock, and
+`Deliveries.flush()` sends them afterwards, one thread at a time in the outbox's order.
+A thread that finds another one sending leaves its notifications to that thread and
+returns, so a slow channel holds up only the thread already waiting for it."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -13,7 +20,7 @@ from csmkit._jsonvalue import thaw
 from csmkit._time import format_instant, parse_instant
 from csmkit.automation import Notification
 from csmkit.channels import SmtpChannel
-from csmkit.desk._core import DeskCore
+from csmkit.desk._core import DeskKernel
 from csmkit.errors import AutomationError, ConcurrencyError
 from csmkit.timeline import Direction, Event, MessageAdded, Timeline
 
@@ -102,12 +109,43 @@ def _mark_redelivered(
     return make
 
 
-class Deliveries(DeskCore):
-    """Delivery of rule notifications, with failures recorded and retried."""
+class Deliveries:
+    """Delivery of rule notifications, with failures recorded and retried.
 
-    _undelivered: set[str]
+    Args:
+        kernel: The desk's kernel (channels, plugins, store, the command loop).
+    """
 
-    def _try_deliver(self, notification: Notification) -> bool:
+    def __init__(self, kernel: DeskKernel) -> None:
+        self._kernel = kernel
+        # The tickets with a failed delivery not yet redelivered (known to this desk).
+        self._undelivered: set[str] = set()
+        # Held by the one thread sending: the outbox's order is the sending order, and
+        # a failed delivery is retried by one thread only (exactly once).
+        self._sending = threading.Lock()
+
+    def flush(self) -> None:
+        """Send the outbox's notifications, oldest first (a failure is recorded and
+        retried by the next tick, never raised). Call it without the desk's lock held.
+
+        When another thread is sending, return at once: that thread sends these too
+        (it checks the outbox again after letting go)."""
+        outbox = self._kernel.outbox
+        while len(outbox):
+            if not self._sending.acquire(blocking=False):
+                return
+            try:
+                while (notification := outbox.take()) is not None:
+                    self.try_deliver(notification)
+            finally:
+                self._sending.release()
+
+    def watch(self, timeline: Timeline) -> None:
+        """Remember ``timeline``'s ticket when it has failed deliveries (a tick's scan)."""
+        if pending_deliveries(timeline):
+            self._undelivered.add(timeline.ticket_id)
+
+    def try_deliver(self, notification: Notification) -> bool:
         """Deliver; on failure record a retriable marker in the ticket's timeline
         (never raise: the operation's events are already stored)."""
         try:
@@ -136,40 +174,45 @@ class Deliveries(DeskCore):
     def _record_failure(self, notification: Notification, error: Exception) -> None:
         ticket_id = notification.ticket_id
         assert ticket_id is not None
-        for _ in range(self.max_retries):
-            timeline = self._cache.load(ticket_id)
-            at = max(self.now(), timeline.updated_at)
-            marker = undelivered_marker(notification, error, at)
-            due = self._due_mark(timeline.append(marker))  # the mark stays true
-            try:
-                self.plugins.append_and_notify(
-                    self.store, ticket_id, [marker], len(timeline), due=due
-                )
-            except ConcurrencyError:
-                self._routing.invalidate()
-                continue
-            self._cache.evict(ticket_id)  # appended past the committer
-            self._undelivered.add(ticket_id)
-            return
+        kernel = self._kernel
+        with kernel.lock:  # short: one append, no delivery
+            for _ in range(kernel.max_retries):
+                timeline = kernel.cache.load(ticket_id)
+                at = max(kernel.now(), timeline.updated_at)
+                marker = undelivered_marker(notification, error, at)
+                due = kernel.due_mark(timeline.append(marker))  # the mark stays true
+                try:
+                    kernel.plugins.append_and_notify(
+                        kernel.store, ticket_id, [marker], len(timeline), due=due
+                    )
+                except ConcurrencyError:
+                    kernel.routing.invalidate()
+                    continue
+                kernel.cache.evict(ticket_id)  # appended past the committer
+                self._undelivered.add(ticket_id)
+                return
         raise ConcurrencyError(
             f"ticket {ticket_id!r} kept changing while recording a failed delivery",
             ticket_id=ticket_id,
         )
 
     def undelivered(self) -> tuple[Notification, ...]:
-        """Notifications whose delivery failed and that [`tick()`][csmkit.desk.ServiceDesk.tick]
-        will retry (known to this desk: from its own failures and from the tickets its ticks
-        scanned)."""
+        """[`ServiceDesk.undelivered()`][csmkit.desk.ServiceDesk.undelivered]."""
         found: list[Notification] = []
-        for ticket_id in sorted(self._undelivered):
-            found.extend(n for _, n in pending_deliveries(self._cache.load(ticket_id)))
+        for ticket_id in self._pending_tickets():
+            found.extend(n for _, n in pending_deliveries(self._kernel.cache.load(ticket_id)))
         return tuple(found)
 
+    def redeliver(self) -> list[Notification]:
+        """Retry failed deliveries; a success is recorded, a new failure is not. Waits
+        for a thread sending the outbox, so no failure is retried twice."""
+        with self._sending:
+            return self._redeliver()
+
     def _redeliver(self) -> list[Notification]:
-        """Retry failed deliveries; a success is recorded, a new failure is not."""
         delivered: list[Notification] = []
-        for ticket_id in sorted(self._undelivered):
-            pending = pending_deliveries(self._cache.load(ticket_id))
+        for ticket_id in self._pending_tickets():
+            pending = pending_deliveries(self._kernel.cache.load(ticket_id))
             left = len(pending)
             for position, notification in pending:
                 try:
@@ -192,13 +235,20 @@ class Deliveries(DeskCore):
                 )
                 left -= 1
                 delivered.append(notification)
-                self._operation(ticket_id, _mark_redelivered(position, notification), react=False)
+                self._kernel.operation(
+                    ticket_id, _mark_redelivered(position, notification), react=False
+                )
             if not left:
-                self._undelivered.discard(ticket_id)
+                with self._kernel.lock:
+                    self._undelivered.discard(ticket_id)
         return delivered
 
+    def _pending_tickets(self) -> list[str]:
+        with self._kernel.lock:  # the set changes under the lock (a failure, a scan)
+            return sorted(self._undelivered)
+
     def _deliver(self, notification: Notification) -> object | None:
-        channel = self.channels.get(notification.channel)
+        channel = self._kernel.channels.get(notification.channel)
         if channel is None:
             raise AutomationError(f"no outbound channel {notification.channel!r}")
         payload: object = notification
@@ -213,4 +263,4 @@ class Deliveries(DeskCore):
                 ticket_id=notification.ticket_id,
                 automatic=True,
             )
-        return self.plugins.deliver_notification(payload, channel)
+        return self._kernel.plugins.deliver_notification(payload, channel)

@@ -1,60 +1,65 @@
 """The service desk façade: every part of csmkit composed, time-driven, nothing lost.
 
-The desk's parts live in private modules, one concept each: ``_core`` (state, clock,
-commit loop, timers), ``_routing`` (the routing-load cache), ``_tickets`` (ticket
-operations), ``_intake`` (inbound messages), ``_delivery`` (notifications and their
-redelivery), ``_problems`` (problem records, feedback) and ``_views`` (read-only views).
-This module composes them and adds what needs them all: the intents of a stored outcome
-and [`ServiceDesk.tick()`][csmkit.desk.ServiceDesk.tick].
+The desk is built from parts with one job each, wired here and nowhere else:
+
+* ``_core`` — the [kernel][csmkit.desk._core.DeskKernel]: configuration, clock, lock and
+  the command loop (load, decide, run rules, commit through the ``_committer``, reschedule
+  through the ``_scheduler``), with the timeline cache (``_timelines``) and the routing
+  cache (``_routing``);
+* ``_tickets`` (ticket operations), ``_intake`` (inbound messages), ``_problems``
+  (problem records, feedback), ``_views`` (read-only views): each takes the kernel in its
+  constructor, commits through it and **returns** the stored outcomes;
+* ``_outbox`` (notifications queued at commit, in store order), ``_delivery`` (sending
+  them outside the lock, their failures and redelivery) and ``_outcomes`` (the outcome
+  runner: follow-up commands in one loop, then the outbox sent);
+* ``_ticker`` ([`tick()`][csmkit.desk.ServiceDesk.tick]) and ``_import`` (bulk import).
+
+No part inherits from another or calls back into its caller; every public method
+below delegates to one part in one line.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from csmkit._time import require_aware
 from csmkit.automation import (
     Automation,
-    Environment,
     Notification,
-    Outcome,
+    ProblemCluster,
     RuleSet,
-    TicketRequest,
+    TimerIndex,
 )
-from csmkit.automation import ProblemCluster as ProblemCluster
-from csmkit.customers import CustomerDirectory
-from csmkit.desk._config import DeskConfig, desk_channels
-from csmkit.desk._delivery import Deliveries, pending_deliveries
-from csmkit.desk._due import committed_due
-from csmkit.desk._import import check_import, store_import
+from csmkit.channels import AutoReply, DeliveryReport, InboundMessage, Intake, IntakeResult
+from csmkit.customers import CustomerDirectory, CustomerView
+from csmkit.desk._compose import compose_kernel, config_arguments
+from csmkit.desk._config import DeskConfig
+from csmkit.desk._delivery import Deliveries
+from csmkit.desk._import import import_timelines
 from csmkit.desk._intake import IntakeOperations
-from csmkit.desk._intents import FollowUp
+from csmkit.desk._outcomes import OutcomeRunner
 from csmkit.desk._problems import ProblemsAndFeedback
-from csmkit.desk._replies import desk_templates
-from csmkit.desk._routing import RoutingCache
 from csmkit.desk._surveys import DeskSurveys
-from csmkit.desk._types import TicketType, TickResult
-from csmkit.desk._views import Views
-from csmkit.errors import AutomationError, ConcurrencyError
+from csmkit.desk._ticker import Ticker
+from csmkit.desk._tickets import TicketOperations
+from csmkit.desk._types import FeedbackStatus, TicketType, TickResult
+from csmkit.desk._views import UNSOLVED, Views
+from csmkit.desk._views import Categories as _Categories
 from csmkit.knowledge import TemplateSet
-from csmkit.metrics import Survey
+from csmkit.metrics import Survey, Table
 from csmkit.plugins import PluginManager
-from csmkit.routing import AgentPool, Router
-from csmkit.sla import BusinessCalendar
-from csmkit.storage import TicketStore
-from csmkit.timeline import Timeline
+from csmkit.routing import AgentPool, Decision, Router, RoutingState
+from csmkit.sla import BusinessCalendar, SlaReport
+from csmkit.storage import TicketPage, TicketStore
+from csmkit.timeline import Ticket, Timeline
+from csmkit.workflow import Actor
 
 __all__ = ["ServiceDesk"]
 
-logger = logging.getLogger(__name__)
 
-
-class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
+class ServiceDesk:
     """Store, plugins, ticket types, calendar, router and rules, composed.
 
     Every operation loads the ticket's timeline, decides its events (checking the
@@ -120,62 +125,61 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         new_ticket_id: Callable[[], str] | None = None,
         max_retries: int = 8,
     ) -> None:
-        kinds = list(types.values()) if isinstance(types, Mapping) else list(types)
-        self.types: dict[str, TicketType] = {}
-        for kind in kinds:
-            if not isinstance(kind, TicketType):
-                raise AutomationError(f"types: expected TicketType values, got {kind!r}")
-            if kind.name in self.types:
-                raise AutomationError(f"types: ticket type {kind.name!r} is given twice")
-            self.types[kind.name] = kind
-        if not callable(clock):
-            raise AutomationError("clock must be a callable returning an aware datetime")
-        self.store = store
-        self.plugins = plugins if plugins is not None else PluginManager(load_entrypoints=False)
-        self.calendar = calendar
-        self.router = router
-        self.agents = agents
-        self.channels = dict(channels or {})
-        self.customers = customers
-        self.surveys = DeskSurveys(self.types.values(), surveys)
-        self.max_retries = max_retries
-        self._clock = clock
-        self._new_id = new_ticket_id
-        self._counter = 0
-        self._lock = threading.RLock()
-        ruleset = (
-            rules
-            if isinstance(rules, RuleSet)
-            else RuleSet.from_dict(rules)
-            if rules is not None
-            else RuleSet()
+        kernel, replies = compose_kernel(
+            store,
+            types=types,
+            clock=clock,
+            plugins=plugins,
+            calendar=calendar,
+            router=router,
+            agents=agents,
+            rules=rules,
+            channels=channels,
+            customers=customers,
+            surveys=surveys,
+            templates=templates,
+            new_ticket_id=new_ticket_id,
+            max_retries=max_retries,
         )
-        forms = [k.workflow.form for k in self.types.values()]
-        fields: set[str] | None = set()
-        for form in forms:
-            if form is None or form.allow_unknown:
-                fields = None
-                break
-            assert fields is not None
-            fields.update(spec.name for spec in form.fields)
-        transitions = {t.name for k in self.types.values() for t in k.workflow.transitions}
-        ruleset.check(
-            fields=fields,
-            channels=self.channels.keys(),
-            transitions=transitions,
-            ticket_types=self.types.keys(),
-            business_clock=calendar is not None,
-            surveys={survey.name for survey in self.surveys.declared()},
-        )
-        self.templates = desk_templates(templates, fields=fields, transitions=transitions)
-        self.rules = ruleset
-        self.automation = Automation(ruleset)
-        self._routes = router is not None and agents is not None
-        self.intake = self._make_intake(intake_type, customers)
-        self._intake_outcomes = []
-        self._routing = RoutingCache(self._timelines)
-        self._undelivered = set()
-        self._compose()
+        self._kernel = kernel
+        self._tickets = TicketOperations(kernel, replies)
+        self._intake = IntakeOperations(kernel, intake_type)
+        self._problems = ProblemsAndFeedback(kernel, self._tickets)
+        self._views = Views(kernel)
+        self._deliveries = Deliveries(kernel)
+        self._outcomes = OutcomeRunner(self._deliveries, self._tickets, self._problems)
+        self._ticker = Ticker(kernel, self._deliveries, self._tickets, self._outcomes)
+        # The configuration, as given (the parts share these objects).
+        self.types: dict[str, TicketType] = kernel.types
+        self.store: TicketStore = store
+        self.plugins: PluginManager = kernel.plugins
+        self.calendar: BusinessCalendar | None = calendar
+        self.channels: dict[str, object] = kernel.channels
+        self.customers: CustomerDirectory | None = customers
+        self.surveys: DeskSurveys = kernel.surveys
+        self.max_retries: int = max_retries
+        self.rules: RuleSet = kernel.rules
+        self.automation: Automation = kernel.automation
+        self.templates: TemplateSet = replies
+        self.intake: Intake | None = self._intake.intake
+
+    @property
+    def router(self) -> Router | None:
+        """Routes ``assign`` without an agent."""
+        return self._kernel.router
+
+    @router.setter
+    def router(self, router: Router | None) -> None:
+        self._kernel.router = router
+
+    @property
+    def agents(self) -> AgentPool | None:
+        """The agents for the router."""
+        return self._kernel.agents
+
+    @agents.setter
+    def agents(self, agents: AgentPool | None) -> None:
+        self._kernel.agents = agents
 
     @classmethod
     def from_config(
@@ -208,29 +212,12 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
                 (``types.repair.sla.targets.first_response.goals.urgent``); nothing
                 is built.
         """
-        plugins = plugins if plugins is not None else PluginManager(load_entrypoints=False)
-        if isinstance(config, DeskConfig):
-            parsed = config
-        elif isinstance(config, Mapping):
-            parsed = DeskConfig.from_dict(config, plugins=plugins)
-        else:
-            parsed = DeskConfig.from_file(config, plugins=plugins)
-        built = desk_channels(parsed, plugins, channels)
-        rules = parsed.routing
         return cls(
             store,
-            types=parsed.types,
             clock=clock,
-            plugins=plugins,
-            calendar=parsed.calendar,
-            router=None if rules is None else Router(rules, registry=plugins.strategy_registry()),
-            agents=None if rules is None else AgentPool(parsed.agents),
-            rules=parsed.automation,
-            channels=built,
             customers=customers,
-            intake_type=parsed.intake_type,
-            templates=parsed.templates,
             new_ticket_id=new_ticket_id,
+            **config_arguments(config, plugins, channels),
         )
 
     # ------------------------------------------------------------------ bulk import
@@ -260,55 +247,309 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
                 (the message says which tickets were stored before it).
             StorageError: the store refused a ticket after the check (likewise).
         """
-        with self._lock:
-            batch = check_import(timelines, self.types, self.store)
-            # Each ticket's SLA due mark goes with it (evaluated before anything is written).
-            dues = [committed_due(timeline, self.types, self.calendar) for timeline in batch]
-            store_import(batch, self.store, dues)
-            for timeline in batch:
-                self._scheduler.imported(timeline)
-                self._routing.observe(timeline)
-            logger.info("imported %d historical ticket(s)", len(batch))
-            return len(batch)
+        return import_timelines(self._kernel, timelines)
 
-    # ------------------------------------------------------------------ follow-ups
-    def _follow_up(self, command: FollowUp) -> tuple[list[str], list[Outcome]]:
-        if isinstance(command, TicketRequest):
-            return self._create_requested(command)
-        opened = self._problem_requested(command)
-        return ([] if opened is None else [opened]), []
+    # ------------------------------------------------------------------ ticket operations
+    def open_ticket(
+        self,
+        type: str,
+        *,
+        channel: str,
+        customer_id: str | None = None,
+        subject: str = "",
+        priority: str = "normal",
+        fields: Mapping[str, Any] | None = None,
+        tags: Sequence[str] = (),
+        ticket_id: str | None = None,
+        actor: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+        _chain: tuple[str, ...] = (),
+    ) -> Ticket:
+        """Open a ticket of a known type (its form is checked), run the rules, store it.
 
-    def _create_requested(self, request: TicketRequest) -> tuple[list[str], list[Outcome]]:
-        """Open a requested ticket (once: its id is derived from the request) and link
-        it to its source; the new ticket's outcome still has to run its intents."""
-        if self.store.version(request.ticket_id) > 0:
-            return [], []
-        try:
-            final, outcome, wrote = self._open(
-                request.type,
-                channel=request.channel,
-                customer_id=request.customer_id,
-                subject=request.subject,
-                priority=request.priority,
-                fields=dict(request.fields),
-                ticket_id=request.ticket_id,
-                actor="system",
-                meta=(
-                    {"rule": request.rule}
-                    if request.source_asset is None
-                    else {"rule": request.rule, "asset": request.source_asset}
-                ),
-                chain=request.chain,
+        Raises:
+            AutomationError: unknown type.
+            WorkflowError: fields that break the type's form (nothing is written).
+            ConcurrencyError: ``ticket_id`` already exists.
+        """
+        return self._outcomes.after(
+            self._tickets.open_ticket(
+                type,
+                channel=channel,
+                customer_id=customer_id,
+                subject=subject,
+                priority=priority,
+                fields=fields,
+                tags=tags,
+                ticket_id=ticket_id,
+                actor=actor,
+                meta=meta,
+                _chain=_chain,
             )
-        except ConcurrencyError:
-            return [], []  # another desk created it first
-        if wrote:
-            assert final is not None
-            self._scheduler.after_operation(final, self.now())
-        if request.source_ticket is not None:
-            relation = f"{request.relation}_of"
-            self.link(request.ticket_id, request.source_ticket, relation, actor="system")
-        return [request.ticket_id], [outcome]
+        )
+
+    def reply(
+        self,
+        ticket_id: str,
+        *,
+        author: str,
+        channel: str | None = None,
+        body_ref: str | None = None,
+        message_id: str | None = None,
+        template: str | None = None,
+        language: str | None = None,
+        agent_name: str | None = None,
+        actor: Actor | None = None,
+    ) -> Ticket:
+        """Add a public reply to the customer, written by hand or from a reply template.
+
+        With ``template``, the desk's template of that name (in ``language``, its base
+        language or the set's fallback) is filled from ``ticket`` (the ticket),
+        ``customer`` (its profile from the desk's customer directory, with ``id`` and
+        ``name``) and ``agent`` (``{"id": author, "name": ...}``). The filled text is
+        kept in the message's ``meta["body"]`` with ``meta["template"]`` and
+        ``meta["language"]`` (``body_ref`` stays for bodies kept elsewhere), and the
+        template's actions are applied in order in the **same** commit: all or nothing.
+
+        Args:
+            ticket_id: The ticket.
+            author: The agent replying (the message's author and actor).
+            channel: The channel (default: the ticket's).
+            body_ref: Where a hand-written body is kept (not with ``template``).
+            message_id: The channel's id for the message.
+            template: A template name of the desk's ``templates``.
+            language: The template's language (default: the customer's ``language``
+                when the profile has one, else the set's fallback).
+            agent_name: ``{agent.name}`` (default: the agent's name in the desk's pool,
+                else ``author``).
+            actor: Who fires a template's transition (default: ``Actor(author)``, no roles).
+
+        Raises:
+            TemplateError: an unknown template, or a placeholder without a value.
+            WorkflowError: an action the workflow or form refuses (e.g.
+                ``TransitionNotAllowed``): nothing is written.
+            NotFoundError: unknown ticket.
+        """
+        return self._outcomes.after(
+            self._tickets.reply(
+                ticket_id,
+                author=author,
+                channel=channel,
+                body_ref=body_ref,
+                message_id=message_id,
+                template=template,
+                language=language,
+                agent_name=agent_name,
+                actor=actor,
+            )
+        )
+
+    def note(self, ticket_id: str, *, author: str, body_ref: str | None = None) -> Ticket:
+        """Add an internal note (never public)."""
+        return self._outcomes.after(self._tickets.note(ticket_id, author=author, body_ref=body_ref))
+
+    def transition(
+        self,
+        ticket_id: str,
+        transition: str,
+        *,
+        actor: Actor,
+        data: Mapping[str, Any] | None = None,
+        reason: str | None = None,
+    ) -> Ticket:
+        """Fire a workflow transition (checked; ``TransitionNotAllowed`` writes nothing)."""
+        return self._outcomes.after(
+            self._tickets.transition(ticket_id, transition, actor=actor, data=data, reason=reason)
+        )
+
+    def update(
+        self,
+        ticket_id: str,
+        *,
+        fields: Mapping[str, Any],
+        actor: str | None = None,
+        at: datetime | None = None,
+    ) -> Ticket:
+        """Set form fields (``None`` clears one), checked by the ticket type's form, and
+        run the rules on the resulting ``FieldChanged`` events like any operation.
+
+        Required fields that a transition also requires may stay empty until that
+        transition has fired (as on a ticket opened from a message); every other rule
+        of the form holds for the fields after the change. A value equal to the current one
+        records nothing.
+
+        Args:
+            ticket_id: The ticket.
+            fields: Field name -> new value.
+            actor: Who changed them.
+            at: When (default: the clock); never before the ticket's last event.
+
+        Raises:
+            WorkflowError: an unknown field, a wrong type or value, or a required field
+                cleared: every problem listed, nothing written.
+            NotFoundError: unknown ticket.
+        """
+        return self._outcomes.after(
+            self._tickets.update(ticket_id, fields=fields, actor=actor, at=at)
+        )
+
+    def assign(
+        self,
+        ticket_id: str,
+        agent: str | None = None,
+        *,
+        group: str | None = None,
+        actor: str | None = None,
+    ) -> Ticket:
+        """Assign to ``agent``/``group``, or with neither, let the router choose.
+
+        The router runs on its fast path (``explain="chosen"``: O(log n) in the number of
+        agents for the built-in strategies); the ``Assigned`` event records the rule and
+        step (``decision``) and a compact reference in ``meta["routing"]`` from which
+        `explain()` rebuilds the full explanation. The escalation clock starts at
+        the ticket's last ``Unassigned`` (else its creation), as in the automation.
+
+        Raises:
+            AutomationError: auto-assign without a router and agents.
+        """
+        return self._outcomes.after(
+            self._tickets.assign(ticket_id, agent, group=group, actor=actor)
+        )
+
+    def explain(self, ticket_id: str) -> Decision:
+        """The full explanation of the ticket's latest routing decision: what
+        ``router.route(..., explain="full")`` returned at that moment — a verdict for
+        every agent, scores, the tie-break.
+
+        The routing state is rebuilt from the store as of the decision (the reference
+        in the ``Assigned`` event's ``meta["routing"]``) and checked against the digest
+        recorded then; the agents are the desk's current pool.
+
+        Raises:
+            NotFoundError: unknown ticket, or no routed assignment with a reference.
+            AutomationError: the desk has no router and agents.
+            RoutingError: the state cannot be rebuilt exactly, or the agents changed so
+                that the decision no longer comes out the same (nothing is guessed).
+        """
+        return self._tickets.explain(ticket_id)
+
+    def record_survey(
+        self,
+        ticket_id: str,
+        survey: str,
+        score: float,
+        *,
+        comment: str | None = None,
+        actor: str | None = None,
+    ) -> Ticket:
+        """Record the customer's survey answer on the ticket.
+
+        Args:
+            ticket_id: The ticket answered about.
+            survey: A kind (``"csat"``, ``"nps"``, ``"ces"``) or the name of a survey the
+                ticket's type or the desk declares. With a declared survey the answer
+                must be an integer on its scale, and the event's ``meta`` records the
+                survey's name and scale (so reports never mix scales).
+            score: The answer.
+            comment: Free text.
+            actor: Who answered (default: the ticket's customer).
+
+        Raises:
+            AutomationError: an unknown survey name, or an answer off the declared
+                scale (nothing is written).
+            NotFoundError: an unknown ticket.
+        """
+        return self._outcomes.after(
+            self._tickets.record_survey(ticket_id, survey, score, comment=comment, actor=actor)
+        )
+
+    def link(
+        self,
+        ticket_id: str,
+        other: str,
+        relation: str,
+        *,
+        back: str | None = None,
+        actor: str | None = None,
+    ) -> Ticket:
+        """Link ``ticket_id`` to ``other`` (and, with ``back``, ``other`` back to it).
+
+        Raises:
+            NotFoundError: either ticket is unknown (checked before anything is written).
+        """
+        return self._outcomes.after(
+            self._tickets.link(ticket_id, other, relation, back=back, actor=actor)
+        )
+
+    # ------------------------------------------------------------------ intake
+    def receive(self, message: InboundMessage | DeliveryReport | AutoReply) -> IntakeResult:
+        """Take in an inbound message through [`Intake`][csmkit.channels.Intake]
+        (duplicates, filters, threading, customer resolution). Bounces and auto-replies
+        are recorded on the ticket they answer (``DeliveryFailed``,
+        ``AutoReplyReceived``), never a new ticket; the rules see those events too.
+        A new ticket is created with the intake type's workflow (its initial state,
+        name, version and form defaults). The rules run on the intake's events and what
+        they write is appended **in the same batch** as the message, so a crash cannot
+        store the message without the rules' actions; the intents (notifications,
+        tickets) run after it.
+
+        Raises:
+            AutomationError: the desk has no ``intake_type``; too many chained actions
+                (nothing written).
+        """
+        return self._outcomes.after(self._intake.receive(message))
+
+    # ------------------------------------------------------------------ problems and feedback
+    def recurring_problems(
+        self,
+        window: timedelta,
+        by: Sequence[str],
+        min_count: int = 3,
+        *,
+        now: datetime | None = None,
+    ) -> tuple[ProblemCluster, ...]:
+        """Clusters of similar tickets (see
+        [`csmkit.automation.recurring_problems()`][csmkit.automation.recurring_problems])."""
+        return self._problems.recurring_problems(window, by, min_count, now=now)
+
+    def open_problem(
+        self,
+        cluster: ProblemCluster | Sequence[str],
+        *,
+        subject: str | None = None,
+        rule: str | None = None,
+    ) -> str:
+        """Open (or join) a problem record and link the tickets to it.
+
+        A cluster already linked to a problem joins that one; otherwise the problem id
+        is derived from the cluster's key, so asking twice opens one record.
+
+        Raises:
+            AutomationError: the desk has no ``problem`` ticket type.
+        """
+        return self._outcomes.after(
+            self._problems.open_problem(cluster, subject=subject, rule=rule)
+        )
+
+    def link_requirement(
+        self, feedback_id: str, requirement_id: str, *, actor: str | None = None
+    ) -> Ticket:
+        """Link a feedback ticket to the internal requirement that answers it."""
+        return self._outcomes.after(
+            self._problems.link_requirement(feedback_id, requirement_id, actor=actor)
+        )
+
+    def feedback_status(self, feedback_id: str, *, lang: str = "zh") -> FeedbackStatus:
+        """What the customer sees: the feedback's state and each linked requirement's
+        state, with the workflows' customer-facing labels."""
+        return self._problems.feedback_status(feedback_id, lang=lang)
+
+    # ------------------------------------------------------------------ deliveries
+    def undelivered(self) -> tuple[Notification, ...]:
+        """Notifications whose delivery failed and that [`tick()`][csmkit.desk.ServiceDesk.tick]
+        will retry (known to this desk: from its own failures and from the tickets its ticks
+        scanned)."""
+        return self._deliveries.undelivered()
 
     # ------------------------------------------------------------------ time
     def tick(self, now: datetime | None = None) -> TickResult:
@@ -329,90 +570,144 @@ class ServiceDesk(ProblemsAndFeedback, Deliveries, IntakeOperations, Views):
         stored). A warning or time rule whose condition has cleared by the time it runs
         (the ticket was answered, solved or paused meanwhile) does not fire.
         """
-        with self._lock:
-            return self._tick(now)
+        return self._ticker.tick(now)
 
-    def _tick(self, now: datetime | None) -> TickResult:
-        now = self.now() if now is None else now
-        require_aware(now, "now", AutomationError)
-        self._scan(now)
-        woken = self._scheduler.pop_due(now)
-        count = 0
-        notes: list[Notification] = []
-        created: list[str] = []
-        for ticket_id in woken:
-            final, outcome, wrote = self._commit(
-                ticket_id, lambda timeline, at: [], wake=True, now=now
-            )
-            count += len(outcome.events)
-            notes.extend(outcome.notifications)
-            created.extend(t.ticket_id for t in outcome.tickets)
-            if outcome.events:
-                logger.info(
-                    "ticket %r: timers fired at %s: rules %s, %d event(s), %d notification(s)",
-                    ticket_id,
-                    now.isoformat(),
-                    ", ".join(outcome.fired) or "(timed transitions)",
-                    len(outcome.events),
-                    len(outcome.notifications),
-                )
-            else:
-                logger.debug(
-                    "ticket %r: woken at %s, nothing to do (already done, by this or "
-                    "another ticker, or its condition has cleared)",
-                    ticket_id,
-                    now.isoformat(),
-                )
-            self._scheduler.retry_at(ticket_id, outcome.retry_at)
-            if final is not None:
-                self._scheduler.reschedule(final, now, after=now)
-            if wrote:
-                self._run_intents(outcome)
-        if self.customers is not None and self.automation._asset_rules:
-            records = [a.to_dict() for a in self.customers.expiring_within(3660, now=now)]
-            outcome = self.automation.due_assets(
-                records, now=now, env=Environment(calendar=self.calendar)
-            )
-            for request in outcome.tickets:
-                made, outcomes = self._create_requested(request)
-                created.extend(made)
-                for later in outcomes:
-                    self._run_intents(later)
-        notes.extend(self._redeliver())
-        self._scheduler.last_tick = now
-        return TickResult(now, tuple(woken), count, tuple(notes), tuple(created))
+    # ------------------------------------------------------------------ views
+    def sla(self, ticket_id: str, now: datetime | None = None) -> SlaReport | None:
+        """The ticket's SLA report at ``now`` (default: the clock); ``None`` when its
+        type has no policy."""
+        return self._views.sla(ticket_id, now)
 
-    def _scan(self, now: datetime) -> None:
-        """Index the timers of the tickets written since the last scan (by any
-        writer, in write order; every ticket on the first scan), except those whose
-        timer this desk computed from their latest version (its own writes)."""
-        scheduler = self._scheduler
-        since = scheduler.position
-        tickets, position, read = scheduler.changed(self.store, self._summaries)
-        for ticket_id in tickets:
-            timeline = self._cache.fresh(ticket_id)
-            self._routing.observe(timeline)
-            if pending_deliveries(timeline):
-                self._undelivered.add(ticket_id)
-            # after=None: a late-stored event may make a *past* instant due; waking for
-            # something already done is a no-op. A ticket created after ``now`` (another
-            # process's clock runs ahead, or this ticker lags) is evaluated from its
-            # creation instead of failing the whole tick.
-            scheduler.reschedule(timeline, max(now, timeline.created_at), after=None)
-        if read < 0:
-            logger.debug(
-                "tick at %s: full scan of %d ticket(s), write position %d",
-                now.isoformat(),
-                len(tickets),
-                position,
-            )
-        else:
-            logger.debug(
-                "tick at %s: %d change(s) on %d ticket(s) after write position %d, now %d",
-                now.isoformat(),
-                read,
-                len(tickets),
-                since,
-                position,
-            )
-        scheduler.position = position
+    def customer_view(self, customer_id: str, now: datetime | None = None) -> CustomerView:
+        """The customer's 360° view with each ticket's SLA state.
+
+        Raises:
+            AutomationError: the desk has no customer directory.
+        """
+        return self._views.customer_view(customer_id, now)
+
+    def report(self, metrics: Sequence[str], **options: Any) -> Table:
+        """[`csmkit.metrics.report()`][csmkit.metrics.report] over every ticket of the store, with
+        the desk's own definitions unless an option overrides them.
+
+        Defaults: ``clock=`` the desk's calendar (business durations), ``now=`` the
+        desk's clock, ``sla=`` each ticket's type policy (``sla[TARGET]`` metrics;
+        tickets of unmeasured types have no cycles), ``surveys=`` the declared survey
+        definitions (each type's, then the desk's), so a 0–10 CSAT survey is computed on
+        0–10 and answers of two scales in one group raise instead of averaging.
+        """
+        return self._views.report(metrics, **options)
+
+    def queue(
+        self,
+        *,
+        category: _Categories = UNSOLVED,
+        assignee: str | None = None,
+        group: str | None = None,
+        type: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> TicketPage:
+        """Tickets by status category (default: every unsolved one), agent, group and
+        type, least recently updated first, a page at a time; answered by the store's
+        index (no timeline is loaded).
+
+        Raises:
+            StoreArgumentError: bad filters, ``limit < 1`` or a foreign cursor.
+        """
+        return self._views.queue(
+            category=category, assignee=assignee, group=group, type=type, limit=limit, cursor=cursor
+        )
+
+    def due(
+        self,
+        before: datetime | None = None,
+        *,
+        category: _Categories = None,
+        assignee: str | None = None,
+        group: str | None = None,
+        type: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> TicketPage:
+        """Tickets whose SLA falls due before ``before`` (default: the clock; overdue
+        ones included), earliest first, each with its ``due`` mark; answered by the
+        store's due index, maintained with every batch this desk commits.
+
+        Raises:
+            StoreArgumentError: a naive instant, bad filters, ``limit < 1``.
+        """
+        return self._views.due(
+            before,
+            category=category,
+            assignee=assignee,
+            group=group,
+            type=type,
+            limit=limit,
+            cursor=cursor,
+        )
+
+    def counts(
+        self,
+        by: str,
+        *,
+        category: _Categories = None,
+        assignee: str | None = None,
+        group: str | None = None,
+        type: str | None = None,
+    ) -> dict[str | None, int]:
+        """How many tickets have each value of ``by`` (``"category"``, ``"assignee"``,
+        ``"group"``, ``"type"``, ``"status"``, ``"priority"``), for dashboards.
+
+        Raises:
+            StoreArgumentError: an unknown ``by`` or bad filters.
+        """
+        return self._views.counts(by, category=category, assignee=assignee, group=group, type=type)
+
+    def reindex_due(self) -> int:
+        """Recompute every ticket's SLA due mark from its timeline and store the ones
+        that differ (tickets written by an import, an older csmkit, or another
+        application). Loads every ticket: run it once after such writes, not routinely.
+
+        A ticket changed meanwhile keeps the mark its newer batch carried.
+
+        Returns:
+            How many marks were replaced.
+        """
+        return self._views.reindex_due()
+
+    def timelines(self) -> Iterator[Timeline]:
+        """Every ticket's timeline, oldest change first."""
+        return self._views.timelines()
+
+    # ------------------------------------------------------------------ basics
+    def now(self) -> datetime:
+        """The injected clock's instant (checked to be aware)."""
+        return self._kernel.now()
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        """The ticket's current state. Raises ``NotFoundError`` for an unknown id."""
+        return self._kernel.ticket(ticket_id)
+
+    def timeline(self, ticket_id: str) -> Timeline:
+        """The ticket's timeline. Raises ``NotFoundError`` for an unknown id."""
+        return self._kernel.timeline(ticket_id)
+
+    def routing_state(self, *, refresh: bool = False) -> RoutingState:
+        """The routing state: load from the open tickets, round robin's last
+        assignments and sticky routing's customers from **every** ticket (closed ones
+        included), in the order ``(instant, ticket id, event index)``.
+
+        Derived from the whole store on first use (so a restarted desk derives the same
+        state), then **cached** and kept current from what this desk reads and writes:
+        every ticket an operation or a tick loads updates its own contribution, and a
+        ``ConcurrencyError`` (another writer is active) makes the next call re-derive
+        everything. Tickets another process changed and this desk has not read since
+        are seen with their last known state; ``refresh=True`` re-derives now.
+        """
+        return self._kernel.routing_state(refresh=refresh)
+
+    @property
+    def timers(self) -> TimerIndex:
+        """When each ticket is to be woken next (the scheduler's index)."""
+        return self._kernel.timers

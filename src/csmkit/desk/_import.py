@@ -3,14 +3,20 @@ live automation."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
+from csmkit.desk._core import DeskKernel
+from csmkit.desk._due import committed_due
 from csmkit.desk._types import TicketType
 from csmkit.errors import AutomationError, ConcurrencyError, CsmkitError, StorageError
 from csmkit.storage import SlaDue, TicketStore
 from csmkit.timeline import Timeline
 
-__all__ = ["check_import", "store_import"]
+__all__ = ["check_import", "import_timelines", "store_import"]
+
+logger = logging.getLogger(__name__)
 
 
 def check_import(
@@ -98,3 +104,17 @@ def store_import(batch: list[Timeline], store: TicketStore, dues: Sequence[SlaDu
             if isinstance(exc, ConcurrencyError):
                 raise ConcurrencyError(message, ticket_id=timeline.ticket_id) from exc
             raise StorageError(message) from exc
+
+
+def import_timelines(kernel: DeskKernel, timelines: Iterable[Timeline | Mapping[str, Any]]) -> int:
+    """[`ServiceDesk.import_timelines()`][csmkit.desk.ServiceDesk.import_timelines]."""
+    with kernel.lock:
+        batch = check_import(timelines, kernel.types, kernel.store)
+        # Each ticket's SLA due mark goes with it (evaluated before anything is written).
+        dues = [committed_due(timeline, kernel.types, kernel.calendar) for timeline in batch]
+        store_import(batch, kernel.store, dues)
+        for timeline in batch:
+            kernel.scheduler.imported(timeline)
+            kernel.routing.observe(timeline)
+        logger.info("imported %d historical ticket(s)", len(batch))
+        return len(batch)

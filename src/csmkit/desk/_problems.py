@@ -1,4 +1,7 @@
-"""Problem records (clusters of recurring tickets) and customer feedback views."""
+"""Problem records (clusters of recurring tickets) and customer feedback views.
+
+Opening a problem record returns the outcomes of the commands it ran (the problem
+ticket's, the links'), for the [outcome runner][csmkit.desk._outcomes.OutcomeRunner]."""
 
 from __future__ import annotations
 
@@ -9,12 +12,14 @@ from datetime import datetime, timedelta
 
 from csmkit.automation import (
     PROBLEM_RELATION,
+    Outcome,
     ProblemCluster,
     ProblemRequest,
     derived_ticket_id,
     recurring_problems,
 )
-from csmkit.desk._tickets import TicketOperations
+from csmkit.desk._core import DeskKernel
+from csmkit.desk._tickets import Done, TicketOperations
 from csmkit.desk._types import FeedbackStatus, LinkedStatus
 from csmkit.errors import ConcurrencyError
 from csmkit.timeline import Linked, Ticket
@@ -24,8 +29,17 @@ __all__ = ["ProblemsAndFeedback"]
 _log = logging.getLogger(__name__)
 
 
-class ProblemsAndFeedback(TicketOperations):
-    """Problem records and feedback, built from linked tickets."""
+class ProblemsAndFeedback:
+    """Problem records and feedback, built from linked tickets.
+
+    Args:
+        kernel: The desk's kernel.
+        tickets: Opens and links the tickets.
+    """
+
+    def __init__(self, kernel: DeskKernel, tickets: TicketOperations) -> None:
+        self._kernel = kernel
+        self._tickets = tickets
 
     # ------------------------------------------------------------------ problems
     def recurring_problems(
@@ -36,10 +50,13 @@ class ProblemsAndFeedback(TicketOperations):
         *,
         now: datetime | None = None,
     ) -> tuple[ProblemCluster, ...]:
-        """Clusters of similar tickets (see
-        [`csmkit.automation.recurring_problems()`][csmkit.automation.recurring_problems])."""
+        """[`ServiceDesk.recurring_problems()`][csmkit.desk.ServiceDesk.recurring_problems]."""
         return recurring_problems(
-            self._timelines(), by=by, window=window, now=now or self.now(), min_count=min_count
+            self._kernel.timelines(),
+            by=by,
+            window=window,
+            now=now or self._kernel.now(),
+            min_count=min_count,
         )
 
     def open_problem(
@@ -48,16 +65,10 @@ class ProblemsAndFeedback(TicketOperations):
         *,
         subject: str | None = None,
         rule: str | None = None,
-    ) -> str:
-        """Open (or join) a problem record and link the tickets to it.
-
-        A cluster already linked to a problem joins that one; otherwise the problem id
-        is derived from the cluster's key, so asking twice opens one record.
-
-        Raises:
-            AutomationError: the desk has no ``problem`` ticket type.
-        """
-        self._kind("problem")
+    ) -> tuple[str, list[Outcome]]:
+        """[`ServiceDesk.open_problem()`][csmkit.desk.ServiceDesk.open_problem]."""
+        kernel = self._kernel
+        kernel.kind("problem")
         if isinstance(cluster, ProblemCluster):
             ids, key, existing = cluster.ticket_ids, repr(cluster.key), cluster.problems
             text = subject or "Recurring: " + ", ".join(f"{k}={v}" for k, v in cluster.key)
@@ -65,10 +76,12 @@ class ProblemsAndFeedback(TicketOperations):
             ids, key, existing = tuple(cluster), repr(sorted(cluster)), ()
             text = subject or f"Problem of {', '.join(ids)}"
         problem_id = existing[0] if existing else derived_ticket_id("problem", key, prefix="PRB-")
-        opened = self.store.version(problem_id) == 0
+        opened = kernel.store.version(problem_id) == 0
+        outcomes: list[Outcome] = []
         if opened:
-            with contextlib.suppress(ConcurrencyError):  # opened by another desk meanwhile
-                self.open_ticket(
+            # opened by another desk meanwhile: ConcurrencyError
+            with contextlib.suppress(ConcurrencyError):
+                _, outcomes = self._tickets.open_ticket(
                     "problem",
                     channel="internal",
                     subject=text,
@@ -77,7 +90,10 @@ class ProblemsAndFeedback(TicketOperations):
                     meta={"rule": rule} if rule else None,
                 )
         for ticket_id in ids:
-            self.link(ticket_id, problem_id, PROBLEM_RELATION, back="incident", actor="system")
+            _, linked = self._tickets.link(
+                ticket_id, problem_id, PROBLEM_RELATION, back="incident", actor="system"
+            )
+            outcomes.extend(linked)
         _log.info(
             "problem %s %s with ticket(s) %s%s",
             problem_id,
@@ -85,12 +101,13 @@ class ProblemsAndFeedback(TicketOperations):
             ", ".join(ids),
             f" (rule {rule!r})" if rule else "",
         )
-        return problem_id
+        return problem_id, outcomes
 
-    def _problem_requested(self, request: ProblemRequest) -> str | None:
-        """Open the problem of the requesting ticket's cluster, if it has one."""
+    def requested(self, request: ProblemRequest) -> tuple[list[str], list[Outcome]]:
+        """Open the problem of the requesting ticket's cluster, if it has one: the
+        problem opened or joined (none or one), and the outcomes to run."""
         clusters = recurring_problems(
-            self._timelines(),
+            self._kernel.timelines(),
             by=request.by,
             window=request.window,
             now=request.at,
@@ -98,28 +115,30 @@ class ProblemsAndFeedback(TicketOperations):
         )
         for cluster in clusters:
             if request.ticket_id in cluster.ticket_ids:
-                return self.open_problem(
+                problem_id, outcomes = self.open_problem(
                     cluster, subject=request.subject or None, rule=request.rule
                 )
+                return [problem_id], outcomes
         _log.debug(
             "ticket %s: rule %r asked for a problem, but the ticket is in no cluster of %d",
             request.ticket_id,
             request.rule,
             request.min_count,
         )
-        return None
+        return [], []
 
     # ------------------------------------------------------------------ feedback
     def link_requirement(
         self, feedback_id: str, requirement_id: str, *, actor: str | None = None
-    ) -> Ticket:
-        """Link a feedback ticket to the internal requirement that answers it."""
-        return self.link(feedback_id, requirement_id, "requirement", back="feedback", actor=actor)
+    ) -> Done:
+        """[`ServiceDesk.link_requirement()`][csmkit.desk.ServiceDesk.link_requirement]."""
+        return self._tickets.link(
+            feedback_id, requirement_id, "requirement", back="feedback", actor=actor
+        )
 
     def feedback_status(self, feedback_id: str, *, lang: str = "zh") -> FeedbackStatus:
-        """What the customer sees: the feedback's state and each linked requirement's
-        state, with the workflows' customer-facing labels."""
-        timeline = self._cache.load(feedback_id)
+        """[`ServiceDesk.feedback_status()`][csmkit.desk.ServiceDesk.feedback_status]."""
+        timeline = self._kernel.cache.load(feedback_id)
         ticket = timeline.ticket
         linked: list[LinkedStatus] = []
         seen: set[str] = set()
@@ -127,7 +146,7 @@ class ProblemsAndFeedback(TicketOperations):
             if event.relation != "requirement" or event.other_ticket in seen:
                 continue
             seen.add(event.other_ticket)
-            other = self._cache.load(event.other_ticket).ticket
+            other = self._kernel.cache.load(event.other_ticket).ticket
             linked.append(
                 LinkedStatus(
                     ticket_id=other.id,
@@ -141,7 +160,7 @@ class ProblemsAndFeedback(TicketOperations):
         return FeedbackStatus(feedback_id, ticket.status, self._label(ticket, lang), tuple(linked))
 
     def _label(self, ticket: Ticket, lang: str) -> str:
-        kind = self.types.get(ticket.type)
+        kind = self._kernel.types.get(ticket.type)
         if kind is None:
             return ticket.status
         try:

@@ -1,5 +1,9 @@
 """Ticket operations of the desk: open, reply, note, update, transition, assign, survey,
-link."""
+link, and the opening of tickets the rules request.
+
+Each operation commits through the [kernel][csmkit.desk._core.DeskKernel]'s command loop and
+**returns** the stored outcomes with its result; it runs no intents itself (the
+[outcome runner][csmkit.desk._outcomes.OutcomeRunner] does, after the command)."""
 
 from __future__ import annotations
 
@@ -9,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from csmkit._time import require_aware
-from csmkit.automation import Outcome
-from csmkit.desk._core import DeskCore
+from csmkit.automation import Outcome, TicketRequest
+from csmkit.desk._core import DeskKernel
 from csmkit.desk._routing import REFERENCE_KEY, explain_recorded, last_unassigned
 from csmkit.desk._types import pending_fields, relaxed_form
 from csmkit.errors import (
@@ -42,10 +46,21 @@ __all__ = ["TicketOperations"]
 _log = logging.getLogger(__name__)
 
 
-class TicketOperations(DeskCore):
-    """The operations on one ticket, each committed by the desk's commit loop."""
+Done = tuple[Ticket, list[Outcome]]
+"""An operation's result: the ticket after it, and the outcomes whose intents are to run."""
 
-    templates: TemplateSet
+
+class TicketOperations:
+    """The operations on one ticket, each committed by the kernel's command loop.
+
+    Args:
+        kernel: The desk's kernel.
+        templates: The desk's reply templates.
+    """
+
+    def __init__(self, kernel: DeskKernel, templates: TemplateSet) -> None:
+        self._kernel = kernel
+        self.templates = templates
 
     def open_ticket(
         self,
@@ -61,17 +76,11 @@ class TicketOperations(DeskCore):
         actor: str | None = None,
         meta: Mapping[str, Any] | None = None,
         _chain: tuple[str, ...] = (),
-    ) -> Ticket:
-        """Open a ticket of a known type (its form is checked), run the rules, store it.
-
-        Raises:
-            AutomationError: unknown type.
-            WorkflowError: fields that break the type's form (nothing is written).
-            ConcurrencyError: ``ticket_id`` already exists.
-        """
-        self._kind(type)
+    ) -> Done:
+        """[`ServiceDesk.open_ticket()`][csmkit.desk.ServiceDesk.open_ticket]."""
+        self._kernel.kind(type)
         if ticket_id is None:
-            ticket_id = self._next_id()
+            ticket_id = self._kernel.next_id()
         final, outcome, wrote = self._open(
             type,
             channel=channel,
@@ -86,10 +95,7 @@ class TicketOperations(DeskCore):
             chain=_chain,
         )
         assert final is not None
-        if wrote:
-            self._scheduler.after_operation(final, self.now())
-            self._run_intents(outcome)
-        return final.ticket
+        return final.ticket, [outcome] if wrote else []
 
     def _open(
         self,
@@ -106,8 +112,9 @@ class TicketOperations(DeskCore):
         chain: tuple[str, ...],
         tags: Sequence[str] = (),
     ) -> tuple[Timeline | None, Outcome, bool]:
-        """Commit a new ticket (no intents run: the caller runs them)."""
-        kind = self._kind(type)
+        """Commit a new ticket and schedule its timer (its intents are the caller's to run)."""
+        kind = self._kernel.kind(type)
+        kernel = self._kernel
 
         def build(timeline: Timeline | None, at: datetime) -> list[Event]:
             if timeline is not None:
@@ -133,11 +140,22 @@ class TicketOperations(DeskCore):
                 )
             ]
 
-        return self._commit(ticket_id, build, chain=chain)
+        with kernel.lock:
+            final, outcome, wrote = kernel.commit(ticket_id, build, chain=chain)
+            if wrote:
+                assert final is not None
+                kernel.scheduler.after_operation(final, kernel.now())
+            return final, outcome, wrote
 
-    def _add(self, ticket_id: str, event: Callable[[Timeline, datetime], Event]) -> Ticket:
+    def _add(self, ticket_id: str, event: Callable[[Timeline, datetime], Event]) -> Done:
         """Commit the one event ``event(timeline, at)`` makes."""
         return self._operation(ticket_id, lambda timeline, at: [event(timeline, at)])
+
+    def _operation(
+        self, ticket_id: str, make: Callable[[Timeline, datetime], Sequence[Event]]
+    ) -> Done:
+        ticket, outcome = self._kernel.operation(ticket_id, make)
+        return ticket, [outcome]
 
     def reply(
         self,
@@ -151,36 +169,8 @@ class TicketOperations(DeskCore):
         language: str | None = None,
         agent_name: str | None = None,
         actor: Actor | None = None,
-    ) -> Ticket:
-        """Add a public reply to the customer, written by hand or from a reply template.
-
-        With ``template``, the desk's template of that name (in ``language``, its base
-        language or the set's fallback) is filled from ``ticket`` (the ticket),
-        ``customer`` (its profile from the desk's customer directory, with ``id`` and
-        ``name``) and ``agent`` (``{"id": author, "name": ...}``). The filled text is
-        kept in the message's ``meta["body"]`` with ``meta["template"]`` and
-        ``meta["language"]`` (``body_ref`` stays for bodies kept elsewhere), and the
-        template's actions are applied in order in the **same** commit: all or nothing.
-
-        Args:
-            ticket_id: The ticket.
-            author: The agent replying (the message's author and actor).
-            channel: The channel (default: the ticket's).
-            body_ref: Where a hand-written body is kept (not with ``template``).
-            message_id: The channel's id for the message.
-            template: A template name of the desk's ``templates``.
-            language: The template's language (default: the customer's ``language``
-                when the profile has one, else the set's fallback).
-            agent_name: ``{agent.name}`` (default: the agent's name in the desk's pool,
-                else ``author``).
-            actor: Who fires a template's transition (default: ``Actor(author)``, no roles).
-
-        Raises:
-            TemplateError: an unknown template, or a placeholder without a value.
-            WorkflowError: an action the workflow or form refuses (e.g.
-                ``TransitionNotAllowed``): nothing is written.
-            NotFoundError: unknown ticket.
-        """
+    ) -> Done:
+        """[`ServiceDesk.reply()`][csmkit.desk.ServiceDesk.reply]."""
         if template is None:
             return self._add(
                 ticket_id,
@@ -201,7 +191,7 @@ class TicketOperations(DeskCore):
 
         def build(timeline: Timeline, at: datetime) -> Sequence[Event]:
             ticket = timeline.ticket
-            customer, _ = self._customer_context(ticket)
+            customer, _ = self._kernel.customer_context(ticket)
             wanted = language
             if (
                 wanted is None
@@ -212,7 +202,7 @@ class TicketOperations(DeskCore):
             chosen = self.templates.get(template, wanted or self.templates.fallback)
             name = agent_name
             if name is None:
-                found = None if self.agents is None else self.agents.get(author)
+                found = None if self._kernel.agents is None else self._kernel.agents.get(author)
                 name = author if found is None or not found.name else found.name
             text = chosen.render(
                 {"ticket": ticket, "customer": customer, "agent": {"id": author, "name": name}}
@@ -229,7 +219,7 @@ class TicketOperations(DeskCore):
                     meta={"body": text, "template": chosen.name, "language": chosen.language},
                 )
             ]
-            kind = self._kind(ticket.type)
+            kind = self._kernel.kind(ticket.type)
             for index, action in enumerate(chosen.actions):
                 so_far = timeline.append(*events)
                 where = f"template {chosen.name!r} ({chosen.language}) actions[{index}]"
@@ -251,8 +241,8 @@ class TicketOperations(DeskCore):
 
         return self._operation(ticket_id, build)
 
-    def note(self, ticket_id: str, *, author: str, body_ref: str | None = None) -> Ticket:
-        """Add an internal note (never public)."""
+    def note(self, ticket_id: str, *, author: str, body_ref: str | None = None) -> Done:
+        """[`ServiceDesk.note()`][csmkit.desk.ServiceDesk.note]."""
         return self._add(
             ticket_id,
             lambda timeline, at: MessageAdded(
@@ -275,11 +265,11 @@ class TicketOperations(DeskCore):
         actor: Actor,
         data: Mapping[str, Any] | None = None,
         reason: str | None = None,
-    ) -> Ticket:
-        """Fire a workflow transition (checked; ``TransitionNotAllowed`` writes nothing)."""
+    ) -> Done:
+        """[`ServiceDesk.transition()`][csmkit.desk.ServiceDesk.transition]."""
 
         def make(timeline: Timeline, at: datetime) -> Sequence[Event]:
-            kind = self._kind(timeline.ticket.type)
+            kind = self._kernel.kind(timeline.ticket.type)
             _, events = kind.workflow.fire(
                 timeline, transition, actor=actor, at=at, data=dict(data or {}), reason=reason
             )
@@ -294,26 +284,8 @@ class TicketOperations(DeskCore):
         fields: Mapping[str, Any],
         actor: str | None = None,
         at: datetime | None = None,
-    ) -> Ticket:
-        """Set form fields (``None`` clears one), checked by the ticket type's form, and
-        run the rules on the resulting ``FieldChanged`` events like any operation.
-
-        Required fields that a transition also requires may stay empty until that
-        transition has fired (as on a ticket opened from a message); every other rule
-        of the form holds for the fields after the change. A value equal to the current one
-        records nothing.
-
-        Args:
-            ticket_id: The ticket.
-            fields: Field name -> new value.
-            actor: Who changed them.
-            at: When (default: the clock); never before the ticket's last event.
-
-        Raises:
-            WorkflowError: an unknown field, a wrong type or value, or a required field
-                cleared: every problem listed, nothing written.
-            NotFoundError: unknown ticket.
-        """
+    ) -> Done:
+        """[`ServiceDesk.update()`][csmkit.desk.ServiceDesk.update]."""
         if not isinstance(fields, Mapping) or not fields:
             raise WorkflowError(f"update of {ticket_id!r}: fields must be a non-empty mapping")
         if at is not None:
@@ -325,9 +297,9 @@ class TicketOperations(DeskCore):
                 raise NotFoundError(f"ticket {ticket_id!r} not found")
             return self._field_events(timeline, changes, actor, when)
 
-        final, _ = self._command(ticket_id, build, now=at)
+        final, outcome, _ = self._kernel.command(ticket_id, build, now=at)
         assert final is not None
-        return final.ticket
+        return final.ticket, [outcome]
 
     def _field_events(
         self,
@@ -345,7 +317,7 @@ class TicketOperations(DeskCore):
             WorkflowError: every problem listed, ``where`` naming the caller's context.
         """
         ticket_id = timeline.ticket.id
-        kind = self._kind(timeline.ticket.type)
+        kind = self._kernel.kind(timeline.ticket.type)
         current = dict(timeline.ticket.fields)
         merged = {k: v for k, v in {**current, **changes}.items() if v is not None}
         fired = {
@@ -393,31 +365,21 @@ class TicketOperations(DeskCore):
         *,
         group: str | None = None,
         actor: str | None = None,
-    ) -> Ticket:
-        """Assign to ``agent``/``group``, or with neither, let the router choose.
-
-        The router runs on its fast path (``explain="chosen"``: O(log n) in the number of
-        agents for the built-in strategies); the ``Assigned`` event records the rule and
-        step (``decision``) and a compact reference in ``meta["routing"]`` from which
-        `explain()` rebuilds the full explanation. The escalation clock starts at
-        the ticket's last ``Unassigned`` (else its creation), as in the automation.
-
-        Raises:
-            AutomationError: auto-assign without a router and agents.
-        """
+    ) -> Done:
+        """[`ServiceDesk.assign()`][csmkit.desk.ServiceDesk.assign]."""
 
         routed: list[Decision] = []  # the last attempt's decision
 
         def make(timeline: Timeline, at: datetime) -> Sequence[Event]:
             if agent is not None or group is not None:
                 return [Assigned(ticket_id=ticket_id, at=at, actor=actor, agent=agent, group=group)]
-            if self.router is None or self.agents is None:
+            if self._kernel.router is None or self._kernel.agents is None:
                 raise AutomationError("auto-assign needs ServiceDesk(router=..., agents=...)")
             since = last_unassigned(timeline[:])
-            decision = self.router.route(
+            decision = self._kernel.router.route(
                 timeline.ticket,
-                self.agents,
-                self.routing_state(),
+                self._kernel.agents,
+                self._kernel.routing_state(),
                 at,
                 since=since,
                 explain="chosen",
@@ -433,34 +395,23 @@ class TicketOperations(DeskCore):
                     agent=decision.agent,
                     group=decision.group,
                     decision=f"{decision.rule}#{decision.step}",
-                    meta={REFERENCE_KEY: self._routing.reference(ticket_id, at)},
+                    meta={REFERENCE_KEY: self._kernel.routing.reference(ticket_id, at)},
                 )
             ]
 
-        ticket = self._operation(ticket_id, make)
+        done = self._operation(ticket_id, make)
         if routed and routed[-1].agent is None:
             _log.info("ticket %s: no agent available, stays queued", ticket_id)
-        return ticket
+        return done
 
     def explain(self, ticket_id: str) -> Decision:
-        """The full explanation of the ticket's latest routing decision: what
-        ``router.route(..., explain="full")`` returned at that moment — a verdict for
-        every agent, scores, the tie-break.
-
-        The routing state is rebuilt from the store as of the decision (the reference
-        in the ``Assigned`` event's ``meta["routing"]``) and checked against the digest
-        recorded then; the agents are the desk's current pool.
-
-        Raises:
-            NotFoundError: unknown ticket, or no routed assignment with a reference.
-            AutomationError: the desk has no router and agents.
-            RoutingError: the state cannot be rebuilt exactly, or the agents changed so
-                that the decision no longer comes out the same (nothing is guessed).
-        """
-        if self.router is None or self.agents is None:
+        """[`ServiceDesk.explain()`][csmkit.desk.ServiceDesk.explain]."""
+        kernel = self._kernel
+        router, agents = kernel.router, kernel.agents
+        if router is None or agents is None:
             raise AutomationError("explain needs ServiceDesk(router=..., agents=...)")
-        timeline = self._cache.load(ticket_id)
-        return explain_recorded(self.router, self.agents, timeline, self._timelines())
+        timeline = kernel.cache.load(ticket_id)
+        return explain_recorded(router, agents, timeline, kernel.timelines())
 
     def record_survey(
         self,
@@ -470,28 +421,12 @@ class TicketOperations(DeskCore):
         *,
         comment: str | None = None,
         actor: str | None = None,
-    ) -> Ticket:
-        """Record the customer's survey answer on the ticket.
-
-        Args:
-            ticket_id: The ticket answered about.
-            survey: A kind (``"csat"``, ``"nps"``, ``"ces"``) or the name of a survey the
-                ticket's type or the desk declares. With a declared survey the answer
-                must be an integer on its scale, and the event's ``meta`` records the
-                survey's name and scale (so reports never mix scales).
-            score: The answer.
-            comment: Free text.
-            actor: Who answered (default: the ticket's customer).
-
-        Raises:
-            AutomationError: an unknown survey name, or an answer off the declared
-                scale (nothing is written).
-            NotFoundError: an unknown ticket.
-        """
+    ) -> Done:
+        """[`ServiceDesk.record_survey()`][csmkit.desk.ServiceDesk.record_survey]."""
 
         def answer(timeline: Timeline, at: datetime) -> Event:
-            kind, declared = self.surveys.resolve(timeline.ticket.type, survey)
-            self.surveys.check_answer(ticket_id, declared, score)
+            kind, declared = self._kernel.surveys.resolve(timeline.ticket.type, survey)
+            self._kernel.surveys.check_answer(ticket_id, declared, score)
             return SurveyAnswered(
                 ticket_id=ticket_id,
                 at=at,
@@ -512,14 +447,10 @@ class TicketOperations(DeskCore):
         *,
         back: str | None = None,
         actor: str | None = None,
-    ) -> Ticket:
-        """Link ``ticket_id`` to ``other`` (and, with ``back``, ``other`` back to it).
-
-        Raises:
-            NotFoundError: either ticket is unknown (checked before anything is written).
-        """
-        self._cache.load(other)
-        ticket = self._operation(
+    ) -> Done:
+        """[`ServiceDesk.link()`][csmkit.desk.ServiceDesk.link]."""
+        self._kernel.cache.load(other)
+        ticket, outcomes = self._operation(
             ticket_id,
             lambda timeline, at: (
                 []
@@ -539,5 +470,39 @@ class TicketOperations(DeskCore):
             ),
         )
         if back is not None:
-            self.link(other, ticket_id, back, actor=actor)
-        return ticket
+            outcomes.extend(self.link(other, ticket_id, back, actor=actor)[1])
+        return ticket, outcomes
+
+    def create_requested(self, request: TicketRequest) -> tuple[list[str], list[Outcome]]:
+        """Open a requested ticket (once: its id is derived from the request) and link
+        it to its source; the tickets created, and the outcomes whose intents are to run
+        (the links', then the new ticket's)."""
+        kernel = self._kernel
+        if kernel.store.version(request.ticket_id) > 0:
+            return [], []
+        try:
+            _, outcome, _ = self._open(
+                request.type,
+                channel=request.channel,
+                customer_id=request.customer_id,
+                subject=request.subject,
+                priority=request.priority,
+                fields=dict(request.fields),
+                ticket_id=request.ticket_id,
+                actor="system",
+                meta=(
+                    {"rule": request.rule}
+                    if request.source_asset is None
+                    else {"rule": request.rule, "asset": request.source_asset}
+                ),
+                chain=request.chain,
+            )
+        except ConcurrencyError:
+            return [], []  # another desk created it first
+        outcomes: list[Outcome] = []
+        if request.source_ticket is not None:
+            relation = f"{request.relation}_of"
+            _, outcomes = self.link(
+                request.ticket_id, request.source_ticket, relation, actor="system"
+            )
+        return [request.ticket_id], [*outcomes, outcome]

@@ -375,7 +375,7 @@ def _check_with(survey: Survey) -> Callable[[list[float]], object]:
 
 
 def _bad_answer(
-    timeline: Timeline, answers: Mapping[SurveyKind, Survey | None] | None = None
+    timeline: Timeline | Any, answers: Mapping[SurveyKind, Survey | None] | None = None
 ) -> str | None:
     """Why the survey answer a report reads (the latest CSAT / CES) is invalid, if it is.
 

@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from csmkit.io._export import ExportReader, OnError, SkippedRow
+from csmkit.io._fast import accumulate_fast, fast_plan
 from csmkit.io._records import ColumnMapping, ExportError
 from csmkit.metrics import ReportAccumulator, Table
 
@@ -77,8 +78,16 @@ def accumulate_export(
         delimiter=delimiter,
         surveys=surveys,
     )
+    plan = (
+        fast_plan(accumulator)
+        if reader.mapping is None and reader.path.suffix.lower() in (".jsonl", ".ndjson", ".json")
+        else None
+    )
     with bulk_load():
-        accumulator.update_many(reader)
+        if plan is not None:
+            accumulate_fast(reader, accumulator, plan)
+        else:
+            accumulator.update_many(reader)
     return reader
 
 

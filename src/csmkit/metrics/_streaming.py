@@ -128,6 +128,7 @@ class ReportAccumulator:
         """How many tickets were fed (and merged) so far."""
         self.latest: datetime | None = None
         """The latest event instant of the tickets fed (and merged)."""
+        self._settled: datetime | None = None  # settle()'s now: no later event may come
 
     def _setup(self) -> None:
         """Derived, unpicklable parts (the specs hold closures): rebuilt after unpickling."""
@@ -162,6 +163,8 @@ class ReportAccumulator:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         vars(self).update(state)
+        if "_settled" not in state:
+            self._settled = None
         self._setup()
         self._zone = zone_of(self._options["tz"])
 
@@ -206,6 +209,7 @@ class ReportAccumulator:
         self.tickets += 1
         if now == "latest":
             last = timeline.events[-1].at
+            self._check_settled(last)
             if self.latest is None or last > self.latest:
                 self.latest = last
             if self._done_waits or not timeline.ticket.category.is_done:
@@ -233,8 +237,24 @@ class ReportAccumulator:
             raise MetricsError(f"timelines[{index}] ({timeline.ticket_id!r}): {exc}") from None
         self._feed(index, measured, timeline, now)
 
+    def _feed_measured(
+        self, measured: TicketMetrics, timeline: Any, sla_report: Any, now: datetime
+    ) -> None:
+        """Fold one ticket that a loader measured itself at this report's ``now``
+        (``csmkit.io``'s fast path): ``timeline`` holds the ticket's survey answers
+        (``.events``), ``sla_report`` its SLA cycles (``.cycles``), as the metric feeds
+        read them."""
+        index = self.tickets
+        self.tickets += 1
+        self._feed(index, measured, timeline, now, sla_report)
+
     def _feed(
-        self, index: int, measured: TicketMetrics, timeline: Timeline | None, now: datetime | None
+        self,
+        index: int,
+        measured: TicketMetrics,
+        timeline: Timeline | None,
+        now: datetime | None,
+        sla_report: Any = None,
     ) -> None:
         from csmkit.metrics._reports import _sla_report
 
@@ -256,8 +276,7 @@ class ReportAccumulator:
         accumulators = self._groups.get(group_key)
         if accumulators is None:
             accumulators = self._groups[group_key] = [spec.make() for spec in self._specs]
-        sla_report = None
-        if self._needs_sla:
+        if self._needs_sla and sla_report is None:
             assert now is not None
             try:
                 sla_report = _sla_report(options["sla"], timeline, options["clock"], now)
@@ -289,6 +308,12 @@ class ReportAccumulator:
                 "cannot merge: both accumulators must be ReportAccumulators built with the "
                 "same options"
             )
+        settled = [at for at in (self._settled, other._settled) if at is not None]
+        if settled:
+            for at in (self.latest, other.latest):
+                if at is not None:
+                    self._check_settled(at, min(settled))
+            settled_at = min(settled)
         for key, theirs in other._groups.items():
             mine = self._groups.get(key)
             if mine is None:
@@ -299,11 +324,49 @@ class ReportAccumulator:
         self._paths.merge(other._paths)
         for mine_paths, their_paths in zip(self._reads, other._reads, strict=True):
             mine_paths.merge(their_paths)
+        if settled:
+            self._settled = settled_at
         self._deferred.extend(other._deferred)
         self.tickets += other.tickets
         if other.latest is not None and (self.latest is None or other.latest > self.latest):
             self.latest = other.latest
         return self
+
+    def settle(self, now: datetime | None = None) -> ReportAccumulator:
+        """A copy whose tickets kept for ``now="latest"`` are measured at ``now`` (default:
+        the latest event so far); ``self`` is left unchanged.
+
+        A partition settled at the latest instant of *all* partitions (known once each was
+        read: the maximum of their [`latest`][csmkit.metrics.ReportAccumulator.latest])
+        merges into the same table as the unsettled one, without shipping its open
+        tickets back: Dask settles each partition on its worker.
+
+        Raises:
+            MetricsError: ``now`` is earlier than a kept ticket's events, or a kept ticket
+                cannot be measured.
+        """
+        if not self._deferred:
+            return self
+        when = self.latest if now is None else now
+        if when is None or (self.latest is not None and when < self.latest):
+            raise MetricsError(
+                f"settle(now={when!r}): now must be at or after the latest event ({self.latest!r})"
+            )
+        target = self._copy()
+        for index, timeline in sorted(target._deferred, key=lambda item: item[0]):
+            target._measure(index, timeline, when)
+        target._deferred = []
+        target.latest = when
+        target._settled = when
+        return target
+
+    def _check_settled(self, at: datetime, settled: datetime | None = None) -> None:
+        settled = self._settled if settled is None else settled
+        if settled is not None and at > settled:
+            raise MetricsError(
+                f"an event at {at.isoformat()} is later than the now={settled.isoformat()} "
+                "this report's open tickets were measured at (settle() comes last)"
+            )
 
     def result(self) -> Table:
         """The report table so far (as [`report()`][csmkit.metrics.report] returns it).

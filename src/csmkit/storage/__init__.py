@@ -13,10 +13,17 @@ same way. See ``docs/storage.md``.
 
 from __future__ import annotations
 
-from csmkit.storage._copy import CopyReport, copy_store, stream_digest
+from csmkit.storage._copy import (
+    CopyableRecords,
+    CopyReport,
+    copy_store,
+    records_digest,
+    stream_digest,
+)
 from csmkit.storage._memory import MemoryStore
 from csmkit.storage._model import Change, Customer, Identity, TicketPage, TicketStore, TicketSummary
 from csmkit.storage._open import open_store
+from csmkit.storage._pg_session import postgres_session
 from csmkit.storage._postgres import PostgresStore
 from csmkit.storage._queries import COUNT_BY, SlaDue
 from csmkit.storage._schema import SCHEMA_VERSION
@@ -28,6 +35,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Change",
     "CopyReport",
+    "CopyableRecords",
     "Customer",
     "Identity",
     "MemoryStore",
@@ -40,5 +48,7 @@ __all__ = [
     "check_storable",
     "copy_store",
     "open_store",
+    "postgres_session",
+    "records_digest",
     "stream_digest",
 ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -16,7 +16,38 @@ from csmkit.storage._queries import SlaDue
 from csmkit.storage._sqlite import SqliteStore
 from csmkit.timeline import Event
 
-__all__ = ["CopyReport", "copy_store", "stream_digest"]
+__all__ = ["CopyReport", "CopyableRecords", "copy_store", "records_digest", "stream_digest"]
+
+
+@runtime_checkable
+class CopyableRecords(Protocol):
+    """What [`copy_store()`][csmkit.storage.copy_store] needs of the customer directory's
+    records (``csmkit.customers``' memory, SQLite and PostgreSQL records have it)."""
+
+    def export_records(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every record as JSON-safe ``(kind, data)`` rows, in a canonical order."""
+        ...
+
+    def import_records(self, rows: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
+        """Write exported rows, all or nothing; returns how many."""
+        ...
+
+
+def records_digest(rows: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
+    """SHA-256 of exported records: each ``[kind, data]`` as canonical JSON, one per line.
+
+    Examples:
+        >>> records_digest([("merge", {"source_id": "C-2", "target_id": "C-1"})])[:12]
+        '343e88818aa7'
+        >>> records_digest([]) == hashlib.sha256().hexdigest()
+        True
+    """
+    digest = hashlib.sha256()
+    for kind, data in rows:
+        line = json.dumps([kind, data], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        digest.update(line.encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 def stream_digest(events: Iterable[Event]) -> str:
@@ -59,6 +90,10 @@ class CopyReport:
         skipped: Streams that were already in the destination, identical, so not copied.
         checksum: SHA-256 over every stream's digest in ticket-id order: equal for two
             stores holding the same streams.
+        records: The customer directory's records (profiles, assets, merges, audit
+            entries) that match the source's in the destination; 0 when none were copied.
+        records_checksum: [`records_digest()`][csmkit.storage.records_digest] of those
+            records, or ``None`` when no records were given.
     """
 
     tickets: int
@@ -66,6 +101,8 @@ class CopyReport:
     customers: int
     skipped: int
     checksum: str
+    records: int = 0
+    records_checksum: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
@@ -140,6 +177,7 @@ def copy_store(
     destination: TicketStore,
     *,
     allow_non_empty: bool = False,
+    records: tuple[CopyableRecords, CopyableRecords] | None = None,
 ) -> CopyReport:
     """Copy every stream and customer of ``source`` into ``destination``, then verify.
 
@@ -155,6 +193,11 @@ def copy_store(
         destination: The store to fill; must be empty unless ``allow_non_empty``.
         allow_non_empty: Copy into a store that already holds data: streams already
             there and identical are skipped, any other existing stream is an error.
+        records: ``(source_records, destination_records)``: the customer directory's
+            records (assets, profiles, merges, audit) to copy as well, in one batch after
+            the streams, verified by count and
+            [`records_digest()`][csmkit.storage.records_digest]. The destination's must be
+            empty, or (with ``allow_non_empty``) already identical.
 
     Returns:
         The counts and the checksum of every stream.
@@ -169,6 +212,7 @@ def copy_store(
             "the destination store is not empty; copy into a new store, or pass "
             "allow_non_empty=True (--allow-non-empty) to add the missing streams"
         )
+    record_rows = None if records is None else _records_to_copy(records, allow_non_empty)
     ticket_ids = _ticket_ids(source)
     dues = _dues(source)
     digests: dict[str, str] = {}
@@ -203,6 +247,9 @@ def copy_store(
     _verify(source, destination, digests, customers)
     if _dues(destination) != {t: due for t, due in dues.items() if t in digests}:
         raise StorageError("verification failed: the SLA due marks differ between the stores")
+    records_checksum = None
+    if records is not None and record_rows is not None:
+        records_checksum = _copy_records(records, record_rows)
     combined = hashlib.sha256()
     for ticket_id in sorted(digests):
         combined.update(f"{ticket_id}\t{digests[ticket_id]}\n".encode())
@@ -212,7 +259,60 @@ def copy_store(
         customers=len(customers),
         skipped=skipped,
         checksum=combined.hexdigest(),
+        records=len(record_rows or ()),
+        records_checksum=records_checksum,
     )
+
+
+def _records_to_copy(
+    records: tuple[CopyableRecords, CopyableRecords], allow_non_empty: bool
+) -> list[tuple[str, dict[str, Any]]]:
+    """The source's records, checked against the destination's before anything is copied."""
+    if (
+        not isinstance(records, tuple)
+        or len(records) != 2
+        or not all(isinstance(r, CopyableRecords) for r in records)
+    ):
+        raise TypeError(
+            "records must be a (source, destination) pair of customer records with "
+            "export_records() and import_records()"
+        )
+    source, destination = records
+    rows = source.export_records()
+    there = destination.export_records()
+    if there and not allow_non_empty:
+        raise StorageError(
+            "the destination's customer records are not empty; copy into new records, or "
+            "pass allow_non_empty=True (--allow-non-empty) to accept identical ones"
+        )
+    if there and records_digest(there) != records_digest(rows):
+        raise StorageError(
+            f"the destination holds other customer records ({len(there)} there, {len(rows)} "
+            "in the source); records are never merged: nothing was copied"
+        )
+    return rows
+
+
+def _copy_records(
+    records: tuple[CopyableRecords, CopyableRecords], rows: list[tuple[str, dict[str, Any]]]
+) -> str:
+    """Copy ``rows`` into the destination's records (unless already there), then verify."""
+    destination = records[1]
+    expected = records_digest(rows)
+    if not destination.export_records():
+        destination.import_records(rows)
+    copied = destination.export_records()
+    if len(copied) != len(rows) or records_digest(copied) != expected:
+        raise StorageError(
+            f"verification failed: the customer records differ between the stores "
+            f"({len(rows)} in the source, {len(copied)} in the destination)"
+        )
+    if records_digest(records[0].export_records()) != expected:
+        raise StorageError(
+            "verification failed: the source's customer records changed while copying "
+            "(stop the desk's writers and copy again)"
+        )
+    return expected
 
 
 def _verify(

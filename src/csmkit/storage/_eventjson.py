@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -35,19 +36,26 @@ _DECODE = json.JSONDecoder().decode
 dumps = _ENCODER.encode
 """Compact JSON text (UTF-8 kept, instants as ISO 8601 with offset)."""
 
-_FIELDS: dict[type[Event], tuple[str, ...]] = {
-    cls: tuple(attribute.name for attribute in attrs.fields(cls)) for cls in EVENT_TYPES.values()
+_FIELDS: dict[type[Event], tuple[tuple[str, ...], Any]] = {
+    cls: (names, attrgetter(*names))
+    for cls in EVENT_TYPES.values()
+    for names in [tuple(attribute.name for attribute in attrs.fields(cls))]
 }
 
 
-def encode_event(event: Event) -> str:
-    """``json.dumps(event.to_dict())``, compact, without building the dict twice."""
-    names = _FIELDS.get(type(event))
-    if names is None:  # a subclass the codec does not know: take the general path
+def encode_event(event: Event, at: str | None = None) -> str:
+    """``json.dumps(event.to_dict())``, compact, without building the dict twice.
+
+    ``at``: the event's instant already formatted (``format_instant(event.at)``).
+    """
+    entry = _FIELDS.get(type(event))
+    if entry is None:  # a subclass the codec does not know: take the general path
         return dumps(event.to_dict())
+    names, values = entry
     data: dict[str, Any] = {"kind": event.kind}
-    for name in names:
-        data[name] = getattr(event, name)
+    data.update(zip(names, values(event), strict=True))
+    if at is not None:
+        data["at"] = at
     return dumps(data)
 
 

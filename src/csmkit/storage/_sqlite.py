@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections import OrderedDict
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -23,7 +22,7 @@ from csmkit.errors import (
 )
 from csmkit.storage._access import cannot_read, cannot_write, is_access_error
 from csmkit.storage._common import Query, check_append, encode_cursor, fold_batch
-from csmkit.storage._eventjson import decode_event, encode_event
+from csmkit.storage._eventjson import encode_event
 from csmkit.storage._model import (
     Change,
     Customer,
@@ -56,6 +55,7 @@ from csmkit.storage._sqlite_index import (
     ticket_row,
     write_customer,
 )
+from csmkit.storage._sqlite_read import Held, read_events
 from csmkit.storage._text import check_customer_text, check_payload_text, storable
 from csmkit.timeline import (
     Event,
@@ -64,6 +64,7 @@ from csmkit.timeline import (
     Ticket,
     Timeline,
 )
+from csmkit.timeline._timeline import folded_timeline
 
 __all__ = ["SqliteStore"]
 
@@ -89,6 +90,8 @@ class SqliteStore:
       order, across processes.
     * Each ticket's folded state is stored with its index row, so an append after
       another writer folds onto one row instead of re-reading the stream.
+    * A handle keeps the timelines it last appended to or loaded; ``load`` hands one out
+      only when the stream's version in the file is the timeline's own.
     * A read-only file or directory is a [`StorageError`][csmkit.errors.StorageError] saying
       which and what to do; ``read_only=True`` (``?mode=ro``) opens a file for reading.
 
@@ -134,8 +137,10 @@ class SqliteStore:
             raise StoreArgumentError("an in-memory database cannot be opened read-only")
         self._read_only = read_only
         self._lock = threading.RLock()
-        self._cache: OrderedDict[str, Ticket] = OrderedDict()
-        self._cache_size = 4096
+        # States and timelines this handle wrote or read, each valid only at its own
+        # version (a stream's events up to a version never change): append checks the
+        # version in its transaction, load reads it first, before using one.
+        self._held = Held()
         if self._path != ":memory:" and os.path.isdir(self._path):
             raise StorageError(f"{self._path} is a directory, not a SQLite database file")
         if read_only and not os.path.isfile(self._path):
@@ -236,31 +241,6 @@ class SqliteStore:
                 connection.execute("ROLLBACK")
             raise
 
-    def _remember(self, ticket: Ticket) -> None:
-        self._cache[ticket.id] = ticket
-        self._cache.move_to_end(ticket.id)
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-
-    def _read_events(self, connection: sqlite3.Connection, ticket_id: str) -> list[Event]:
-        rows = connection.execute(
-            "SELECT version, payload FROM events WHERE ticket_id = ? ORDER BY version",
-            (ticket_id,),
-        ).fetchall()
-        events: list[Event] = []
-        for expected, (version, payload) in enumerate(rows, 1):
-            if version != expected:
-                raise StorageError(
-                    f"{self._path}: ticket {ticket_id!r} misses event version {expected}"
-                )
-            try:
-                events.append(decode_event(payload))
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                raise StorageError(
-                    f"{self._path}: ticket {ticket_id!r} event {version} is unreadable: {exc}"
-                ) from None
-        return events
-
     def _state(
         self, connection: sqlite3.Connection, ticket_id: str, version: int, snapshot: object
     ) -> Ticket:
@@ -271,13 +251,13 @@ class SqliteStore:
         row, never the whole history. Only tickets written before schema 3 (no
         snapshot yet) are folded from their events, once.
         """
-        cached = self._cache.get(ticket_id)
-        if cached is not None and cached.version == version:
+        cached = self._held.ticket(ticket_id, version)
+        if cached is not None:
             return cached
         stored = load_state(snapshot, ticket_id, version)
         if stored is not None:
             return stored
-        events = self._read_events(connection, ticket_id)
+        events = read_events(connection, self._path, ticket_id)
         if len(events) != version:
             raise StorageError(
                 f"{self._path}: ticket {ticket_id!r} index says {version} events, "
@@ -301,11 +281,12 @@ class SqliteStore:
         [`TicketStore.append()`][csmkit.storage.TicketStore.append]."""
         batch = check_append(ticket_id, events, expected_version)
         due_row = due_columns(check_due(due))
-        payloads = [encode_event(event) for event in batch]
+        instants = [format_instant(event.at) for event in batch]
+        payloads = [encode_event(event, at) for event, at in zip(batch, instants, strict=True)]
         check_payload_text(ticket_id, batch, payloads)
         rows = [
-            (ticket_id, expected_version + i, event.kind, format_instant(event.at), payload)
-            for i, (event, payload) in enumerate(zip(batch, payloads, strict=True), 1)
+            (ticket_id, expected_version + i, event.kind, at, payload)
+            for i, (event, at, payload) in enumerate(zip(batch, instants, payloads, strict=True), 1)
         ]
         message_ids = [
             (event.message_id, ticket_id)
@@ -346,7 +327,15 @@ class SqliteStore:
                     expected=expected_version,
                     actual=None,
                 ) from exc
-            self._remember(ticket)
+            # The fold above validated the batch onto the state at expected_version, so
+            # the timeline (if this handle holds the stream up to there) extends as is.
+            base = None if expected_version == 0 else self._held.timeline(ticket_id)
+            if base is not None and base.version != expected_version:
+                base = None
+            timeline = None
+            if expected_version == 0 or base is not None:
+                timeline = folded_timeline(base, batch, ticket)
+            self._held.wrote(ticket, timeline)
             return ticket.version
 
     def load(self, ticket_id: str) -> Timeline:
@@ -354,13 +343,26 @@ class SqliteStore:
         if isinstance(ticket_id, str) and not storable(ticket_id):
             raise NotFoundError(f"no ticket {ticket_id!r} in {self._path}")
         with self._session(f"load ticket {ticket_id!r}") as connection:
-            events = self._read_events(connection, ticket_id)
-        if not events:
-            raise NotFoundError(f"no ticket {ticket_id!r} in {self._path}")
-        try:
-            timeline = Timeline(events)
-        except TimelineError as exc:
-            raise StorageError(f"{self._path}: ticket {ticket_id!r} is corrupt: {exc}") from None
+            held = self._held.timeline(ticket_id)
+            if held is not None:
+                # A timeline's version is its number of events, so one that is not
+                # exactly the stream in the file is never handed out.
+                row = connection.execute(
+                    "SELECT version FROM tickets WHERE ticket_id = ?", (ticket_id,)
+                ).fetchone()
+                if row is not None and row[0] == held.version:
+                    self._held.read(held)
+                    return held
+            events = read_events(connection, self._path, ticket_id)
+            if not events:
+                raise NotFoundError(f"no ticket {ticket_id!r} in {self._path}")
+            try:
+                timeline = Timeline(events)
+            except TimelineError as exc:
+                raise StorageError(
+                    f"{self._path}: ticket {ticket_id!r} is corrupt: {exc}"
+                ) from None
+            self._held.read(timeline)
         return timeline
 
     def version(self, ticket_id: str) -> int:
@@ -564,7 +566,7 @@ class SqliteStore:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
-            self._cache.clear()
+            self._held.clear()
 
     def __enter__(self) -> SqliteStore:
         return self

@@ -25,6 +25,7 @@ pytest.register_assert_rewrite(
     "csmkit.testing._knowledge",
     "csmkit.testing._position_contract",
     "csmkit.testing._query_contract",
+    "csmkit.testing._records_contract",
     "csmkit.testing._stateful",
     "csmkit.testing._text_contract",
 )
@@ -35,6 +36,7 @@ from csmkit.testing._contracts import (  # noqa: E402
     StoreContract,
 )
 from csmkit.testing._knowledge import KnowledgeStoreContract  # noqa: E402
+from csmkit.testing._records_contract import CustomerRecordsContract  # noqa: E402
 from csmkit.testing._scenario import ACTIONS, OFFSETS, T0, created, next_event  # noqa: E402
 from csmkit.testing._stateful import run_store_state_machine, store_state_machine  # noqa: E402
 
@@ -42,6 +44,7 @@ __all__ = [
     "ACTIONS",
     "OFFSETS",
     "T0",
+    "CustomerRecordsContract",
     "CustomerStoreContract",
     "KnowledgeStoreContract",
     "PluginContract",

@@ -279,3 +279,26 @@ def _fold(ticket: Ticket, events: Sequence[Event], *, start: int) -> Ticket:
         except TimelineError as exc:
             raise TimelineError(exc.message, path=join_path(f"events[{index}]", exc.path)) from None
     return ticket
+
+
+def folded_timeline(base: Timeline | None, events: Sequence[Event], ticket: Ticket) -> Timeline:
+    """For the stores: ``base`` extended by ``events`` (or, with no base, the timeline of
+    ``events``) when the caller has already folded them into ``ticket``.
+
+    It skips the fold that [`Timeline`][csmkit.timeline.Timeline] and
+    [`Timeline.append()`][csmkit.timeline.Timeline.append] would repeat, so ``ticket`` must
+    be exactly ``base.ticket`` (or ``Ticket.created(events[0])``) with every further event
+    applied by ``Ticket.apply`` in order — what ``csmkit.storage``'s append has just
+    validated. Anything else builds a timeline with a wrong state; never call it with a
+    state of other origin.
+    """
+    new = object.__new__(Timeline)
+    if base is None:
+        new._events = tuple(events)
+        new._times = [event.at for event in new._events]
+    else:
+        new._events = base._events + tuple(events)
+        new._times = base._times + [event.at for event in events]
+    new._ticket = ticket
+    new._states = None
+    return new

@@ -1,0 +1,88 @@
+"""What [`SqliteStore`][csmkit.storage.SqliteStore] reads back: a stream's event rows, and
+the states and timelines a handle holds between calls."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import OrderedDict
+
+from csmkit.errors import StorageError
+from csmkit.storage._eventjson import decode_event
+from csmkit.timeline import Event, Ticket, Timeline
+
+__all__ = ["Held", "read_events"]
+
+_UNREADABLE = (ValueError, TypeError, KeyError, AttributeError)
+
+
+def read_events(connection: sqlite3.Connection, where: str, ticket_id: str) -> list[Event]:
+    """The stream's events in version order (empty when there is none).
+
+    Raises:
+        StorageError: a version is missing or a row is not a stored event (the message
+            names the ticket and the version).
+    """
+    rows = connection.execute(
+        "SELECT version, payload FROM events WHERE ticket_id = ? ORDER BY version",
+        (ticket_id,),
+    ).fetchall()
+    if [row[0] for row in rows] == list(range(1, len(rows) + 1)):
+        try:
+            return [decode_event(payload) for _, payload in rows]
+        except _UNREADABLE:
+            pass  # the loop below names the row
+    events: list[Event] = []
+    for expected, (version, payload) in enumerate(rows, 1):
+        if version != expected:
+            raise StorageError(f"{where}: ticket {ticket_id!r} misses event version {expected}")
+        try:
+            events.append(decode_event(payload))
+        except _UNREADABLE as exc:
+            raise StorageError(
+                f"{where}: ticket {ticket_id!r} event {version} is unreadable: {exc}"
+            ) from None
+    return events  # pragma: no cover - the first pass returns these
+
+
+class Held:
+    """The latest states and timelines one handle wrote or read, least recently used
+    dropped first. Each is only valid at its own version: callers compare it with the
+    version in the file (in the same transaction for writes) before using it.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.tickets: OrderedDict[str, Ticket] = OrderedDict()
+        self.timelines: OrderedDict[str, Timeline] = OrderedDict()
+
+    def ticket(self, ticket_id: str, version: int) -> Ticket | None:
+        """The held state of ``ticket_id`` if it is at ``version``."""
+        held = self.tickets.get(ticket_id)
+        return held if held is not None and held.version == version else None
+
+    def timeline(self, ticket_id: str) -> Timeline | None:
+        """The held timeline of ``ticket_id`` (at whatever version it is)."""
+        return self.timelines.get(ticket_id)
+
+    def wrote(self, ticket: Ticket, timeline: Timeline | None) -> None:
+        """After an append: its state, and its timeline when the handle could build it
+        (else the older one is dropped)."""
+        self.tickets[ticket.id] = ticket
+        self.tickets.move_to_end(ticket.id)
+        if len(self.tickets) > self.size:
+            self.tickets.popitem(last=False)
+        if timeline is None:
+            self.timelines.pop(ticket.id, None)
+        else:
+            self.read(timeline)
+
+    def read(self, timeline: Timeline) -> None:
+        """After a load (or an append that built the timeline)."""
+        self.timelines[timeline.ticket_id] = timeline
+        self.timelines.move_to_end(timeline.ticket_id)
+        if len(self.timelines) > self.size:
+            self.timelines.popitem(last=False)
+
+    def clear(self) -> None:
+        self.tickets.clear()
+        self.timelines.clear()
