@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +14,7 @@ from tests.strategies import conversation_timelines
 
 from csmkit.errors import SlaPolicyError
 from csmkit.sla import BusinessCalendar, SlaPolicy, SlaPolicySet, SlaTracker
+from csmkit.sla._clock import _Clock, _Run
 from csmkit.timeline import Event, FieldChanged, Priority, TicketCreated, Timeline
 
 CAL = BusinessCalendar.from_dict(
@@ -108,6 +111,40 @@ def test_appended_timelines_share_the_fold(data: Any) -> None:
         assert tracker.evaluate(timeline, calendar=CAL, now=now) == POLICY.evaluate(
             timeline, calendar=CAL, now=now
         )
+
+
+def _unremembered_add(self: _Clock, run: _Run, at: datetime, delta: timedelta) -> datetime:
+    """``_Clock._add`` without its per-run memo: the calendar asked every time."""
+    if run.target.business and delta:
+        assert self.calendar is not None
+        return self.calendar.add(at, delta)
+    return at + delta
+
+
+ZONES = [timezone.utc, ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")]
+
+
+@settings(max_examples=40)
+@given(data=st.data())
+def test_remembered_business_additions_equal_the_calendars_answers(data: Any) -> None:
+    """The per-run memo of business-time additions (kept across a tracker's
+    evaluations and shared by its copies) gives the calendar's own answers, in the
+    zone of the instant asked about (equal instants in other zones are not reused)."""
+    full = data.draw(with_priority_changes())
+    tracker = SlaTracker(POLICY)
+    timeline = Timeline(full.events[:1])
+    for event in [None, *full.events[1:]]:
+        if event is not None:
+            timeline = timeline.append(event)
+        for _ in range(data.draw(st.integers(1, 3))):
+            zone = data.draw(st.sampled_from(ZONES))
+            minutes = data.draw(st.sampled_from([0, 1, 30, 400, 3000]))
+            now = (timeline.updated_at + timedelta(minutes=minutes)).astimezone(zone)
+            report = tracker.evaluate(timeline, calendar=CAL, now=now)
+            with mock.patch.object(_Clock, "_add", _unremembered_add):
+                expected = POLICY.evaluate(timeline, calendar=CAL, now=now)
+            assert report == expected
+            assert report.to_dict() == expected.to_dict()
 
 
 T0 = datetime.fromisoformat("2026-09-14T10:00:00+08:00")

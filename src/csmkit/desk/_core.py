@@ -99,9 +99,6 @@ class DeskKernel:
         self.routing = RoutingCache(self.timelines)
         self.cache = TimelineCache(store)
         self.outbox = Outbox()
-        self._due_trackers = {
-            name: SlaTracker(kind.sla) for name, kind in types.items() if kind.sla is not None
-        }
         self.committer = Committer(store, self.cache, plugins, self.due_mark)
         self.scheduler = Scheduler(
             self.automation, lambda timeline: self.env(timeline.ticket, routing=False)
@@ -174,7 +171,10 @@ class DeskKernel:
 
     def due_mark(self, timeline: Timeline) -> SlaDue | None:
         """The SLA due mark a batch producing ``timeline`` carries to the store."""
-        return committed_due(timeline, self.types, self.calendar, self._due_trackers)
+        # The same trackers as the rules' reports: an operation's due mark (at its own
+        # instant) and its wake-up computation (at ``now``, usually that instant) then
+        # share one fold, and the second evaluation is the tracker's repeat answer.
+        return committed_due(timeline, self.types, self.calendar, self._sla)
 
     def sla_report(self, timeline: Timeline, now: datetime | None) -> SlaReport | None:
         """The ticket's SLA report by its type's policy at ``now`` (default: the

@@ -212,6 +212,10 @@ class SlaReport:
 
 
 # --------------------------------------------------------------------------- the fold
+#: Business-time additions remembered per run (a report needs about seven).
+_MEMO_SIZE = 32
+
+
 class _Run:
     """A cycle being folded (mutable, private)."""
 
@@ -221,6 +225,7 @@ class _Run:
         "elapsed",
         "goal",
         "last_goal",
+        "memo",
         "order",
         "priority",
         "reached",
@@ -243,6 +248,10 @@ class _Run:
         self.stopped_at: datetime | None = None
         self.cancelled = False
         self.order = order
+        # Business-time additions already computed for this run, by their exact inputs
+        # (a pure function of them and the calendar): a kept fold and its copies reuse
+        # them, shared, as a report after each event recomputes the same due instants.
+        self.memo: dict[tuple[datetime, object, int, timedelta], datetime] = {}
 
     def copy(self) -> _Run:
         new = object.__new__(_Run)
@@ -269,7 +278,16 @@ class _Clock:
     def _add(self, run: _Run, at: datetime, delta: timedelta) -> datetime:
         if run.target.business and delta:
             assert self.calendar is not None
-            return self.calendar.add(at, delta)
+            # The key holds the zone and fold too: equal instants in other zones are
+            # equal datetimes, but the calendar's answer is given in ``at``'s zone.
+            key = (at, at.tzinfo, at.fold, delta)
+            memo = run.memo
+            when = memo.get(key)
+            if when is None:
+                if len(memo) >= _MEMO_SIZE:
+                    memo.clear()
+                when = memo[key] = self.calendar.add(at, delta)
+            return when
         return at + delta
 
     def _thresholds(self, run: _Run) -> list[tuple[float, timedelta]]:

@@ -141,6 +141,9 @@ class SlaTracker:
             elif (
                 entry.last is not None
                 and entry.last[0] == now
+                # an equal instant in another zone is another answer (its ``now``)
+                and entry.last[0].tzinfo is now.tzinfo
+                and entry.last[0].fold == now.fold
                 and entry.fold.count == len(timeline)
             ):
                 self._entries.move_to_end(timeline.ticket_id)
