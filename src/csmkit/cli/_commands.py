@@ -20,8 +20,7 @@ from csmkit.cli._calendars import (
     preset_zone,
 )
 from csmkit.errors import CalendarError, WorkflowError
-from csmkit.io import ExportError
-from csmkit.io._records import parse_cli_instant
+from csmkit.io import ExportError, read_instant
 from csmkit.sla import format_duration, parse_duration
 from csmkit.workflow import TEMPLATE_NAMES, Workflow, template
 
@@ -137,7 +136,7 @@ def run_workflow_check(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- calendar
 def _instant(text: str, loaded_zone: Any, where: str) -> datetime:
     try:
-        return parse_cli_instant(text, loaded_zone, where)
+        return read_instant(text, loaded_zone, where)
     except ExportError as exc:
         raise CalendarError(str(exc)) from None
 

@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import timezone
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 from csmkit._version import __version__
 from csmkit.errors import CsmkitError
@@ -91,9 +91,13 @@ def _run_report(args: argparse.Namespace) -> int:
         stream_report,
         zone,
     )
-    from csmkit.io import ExportError, load_export, load_mapping
-    from csmkit.io._export import OnError
-    from csmkit.io._records import latest_instant, parse_cli_instant
+    from csmkit.io import (
+        ExportError,
+        latest_instant,
+        load_export,
+        load_mapping,
+        read_instant,
+    )
 
     # Everything the command line alone can refuse is refused before the export is read.
     size = _plot_size(args.plot_size)
@@ -108,7 +112,7 @@ def _run_report(args: argparse.Namespace) -> int:
         raise ExportError(f"{path}: no such file")
     mapping = load_mapping(args.mapping) if args.mapping else None
     read_zone = zone(args.tz) if args.tz else timezone.utc
-    on_error: OnError = "skip" if args.skip_bad_rows else "raise"
+    on_error: Literal["raise", "skip"] = "skip" if args.skip_bad_rows else "raise"
     if not args.plot and not args.calendar:
         # One streaming pass: tickets are folded into the report as they are read.
         streamed = stream_report(args, path, mapping, read_zone, on_error, delimiter, surveys)
@@ -143,7 +147,7 @@ def _run_report(args: argparse.Namespace) -> int:
             ).calendar
         tz_name = args.tz or (calendar.timezone if calendar is not None else "UTC")
         if args.now:
-            now = parse_cli_instant(args.now, zone(tz_name), "--now")
+            now = read_instant(args.now, zone(tz_name), "--now")
         else:
             found = latest_instant(timelines)
             assert found is not None

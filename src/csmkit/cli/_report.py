@@ -12,13 +12,18 @@ import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from csmkit.errors import CsmkitError, MetricsError, SlaPolicyError
-from csmkit.io import ColumnMapping, Export, ExportError, SkippedRow, accumulate_export
-from csmkit.io._export import OnError
-from csmkit.io._records import parse_cli_instant
+from csmkit.io import (
+    ColumnMapping,
+    Export,
+    ExportError,
+    SkippedRow,
+    accumulate_export,
+    read_instant,
+)
 from csmkit.metrics import ReportAccumulator, Survey, Table, report, ticket_metrics
 from csmkit.sla import SlaPolicy, SlaPolicySet
 from csmkit.timeline import Timeline
@@ -541,7 +546,7 @@ def stream_report(
     path: Path,
     mapping: ColumnMapping | None,
     read_zone: tzinfo,
-    on_error: OnError,
+    on_error: Literal["raise", "skip"],
     delimiter: str | None,
     surveys: Sequence[Survey] = (),
 ) -> tuple[Table, ReportOptions, int, tuple[SkippedRow, ...]]:
@@ -553,7 +558,7 @@ def stream_report(
     the loaded timelines.
     """
     tz_name = args.tz or "UTC"
-    now: datetime | None = parse_cli_instant(args.now, zone(tz_name), "--now") if args.now else None
+    now: datetime | None = read_instant(args.now, zone(tz_name), "--now") if args.now else None
     policy = report_policy(args, None)
     metrics = report_metrics(args, policy)
     by = [b.strip() for b in args.by.split(",") if b.strip()] if args.by else []

@@ -78,8 +78,7 @@ def run_scaled_report(args: argparse.Namespace) -> int:
         zone,
     )
     from csmkit.dask import dask_report
-    from csmkit.io import Export, load_mapping
-    from csmkit.io._records import parse_cli_instant
+    from csmkit.io import Export, load_mapping, read_instant
 
     if args.plot:
         raise UsageError("--plot needs the tickets in one process; drop --workers/--scheduler")
@@ -90,7 +89,7 @@ def run_scaled_report(args: argparse.Namespace) -> int:
     surveys = report_surveys(args.survey)
     files = export_files(args.file)
     tz_name = args.tz or "UTC"
-    now: Any = parse_cli_instant(args.now, zone(tz_name), "--now") if args.now else "latest"
+    now: Any = read_instant(args.now, zone(tz_name), "--now") if args.now else "latest"
     calendar = None
     if args.calendar:
         check_calendar_extra(args.calendar)

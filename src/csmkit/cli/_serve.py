@@ -20,7 +20,7 @@ def run_serve(args: argparse.Namespace) -> int:
     for module in ("starlette", "uvicorn"):
         if importlib.util.find_spec(module) is None:
             raise AutomationError(f"csmkit serve needs {module}: pip install 'csmkit[web]'")
-    from csmkit.web._serve import serve
+    from csmkit.web import serve
 
     store = args.store or f"sqlite:///{config.stem}.db"
     credentials = Path(args.credentials or f"{config.stem}.credentials.json")

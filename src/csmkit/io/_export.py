@@ -43,6 +43,8 @@ __all__ = [
 ]
 
 OnError = Literal["raise", "skip"]
+"""What a loader does with a bad row: ``"raise"`` its ``ExportError`` or ``"skip"`` it
+(and list it in the result's ``skipped``)."""
 
 
 @attrs.frozen

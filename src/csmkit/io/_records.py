@@ -30,7 +30,7 @@ __all__ = [
     "ExportError",
     "latest_instant",
     "load_mapping",
-    "parse_cli_instant",
+    "read_instant",
     "read_record",
     "ticket_timeline",
 ]
@@ -243,13 +243,28 @@ def load_mapping(spec: str) -> ColumnMapping:
     return ColumnMapping(columns, values, spec)
 
 
-def parse_cli_instant(text: str, zone: tzinfo, where: str) -> datetime:
-    """ISO 8601 text (``T`` or space; ``+08:00``, ``+0800`` or ``Z``) as an aware datetime.
+def read_instant(text: str, zone: tzinfo, where: str = "instant") -> datetime:
+    """An instant as the loaders read an export's cells (and ``csmkit``'s ``--now``).
 
-    An instant without an offset is read as wall-clock time in ``zone``.
+    ISO 8601 text with ``T`` or a space, an offset as ``+08:00``, ``+0800`` or ``Z``, or
+    Zendesk's ``2026-09-28 09:15:00 +0800``; text without an offset is wall-clock time in
+    ``zone``.
+
+    Args:
+        text: The text of the instant.
+        zone: The time zone of instants written without an offset.
+        where: Where the text comes from, for the error message (``file:line``).
+
+    Returns:
+        An aware datetime.
 
     Raises:
         ExportError: the text is not such an instant.
+
+    Example:
+        >>> from zoneinfo import ZoneInfo
+        >>> read_instant("2026-09-28 09:15", ZoneInfo("Asia/Shanghai")).isoformat()
+        '2026-09-28T09:15:00+08:00'
     """
     raw = text.strip()
     try:
@@ -346,7 +361,7 @@ def ticket_timeline(
 
     def instant(name: str) -> datetime | None:
         value = row.get(name)
-        return None if value is None else parse_cli_instant(str(value), zone, f"{where}.{name}")
+        return None if value is None else read_instant(str(value), zone, f"{where}.{name}")
 
     created = instant("created_at")
     assert created is not None

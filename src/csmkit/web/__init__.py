@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from csmkit.web._app import create_app
 from csmkit.web._dashboard import Dashboard
+from csmkit.web._serve import serve
 from csmkit.web._settings import ApiKey, WebConfigError, WebSettings
 
-__all__ = ["ApiKey", "Dashboard", "WebConfigError", "WebSettings", "create_app"]
+__all__ = ["ApiKey", "Dashboard", "WebConfigError", "WebSettings", "create_app", "serve"]

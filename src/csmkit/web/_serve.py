@@ -124,7 +124,29 @@ def serve(
     ticker: bool,
     out: TextIO = sys.stdout,
 ) -> int:
-    """Serve ``config`` until interrupted (blocking)."""
+    """Serve a desk configuration with uvicorn until interrupted (blocking), as
+    ``csmkit serve`` does.
+
+    On first start it writes an API-key credentials file (created exclusively, mode
+    0600) and prints the URLs; an existing credentials file that others can read is
+    refused.
+
+    Args:
+        config: The desk's TOML or JSON file.
+        host: The address to listen on.
+        port: The port to listen on.
+        store_url: The ticket store, e.g. ``sqlite:///desk.db``.
+        credentials: The credentials file (made when missing).
+        ticker: Run the desk's ticker in this process (exactly one process should).
+        out: Where the start-up lines go.
+
+    Returns:
+        The process exit status (0 after an interrupt).
+
+    Raises:
+        WebConfigError: the credentials file is unsafe or invalid.
+        AutomationError: the configuration is invalid (every problem with its path).
+    """
     import uvicorn
 
     from csmkit.web._app import create_app
