@@ -244,6 +244,33 @@ _FOLDABLE: frozenset[type] = _PASSIVE | {
 }
 
 
+def _created(event: TicketCreated) -> Ticket:
+    """``Ticket.created(event)`` without re-running the validators: a ``TicketCreated``'s
+    values passed the same checks (and conversions) as the ``Ticket`` fields they fill."""
+    new: Any = object.__new__(_MutableTicket)
+    new.id = event.ticket_id
+    new.type = event.type
+    new.channel = event.channel
+    new.status = event.status
+    new.category = event.category
+    new.priority = event.priority
+    new.customer_id = event.customer_id
+    new.subject = event.subject
+    new.assignee = None
+    new.group = None
+    new.fields = event.fields
+    new.tags = event.tags
+    new.created_at = event.at
+    new.updated_at = event.at
+    new.version = 1
+    new.workflow = event.workflow
+    new.workflow_version = event.workflow_version
+    new.escalation_level = 0
+    new.__class__ = Ticket
+    result: Ticket = new
+    return result
+
+
 def fold_all(first: TicketCreated, rest: Sequence[object]) -> Ticket | None:
     """``Ticket.created(first)`` with every event of ``rest`` applied in order, equal to
     folding them one by one with [`Ticket.apply()`][csmkit.timeline.Ticket.apply], but
@@ -254,7 +281,7 @@ def fold_all(first: TicketCreated, rest: Sequence[object]) -> Ticket | None:
     refuse (another ticket, out of order, a move from another state or version). The
     caller then folds step by step, which raises the exact error.
     """
-    base = Ticket.created(first)
+    base = _created(first) if type(first) is TicketCreated else Ticket.created(first)
     ticket_id = base.id
     updated = base.updated_at
     status = base.status
