@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,11 +13,17 @@ from csmkit.errors import TimelineError
 from csmkit.timeline._enums import Priority, StatusCategory
 from csmkit.timeline._events import (
     CORE_FIELDS,
+    ActionFailed,
     Assigned,
+    AutoReplyReceived,
+    DeliveryFailed,
     Escalated,
     Event,
     FieldChanged,
+    Linked,
+    MessageAdded,
     StatusChanged,
+    SurveyAnswered,
     TicketCreated,
     Unassigned,
     WorkflowMigrated,
@@ -34,7 +40,7 @@ from csmkit.timeline._validators import (
     to_priority,
 )
 
-__all__ = ["Ticket"]
+__all__ = ["Ticket", "fold_all"]
 
 
 @attrs.frozen(kw_only=True)
@@ -222,3 +228,114 @@ class _MutableTicket(Ticket):
 
 
 _FIELD_NAMES: tuple[str, ...] = tuple(a.name for a in attrs.fields(Ticket))
+
+
+# Events that change only updated_at and version (see Ticket.apply).
+_PASSIVE: frozenset[type] = frozenset(
+    {MessageAdded, Linked, SurveyAnswered, DeliveryFailed, AutoReplyReceived, ActionFailed}
+)
+_FOLDABLE: frozenset[type] = _PASSIVE | {
+    StatusChanged,
+    Assigned,
+    Unassigned,
+    FieldChanged,
+    Escalated,
+    WorkflowMigrated,
+}
+
+
+def _created(event: TicketCreated) -> Ticket:
+    """``Ticket.created(event)`` without re-running the validators: a ``TicketCreated``'s
+    values passed the same checks (and conversions) as the ``Ticket`` fields they fill."""
+    new: Any = object.__new__(_MutableTicket)
+    new.id = event.ticket_id
+    new.type = event.type
+    new.channel = event.channel
+    new.status = event.status
+    new.category = event.category
+    new.priority = event.priority
+    new.customer_id = event.customer_id
+    new.subject = event.subject
+    new.assignee = None
+    new.group = None
+    new.fields = event.fields
+    new.tags = event.tags
+    new.created_at = event.at
+    new.updated_at = event.at
+    new.version = 1
+    new.workflow = event.workflow
+    new.workflow_version = event.workflow_version
+    new.escalation_level = 0
+    new.__class__ = Ticket
+    result: Ticket = new
+    return result
+
+
+def fold_all(first: TicketCreated, rest: Sequence[object]) -> Ticket | None:
+    """``Ticket.created(first)`` with every event of ``rest`` applied in order, equal to
+    folding them one by one with [`Ticket.apply()`][csmkit.timeline.Ticket.apply], but
+    building one ``Ticket`` instead of one per event.
+
+    Returns ``None`` when an event is not one this fold vouches for: not exactly one of the
+    event classes (a subclass, not an event, a second creation), or one ``apply`` would
+    refuse (another ticket, out of order, a move from another state or version). The
+    caller then folds step by step, which raises the exact error.
+    """
+    base = _created(first) if type(first) is TicketCreated else Ticket.created(first)
+    ticket_id = base.id
+    updated = base.updated_at
+    status = base.status
+    group = base.group
+    workflow_version = base.workflow_version
+    escalation = base.escalation_level
+    fields: dict[str, JsonValue] | None = None
+    changes: dict[str, Any] = {}
+    event: Any
+    for event in rest:
+        cls = type(event)
+        if cls not in _FOLDABLE or event.ticket_id != ticket_id or event.at < updated:
+            return None
+        updated = event.at
+        if cls in _PASSIVE:
+            continue
+        if cls is StatusChanged:
+            if event.from_status != status:
+                return None
+            status = changes["status"] = event.to_status
+            changes["category"] = event.category
+        elif cls is Assigned:
+            if event.agent is not None:
+                changes["assignee"] = event.agent
+            if event.group is not None:
+                group = changes["group"] = event.group
+        elif cls is Unassigned:
+            changes["assignee"] = None
+            if event.group is not None and event.group == group:
+                group = changes["group"] = None
+        elif cls is FieldChanged:
+            name = event.name
+            if name == "priority":
+                changes["priority"] = Priority(event.new)
+            elif name in CORE_FIELDS:
+                changes[name] = event.new
+            else:
+                if fields is None:
+                    fields = dict(base.fields)
+                if event.new is None:
+                    fields.pop(name, None)
+                else:
+                    fields[name] = event.new
+        elif cls is Escalated:
+            escalation = changes["escalation_level"] = max(escalation, event.level)
+        else:  # WorkflowMigrated
+            if event.from_status != status or event.from_version != workflow_version:
+                return None
+            changes["workflow"] = event.workflow
+            workflow_version = changes["workflow_version"] = event.to_version
+            status = changes["status"] = event.to_status
+            changes["category"] = event.category
+    if fields is not None:
+        changes["fields"] = FrozenMap(fields) if fields else EMPTY
+    changes["updated_at"] = updated
+    changes["version"] = len(rest) + 1
+    return base._replace(changes)

@@ -12,7 +12,7 @@ from csmkit.errors import TimelineError
 from csmkit.timeline._codec import EVENT_TYPES, event_from_dict, join_path
 from csmkit.timeline._enums import Direction
 from csmkit.timeline._events import Event, MessageAdded, StatusChanged, TicketCreated
-from csmkit.timeline._ticket import Ticket
+from csmkit.timeline._ticket import Ticket, fold_all
 
 __all__ = ["Timeline"]
 
@@ -82,7 +82,11 @@ class Timeline(Sequence[Event]):
                 f"the first event must be TicketCreated, got {type(first).__name__}",
                 path="events[0]",
             )
-        ticket = _fold(Ticket.created(first), items[1:], start=1)
+        # One Ticket for the whole fold; anything it does not vouch for (an error
+        # included) is folded step by step, which names the offending event.
+        ticket = fold_all(first, items[1:])
+        if ticket is None:
+            ticket = _fold(Ticket.created(first), items[1:], start=1)
         self._events = items
         self._ticket = ticket
         self._times = [event.at for event in items]
