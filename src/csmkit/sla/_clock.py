@@ -466,9 +466,16 @@ class Fold:
     def resumable(self, timeline: Timeline, now: datetime) -> bool:
         """Whether feeding ``timeline`` from ``count`` on gives what a fresh fold would
         (the caller checks that the first ``count`` events are the folded ones)."""
-        # The opening state reads every event at the creation instant, so a fold is
-        # resumable only once it has read past that instant (none can be added there).
-        return self.created_at < self.last_at <= now and len(timeline) >= self.count
+        # The opening state reads every event at the creation instant, so a fold that
+        # has not read past that instant is resumable only when ``timeline`` adds no
+        # event there (its next event, if any, is at another instant: the opening
+        # state a fresh fold reads is then the one this fold read).
+        count = self.count
+        if not self.last_at <= now or len(timeline) < count:
+            return False
+        if self.created_at < self.last_at:
+            return True
+        return len(timeline) == count or timeline.events[count].at != self.created_at
 
     def feed(self, timeline: Timeline, now: datetime) -> None:
         """Fold the events from ``count`` on, up to the first one after ``now``."""
