@@ -7,6 +7,7 @@ from typing import Any
 from unittest import mock
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -217,3 +218,28 @@ def test_bad_arguments_are_refused_as_the_policy_refuses_them() -> None:
         tracker.evaluate(timeline, calendar=CAL, now=T0 - timedelta(seconds=1))
     with pytest.raises(SlaPolicyError, match="must be a Timeline"):
         tracker.evaluate([_created()], calendar=CAL, now=T0)  # type: ignore[arg-type]
+
+
+@settings(max_examples=100)
+@given(data=st.data())
+def test_a_fold_at_the_creation_instant_resumes_only_if_that_instant_gets_no_event(
+    data: Any,
+) -> None:
+    """The opening state reads every event at the creation instant: a fold that has read
+    only those is resumed when the next event is at another instant, and refolded when
+    an event joins the creation instant (grown one event at a time, as the desk does)."""
+    full = data.draw(with_priority_changes())
+    opening = data.draw(st.integers(1, len(full)))
+    created_at = full[0].at
+    events = [
+        attrs.evolve(event, at=created_at) if index < opening else event
+        for index, event in enumerate(full.events)
+    ]
+    tracker = SlaTracker(POLICY)
+    timeline = Timeline(events[:1])
+    for event in events[1:]:
+        timeline = timeline.append(event)
+        now = event.at + timedelta(minutes=data.draw(st.sampled_from([0, 0, 1, 300])))
+        assert tracker.evaluate(timeline, calendar=CAL, now=now) == POLICY.evaluate(
+            timeline, calendar=CAL, now=now
+        )

@@ -115,5 +115,10 @@ class Scheduler:
             for change in page:
                 latest[change.ticket_id] = max(latest.get(change.ticket_id, 0), change.version)
             position = page[-1].position
+            if len(page) < CHANGES_PAGE:
+                # A short page was everything committed when it was read: what commits
+                # after it is read by the next scan, as after an empty page (one query
+                # per scan instead of two).
+                break
         tickets = [t for t, version in latest.items() if not self.up_to_date(t, version)]
         return tickets, position, read

@@ -466,9 +466,12 @@ class Fold:
     def resumable(self, timeline: Timeline, now: datetime) -> bool:
         """Whether feeding ``timeline`` from ``count`` on gives what a fresh fold would
         (the caller checks that the first ``count`` events are the folded ones)."""
-        # The opening state reads every event at the creation instant, so a fold is
-        # resumable only once it has read past that instant (none can be added there).
-        return self.created_at < self.last_at <= now and len(timeline) >= self.count
+        # The opening state read every event at the creation instant: none may join it.
+        count = self.count
+        if not self.last_at <= now or len(timeline) < count:
+            return False
+        opening = self.last_at <= self.created_at and len(timeline) > count
+        return not opening or timeline.events[count].at != self.created_at
 
     def feed(self, timeline: Timeline, now: datetime) -> None:
         """Fold the events from ``count`` on, up to the first one after ``now``."""
