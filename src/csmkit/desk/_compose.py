@@ -105,21 +105,6 @@ def compose_kernel(
         new_ticket_id=new_ticket_id,
         max_retries=max_retries,
     )
-    kernel = DeskKernel(
-        store,
-        types=checked,
-        clock=clock,
-        plugins=plugins,
-        calendar=calendar,
-        router=router,
-        agents=agents,
-        rules=ruleset,
-        channels=outbound,
-        customers=customers,
-        surveys=declared,
-        new_ticket_id=new_ticket_id,
-        max_retries=max_retries,
-    )
     return kernel, replies
 
 
