@@ -25,7 +25,6 @@ from csmkit.timeline import (
     SurveyAnswered,
     TicketCreated,
 )
-from csmkit.timeline._events import trusted_event
 from strategies import timelines_events
 
 CST = timezone(timedelta(hours=8))
@@ -216,25 +215,6 @@ class TestDictForm:
         for event in events:
             text = json.dumps(event.to_dict(), allow_nan=False)
             assert Event.from_dict(json.loads(text)) == event
-
-
-@given(timelines_events())
-def test_trusted_construction_equals_validated_construction(events: list[Event]) -> None:
-    for event in events:
-        values = {a.name: getattr(event, a.name) for a in attrs.fields(type(event))}
-        assert trusted_event(type(event), **values) == event
-
-
-def test_trusted_construction_refuses_missing_and_unknown_fields() -> None:
-    with pytest.raises(TypeError, match="missing value for 'public'"):
-        trusted_event(
-            MessageAdded, ticket_id="T-1", at=T0, direction=Direction.INBOUND, channel="w"
-        )
-    with pytest.raises(TypeError, match="unknown field"):
-        trusted_event(Escalated, ticket_id="T-1", at=T0, level=1, colour="red")
-    assert trusted_event(Escalated, ticket_id="T-1", at=T0, level=1) == Escalated(
-        ticket_id="T-1", at=T0, level=1
-    )
 
 
 def test_action_failed_round_trips_and_changes_no_ticket_state() -> None:

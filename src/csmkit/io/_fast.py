@@ -30,17 +30,16 @@ from typing import Any
 
 import attrs
 
+from csmkit._jsonvalue import EMPTY
 from csmkit._time import parse_instant
 from csmkit.errors import TimelineError
 from csmkit.io._export import ExportReader, _accept, _bad_answer, _json
 from csmkit.io._records import ExportError, read_record
-from csmkit.io._trusted import _SHAPES, _SORTED_SHAPES
+from csmkit.io._trusted import SHAPES, SORTED_SHAPES
 from csmkit.metrics import FcrRule, ReportAccumulator, TicketMetrics
 from csmkit.sla import SYSTEM_ACTOR, SlaPolicy
-from csmkit.timeline import Event, Priority, StatusCategory, SurveyAnswered, Ticket, Timeline
-from csmkit.timeline._codec import event_from_dict
-from csmkit.timeline._ticket import _MutableTicket
-from csmkit.timeline._validators import to_fields
+from csmkit.timeline import Event, Priority, StatusCategory, SurveyAnswered, Timeline
+from csmkit.timeline.trusted import trusted_ticket
 
 __all__ = ["FastPlan", "accumulate_fast", "fast_plan", "fold_record"]
 
@@ -137,7 +136,6 @@ class _SlaReport:
 
 
 _NO_CYCLES = _SlaReport(())
-_EMPTY_FIELDS = to_fields({})
 _PRIORITIES = {member.value: member for member in Priority}
 _CATEGORIES = {member.value: member for member in StatusCategory}
 _DONE = frozenset(member for member in StatusCategory if member.is_done)
@@ -167,11 +165,11 @@ def _checked(item: object, ticket_id: str, instants: dict[str, datetime]) -> tup
     kind = item.get("kind")
     if not isinstance(kind, str):
         raise _Untrusted
-    shape = _SHAPES.get(kind)
+    shape = SHAPES.get(kind)
     if shape is None:
         raise _Untrusted
     keys = tuple(item)
-    if keys != shape and tuple(sorted(keys)) != _SORTED_SHAPES[kind]:
+    if keys != shape and tuple(sorted(keys)) != SORTED_SHAPES[kind]:
         raise _Untrusted
     meta = item["meta"]
     if item["ticket_id"] != ticket_id or type(meta) is not dict or meta:
@@ -271,7 +269,7 @@ def _fold(
         item = raw[index]
         if type(item) is dict and item.get("kind") == "survey_answered":
             try:
-                answer = event_from_dict(item, path=f"events[{index}]")
+                answer = Event.from_dict(item)
             except (ValueError, TypeError):
                 raise _Untrusted from None
             if type(answer) is not SurveyAnswered or answer.ticket_id != ticket_id:
@@ -372,26 +370,27 @@ def _fold(
         if category is StatusCategory.ON_HOLD:
             hold += spent
 
-    ticket: Any = object.__new__(_MutableTicket)
-    ticket.id = ticket_id
-    ticket.type = ticket_type
-    ticket.channel = channel
-    ticket.status = status
-    ticket.category = category
-    ticket.priority = priority
-    ticket.customer_id = customer_id
-    ticket.subject = first["subject"]
-    ticket.assignee = assignee
-    ticket.group = group
-    ticket.fields = _EMPTY_FIELDS
-    ticket.tags = ()
-    ticket.created_at = created
-    ticket.updated_at = last
-    ticket.version = len(raw)
-    ticket.workflow = workflow
-    ticket.workflow_version = None
-    ticket.escalation_level = 0
-    ticket.__class__ = Ticket
+    # every value checked above as the validating decoder checks it
+    ticket = trusted_ticket(
+        id=ticket_id,
+        type=ticket_type,
+        channel=channel,
+        status=status,
+        category=category,
+        priority=priority,
+        customer_id=customer_id,
+        subject=first["subject"],
+        assignee=assignee,
+        group=group,
+        fields=EMPTY,
+        tags=(),
+        created_at=created,
+        updated_at=last,
+        version=len(raw),
+        workflow=workflow,
+        workflow_version=None,
+        escalation_level=0,
+    )
 
     metrics = TicketMetrics(
         ticket=ticket,

@@ -64,7 +64,7 @@ from csmkit.timeline import (
     Ticket,
     Timeline,
 )
-from csmkit.timeline._timeline import folded_timeline
+from csmkit.timeline.trusted import folded_timeline
 
 __all__ = ["SqliteStore"]
 

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from csmkit.errors import StorageError
 from csmkit.storage._eventjson import decode_event
 from csmkit.timeline import Event, Ticket, Timeline
-from csmkit.timeline._trusted import Untrusted, stored_events
+from csmkit.timeline.trusted import Untrusted, stored_events
 
 __all__ = ["Held", "read_events"]
 

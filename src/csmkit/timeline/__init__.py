@@ -3,6 +3,11 @@
 A ticket's history is an ordered sequence of immutable events
 ([`Timeline`][csmkit.timeline.Timeline]); its current state ([`Ticket`][csmkit.timeline.Ticket]) is
 a fold over them. SLA clocks and metrics are pure functions of a timeline and an instant.
+
+Every constructor here validates. Code that has already validated its values (a decoder,
+a workflow, a store) may skip the second check with the trusted constructors of
+[`csmkit.timeline.trusted`][csmkit.timeline.trusted], whose contracts say what the caller
+must vouch for.
 """
 
 from __future__ import annotations

@@ -519,12 +519,28 @@ def _mutable_twin(cls: type[Event]) -> type[Event]:
 
 
 def trusted_event(cls: type[_E], **values: Any) -> _E:
-    """Build an event from values csmkit itself has already validated, skipping checks.
+    """An event of ``cls`` from values the caller has already validated, without running
+    its validators, converters or ``__attrs_post_init__`` checks.
 
-    For csmkit's own hot paths only (a workflow firing a transition it has just checked):
-    every value must already be of the converted type (enums as members, mappings as
-    ``FrozenMap``, instants aware). Missing fields take their defaults. Never use it for
-    data from outside; the validating constructor exists for that.
+    Checks only that every name is a field of ``cls`` and that each field without a
+    default is given (else ``TypeError``); fields left out take their defaults (a field
+    whose default is computed, such as ``MessageAdded.public``, must be given). It does
+    not check types, emptiness, enum membership, awareness of ``at`` or the rules
+    between fields (an ``Assigned`` to nobody, a public internal note), and converts
+    nothing: each value must already be what the validating constructor would store
+    (enum members, ``meta``/``fields`` as frozen mappings, tags as a sorted tuple of
+    unique strings, aware instants). With such values the result equals ``cls(**values)``;
+    with any other it is a wrong event, not an error.
+
+    For hot paths that produce values they have just checked (a workflow firing a
+    transition it validated); never for data from outside.
+
+    Args:
+        cls: The event class.
+        **values: Its fields, by name.
+
+    Raises:
+        TypeError: an unknown field name, or a field without a (plain) default left out.
     """
     entry = _TRUSTED.get(cls)
     if entry is None:

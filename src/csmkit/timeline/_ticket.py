@@ -40,7 +40,7 @@ from csmkit.timeline._validators import (
     to_priority,
 )
 
-__all__ = ["Ticket", "fold_all"]
+__all__ = ["Ticket", "fold_all", "trusted_ticket"]
 
 
 @attrs.frozen(kw_only=True)
@@ -228,6 +228,39 @@ class _MutableTicket(Ticket):
 
 
 _FIELD_NAMES: tuple[str, ...] = tuple(a.name for a in attrs.fields(Ticket))
+_TICKET_DEFAULTS: tuple[tuple[str, Any], ...] = tuple(
+    (a.name, a.default) for a in attrs.fields(Ticket)
+)
+_TICKET_NAMES = frozenset(_FIELD_NAMES)
+
+
+def trusted_ticket(**values: Any) -> Ticket:
+    """A [`Ticket`][csmkit.timeline.Ticket] from values the caller has already validated,
+    without running its validators or converters.
+
+    Checks only that every name is a field of ``Ticket`` and that each field without a
+    default is given (else ``TypeError``); fields left out take their defaults. It does
+    not check types, emptiness, enum membership, awareness of instants or the version
+    bounds, and converts nothing: each value must already be what the validating
+    constructor would store (a ``Priority`` and ``StatusCategory`` member, ``fields`` a
+    frozen mapping, ``tags`` a sorted tuple of unique strings, aware instants). With such
+    values the result equals ``Ticket(**values)``; with any other it is a wrong ticket,
+    not an error.
+
+    Raises:
+        TypeError: an unknown field name, or a field without a default left out.
+    """
+    if not _TICKET_NAMES.issuperset(values):
+        raise TypeError(f"Ticket: unknown field(s) {sorted(set(values) - _TICKET_NAMES)}")
+    new: Any = object.__new__(_MutableTicket)
+    for name, default in _TICKET_DEFAULTS:
+        value = values.get(name, default)
+        if value is attrs.NOTHING:
+            raise TypeError(f"Ticket: missing value for {name!r}")
+        setattr(new, name, value)
+    new.__class__ = Ticket
+    result: Ticket = new
+    return result
 
 
 # Events that change only updated_at and version (see Ticket.apply).

@@ -286,15 +286,26 @@ def _fold(ticket: Ticket, events: Sequence[Event], *, start: int) -> Ticket:
 
 
 def folded_timeline(base: Timeline | None, events: Sequence[Event], ticket: Ticket) -> Timeline:
-    """For the stores: ``base`` extended by ``events`` (or, with no base, the timeline of
-    ``events``) when the caller has already folded them into ``ticket``.
+    """``base`` extended by ``events`` (with no base, the timeline of ``events``) whose
+    state the caller has already folded into ``ticket``, without folding them again.
 
-    It skips the fold that [`Timeline`][csmkit.timeline.Timeline] and
-    [`Timeline.append()`][csmkit.timeline.Timeline.append] would repeat, so ``ticket`` must
-    be exactly ``base.ticket`` (or ``Ticket.created(events[0])``) with every further event
-    applied by ``Ticket.apply`` in order — what ``csmkit.storage``'s append has just
-    validated. Anything else builds a timeline with a wrong state; never call it with a
-    state of other origin.
+    It checks nothing: not that the events are events of one ticket in order, not that
+    ``ticket`` is their fold. ``ticket`` must be exactly what
+    [`Timeline`][csmkit.timeline.Timeline] / [`Timeline.append()`][csmkit.timeline.Timeline.append]
+    would fold: ``base.ticket`` (or ``Ticket.created(events[0])``) with every further
+    event applied by [`Ticket.apply()`][csmkit.timeline.Ticket.apply] in order, as a
+    store's append has just validated them. Then the result equals
+    ``Timeline([*base, *events])``; with a state of any other origin it is a timeline
+    with a wrong state, not an error.
+
+    Args:
+        base: The timeline so far, or ``None`` for a new one (then ``events`` starts with
+            its ``TicketCreated``).
+        events: The events that follow ``base``.
+        ticket: Their fold (the state after the last of ``events``).
+
+    Returns:
+        The extended timeline (``base`` is left unchanged).
     """
     new = object.__new__(Timeline)
     if base is None:

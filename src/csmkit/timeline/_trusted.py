@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 
 from csmkit._time import parse_instant
-from csmkit.errors import TimelineError
+from csmkit.errors import CsmkitError, TimelineError
 from csmkit.timeline._codec import EVENT_TYPES, event_from_dict
 from csmkit.timeline._enums import Direction, Priority, StatusCategory
 from csmkit.timeline._events import (
@@ -38,8 +38,11 @@ from csmkit.timeline._validators import tag_tuple, to_fields, to_meta
 __all__ = ["SHAPES", "SORTED_SHAPES", "Untrusted", "decode_timeline", "stored_events"]
 
 
-class Untrusted(Exception):
-    """A value the fast path does not vouch for: decode the record the validating way."""
+class Untrusted(CsmkitError, ValueError):
+    """Raised by [`stored_events()`][csmkit.timeline.trusted.stored_events] for input it
+    does not vouch for: not necessarily invalid, only not provably equal to what the
+    validating constructors build. The caller decodes the same input the validating way,
+    which gives the same events or the exact error."""
 
 
 def _text(value: object) -> str:
@@ -72,7 +75,10 @@ def _instant(text: str) -> datetime:
             raise Untrusted from None
         if value.tzinfo is not None:
             return value
-    return parse_instant(text)
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise Untrusted from None  # the validating path names the row
 
 
 _FROMISOFORMAT = datetime.fromisoformat
@@ -243,10 +249,19 @@ def _fast_events(
 
 
 def decode_timeline(data: Any) -> Timeline:
-    """A timeline record, decoded fast when it has csmkit's own shape.
+    """[`Timeline.from_dict(data)`][csmkit.timeline.Timeline.from_dict], faster for the
+    records csmkit writes.
 
     Equal to ``Timeline.from_dict(data)`` for every input: the same timeline, or the
-    same error.
+    same error. A ``{"ticket_id": ..., "events": [...]}`` dict whose common kinds have
+    csmkit's own shape is decoded as [`stored_events()`][csmkit.timeline.trusted.stored_events]
+    decodes rows (the rare kinds through ``Event.from_dict``); anything it does not vouch
+    for, or any error, is decoded again by ``Timeline.from_dict``, which gives the
+    answer. Safe for data from outside.
+
+    Args:
+        data: A timeline record (``Timeline.to_dict()`` output, e.g. a line of a JSON
+            Lines export).
 
     Raises:
         TimelineError: the record is not a valid timeline (as ``Timeline.from_dict``).
@@ -275,14 +290,39 @@ def _stored_event(data: Any, index: int) -> Event:
 
 
 def stored_events(rows: list[Any]) -> list[Event]:
-    """The events of one stream's rows (``json.loads`` of what the stores wrote), in order.
+    """The events of one stream's stored rows, built without their validating
+    constructors where each value can be checked by its exact type.
 
-    Each row is the same event its class's validating constructor builds from it. All rows
-    must belong to the ticket of the first.
+    ``rows`` are the dicts a store wrote (``json.loads`` of ``Event.to_dict()`` text), in
+    version order. For the common kinds (``created``, ``message_added``,
+    ``status_changed``, ``assigned``) it checks the key set (the one ``to_dict`` writes,
+    in any order), each value by its exact type (``str`` not empty where the field
+    requires it, enum values by membership, ``bool`` for ``public``, ``None`` for
+    ``workflow_version``), the rules between fields the constructors enforce, an aware
+    ISO 8601 ``at``, and that every row belongs to the ticket of the first; ``meta`` and
+    ``fields`` are frozen with the constructors' own converters. Other kinds are built by
+    their class's validating constructor (``cls(**row)`` with ``at`` parsed). It does not
+    check the order of the events or the status moves: that is the
+    [`Timeline`][csmkit.timeline.Timeline]'s fold, which the caller still runs.
+
+    Every list it returns equals the validating constructors' events for the same rows.
+
+    Args:
+        rows: The stream's rows, first to last.
+
+    Returns:
+        The events, in order.
 
     Raises:
-        Untrusted: a row the fast path does not vouch for; the caller decodes the rows
-            the validating way (which raises, naming the row, or gives the same events).
-        ValueError, TypeError, KeyError: a row of a rare kind is not a valid event.
+        Untrusted: a row it does not vouch for: no rows, a row that is not a ``dict``,
+            another ticket's row, another key set, a value of another type or outside
+            its enum, an ``at`` that is not an aware ISO 8601 instant, a combination the
+            constructor refuses (an ``Assigned`` to nobody, a private inbound message),
+            a ``TicketCreated`` with a ``workflow_version``. Decode the rows the
+            validating way, which raises naming the row, or gives the same events.
+        ValueError: ``meta``, ``fields`` or ``tags`` the constructors' converters
+            refuse (a ``TimelineError``), or a row of a rare kind its constructor refuses
+            (also ``TypeError`` and ``KeyError``: a missing, unknown or mistyped key).
+            Fall back the same way.
     """
     return _fast_events(rows, _stored_event)

@@ -18,7 +18,7 @@ from csmkit.timeline import (
     Ticket,
     Timeline,
 )
-from csmkit.timeline._events import trusted_event
+from csmkit.timeline.trusted import trusted_event
 from csmkit.workflow import _fast
 from csmkit.workflow._engine import Plan
 from csmkit.workflow._model import State, TimedTransition

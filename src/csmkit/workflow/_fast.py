@@ -32,7 +32,7 @@ import attrs
 
 from csmkit._jsonvalue import EMPTY, FrozenMap, JsonValue
 from csmkit.timeline import StatusCategory, StatusChanged, Ticket
-from csmkit.timeline._events import trusted_event
+from csmkit.timeline.trusted import trusted_event
 
 __all__ = ["FAST", "enter", "freeze_fields", "replace_ticket", "status_changed"]
 
