@@ -248,6 +248,39 @@ class RoutingState:
         last = self._last.set(agent_id, (at, sequence))
         return self._replace(agent_id, loads, last, customers, sequence)
 
+    def with_last_assignment(self, agent_id: str, at: datetime, sequence: int) -> RoutingState:
+        """A state where the last assignment of ``agent_id`` is the ``sequence``-th, at ``at``
+        (loads, the sequence and the customers unchanged).
+
+        With [`with_customer()`][csmkit.routing.RoutingState.with_customer] and
+        [`with_sequence()`][csmkit.routing.RoutingState.with_sequence], this lets a caller
+        that knows every assignment in order place one that arrived late where it belongs
+        (renumbering the later ones) instead of replaying them all.
+
+        Raises:
+            RoutingError: naive ``at`` or a ``sequence`` that is not a count >= 1.
+        """
+        require_aware(at, "at", RoutingError)
+        if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 1:
+            raise RoutingError(f"last assignment of {agent_id!r}: {sequence!r} is not a count >= 1")
+        last = self._last.set(agent_id, (at, sequence))
+        return self._replace(agent_id, self._loads, last, self._customers, self._sequence)
+
+    def with_customer(self, customer_id: str, agent_id: str) -> RoutingState:
+        """A state where ``agent_id`` took the customer's latest ticket (sticky routing)."""
+        customers = self._customers.set(customer_id, agent_id)
+        return self._replace(agent_id, self._loads, self._last, customers, self._sequence)
+
+    def with_sequence(self, sequence: int) -> RoutingState:
+        """A state that has recorded ``sequence`` assignments.
+
+        Raises:
+            RoutingError: ``sequence`` is not a count >= 0.
+        """
+        if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 0:
+            raise RoutingError(f"sequence: {sequence!r} is not a count >= 0")
+        return self._replace(None, self._loads, self._last, self._customers, sequence)
+
     def apply(self, decision: Decision) -> RoutingState:
         """The state after ``decision`` (unchanged when the ticket was queued)."""
         if decision.agent is None:
