@@ -49,6 +49,7 @@ from typing import Any
 
 import attrs
 
+from csmkit._jsonvalue import FrozenMap
 from csmkit._time import format_instant, parse_instant
 from csmkit.errors import NotFoundError, RoutingError
 from csmkit.routing import AgentPool, Decision, Router, RoutingState
@@ -397,11 +398,14 @@ class RoutingHistory:
         return seen
 
 
-def reference(history: RoutingHistory, ticket_id: str, at: datetime) -> dict[str, Any]:
+def reference(history: RoutingHistory, ticket_id: str, at: datetime) -> Mapping[str, Any]:
     """The ``meta["routing"]`` of a decision at ``at`` routed against ``history``'s state
     now, its escalation clock started at the ticket's last ``Unassigned`` (else its
     creation): the state's digest, plus what `RoutingHistory.seen()` returns."""
-    return {"state": history.digest(), **history.seen(ticket_id, at)}
+    seen = history.seen(ticket_id, at)
+    if not seen:  # the usual case: a digest, already frozen for the event's meta
+        return FrozenMap({"state": history.digest()})
+    return {"state": history.digest(), **seen}
 
 
 def last_unassigned(events: Iterable[Event]) -> datetime | None:
@@ -572,7 +576,7 @@ class RoutingCache:
         """Forget everything (another writer is active): re-derive on next use."""
         self._history = None
 
-    def reference(self, ticket_id: str, at: datetime) -> dict[str, Any]:
+    def reference(self, ticket_id: str, at: datetime) -> Mapping[str, Any]:
         """The reference of a decision routed now against `state()`."""
         return reference(self.history(), ticket_id, at)
 

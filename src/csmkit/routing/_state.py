@@ -88,7 +88,9 @@ class _PersistentMap(Generic[V]):
         self._size = size
 
     def get(self, key: str) -> V | None:
-        index = _bucket(key)
+        index = _BUCKET_OF.get(key)  # _bucket(key), without a call when memoised
+        if index is None:
+            index = _bucket(key)
         return self._buckets[index >> 5][index & 31].get(key)
 
     def set(self, key: str, value: V) -> _PersistentMap[V]:
