@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import zlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from types import MappingProxyType
@@ -23,18 +22,11 @@ _BUCKETS = _FANOUT * _FANOUT
 _EMPTY_LOADS: Mapping[str, int] = MappingProxyType({})
 
 
-_BUCKET_OF: dict[str, int] = {}
-
-
 def _bucket(key: str) -> int:
-    # crc32, not hash(): str hashes are salted per process and buckets must not depend on
-    # it (a pickled state is read in another process). The memo only saves the encoding.
-    index = _BUCKET_OF.get(key)
-    if index is None:
-        if len(_BUCKET_OF) > 1 << 20:
-            _BUCKET_OF.clear()
-        index = _BUCKET_OF[key] = zlib.crc32(key.encode("utf-8")) % _BUCKETS
-    return index
+    # The process's own str hash (cached in the string: no memo to look up). A state is
+    # pickled as its dict form (``RoutingState.__reduce__``), so another process lays
+    # the buckets out with its own hashes.
+    return hash(key) & (_BUCKETS - 1)
 
 
 _MAX_LINEAGE = 1 << 16
@@ -88,9 +80,7 @@ class _PersistentMap(Generic[V]):
         self._size = size
 
     def get(self, key: str) -> V | None:
-        index = _BUCKET_OF.get(key)  # _bucket(key), without a call when memoised
-        if index is None:
-            index = _bucket(key)
+        index = hash(key) & (_BUCKETS - 1)  # _bucket(key), without the call
         return self._buckets[index >> 5][index & 31].get(key)
 
     def set(self, key: str, value: V) -> _PersistentMap[V]:
