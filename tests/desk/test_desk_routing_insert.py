@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csmkit.desk import _routing
+from csmkit.desk import _routing_digest
 from csmkit.desk._routing import RoutingHistory
 from csmkit.timeline import (
     Assigned,
@@ -163,13 +163,13 @@ def test_an_early_assignment_in_a_large_history_is_inserted_not_rebuilt(
         )
     history.state()
     renumbered: list[str] = []
-    real = _routing._Tracked.set_last
+    real = _routing_digest.Tracked.set_last
 
     def set_last(self: Any, agent: str, at: datetime, sequence: int) -> None:
         renumbered.append(agent)
         real(self, agent, at, sequence)
 
-    monkeypatch.setattr(_routing._Tracked, "set_last", set_last)
+    monkeypatch.setattr(_routing_digest.Tracked, "set_last", set_last)
     # Earlier than the latest ``tail`` assignments, from a writer whose clock is behind.
     late = _single("Z-late", START + timedelta(seconds=count - tail - 0.5), "a042", "c3")
     history.observe(late)
