@@ -407,6 +407,7 @@ def _decision(
     priority = ticket.priority
     if target.priority is not None and target.priority > priority:
         priority = target.priority
+    verdicts = outcome.verdicts
     return Decision(
         ticket_id=ticket.id,
         at=request.now,
@@ -418,12 +419,15 @@ def _decision(
         group=target.group,
         target=plan.target_text,
         strategy=plan.strategy_spec,
-        priority=priority.value
+        # ``_value_``: the member's value without the enum property's two calls
+        priority=priority._value_
         if isinstance(priority, Priority)
         else Priority.parse(priority).value,
         waiting_since=start,
         next_escalation_at=next_at,
-        candidates=tuple(sorted(outcome.verdicts, key=_verdict_agent)),
+        candidates=tuple(verdicts)
+        if len(verdicts) < 2  # "chosen" usually examines one agent: nothing to sort
+        else tuple(sorted(verdicts, key=_verdict_agent)),
         removed=outcome.removed,
         tied=outcome.tied,
         explain=explain,
