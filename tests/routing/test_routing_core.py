@@ -310,6 +310,33 @@ def test_state_round_trip_and_release() -> None:
     assert state.last_assigned("a") == T0
 
 
+def test_an_assignment_placed_by_hand_equals_one_applied_in_order() -> None:
+    # b at T0, then a at T0 + 1 min, arriving in the other order: a first, then b placed
+    # before it (a renumbered from 1 to 2)
+    later = T0 + timedelta(minutes=1)
+    in_order = (
+        RoutingState()
+        .assign("b", "phone", T0, customer_id="c")
+        .assign("a", "phone", later, customer_id="c")
+    )
+    placed = (
+        RoutingState()
+        .assign("a", "phone", later, customer_id="c")
+        .with_load("b", "phone", 1)
+        .with_last_assignment("a", later, 2)
+        .with_last_assignment("b", T0, 1)
+        .with_sequence(2)
+    )
+    assert placed == in_order
+    assert placed.with_customer("c", "b").agent_for_customer("c") == "b"
+    with pytest.raises(RoutingError, match="0 is not a count >= 1"):
+        placed.with_last_assignment("a", later, 0)
+    with pytest.raises(RoutingError, match="naive"):
+        placed.with_last_assignment("a", later.replace(tzinfo=None), 1)
+    with pytest.raises(RoutingError, match="-1 is not a count >= 0"):
+        placed.with_sequence(-1)
+
+
 @pytest.mark.parametrize(
     ("build", "match"),
     [

@@ -14,9 +14,17 @@ tickets included):
 
 Kept incrementally: a new assignment that comes after every known one in the canonical
 order is appended; one that does not (two tickets assigned at the same instant in
-descending id order, a clock that went back) makes the next read rebuild the state from
-the per-ticket records held in memory, so the kept state always equals a rebuild from
-the store.
+descending id order, a clock that went back, another writer's clock ahead of this one)
+is inserted at its place: the assignments after it move one place down, so the agents
+whose last assignment is among them are renumbered (the sequence numbers are ranks in
+the canonical order, and stored digests are checked against a state rebuilt in that
+order). That costs O(log n + k) for the k assignments after its key, whatever the
+history. The next read rebuilds the state instead, from the per-ticket records held in
+memory, when a ticket's history got shorter (it cannot be taken back one event at a
+time) or when so many assignments come after the late one (more than 64 and an eighth
+of all) that a rebuild costs less — so a history observed in reverse or random order
+(the store's timelines at start-up) rebuilds once rather than inserting each one.
+Either way the kept state always equals a rebuild from the store.
 
 Each routed ``Assigned`` event carries a compact reference in ``meta["routing"]``:
 ``state``, a digest of the state used (its sequence and a 64-bit sum of one hash per load
@@ -32,7 +40,7 @@ different state's.
 
 from __future__ import annotations
 
-import hashlib
+import bisect
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -40,7 +48,9 @@ from typing import Any
 
 import attrs
 
+from csmkit._jsonvalue import FrozenMap
 from csmkit._time import format_instant, parse_instant
+from csmkit.desk._routing_digest import Tracked
 from csmkit.errors import NotFoundError, RoutingError
 from csmkit.routing import AgentPool, Decision, Router, RoutingState
 from csmkit.timeline import Assigned, Event, Ticket, Timeline, Unassigned
@@ -62,107 +72,11 @@ __all__ = [
 OPEN_CATEGORIES = ("new", "open", "pending", "on_hold")
 REFERENCE_KEY = "routing"
 
-_MASK = (1 << 64) - 1
+# An out-of-order assignment is inserted when at most this many (or an eighth of all)
+# come after it; otherwise the state is rebuilt (see RoutingHistory._insert).
+_INSERT_LIMIT = 64
 _Key = tuple[datetime, str, int]
 _Load = tuple[str, str]
-
-
-_BASES: dict[tuple[str, ...], int] = {}
-
-
-def _base(*parts: str) -> int:
-    """A 64-bit hash of ``parts`` that does not depend on the process (str hashes are
-    salted per process, and digests are stored and checked by other processes)."""
-    value = _BASES.get(parts)
-    if value is None:
-        if len(_BASES) > 1 << 18:
-            _BASES.clear()
-        text = "\x1f".join(parts).encode("utf-8", "surrogatepass")
-        value = _BASES[parts] = int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
-    return value
-
-
-def _mix(value: int) -> int:
-    """splitmix64's finaliser: a well-spread 64-bit function of a 64-bit value."""
-    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK
-    return value ^ (value >> 31)
-
-
-def _load_hash(agent: str, channel: str, count: int) -> int:
-    return _mix(_base("L", agent, channel) ^ count)
-
-
-def _last_hash(agent: str, key: tuple[int, float, int]) -> int:
-    micros = round(key[1] * 1_000_000)  # exact for instants of this era, and deterministic
-    return _mix(_mix(_base("A", agent) ^ (micros & _MASK)) ^ key[2])
-
-
-def _customer_hash(customer: str, agent: str) -> int:
-    return _mix(_base("C", customer, agent))
-
-
-class _Tracked:
-    """A [`RoutingState`][csmkit.routing.RoutingState] and a digest of its value, changed together.
-
-    The digest sums one hash per load entry, last assignment and customer, so it is a
-    function of the state's value (whatever order it was built in) and costs O(1) per
-    change.
-    """
-
-    __slots__ = ("customers", "last", "loads", "state")
-
-    def __init__(self) -> None:
-        self.state = RoutingState()
-        self.loads = self.last = self.customers = 0
-
-    def copy(self) -> _Tracked:
-        new = _Tracked.__new__(_Tracked)
-        new.state, new.loads, new.last, new.customers = (
-            self.state,
-            self.loads,
-            self.last,
-            self.customers,
-        )
-        return new
-
-    def digest(self) -> str:
-        seq = self.state.sequence
-        value = _mix(_mix(_mix(_mix(seq) ^ self.loads) ^ self.last) ^ self.customers)
-        return f"{seq}-{value:016x}"
-
-    def set_load(self, agent: str, channel: str, count: int) -> None:
-        old = self.state.load(agent, channel)
-        if old == count:
-            return
-        if old:
-            self.loads = (self.loads - _load_hash(agent, channel, old)) & _MASK
-        if count:
-            self.loads = (self.loads + _load_hash(agent, channel, count)) & _MASK
-        self.state = self.state.with_load(agent, channel, count)
-
-    def add_load(self, load: _Load | None, delta: int) -> None:
-        if load is not None:
-            self.set_load(load[0], load[1], self.state.load(load[0], load[1]) + delta)
-
-    def assign(self, agent: str, channel: str, at: datetime, customer: str | None) -> None:
-        """As [`RoutingState.assign()`][csmkit.routing.RoutingState.assign] (one more ``channel``
-        ticket for ``agent``)."""
-        state = self.state
-        old_key = state.last_assignment_key(agent)
-        if old_key[0]:
-            self.last = (self.last - _last_hash(agent, old_key)) & _MASK
-        count = state.load(agent, channel)
-        if count:
-            self.loads = (self.loads - _load_hash(agent, channel, count)) & _MASK
-        self.loads = (self.loads + _load_hash(agent, channel, count + 1)) & _MASK
-        if customer is not None:
-            previous = state.agent_for_customer(customer)
-            if previous is not None:
-                self.customers = (self.customers - _customer_hash(customer, previous)) & _MASK
-            self.customers = (self.customers + _customer_hash(customer, agent)) & _MASK
-        self.state = state = state.assign(agent, channel, at, customer_id=customer)
-        self.last = (self.last + _last_hash(agent, state.last_assignment_key(agent))) & _MASK
 
 
 @attrs.define
@@ -183,6 +97,10 @@ class _Record:
     assignments: list[_Assignment] = attrs.Factory(list)
 
 
+def _key_of(item: _Assignment) -> _Key:
+    return item.key
+
+
 def _load_of(ticket: Ticket) -> _Load | None:
     if ticket.assignee is None or ticket.category.value not in OPEN_CATEGORIES:
         return None
@@ -194,8 +112,9 @@ class RoutingHistory:
 
     def __init__(self) -> None:
         self._records: dict[str, _Record] = {}
-        self._tracked = _Tracked()
-        self._last_key: _Key | None = None
+        self._tracked = Tracked()
+        # Every assignment observed, in the canonical order (the n-th has sequence n).
+        self._order: list[_Assignment] = []
         self._dirty = False
         self._latest: datetime | None = None
         self._at_latest: dict[str, int] = {}
@@ -246,13 +165,20 @@ class RoutingHistory:
         record.load = new
         if isinstance(event, Assigned) and event.agent is not None:
             key = (at, ticket_id, index)
-            record.assignments.append(
-                _Assignment(key, event.agent, ticket.channel, ticket.customer_id)
-            )
-            if self._dirty or (self._last_key is not None and key <= self._last_key):
-                self._dirty = True
+            item = _Assignment(key, event.agent, ticket.channel, ticket.customer_id)
+            record.assignments.append(item)
+            if self._dirty:
                 return
-            self._last_key = key
+            order = self._order
+            if order and key <= order[-1].key:
+                if not self._insert(item):
+                    self._dirty = True  # a rebuild costs less: rebuild on the next read
+                    return
+                if old != new:
+                    self._tracked.add_load(old, -1)
+                    self._tracked.add_load(new, +1)
+                return
+            order.append(item)
             tracked = self._tracked
             tracked.assign(event.agent, ticket.channel, at, ticket.customer_id)
             # assign() counted one more ticket for the agent; the ticket's contribution
@@ -270,10 +196,45 @@ class RoutingHistory:
             self._tracked.add_load(old, -1)
             self._tracked.add_load(new, +1)
 
+    def _insert(self, item: _Assignment) -> bool:
+        """Place ``item``, earlier than the latest known assignment, at its rank: the
+        state a rebuild would give, loads aside (the caller moves the ticket's load).
+
+        Declines (returns ``False``, nothing changed) when more than `_INSERT_LIMIT`
+        assignments and an eighth of all of them come after it: then a rebuild on the
+        next read costs less, and a history observed in reverse or random order (the
+        store's timelines at start-up) rebuilds once instead of inserting each one.
+        """
+        order, tracked = self._order, self._tracked
+        position = bisect.bisect_left(order, item.key, key=_key_of)
+        after = len(order) - position
+        if after > _INSERT_LIMIT and after * 8 > len(order):
+            return False
+        agent, customer = item.agent, item.customer
+        agent_later = customer_later = False
+        # Every assignment from ``position`` on moves one place down: an agent whose last
+        # one is among them keeps it, renumbered. Backwards, so that a renumbered rank is
+        # never met again.
+        for rank in range(len(order), position, -1):
+            other = order[rank - 1]
+            agent_later = agent_later or other.agent == agent
+            customer_later = customer_later or (customer is not None and other.customer == customer)
+            if tracked.state.last_assignment_key(other.agent)[2] == rank:
+                tracked.set_last(other.agent, other.key[0], rank + 1)
+        tracked.state = tracked.state.with_sequence(tracked.state.sequence + 1)
+        if not agent_later:  # the agent's others are all earlier: this one is its last
+            tracked.set_last(agent, item.key[0], position + 1)
+        if customer is not None and not customer_later:
+            tracked.set_customer(customer, agent)
+        order.insert(position, item)
+        return True
+
     def _rebuild(self) -> None:
-        tracked = _Tracked()
+        """The state from the per-ticket records, in the canonical order (the reference
+        the incremental steps must equal)."""
+        tracked = Tracked()
         assignments = sorted(
-            (a for r in self._records.values() for a in r.assignments), key=lambda a: a.key
+            (a for r in self._records.values() for a in r.assignments), key=_key_of
         )
         for item in assignments:
             tracked.assign(item.agent, item.channel, item.key[0], item.customer)
@@ -282,10 +243,10 @@ class RoutingHistory:
         for (agent, channel), count in sorted(loads.items()):
             tracked.set_load(agent, channel, count)
         self._tracked = tracked
-        self._last_key = assignments[-1].key if assignments else None
+        self._order = assignments
         self._dirty = False
 
-    def tracked(self) -> _Tracked:
+    def tracked(self) -> Tracked:
         if self._dirty:
             self._rebuild()
         return self._tracked
@@ -318,11 +279,14 @@ class RoutingHistory:
         return seen
 
 
-def reference(history: RoutingHistory, ticket_id: str, at: datetime) -> dict[str, Any]:
+def reference(history: RoutingHistory, ticket_id: str, at: datetime) -> Mapping[str, Any]:
     """The ``meta["routing"]`` of a decision at ``at`` routed against ``history``'s state
     now, its escalation clock started at the ticket's last ``Unassigned`` (else its
     creation): the state's digest, plus what `RoutingHistory.seen()` returns."""
-    return {"state": history.digest(), **history.seen(ticket_id, at)}
+    seen = history.seen(ticket_id, at)
+    if not seen:  # the usual case: a digest, already frozen for the event's meta
+        return FrozenMap({"state": history.digest()})
+    return {"state": history.digest(), **seen}
 
 
 def last_unassigned(events: Iterable[Event]) -> datetime | None:
@@ -493,7 +457,7 @@ class RoutingCache:
         """Forget everything (another writer is active): re-derive on next use."""
         self._history = None
 
-    def reference(self, ticket_id: str, at: datetime) -> dict[str, Any]:
+    def reference(self, ticket_id: str, at: datetime) -> Mapping[str, Any]:
         """The reference of a decision routed now against `state()`."""
         return reference(self.history(), ticket_id, at)
 

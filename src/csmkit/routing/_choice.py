@@ -8,9 +8,11 @@ agents an index intersection yields, e.g. "hvac >= 3 in region east") ordered by
 Keeping heaps right across immutable snapshots: every [`RoutingState`][csmkit.routing.RoutingState]
 carries a lineage, the list of agents each successive snapshot changed. A cache is synced to one
 ``(lineage, version)``; moving it to another version of the same lineage (forwards or
-backwards) replays only the agents changed in between: each gets a new per-agent version
-and a fresh entry in every heap holding it. An entry whose version is not its agent's
-current one is stale and dropped when it reaches the top. So every agent has exactly one
+backwards) replays only the agents changed in between: each gets a new per-agent version,
+and every heap holding it notes it as pending; a heap gives a pending agent a fresh entry,
+scored in the synced state, when it is next used (so a change costs one entry in the heap
+that is used, not one in every heap of the agent). An entry whose version is not its
+agent's current one is stale and dropped when it reaches the top. So every agent has exactly one
 valid entry, keyed by its true score in the synced state, and the first valid entry is
 the minimum. Filters the indexes cannot answer (exclusions, other target conditions,
 shift, capacity) are checked on popped entries in order until one passes; the popped
@@ -72,7 +74,7 @@ def _changes_between(a: _Lineage, a_version: int, b: _Lineage, b_version: int) -
 
 
 class _Heap:
-    __slots__ = ("channel", "entries", "members", "score", "skills")
+    __slots__ = ("channel", "entries", "members", "pending", "score", "skills")
 
     def __init__(
         self,
@@ -86,6 +88,8 @@ class _Heap:
         self.channel = channel
         self.skills = skills
         self.entries: list[Entry] = []
+        # Members changed since their entry was pushed: pushed again when next used.
+        self.pending: set[str] = set()
 
 
 class ChoiceCache:
@@ -140,21 +144,27 @@ class ChoiceCache:
         self._lineage, self._version = lineage, version
 
     def _refresh(self, changed: Iterable[str], state: RoutingState) -> None:
-        versions, member_of, get = self._versions, self._member_of, self.pool.get
-        push = heapq.heappush
+        versions, member_of = self._versions, self._member_of
         for agent_id in changed:
-            stamp = versions[agent_id] = versions.get(agent_id, 0) + 1
+            versions[agent_id] = versions.get(agent_id, 0) + 1
             heaps = member_of.get(agent_id)
-            agent = get(agent_id) if heaps else None
-            if agent is None or heaps is None:
-                continue
-            for heap in heaps:
-                entries = heap.entries
-                score = heap.score(agent, state, heap.channel, heap.skills)
-                push(entries, (*score, agent_id, stamp))
-                if len(entries) > 2 * len(heap.members) + 16:
-                    entries[:] = [e for e in entries if e[-1] == versions.get(e[-2], 0)]
-                    heapq.heapify(entries)
+            if heaps:
+                for heap in heaps:
+                    heap.pending.add(agent_id)
+
+    def _flush(self, heap: _Heap, state: RoutingState) -> None:
+        """Fresh entries for the heap's pending members, scored in ``state``."""
+        versions, get, entries = self._versions, self.pool.get, heap.entries
+        score, channel, skills = heap.score, heap.channel, heap.skills
+        push = heapq.heappush
+        for agent_id in heap.pending:
+            agent = get(agent_id)
+            if agent is not None:
+                push(entries, (*score(agent, state, channel, skills), agent_id, versions[agent_id]))
+        heap.pending.clear()
+        if len(entries) > 2 * len(heap.members) + 16:
+            entries[:] = [e for e in entries if e[-1] == versions.get(e[-2], 0)]
+            heapq.heapify(entries)
 
     def heap(
         self,
@@ -171,6 +181,8 @@ class ChoiceCache:
         """
         heap = self._heaps.get(key)
         if heap is not None:
+            if heap.pending:
+                self._flush(heap, state)
             return heap
         if len(self._heaps) >= _MAX_HEAPS:
             self._reset()  # versions restart too: every remaining heap is rebuilt anyway

@@ -10,7 +10,6 @@ from typing import Any
 
 from csmkit._pickling import rebuild
 from csmkit._time import require_aware
-from csmkit.conditions import resolve
 from csmkit.errors import RoutingError
 from csmkit.routing._agents import Agent, AgentPool, Presence
 from csmkit.routing._calendar import ShiftCalendar
@@ -18,7 +17,7 @@ from csmkit.routing._choice import AgentScore, ChoiceCache
 from csmkit.routing._decision import CandidateVerdict, Decision
 from csmkit.routing._eligibility import INDEXED, Eligibility, Failure
 from csmkit.routing._rules import EffectiveTarget, RoutingRule, RoutingRules
-from csmkit.routing._select import RuleIndex
+from csmkit.routing._select import RuleIndex, ticket_value
 from csmkit.routing._state import RoutingState
 from csmkit.routing._strategies import ChoiceContext, StrategyRegistry
 from csmkit.timeline import Priority, Ticket
@@ -155,11 +154,11 @@ class Router:
         """``explain="chosen"``: index candidates in score order, up to the first eligible."""
         pool, plan, state = request.pool, request.plan, request.state
         cache = self._cache_for(pool) if request.given_pool else None
-        key, ids, indexed = self._candidate_ids(
+        key, ids, answered = self._candidate_ids(
             pool, request.ticket, plan, None if cache is None else cache.memo
         )
         outcome = _Outcome(removed={"indexes": len(pool) - len(ids)})
-        eligibility = request.eligibility(answered=INDEXED | indexed)
+        eligibility = request.eligibility(answered=answered)
         by_id = pool.get
 
         def accept(agent_id: str, score: tuple[float, ...]) -> bool:
@@ -195,12 +194,10 @@ class Router:
         """``explain="candidates"``: a verdict for every agent the indexes let through."""
         pool, excluded = request.pool, request.excluded
         memo = self._cache_for(pool).memo if request.given_pool else None
-        _, ids, indexed = self._candidate_ids(pool, request.ticket, request.plan, memo)
+        _, ids, answered = self._candidate_ids(pool, request.ticket, request.plan, memo)
         examined = [pool[i] for i in sorted(ids) if i not in excluded]
         outcome = _Outcome(removed={"indexes": len(pool) - len(examined)})
-        return _score_eligible(
-            request, examined, request.eligibility(answered=INDEXED | indexed), outcome
-        )
+        return _score_eligible(request, examined, request.eligibility(answered=answered), outcome)
 
     def _choose_full(self, request: _Request) -> _Outcome:
         """``explain="full"``: every agent of the pool gets a verdict."""
@@ -256,16 +253,19 @@ class Router:
     def _candidate_ids(
         pool: AgentPool, ticket: Ticket, plan: _Plan, memo: dict[Any, Any] | None
     ) -> tuple[Any, frozenset[str], frozenset[str]]:
-        """Ids passing every index-answerable filter and the names of those filters.
+        """Ids passing every index-answerable filter and the names of the filters
+        answered for them (those filters and ``INDEXED``).
 
         Also returns a key naming that set for ``pool`` and ``plan``. ``memo`` (kept per
         pool) remembers the answer per plan and ticket values.
         """
-        context = {"ticket": ticket}
-        values = tuple(
-            None if path is None else resolve(context, path) for path in plan.ticket_paths
-        )
-        key = (plan, tuple(_memo_value(v) for v in values) if values else values)
+        values = []
+        memo_values = []
+        for path in plan.ticket_paths:
+            value = None if path is None else ticket_value(ticket, path)
+            values.append(value)
+            memo_values.append(value if type(value) is str else _memo_value(value))
+        key = (plan, tuple(memo_values))
         if memo is not None:
             hit = memo.get(key)
             if hit is not None:
@@ -294,7 +294,7 @@ class Router:
                 return frozenset(i for i in smallest if all(i in other for other in others))
 
             ids = pool.intersect_cached(("and", tuple(keys)), build)
-        result = (key, ids, frozenset(done))
+        result = (key, ids, INDEXED | frozenset(done))
         if memo is not None:
             if len(memo) > _MAX_MEMO:
                 memo.clear()
@@ -407,6 +407,7 @@ def _decision(
     priority = ticket.priority
     if target.priority is not None and target.priority > priority:
         priority = target.priority
+    verdicts = outcome.verdicts
     return Decision(
         ticket_id=ticket.id,
         at=request.now,
@@ -418,12 +419,15 @@ def _decision(
         group=target.group,
         target=plan.target_text,
         strategy=plan.strategy_spec,
-        priority=priority.value
+        # ``_value_``: the member's value without the enum property's two calls
+        priority=priority._value_
         if isinstance(priority, Priority)
         else Priority.parse(priority).value,
         waiting_since=start,
         next_escalation_at=next_at,
-        candidates=tuple(sorted(outcome.verdicts, key=_verdict_agent)),
+        candidates=tuple(verdicts)
+        if len(verdicts) < 2  # "chosen" usually examines one agent: nothing to sort
+        else tuple(sorted(verdicts, key=_verdict_agent)),
         removed=outcome.removed,
         tied=outcome.tied,
         explain=explain,

@@ -16,11 +16,21 @@ from typing import Any
 
 from csmkit.conditions import And, Compare, Condition, Literal, Name, resolve
 from csmkit.routing._rules import RoutingRule, RoutingRules
+from csmkit.timeline import Ticket
 
-__all__ = ["RuleIndex"]
+__all__ = ["RuleIndex", "ticket_value"]
 
 # Exact types for which dict lookup agrees with ``==`` (an enum or str subclass may not).
 _EXACT = (str, int, float, bool)
+
+
+def ticket_value(ticket: Any, path: tuple[str, ...]) -> Any:
+    """``resolve({"ticket": ticket}, path)`` for a ``ticket.…`` path, reading a form field
+    of a [`Ticket`][csmkit.timeline.Ticket] directly (its ``fields`` is always a mapping, so
+    ``resolve`` would read the same key of it)."""
+    if len(path) == 3 and path[1] == "fields" and type(ticket) is Ticket:
+        return ticket.fields.get(path[2])
+    return resolve({"ticket": ticket}, path)
 
 
 def _leading_equality(
@@ -81,14 +91,11 @@ class RuleIndex:
 
     def select(self, ticket: Any) -> RoutingRule:
         """The first rule whose ``when`` holds for ``ticket``, else the default rule."""
-        context = None
         for path, run, table in self._runs:
             if path is None:
                 candidates = run
             else:
-                if context is None:
-                    context = {"ticket": ticket}
-                value = resolve(context, path)
+                value = ticket_value(ticket, path)
                 candidates = table.get(value, ()) if type(value) in _EXACT else run
             for rule, decided in candidates:
                 if decided or rule.matches(ticket):

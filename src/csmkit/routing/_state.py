@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import zlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from types import MappingProxyType
@@ -23,18 +22,11 @@ _BUCKETS = _FANOUT * _FANOUT
 _EMPTY_LOADS: Mapping[str, int] = MappingProxyType({})
 
 
-_BUCKET_OF: dict[str, int] = {}
-
-
 def _bucket(key: str) -> int:
-    # crc32, not hash(): str hashes are salted per process and buckets must not depend on
-    # it (a pickled state is read in another process). The memo only saves the encoding.
-    index = _BUCKET_OF.get(key)
-    if index is None:
-        if len(_BUCKET_OF) > 1 << 20:
-            _BUCKET_OF.clear()
-        index = _BUCKET_OF[key] = zlib.crc32(key.encode("utf-8")) % _BUCKETS
-    return index
+    # The process's own str hash (cached in the string: no memo to look up). A state is
+    # pickled as its dict form (``RoutingState.__reduce__``), so another process lays
+    # the buckets out with its own hashes.
+    return hash(key) & (_BUCKETS - 1)
 
 
 _MAX_LINEAGE = 1 << 16
@@ -88,7 +80,7 @@ class _PersistentMap(Generic[V]):
         self._size = size
 
     def get(self, key: str) -> V | None:
-        index = _bucket(key)
+        index = hash(key) & (_BUCKETS - 1)  # _bucket(key), without the call
         return self._buckets[index >> 5][index & 31].get(key)
 
     def set(self, key: str, value: V) -> _PersistentMap[V]:
@@ -247,6 +239,39 @@ class RoutingState:
             customers = customers.set(customer_id, agent_id)
         last = self._last.set(agent_id, (at, sequence))
         return self._replace(agent_id, loads, last, customers, sequence)
+
+    def with_last_assignment(self, agent_id: str, at: datetime, sequence: int) -> RoutingState:
+        """A state where the last assignment of ``agent_id`` is the ``sequence``-th, at ``at``
+        (loads, the sequence and the customers unchanged).
+
+        With [`with_customer()`][csmkit.routing.RoutingState.with_customer] and
+        [`with_sequence()`][csmkit.routing.RoutingState.with_sequence], this lets a caller
+        that knows every assignment in order place one that arrived late where it belongs
+        (renumbering the later ones) instead of replaying them all.
+
+        Raises:
+            RoutingError: naive ``at`` or a ``sequence`` that is not a count >= 1.
+        """
+        require_aware(at, "at", RoutingError)
+        if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 1:
+            raise RoutingError(f"last assignment of {agent_id!r}: {sequence!r} is not a count >= 1")
+        last = self._last.set(agent_id, (at, sequence))
+        return self._replace(agent_id, self._loads, last, self._customers, self._sequence)
+
+    def with_customer(self, customer_id: str, agent_id: str) -> RoutingState:
+        """A state where ``agent_id`` took the customer's latest ticket (sticky routing)."""
+        customers = self._customers.set(customer_id, agent_id)
+        return self._replace(agent_id, self._loads, self._last, customers, self._sequence)
+
+    def with_sequence(self, sequence: int) -> RoutingState:
+        """A state that has recorded ``sequence`` assignments.
+
+        Raises:
+            RoutingError: ``sequence`` is not a count >= 0.
+        """
+        if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 0:
+            raise RoutingError(f"sequence: {sequence!r} is not a count >= 0")
+        return self._replace(None, self._loads, self._last, self._customers, sequence)
 
     def apply(self, decision: Decision) -> RoutingState:
         """The state after ``decision`` (unchanged when the ticket was queued)."""
