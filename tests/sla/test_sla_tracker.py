@@ -243,3 +243,16 @@ def test_a_fold_at_the_creation_instant_resumes_only_if_that_instant_gets_no_eve
         assert tracker.evaluate(timeline, calendar=CAL, now=now) == POLICY.evaluate(
             timeline, calendar=CAL, now=now
         )
+
+
+def test_a_copied_run_holds_every_slot_and_its_own_reached_marks() -> None:
+    target = POLICY.target("resolution")
+    assert target is not None
+    run = _Run(target, datetime(2026, 10, 12, 9, 0, tzinfo=timezone.utc), 3)
+    run.reached[0.5] = run.started_at
+    run.stopped_at, run.cancelled, run.goal = run.started_at, True, timedelta(hours=8)
+    copy = run.copy()
+    for name in _Run.__slots__:
+        assert getattr(copy, name) is getattr(run, name) or name == "reached", name
+    assert copy.reached == run.reached
+    assert copy.reached is not run.reached

@@ -255,8 +255,11 @@ class _Run:
 
     def copy(self) -> _Run:
         new = object.__new__(_Run)
-        for name in _Run.__slots__:
-            setattr(new, name, getattr(self, name))
+        # Spelled out (not a loop over the slots): a report copies the running runs.
+        new.target, new.started_at, new.anchor = self.target, self.started_at, self.anchor
+        new.elapsed, new.goal, new.last_goal = self.elapsed, self.goal, self.last_goal
+        new.priority, new.running, new.stopped_at = self.priority, self.running, self.stopped_at
+        new.cancelled, new.order, new.memo = self.cancelled, self.order, self.memo
         new.reached = dict(self.reached)
         return new
 
@@ -462,6 +465,19 @@ class Fold:
         clock.active = {name: copies[id(run)] for name, run in self.clock.active.items()}
         new.clock = clock
         return new
+
+    def peek(self, timeline: Timeline, now: datetime) -> SlaReport:
+        """The report at ``now``, as ``copy().report(timeline, now)`` gives it, leaving
+        this fold as it is. Only the active runs are copied: reporting advances them,
+        and a stopped run is never changed again (nothing but the active ones is)."""
+        source = self.clock
+        clock = _Clock(source.policy, source.calendar)
+        copies = {id(run): run.copy() for run in source.active.values()}
+        clock.runs = [copies.get(id(run), run) for run in source.runs]
+        clock.active = {name: copies[id(run)] for name, run in source.active.items()}
+        for run in clock.active.values():
+            clock.advance(run, now, inclusive=True)
+        return _report(clock, timeline, now)
 
     def resumable(self, timeline: Timeline, now: datetime) -> bool:
         """Whether feeding ``timeline`` from ``count`` on gives what a fresh fold would

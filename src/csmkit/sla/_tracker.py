@@ -150,7 +150,7 @@ class SlaTracker:
                 return entry.last[1]
             entry.fold.feed(timeline, now)
             entry.prefix = timeline.events[: entry.fold.count]
-            report = entry.fold.copy().report(timeline, now)
+            report = entry.fold.peek(timeline, now)
             entry.last = (now, report) if entry.fold.count == len(timeline) else None
             self._entries[timeline.ticket_id] = entry
             self._entries.move_to_end(timeline.ticket_id)
