@@ -222,6 +222,7 @@ class _Run:
     __slots__ = (
         "anchor",
         "cancelled",
+        "cycle",
         "elapsed",
         "goal",
         "last_goal",
@@ -252,6 +253,10 @@ class _Run:
         # (a pure function of them and the calendar): a kept fold and its copies reuse
         # them, shared, as a report after each event recomputes the same due instants.
         self.memo: dict[tuple[datetime, object, int, timedelta], datetime] = {}
+        # The report's cycle of a stopped run: nothing changes a stopped run, and runs
+        # of its target before it (all stopped: one run per target is active) keep
+        # its number, so it is built once.
+        self.cycle: SlaCycle | None = None
 
     def copy(self) -> _Run:
         new = object.__new__(_Run)
@@ -260,6 +265,7 @@ class _Run:
         new.elapsed, new.goal, new.last_goal = self.elapsed, self.goal, self.last_goal
         new.priority, new.running, new.stopped_at = self.priority, self.running, self.stopped_at
         new.cancelled, new.order, new.memo = self.cancelled, self.order, self.memo
+        new.cycle = self.cycle
         new.reached = dict(self.reached)
         return new
 
@@ -563,6 +569,9 @@ def _report(clock: _Clock, timeline: Timeline, now: datetime) -> SlaReport:
             continue  # never had a goal: the target does not apply to this ticket
         name = run.target.name
         numbers[name] = numbers.get(name, 0) + 1
+        if run.cycle is not None:
+            cycles.append(run.cycle)
+            continue
         stopped = run.stopped_at is not None
         if stopped:
             state = SlaState.CANCELLED if run.cancelled else SlaState.MET
@@ -587,26 +596,27 @@ def _report(clock: _Clock, timeline: Timeline, now: datetime) -> SlaReport:
             for when in pending:
                 if when > now and (next_event is None or when < next_event):
                     next_event = when
-        cycles.append(
-            SlaCycle(
-                target=name,
-                cycle=numbers[name],
-                state=state,
-                breached=breach_at is not None,
-                breached_at=breach_at,
-                priority=run.priority,
-                goal=goal,
-                business=run.target.business,
-                started_at=run.started_at,
-                stopped_at=run.stopped_at,
-                due_at=due,
-                original_due_at=clock._add(run, run.started_at, goal),
-                elapsed=run.elapsed,
-                remaining=goal - run.elapsed,
-                remaining_wall=None if stopped else due - now,
-                warnings=tuple(warnings),
-            )
+        cycle = SlaCycle(
+            target=name,
+            cycle=numbers[name],
+            state=state,
+            breached=breach_at is not None,
+            breached_at=breach_at,
+            priority=run.priority,
+            goal=goal,
+            business=run.target.business,
+            started_at=run.started_at,
+            stopped_at=run.stopped_at,
+            due_at=due,
+            original_due_at=clock._add(run, run.started_at, goal),
+            elapsed=run.elapsed,
+            remaining=goal - run.elapsed,
+            remaining_wall=None if stopped else due - now,
+            warnings=tuple(warnings),
         )
+        if stopped:
+            run.cycle = cycle
+        cycles.append(cycle)
     return SlaReport(
         ticket_id=timeline.ticket_id,
         policy=clock.policy.name,
