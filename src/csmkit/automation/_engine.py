@@ -27,6 +27,7 @@ from csmkit.automation._actions import (
 )
 from csmkit.automation._context import rule_context, ticket_stats
 from csmkit.automation._occurrences import (
+    Instants,
     Occurrence,
     done,
     due_timed,
@@ -116,6 +117,7 @@ class Automation:
             r for r in self._event_rules if {"sla_warning", "sla_breach"} & set(r.on)
         )
 
+        self._instants: Instants = {}  # business-time instants of the time rules
         self._reads_customer = any(_reads_customer(rule) for rule in rules.rules if rule.enabled)
 
     @property
@@ -193,7 +195,9 @@ class Automation:
         tried_timed: set[tuple[str, datetime]] = set()
         for step in range(_MAX_STEPS):
             pending: list[tuple[datetime, Occurrence, Key]] = []
-            for o in occurrences(self._time_rules, self._sla_rules, run.timeline, now, env):
+            for o in occurrences(
+                self._time_rules, self._sla_rules, run.timeline, now, env, self._instants
+            ):
                 key = (o.rule.id, tuple(sorted(o.keys.items())))
                 due = retry.get(key, o.at)
                 if (
@@ -286,7 +290,9 @@ class Automation:
         _aware(now, "now")
         env = env or Environment()
         instants: list[datetime] = []
-        for occurrence in occurrences(self._time_rules, self._sla_rules, timeline, now, env):
+        for occurrence in occurrences(
+            self._time_rules, self._sla_rules, timeline, now, env, self._instants
+        ):
             if not done(timeline, occurrence.rule.id, occurrence.keys):
                 instants.append(occurrence.at)
         if env.workflow is not None and timeline.ticket.category is not StatusCategory.CLOSED:
