@@ -314,6 +314,8 @@ class _Clock:
                 # did not stop the clock) was passed by a running clock right there.
                 if limit <= run.elapsed:
                     when = run.anchor
+                elif t == run.anchor:
+                    continue  # a positive amount of time from the anchor ends after ``t``
                 else:
                     when = self._add(run, run.anchor, limit - run.elapsed)
                 if when < t or (inclusive and when == t):
