@@ -217,3 +217,57 @@ def test_a_breach_of_a_paused_target_is_still_news(tmp_path: Path) -> None:
     ticker.tick(_at(16))
     assert out.sent == [(ticket_id, "escalate")]
     assert ticker.ticket(ticket_id).escalation_level == 1
+
+
+def _scans(desk: Any) -> Any:
+    """Counts the ticker's queries of changes (``store.changes_after``)."""
+    store = desk.store
+    calls = {"n": 0}
+    original = store.changes_after
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        return original(*args, **kwargs)
+
+    store.changes_after = counted
+    return calls
+
+
+def test_a_tick_after_only_its_own_writes_asks_the_store_for_no_changes(tmp_path: Path) -> None:
+    # The cheap path must be taken (the test below proves it is never taken wrongly).
+    clock = Clock(_at(10))
+    desk = make_desk(SqliteStore(tmp_path / "desk.db"), clock, Outbox())
+    desk.tick(_at(10))
+    calls = _scans(desk)
+    desk.tick(_at(10))  # the first scan's marker: nothing committed since
+    ticket_id = desk.open_ticket("complaint", channel="phone", subject="noisy").id
+    clock.now = _at(10, 5)
+    desk.reply(ticket_id, author="agent-1")
+    desk.tick(_at(10, 5))
+    assert calls["n"] == 0
+
+
+@pytest.mark.parametrize("writer", ["another handle", "another desk on the same handle"])
+def test_a_tick_sees_every_other_writer_after_its_own_writes(tmp_path: Path, writer: str) -> None:
+    path = tmp_path / "desk.db"
+    clock, out = Clock(_at(10)), Outbox()
+    store = SqliteStore(path)
+    ticker = make_desk(store, clock, out)
+    # Same handle: the file's data_version does not move (its own connection wrote);
+    # only the handle's commit count tells this desk's writes from the other's.
+    other_store = store if writer == "another desk on the same handle" else SqliteStore(path)
+    other = make_desk(other_store, clock, Outbox())
+    ticker.tick(_at(9, 55))
+    own = ticker.receive(mail("li", _at(9, 56))).ticket_id
+    assert own is not None
+    ticker.reply(own, author="agent-1")
+    ticker.tick(_at(10))
+    clock.now = _at(10, 1)
+    late = other.receive(mail("wang", _at(10, 1))).ticket_id  # stored after that tick
+    assert late is not None
+    ticker.reply(own, author="agent-1")  # and the ticker writes again after it
+    calls = _scans(ticker)
+    _ticks(ticker, clock, _at(10, 5), _at(13, 30))
+    assert calls["n"] >= 1
+    assert fired(ticker.timeline(late)) == ["escalate", "remind", "warn"]
+    assert sorted(rule for _, rule in out.sent) == ["escalate", "remind", "warn"]

@@ -16,7 +16,15 @@ from tests.strategies import conversation_timelines
 from csmkit.errors import SlaPolicyError
 from csmkit.sla import BusinessCalendar, SlaPolicy, SlaPolicySet, SlaTracker
 from csmkit.sla._clock import _Clock, _Run
-from csmkit.timeline import Event, FieldChanged, Priority, TicketCreated, Timeline
+from csmkit.timeline import (
+    Direction,
+    Event,
+    FieldChanged,
+    MessageAdded,
+    Priority,
+    TicketCreated,
+    Timeline,
+)
 
 CAL = BusinessCalendar.from_dict(
     {"timezone": "Asia/Shanghai", "week": {"mon-fri": ["09:00-12:00", "13:00-18:00"]}}
@@ -243,3 +251,61 @@ def test_a_fold_at_the_creation_instant_resumes_only_if_that_instant_gets_no_eve
         assert tracker.evaluate(timeline, calendar=CAL, now=now) == POLICY.evaluate(
             timeline, calendar=CAL, now=now
         )
+
+
+def test_a_copied_run_holds_every_slot_and_its_own_reached_marks() -> None:
+    target = POLICY.target("resolution")
+    assert target is not None
+    run = _Run(target, datetime(2026, 10, 12, 9, 0, tzinfo=timezone.utc), 3)
+    run.reached[0.5] = run.started_at
+    run.stopped_at, run.cancelled, run.goal = run.started_at, True, timedelta(hours=8)
+    copy = run.copy()
+    for name in _Run.__slots__:
+        assert getattr(copy, name) is getattr(run, name) or name == "reached", name
+    assert copy.reached == run.reached
+    assert copy.reached is not run.reached
+
+
+def test_a_repeated_question_is_answered_again_only_when_nothing_differs() -> None:
+    """The tracker's repeat answer is for the very events, calendar and ``now`` (zone
+    included); any difference gets that question's own answer."""
+    t0 = datetime(2026, 10, 14, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    created = TicketCreated(ticket_id="T-1", at=t0, type="repair", channel="email")
+    timeline = Timeline([created])
+    other = BusinessCalendar.from_dict(
+        {"timezone": "Europe/Berlin", "week": {"mon-sat": ["07:00-11:00", "14:00-20:00"]}}
+    )
+    tracker = SlaTracker(POLICY)
+    late = t0 + timedelta(hours=3)
+    # each question differs from the one before it in one thing only
+    questions = [
+        (timeline, CAL, late),
+        (timeline, other, late),  # another calendar
+        (timeline, CAL, late),
+        (timeline, CAL, late + timedelta(microseconds=1)),  # another instant
+        (timeline, CAL, (late + timedelta(microseconds=1)).astimezone(timezone.utc)),  # zone
+        (
+            timeline.append(_message(t0)),
+            CAL,
+            (late + timedelta(microseconds=1)).astimezone(timezone.utc),
+        ),  # events
+        (timeline, CAL, late),
+    ]
+    answers = []
+    for current, calendar, now in questions:
+        expected = POLICY.evaluate(current, calendar=calendar, now=now)
+        answers.append(tracker.evaluate(current, calendar=calendar, now=now))
+        assert answers[-1] == expected
+        assert answers[-1].now.tzinfo is now.tzinfo
+    assert answers[0].cycles != answers[1].cycles  # the calendars disagree
+    assert answers[4].cycles != answers[5].cycles  # the reply stopped a clock
+
+
+def _message(at: datetime) -> Event:
+    return MessageAdded(
+        ticket_id="T-1",
+        at=at + timedelta(minutes=30),
+        direction=Direction.OUTBOUND,
+        author="agent-1",
+        channel="email",
+    )

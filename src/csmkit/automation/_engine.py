@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -27,6 +28,7 @@ from csmkit.automation._actions import (
 )
 from csmkit.automation._context import rule_context, ticket_stats
 from csmkit.automation._occurrences import (
+    Instants,
     Occurrence,
     done,
     due_timed,
@@ -77,6 +79,10 @@ def _reads_customer(rule: Rule) -> bool:
     return any(name.split(".")[0] in ("customer", "assets") for name in names)
 
 
+#: The ``event`` of a condition that does not read it.
+_UNREAD: Mapping[str, Any] = MappingProxyType({})
+
+
 class _Runaway(Exception):
     """More chained actions than ``max_actions`` for one triggering event (private)."""
 
@@ -116,6 +122,13 @@ class Automation:
             r for r in self._event_rules if {"sla_warning", "sla_breach"} & set(r.on)
         )
 
+        self._instants: Instants = {}  # business-time instants of the time rules
+        # Per event rule: whether its condition reads ``event`` (else the event's dict
+        # form is made only when the rule fires).
+        self._reads_event = tuple(
+            rule.when is not None and any(n.split(".")[0] == "event" for n in rule.when.names)
+            for rule in self._event_rules
+        )
         self._reads_customer = any(_reads_customer(rule) for rule in rules.rules if rule.enabled)
 
     @property
@@ -193,7 +206,9 @@ class Automation:
         tried_timed: set[tuple[str, datetime]] = set()
         for step in range(_MAX_STEPS):
             pending: list[tuple[datetime, Occurrence, Key]] = []
-            for o in occurrences(self._time_rules, self._sla_rules, run.timeline, now, env):
+            for o in occurrences(
+                self._time_rules, self._sla_rules, run.timeline, now, env, self._instants
+            ):
                 key = (o.rule.id, tuple(sorted(o.keys.items())))
                 due = retry.get(key, o.at)
                 if (
@@ -286,7 +301,9 @@ class Automation:
         _aware(now, "now")
         env = env or Environment()
         instants: list[datetime] = []
-        for occurrence in occurrences(self._time_rules, self._sla_rules, timeline, now, env):
+        for occurrence in occurrences(
+            self._time_rules, self._sla_rules, timeline, now, env, self._instants
+        ):
             if not done(timeline, occurrence.rule.id, occurrence.keys):
                 instants.append(occurrence.at)
         if env.workflow is not None and timeline.ticket.category is not StatusCategory.CLOSED:
@@ -395,7 +412,7 @@ class Automation:
             if isinstance(event, MessageAdded) and event.direction is Direction.INBOUND:
                 names.add("message_in")
             trigger: dict[str, Any] | None = None  # the event's dict form, made once if needed
-            for rule in self._event_rules:
+            for rule, reads_event in zip(self._event_rules, self._reads_event, strict=True):
                 if (
                     rule.id in chain
                     or event.meta.get("rule") == rule.id
@@ -403,11 +420,20 @@ class Automation:
                 ):
                     continue
                 ticket = run.timeline.ticket
-                trigger = event.to_dict() if trigger is None else trigger
+                if reads_event and trigger is None:
+                    trigger = event.to_dict()
                 if rule.when is not None and stats_at != len(run.timeline):
                     stats, stats_at = ticket_stats(run.timeline.events), len(run.timeline)
                 if rule.when is not None and not rule.when.evaluate(
-                    rule_context(ticket, ticket.fields, trigger, stats, run.env)
+                    # a condition reads only its names: one without ``event`` is not
+                    # shown it (its dict form is not made for nothing)
+                    rule_context(
+                        ticket,
+                        ticket.fields,
+                        _UNREAD if trigger is None else trigger,
+                        stats,
+                        run.env,
+                    )
                 ):
                     _log.debug(
                         "ticket %s: rule %s skipped on %s (condition false)",
@@ -416,6 +442,7 @@ class Automation:
                         event.kind,
                     )
                     continue
+                trigger = event.to_dict() if trigger is None else trigger
                 at = max(event.at, run.timeline.updated_at)
                 extra = {"kind": event.kind}
                 self._fire(run, rule, at, {}, trigger, extra, chain, root, source=event)

@@ -17,7 +17,16 @@ from csmkit.automation._triggers import TimeTrigger
 from csmkit.errors import AutomationError, WorkflowError
 from csmkit.timeline import StatusCategory, StatusChanged, Timeline, WorkflowMigrated
 
-__all__ = ["Occurrence", "anchor", "done", "due_timed", "field_instant", "instant", "occurrences"]
+__all__ = [
+    "Instants",
+    "Occurrence",
+    "anchor",
+    "done",
+    "due_timed",
+    "field_instant",
+    "instant",
+    "occurrences",
+]
 
 
 @attrs.frozen
@@ -31,14 +40,25 @@ class Occurrence:
     context: Mapping[str, Any]
 
 
+#: Business-time instants of time rules, by (trigger, anchor): see ``occurrences``.
+Instants = dict[tuple[int, datetime, object, int], tuple[TimeTrigger, object, datetime]]
+#: How many instants a memo keeps before it starts again.
+_INSTANTS_KEPT = 4096
+
+
 def occurrences(
     time_rules: Sequence[Rule],
     sla_rules: Sequence[Rule],
     timeline: Timeline,
     now: datetime,
     env: Environment,
+    instants: Instants | None = None,
 ) -> list[Occurrence]:
-    """Every time-rule and SLA occurrence of ``timeline`` (done or not, due or not)."""
+    """Every time-rule and SLA occurrence of ``timeline`` (done or not, due or not).
+
+    ``instants`` remembers business-time instants (``calendar.add``, a pure function
+    of the trigger, the anchor and the calendar) across calls: a ticket's anchors
+    rarely move, and its wake-up is computed after every operation."""
     found: list[Occurrence] = []
     for order, rule in enumerate(time_rules):
         trigger = rule.time
@@ -48,7 +68,8 @@ def occurrences(
             continue
         keys: dict[str, Any] = {"anchor": format_instant(start)}
         context = {"kind": "time", "anchor": start}
-        found.append(Occurrence(instant(trigger, start, env), order, rule, keys, context))
+        when = _remembered(trigger, start, env, instants)
+        found.append(Occurrence(when, order, rule, keys, context))
     if sla_rules and env.sla is not None:
         report = env.sla.evaluate(timeline, calendar=env.calendar, now=now)
         base = len(time_rules)
@@ -73,6 +94,26 @@ def occurrences(
                     }
                     found.append(Occurrence(at, base + order, rule, keys, context))
     return found
+
+
+def _remembered(
+    trigger: TimeTrigger, start: datetime, env: Environment, instants: Instants | None
+) -> datetime:
+    """``instant(trigger, start, env)``, from ``instants`` when it was asked before
+    with the same trigger and calendar objects and the same anchor (zone and fold
+    too: the calendar answers in the anchor's zone)."""
+    calendar = env.calendar
+    if instants is None or calendar is None or trigger.before or trigger.clock != "business":
+        return instant(trigger, start, env)
+    key = (id(trigger), start, start.tzinfo, start.fold)
+    kept = instants.get(key)
+    if kept is not None and kept[0] is trigger and kept[1] is calendar:
+        return kept[2]
+    when = instant(trigger, start, env)
+    if len(instants) >= _INSTANTS_KEPT:
+        instants.clear()
+    instants[key] = (trigger, calendar, when)
+    return when
 
 
 def due_timed(

@@ -47,6 +47,9 @@ class Committer:
         self._cache = cache
         self._plugins = plugins
         self._due_of = due_of
+        #: Batches this committer has stored (the ticker's change scan counts them as
+        #: the desk's own writes; see ``Scheduler.changed``).
+        self.appended = 0
 
     def commit(
         self, ticket_id: str, before: Timeline | None, batch: Sequence[Event], final: Timeline
@@ -64,6 +67,7 @@ class Committer:
         except ConcurrencyError:
             self._cache.evict(ticket_id)
             raise
+        self.appended += 1
         self._cache.put(final)
         committed = Committed(before, tuple(batch), final)
         self.announce(committed)
@@ -73,10 +77,15 @@ class Committer:
         """``csmkit_ticket_event`` for each event, with the ticket as it stands after it."""
         before = committed.before
         ticket = None if before is None else before.ticket
-        for event in committed.batch:
-            ticket = (
-                Ticket.created(event)  # type: ignore[arg-type]
-                if ticket is None
-                else ticket.apply(event)
-            )
+        last = len(committed.batch) - 1
+        for index, event in enumerate(committed.batch):
+            if index == last:
+                # ``final`` is ``before`` plus the batch, folded the same way.
+                ticket = committed.final.ticket
+            else:
+                ticket = (
+                    Ticket.created(event)  # type: ignore[arg-type]
+                    if ticket is None
+                    else ticket.apply(event)
+                )
             self._plugins.ticket_event(event, ticket)

@@ -100,9 +100,9 @@ class DeskKernel:
         self.cache = TimelineCache(store)
         self.outbox = Outbox()
         self.committer = Committer(store, self.cache, plugins, self.due_mark)
-        self.scheduler = Scheduler(
-            self.automation, lambda timeline: self.env(timeline.ticket, routing=False)
-        )
+        # A wake-up's environment depends on the ticket's type only: one per type.
+        self._wake_envs: dict[str, tuple[TicketType | None, Environment]] = {}
+        self.scheduler = Scheduler(self.automation, self.wake_env)
         self._sla = {
             name: SlaTracker(kind.sla) for name, kind in types.items() if kind.sla is not None
         }
@@ -153,6 +153,16 @@ class DeskKernel:
             agents=self.agents if routing else None,
             routing_state=self.routing_state() if routes else None,
         )
+
+    def wake_env(self, timeline: Timeline) -> Environment:
+        """``env(ticket, routing=False)``, made once per ticket type (it reads nothing
+        else of the ticket)."""
+        name = timeline.ticket.type
+        kind = self.types.get(name)
+        kept = self._wake_envs.get(name)
+        if kept is None or kept[0] is not kind:
+            kept = self._wake_envs[name] = (kind, self.env(timeline.ticket, routing=False))
+        return kept[1]
 
     def customer_context(
         self, ticket: Ticket

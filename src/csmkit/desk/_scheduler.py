@@ -46,6 +46,10 @@ class Scheduler:
         # first scan reads every ticket). Kept in memory: a restarted desk rescans all
         # tickets once, which is idempotent (timers are rebuilt from the timelines).
         self.position: int | None = None
+        # The store's write marker read just before the last query of changes, and
+        # how many batches this desk had appended then (see ``changed``).
+        self._marker: tuple[int, int] | None = None
+        self._appended = 0
 
     def reschedule(self, timeline: Timeline, now: datetime, *, after: datetime | None) -> None:
         """Compute ``timeline``'s next wake-up after ``after`` (``None``: past ones
@@ -91,7 +95,10 @@ class Scheduler:
         return self._versions.get(ticket_id, -1) >= version
 
     def changed(
-        self, store: TicketStore, summaries: Callable[[], Iterator[TicketSummary]]
+        self,
+        store: TicketStore,
+        summaries: Callable[[], Iterator[TicketSummary]],
+        appended: int = 0,
     ) -> tuple[list[str], int, int]:
         """The tickets to (re)index, the write position read up to, and how many
         changes were read (-1 for a full scan).
@@ -99,7 +106,21 @@ class Scheduler:
         Read by the store's **write order** (``changes_after``), so a late-stored event
         is seen whatever its instant; tickets whose timer was already computed from
         their latest written version (this desk's own writes, its imports) are left out.
+
+        ``appended`` counts the batches this desk has stored so far. A store with a
+        ``write_marker()`` (SQLite: another connection's commit count and its own) is
+        not asked for changes when the marker says nothing was committed since the last
+        query but the desk's own batches (whose timers it computed as it wrote them):
+        any other commit, by another process, handle or desk on the same handle, moves
+        it on, and then the changes are read as before.
         """
+        marker = self._write_marker(store)
+        if self.position is not None and marker is not None and self._marker is not None:
+            data_version, commits = self._marker
+            if marker == (data_version, commits + appended - self._appended):
+                return [], self.position, 0
+        # Read before the query: whatever commits after it moves the marker on.
+        self._marker, self._appended = marker, appended
         if self.position is None:
             # Take the position first: whatever commits after it is read next time.
             position = store.position()
@@ -122,3 +143,18 @@ class Scheduler:
                 break
         tickets = [t for t, version in latest.items() if not self.up_to_date(t, version)]
         return tickets, position, read
+
+    @staticmethod
+    def _write_marker(store: TicketStore) -> tuple[int, int] | None:
+        """The store's write marker, or ``None`` when it has none (always query)."""
+        read = getattr(store, "write_marker", None)
+        if read is None:
+            return None
+        marker = read()
+        if (
+            isinstance(marker, tuple)
+            and len(marker) == 2
+            and all(type(part) is int for part in marker)
+        ):
+            return marker
+        return None

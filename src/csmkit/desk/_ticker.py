@@ -140,7 +140,9 @@ class Ticker:
                     unmarked.add(summary.ticket_id)
                 yield summary
 
-        tickets, position, read = scheduler.changed(kernel.store, summaries)
+        tickets, position, read = scheduler.changed(
+            kernel.store, summaries, kernel.committer.appended
+        )
         stale = False
         for ticket_id in tickets:
             timeline = kernel.cache.fresh(ticket_id)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from csmkit._duration import format_duration, parse_duration
 from csmkit.sla._calendar import BusinessCalendar
-from csmkit.sla._clock import SlaCycle, SlaReport, SlaState, SlaWarning
 from csmkit.sla._policy import (
     DEFAULT_WARNINGS,
     TARGET_NAMES,
@@ -22,6 +21,7 @@ from csmkit.sla._policy import (
     SlaTarget,
 )
 from csmkit.sla._replies import SYSTEM_ACTOR, is_opening_comment, is_public_reply
+from csmkit.sla._report import SlaCycle, SlaReport, SlaState, SlaWarning
 from csmkit.sla._tracker import SlaTracker
 
 __all__ = [

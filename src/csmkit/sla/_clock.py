@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import attrs
-
-from csmkit._time import format_instant, require_aware
+from csmkit._time import require_aware
 from csmkit.errors import SlaPolicyError
 from csmkit.sla._replies import SYSTEM_ACTOR, is_opening_comment, is_public_reply
+from csmkit.sla._report import SlaCycle, SlaReport, SlaState, SlaWarning
 from csmkit.timeline import (
     Direction,
     Event,
@@ -33,184 +31,6 @@ __all__ = ["SlaCycle", "SlaReport", "SlaState", "SlaWarning", "evaluate", "no_po
 _BREACH = -1.0  # key of the breach threshold among the warning fractions
 
 
-class SlaState(str, enum.Enum):
-    """Where a target's cycle stands. Breach is a separate flag (``SlaCycle.breached``)."""
-
-    RUNNING = "running"
-    """The clock is counting."""
-    PAUSED = "paused"
-    """The clock stands still (the ticket is in a pause category)."""
-    MET = "met"
-    """The cycle stopped by its stop event (reply sent, ticket solved)."""
-    CANCELLED = "cancelled"
-    """The cycle ended without its stop event (e.g. solved before any reply, or the
-    new priority has no goal for this target)."""
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-    def __format__(self, format_spec: str) -> str:
-        return format(str(self.value), format_spec)
-
-
-@attrs.frozen
-class SlaWarning:
-    """One warning threshold of a cycle.
-
-    Attributes:
-        fraction: Share of the goal, e.g. ``0.75``.
-        at: When it was reached, or when it will be if the clock keeps counting
-            (for a paused cycle: if it resumed at ``now``); ``None`` for a stopped
-            cycle that never reached it.
-        reached: Whether it has been reached.
-    """
-
-    fraction: float
-    at: datetime | None
-    reached: bool
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else format_instant(value)
-
-
-def _seconds(value: timedelta | None) -> float | None:
-    return None if value is None else value.total_seconds()
-
-
-@attrs.frozen
-class SlaCycle:
-    """The state of one cycle of one target (first response, a next response …).
-
-    Attributes:
-        target: Target name (``"resolution"`` …).
-        cycle: 1-based number of the cycle within its target.
-        state: running, paused, met or cancelled.
-        breached: Whether the goal was exceeded (stays true once it happened).
-        breached_at: When the breach happened, or ``None``.
-        priority: The ticket's priority the current goal comes from.
-        goal: The goal in force (business or calendar time, see ``business``).
-        business: Whether time is counted on the business calendar.
-        started_at: When the cycle started.
-        stopped_at: When it was met or cancelled (``None`` while running/paused).
-        due_at: The current due instant: where the elapsed time reaches the goal,
-            pushed out by paused time (for a paused cycle: if it resumed at ``now``;
-            for a stopped one: as it stood when it stopped).
-        original_due_at: ``started_at`` plus the goal, as if the clock never paused.
-        elapsed: Counted (business or calendar) time, up to ``stopped_at`` or ``now``.
-        remaining: ``goal - elapsed``; negative after a breach.
-        remaining_wall: Calendar time from ``now`` to ``due_at`` for running and paused
-            cycles, as desks show countdowns (negative after a breach); ``None`` when
-            stopped.
-        warnings: One [`SlaWarning`][csmkit.sla.SlaWarning] per threshold, ascending.
-    """
-
-    target: str
-    cycle: int
-    state: SlaState
-    breached: bool
-    breached_at: datetime | None
-    priority: Priority
-    goal: timedelta
-    business: bool
-    started_at: datetime
-    stopped_at: datetime | None
-    due_at: datetime
-    original_due_at: datetime
-    elapsed: timedelta
-    remaining: timedelta
-    remaining_wall: timedelta | None
-    warnings: tuple[SlaWarning, ...]
-
-    @property
-    def active(self) -> bool:
-        """Whether the cycle is running or paused."""
-        return self.state in (SlaState.RUNNING, SlaState.PAUSED)
-
-    @property
-    def warnings_reached(self) -> tuple[SlaWarning, ...]:
-        """Warnings already reached."""
-        return tuple(w for w in self.warnings if w.reached)
-
-    @property
-    def warnings_upcoming(self) -> tuple[SlaWarning, ...]:
-        """Warnings not reached yet."""
-        return tuple(w for w in self.warnings if not w.reached)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form: instants as ISO 8601, durations in seconds."""
-        return {
-            "target": self.target,
-            "cycle": self.cycle,
-            "state": self.state.value,
-            "breached": self.breached,
-            "breached_at": _iso(self.breached_at),
-            "priority": self.priority.value,
-            "goal": self.goal.total_seconds(),
-            "business": self.business,
-            "started_at": _iso(self.started_at),
-            "stopped_at": _iso(self.stopped_at),
-            "due_at": _iso(self.due_at),
-            "original_due_at": _iso(self.original_due_at),
-            "elapsed": self.elapsed.total_seconds(),
-            "remaining": self.remaining.total_seconds(),
-            "remaining_wall": _seconds(self.remaining_wall),
-            "warnings": [
-                {"fraction": w.fraction, "at": _iso(w.at), "reached": w.reached}
-                for w in self.warnings
-            ],
-        }
-
-
-@attrs.frozen
-class SlaReport:
-    """Every cycle of every target of one ticket, as of ``now``.
-
-    Attributes:
-        ticket_id: The ticket.
-        policy: Name of the policy applied (``None``: no policy matched).
-        now: The evaluation instant.
-        cycles: All cycles, ordered by start, then target name.
-        next_event_at: The earliest upcoming warning or breach of a running cycle, so
-            a scheduler can wake exactly then; ``None`` when nothing is pending.
-    """
-
-    ticket_id: str
-    policy: str | None
-    now: datetime
-    cycles: tuple[SlaCycle, ...]
-    next_event_at: datetime | None
-
-    def for_target(self, target: str) -> tuple[SlaCycle, ...]:
-        """All cycles of ``target``, oldest first."""
-        return tuple(c for c in self.cycles if c.target == target)
-
-    def current(self, target: str) -> SlaCycle | None:
-        """The latest cycle of ``target`` (running, paused or last finished), or ``None``."""
-        found = self.for_target(target)
-        return found[-1] if found else None
-
-    @property
-    def active(self) -> tuple[SlaCycle, ...]:
-        """Running and paused cycles."""
-        return tuple(c for c in self.cycles if c.active)
-
-    @property
-    def breached(self) -> bool:
-        """Whether any cycle is breached."""
-        return any(c.breached for c in self.cycles)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form."""
-        return {
-            "ticket_id": self.ticket_id,
-            "policy": self.policy,
-            "now": format_instant(self.now),
-            "next_event_at": _iso(self.next_event_at),
-            "cycles": [c.to_dict() for c in self.cycles],
-        }
-
-
 # --------------------------------------------------------------------------- the fold
 #: Business-time additions remembered per run (a report needs about seven).
 _MEMO_SIZE = 32
@@ -222,6 +42,7 @@ class _Run:
     __slots__ = (
         "anchor",
         "cancelled",
+        "cycle",
         "elapsed",
         "goal",
         "last_goal",
@@ -252,11 +73,19 @@ class _Run:
         # (a pure function of them and the calendar): a kept fold and its copies reuse
         # them, shared, as a report after each event recomputes the same due instants.
         self.memo: dict[tuple[datetime, object, int, timedelta], datetime] = {}
+        # The report's cycle of a stopped run: nothing changes a stopped run, and runs
+        # of its target before it (all stopped: one run per target is active) keep
+        # its number, so it is built once.
+        self.cycle: SlaCycle | None = None
 
     def copy(self) -> _Run:
         new = object.__new__(_Run)
-        for name in _Run.__slots__:
-            setattr(new, name, getattr(self, name))
+        # Spelled out (not a loop over the slots): a report copies the running runs.
+        new.target, new.started_at, new.anchor = self.target, self.started_at, self.anchor
+        new.elapsed, new.goal, new.last_goal = self.elapsed, self.goal, self.last_goal
+        new.priority, new.running, new.stopped_at = self.priority, self.running, self.stopped_at
+        new.cancelled, new.order, new.memo = self.cancelled, self.order, self.memo
+        new.cycle = self.cycle
         new.reached = dict(self.reached)
         return new
 
@@ -305,6 +134,8 @@ class _Clock:
                 # did not stop the clock) was passed by a running clock right there.
                 if limit <= run.elapsed:
                     when = run.anchor
+                elif t == run.anchor:
+                    continue  # a positive amount of time from the anchor ends after ``t``
                 else:
                     when = self._add(run, run.anchor, limit - run.elapsed)
                 if when < t or (inclusive and when == t):
@@ -463,6 +294,19 @@ class Fold:
         new.clock = clock
         return new
 
+    def peek(self, timeline: Timeline, now: datetime) -> SlaReport:
+        """The report at ``now``, as ``copy().report(timeline, now)`` gives it, leaving
+        this fold as it is. Only the active runs are copied: reporting advances them,
+        and a stopped run is never changed again (nothing but the active ones is)."""
+        source = self.clock
+        clock = _Clock(source.policy, source.calendar)
+        copies = {id(run): run.copy() for run in source.active.values()}
+        clock.runs = [copies.get(id(run), run) for run in source.runs]
+        clock.active = {name: copies[id(run)] for name, run in source.active.items()}
+        for run in clock.active.values():
+            clock.advance(run, now, inclusive=True)
+        return _report(clock, timeline, now)
+
     def resumable(self, timeline: Timeline, now: datetime) -> bool:
         """Whether feeding ``timeline`` from ``count`` on gives what a fresh fold would
         (the caller checks that the first ``count`` events are the folded ones)."""
@@ -547,6 +391,9 @@ def _report(clock: _Clock, timeline: Timeline, now: datetime) -> SlaReport:
             continue  # never had a goal: the target does not apply to this ticket
         name = run.target.name
         numbers[name] = numbers.get(name, 0) + 1
+        if run.cycle is not None:
+            cycles.append(run.cycle)
+            continue
         stopped = run.stopped_at is not None
         if stopped:
             state = SlaState.CANCELLED if run.cancelled else SlaState.MET
@@ -571,26 +418,27 @@ def _report(clock: _Clock, timeline: Timeline, now: datetime) -> SlaReport:
             for when in pending:
                 if when > now and (next_event is None or when < next_event):
                     next_event = when
-        cycles.append(
-            SlaCycle(
-                target=name,
-                cycle=numbers[name],
-                state=state,
-                breached=breach_at is not None,
-                breached_at=breach_at,
-                priority=run.priority,
-                goal=goal,
-                business=run.target.business,
-                started_at=run.started_at,
-                stopped_at=run.stopped_at,
-                due_at=due,
-                original_due_at=clock._add(run, run.started_at, goal),
-                elapsed=run.elapsed,
-                remaining=goal - run.elapsed,
-                remaining_wall=None if stopped else due - now,
-                warnings=tuple(warnings),
-            )
+        cycle = SlaCycle(
+            target=name,
+            cycle=numbers[name],
+            state=state,
+            breached=breach_at is not None,
+            breached_at=breach_at,
+            priority=run.priority,
+            goal=goal,
+            business=run.target.business,
+            started_at=run.started_at,
+            stopped_at=run.stopped_at,
+            due_at=due,
+            original_due_at=clock._add(run, run.started_at, goal),
+            elapsed=run.elapsed,
+            remaining=goal - run.elapsed,
+            remaining_wall=None if stopped else due - now,
+            warnings=tuple(warnings),
         )
+        if stopped:
+            run.cycle = cycle
+        cycles.append(cycle)
     return SlaReport(
         ticket_id=timeline.ticket_id,
         policy=clock.policy.name,

@@ -130,6 +130,20 @@ class SlaTracker:
             if selected is None:
                 return no_policy_report(timeline, now)
             policy = selected
+        with self._lock:
+            entry = self._entries.get(timeline.ticket_id)
+            if (
+                entry is not None
+                and entry.last is not None
+                and entry.prefix is timeline.events
+                and entry.policy is policy
+                and entry.calendar is calendar
+                and _same_instant(entry.last[0], now)
+            ):
+                # Asked again with the very events, policy, calendar and ``now`` it
+                # answered (and checked) last: the same answer, without re-checking.
+                self._entries.move_to_end(timeline.ticket_id)
+                return entry.last[1]
         now = check_evaluation(policy, timeline, calendar, now)
         with self._lock:
             entry = self._entries.get(timeline.ticket_id)
@@ -150,13 +164,25 @@ class SlaTracker:
                 return entry.last[1]
             entry.fold.feed(timeline, now)
             entry.prefix = timeline.events[: entry.fold.count]
-            report = entry.fold.copy().report(timeline, now)
+            report = entry.fold.peek(timeline, now)
             entry.last = (now, report) if entry.fold.count == len(timeline) else None
             self._entries[timeline.ticket_id] = entry
             self._entries.move_to_end(timeline.ticket_id)
             if len(self._entries) > self._size:
                 self._entries.popitem(last=False)
             return report
+
+
+def _same_instant(last: datetime, now: object) -> bool:
+    """Whether ``now`` is ``last``: equal, in the same zone object and fold (an equal
+    instant in another zone is another answer, its ``now``)."""
+    return (
+        type(now) is datetime
+        and now.tzinfo is not None
+        and last.tzinfo is now.tzinfo
+        and last == now
+        and last.fold == now.fold
+    )
 
 
 def _usable(

@@ -141,6 +141,7 @@ class SqliteStore:
         # version (a stream's events up to a version never change): append checks the
         # version in its transaction, load reads it first, before using one.
         self._held = Held()
+        self._commits = 0  # write transactions committed through this handle
         if self._path != ":memory:" and os.path.isdir(self._path):
             raise StorageError(f"{self._path} is a directory, not a SQLite database file")
         if read_only and not os.path.isfile(self._path):
@@ -236,6 +237,7 @@ class SqliteStore:
         try:
             yield
             connection.execute("COMMIT")
+            self._commits += 1
         except BaseException:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
@@ -381,6 +383,14 @@ class SqliteStore:
         with self._session("read the write position") as connection:
             row = connection.execute("SELECT max(position) FROM changes").fetchone()
         return 0 if row is None or row[0] is None else int(row[0])
+
+    def write_marker(self) -> tuple[int, int]:
+        """``(PRAGMA data_version, commits through this handle)``: the first moves on
+        with every commit of another connection (any process), the second with this
+        handle's own. Equal markers: nothing was committed in between."""
+        with self._session("read the write marker") as connection:
+            row = connection.execute("PRAGMA data_version").fetchone()
+            return int(row[0]), self._commits
 
     def changes_after(self, position: int, *, limit: int = 1000) -> list[Change]:
         """Changes in write order; see
