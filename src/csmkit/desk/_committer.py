@@ -17,7 +17,7 @@ import attrs
 from csmkit.desk._timelines import TimelineCache
 from csmkit.errors import ConcurrencyError
 from csmkit.plugins import PluginManager
-from csmkit.storage import SlaDue, TicketStore
+from csmkit.storage import MemoryStore, SlaDue, SqliteStore, TicketStore
 from csmkit.timeline import Event, Ticket, Timeline
 
 __all__ = ["Committed", "Committer"]
@@ -47,6 +47,10 @@ class Committer:
         self._cache = cache
         self._plugins = plugins
         self._due_of = due_of
+        # The bundled stores take the desk's own fold of a batch (``_folded``, checked by
+        # identity with the state they hold; see ``fold_trusted`` in storage): exactly
+        # these classes, not subclasses, whose ``append`` may not have the parameter.
+        self._folds = type(store) is MemoryStore or type(store) is SqliteStore
         #: Batches this committer has stored (the ticker's change scan counts them as
         #: the desk's own writes; see ``Scheduler.changed``).
         self.appended = 0
@@ -63,7 +67,13 @@ class Committer:
         version = 0 if before is None else len(before)
         due = self._due_of(final)  # raises before anything is written
         try:
-            self._store.append(ticket_id, batch, version, due=due)
+            if self._folds:
+                folded = (None if before is None else before.ticket, final.ticket)
+                self._store.append(  # type: ignore[call-arg]
+                    ticket_id, batch, version, due=due, _folded=folded
+                )
+            else:
+                self._store.append(ticket_id, batch, version, due=due)
         except ConcurrencyError:
             self._cache.evict(ticket_id)
             raise

@@ -11,7 +11,14 @@ from datetime import datetime
 from types import TracebackType
 
 from csmkit.errors import ConcurrencyError, NotFoundError, StorageError
-from csmkit.storage._common import Query, check_append, encode_cursor, fold_batch, order_key
+from csmkit.storage._common import (
+    Folded,
+    Query,
+    check_append,
+    encode_cursor,
+    fold_trusted,
+    order_key,
+)
 from csmkit.storage._model import (
     Change,
     Customer,
@@ -86,9 +93,11 @@ class MemoryStore:
         expected_version: int,
         *,
         due: SlaDue | None = None,
+        _folded: Folded | None = None,
     ) -> int:
         """Append a batch atomically; see
-        [`TicketStore.append()`][csmkit.storage.TicketStore.append]."""
+        [`TicketStore.append()`][csmkit.storage.TicketStore.append] (``_folded``: the
+        desk's internal path, see `fold_trusted()`)."""
         batch = check_append(ticket_id, events, expected_version)
         due = check_due(due)
         # What a UTF-8 database would refuse, the reference refuses too.
@@ -105,7 +114,7 @@ class MemoryStore:
                     expected=expected_version,
                     actual=actual,
                 )
-            ticket = fold_batch(self._tickets.get(ticket_id), batch, expected_version)
+            ticket = fold_trusted(self._tickets.get(ticket_id), batch, expected_version, _folded)
             # Everything is validated: from here on nothing can fail half-way.
             if stored is None:
                 stored = self._events[ticket_id] = []

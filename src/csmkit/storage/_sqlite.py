@@ -21,7 +21,7 @@ from csmkit.errors import (
     TimelineError,
 )
 from csmkit.storage._access import cannot_read, cannot_write, is_access_error
-from csmkit.storage._common import Query, check_append, encode_cursor, fold_batch
+from csmkit.storage._common import Folded, Query, check_append, encode_cursor, fold_trusted
 from csmkit.storage._eventjson import encode_event
 from csmkit.storage._model import (
     Change,
@@ -278,9 +278,11 @@ class SqliteStore:
         expected_version: int,
         *,
         due: SlaDue | None = None,
+        _folded: Folded | None = None,
     ) -> int:
         """Append a batch atomically; see
-        [`TicketStore.append()`][csmkit.storage.TicketStore.append]."""
+        [`TicketStore.append()`][csmkit.storage.TicketStore.append] (``_folded``: the
+        desk's internal path, see `fold_trusted()`)."""
         batch = check_append(ticket_id, events, expected_version)
         due_row = due_columns(check_due(due))
         instants = [format_instant(event.at) for event in batch]
@@ -313,7 +315,7 @@ class SqliteStore:
                         if stored is None
                         else self._state(connection, ticket_id, actual, stored[1])
                     )
-                    ticket = fold_batch(current, batch, expected_version)
+                    ticket = fold_trusted(current, batch, expected_version, _folded)
                     connection.executemany(INSERT_EVENT, rows)
                     # Positions come from the same BEGIN IMMEDIATE transaction: one
                     # writer at a time, so position order is commit order.
