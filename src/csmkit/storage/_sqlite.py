@@ -91,7 +91,11 @@ class SqliteStore:
       [`changes_after()`][csmkit.storage.SqliteStore.changes_after] lists what was written in commit
       order, across processes.
     * Each ticket's folded state is stored with its index row, so an append after
-      another writer folds onto one row instead of re-reading the stream.
+      another writer folds onto one row instead of re-reading the stream. A handle
+      appending onto the version it wrote itself does not read the row at all: its
+      ``UPDATE`` is guarded by every column as the handle wrote it, and when anything
+      changed the row (another writer, ``set_due``) it reads the row and goes on in the
+      same transaction, as any other append.
     * A handle keeps the timelines it last appended to or loaded; ``load`` hands one out
       only when the stream's version in the file is the timeline's own.
     * A read-only file or directory is a [`StorageError`][csmkit.errors.StorageError] saying
