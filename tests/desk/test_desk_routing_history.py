@@ -131,18 +131,23 @@ def test_assign_routes_on_the_fast_path_and_explain_gives_the_full_decision() ->
     calls: list[str] = []
     router = desk.router
     assert router is not None and desk.agents is not None
-    real = router.route
+    real, real_pick = router.route, router.pick
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         calls.append(kwargs.get("explain", "full"))
         return real(*args, **kwargs)
 
+    def spy_pick(*args: Any, **kwargs: Any) -> Any:
+        calls.append("pick")
+        return real_pick(*args, **kwargs)
+
     router.route = spy  # type: ignore[method-assign]
+    router.pick = spy_pick  # type: ignore[method-assign]
     desk.open_ticket("job", channel="phone", ticket_id="T-1")
     ticket = desk.ticket("T-1")
     full = real(ticket, desk.agents, desk.routing_state(), clock.now, explain="full")
     desk.assign("T-1")
-    assert calls == ["chosen"]
+    assert calls == ["pick"]  # no verdicts at all while assigning
     explained = desk.explain("T-1")
     assert explained.explain == "full" and len(explained.candidates) == len(AGENTS)
     assert explained.to_dict() == full.to_dict()

@@ -12,7 +12,7 @@ from csmkit._time import format_instant, parse_instant, require_aware
 from csmkit.errors import RoutingError
 
 if TYPE_CHECKING:
-    from csmkit.routing._decision import Decision
+    from csmkit.routing._decision import Decision, Pick
 
 __all__ = ["RoutingState"]
 
@@ -273,7 +273,7 @@ class RoutingState:
             raise RoutingError(f"sequence: {sequence!r} is not a count >= 0")
         return self._replace(None, self._loads, self._last, self._customers, sequence)
 
-    def apply(self, decision: Decision) -> RoutingState:
+    def apply(self, decision: Decision | Pick) -> RoutingState:
         """The state after ``decision`` (unchanged when the ticket was queued)."""
         if decision.agent is None:
             return self
