@@ -52,7 +52,7 @@ from typing import Any
 
 import attrs
 
-from csmkit._jsonvalue import FrozenMap
+from csmkit._jsonvalue import FrozenMap, freeze_mapping
 from csmkit._time import format_instant, parse_instant
 from csmkit.desk._routing_digest import Tracked
 from csmkit.errors import NotFoundError, RoutingError
@@ -501,6 +501,14 @@ class RoutingCache:
     def reference(self, ticket_id: str, at: datetime) -> Mapping[str, Any]:
         """The reference of a decision routed now against `state()`."""
         return reference(self.history(), ticket_id, at)
+
+    def meta(self, ticket_id: str, at: datetime) -> Mapping[str, Any]:
+        """The ``meta`` of a routed ``Assigned`` event at ``at``: its reference, frozen
+        (so the event takes it as it is)."""
+        ref = reference(self.history(), ticket_id, at)
+        if isinstance(ref, FrozenMap):  # the usual case: frozen already
+            return FrozenMap({REFERENCE_KEY: ref})
+        return freeze_mapping({REFERENCE_KEY: ref}, "meta")
 
     def stamp(self, before: Timeline, events: Sequence[Event]) -> tuple[Event, ...] | None:
         """``events`` (an automation outcome for ``before``) with a reference on each

@@ -15,7 +15,7 @@ from typing import Any
 from csmkit._time import require_aware
 from csmkit.automation import Outcome, TicketRequest
 from csmkit.desk._core import DeskKernel
-from csmkit.desk._routing import REFERENCE_KEY, explain_recorded, last_unassigned
+from csmkit.desk._routing import explain_recorded, last_unassigned
 from csmkit.desk._types import pending_fields, relaxed_form
 from csmkit.errors import (
     AutomationError,
@@ -390,7 +390,7 @@ class TicketOperations:
                     agent=decision.agent,
                     group=decision.group,
                     decision=f"{decision.rule}#{decision.step}",
-                    meta={REFERENCE_KEY: self._kernel.routing.reference(ticket_id, at)},
+                    meta=self._kernel.routing.meta(ticket_id, at),
                 )
             ]
 

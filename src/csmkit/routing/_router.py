@@ -184,12 +184,10 @@ class Router:
             failure = Eligibility(
                 ticket, plan.target, state, now, excluded=frozenset(exclude), answered=answered
             ).failure
-            by_id = agents.get
+            by_id = agents._by_id.__getitem__  # heap members are the pool's agents
 
             def accept(agent_id: str, score: tuple[float, ...]) -> bool:
-                agent = by_id(agent_id)
-                assert agent is not None
-                return failure(agent) is None
+                return failure(by_id(agent_id)) is None
 
             channel = ticket.channel
             with cache.lock:
