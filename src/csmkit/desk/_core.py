@@ -303,11 +303,16 @@ class DeskKernel:
         assert current is not None
         if not react:
             return current, events, Outcome()
-        env = self.env(current.ticket, routing=True)
         if wake:
+            env = self.env(current.ticket, routing=True)
             outcome = self.automation.wake(current, now=now, env=env)
         else:
             trigger_events = events if triggers is None else list(current.events[-triggers:])
+            if not self.automation.may_react(trigger_events):
+                # No rule listens: react() would decide nothing (the desk reads no
+                # routing state from an outcome), so neither it nor its environment.
+                return current, events, Outcome()
+            env = self.env(current.ticket, routing=True)
             outcome = self.automation.react(current, trigger_events, now=now, env=env, chain=chain)
         if self.routes and outcome.events:
             stamped = self.routing.stamp(current, outcome.events)
