@@ -332,7 +332,11 @@ class Automation:
         for occurrence in occurrences(
             self._time_rules, self._sla_rules, timeline, now, env, self._instants
         ):
-            if not done(timeline, occurrence.rule.id, occurrence.keys):
+            # the instant first: one not after ``after`` is left out below anyway, and
+            # `done()` reads the timeline
+            if (after is None or occurrence.at > after) and not done(
+                timeline, occurrence.rule.id, occurrence.keys
+            ):
                 instants.append(occurrence.at)
         if env.workflow is not None and timeline.ticket.category is not StatusCategory.CLOSED:
             # a workflow the ticket does not follow has no timers for it
