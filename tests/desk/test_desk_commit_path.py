@@ -86,3 +86,53 @@ def test_rules_that_listen_on_other_events_leave_an_operation_as_it_was(kit: Any
         kinds.append([(e.kind, e.at, e.meta.get("rule")) for e in timeline.events])
         assert "moved" in timeline.ticket.tags
     assert kinds[0] == kinds[1]
+
+
+def test_rules_route_against_the_state_after_the_previous_operation() -> None:
+    """The rules' environment is reused while the routing state is the same object:
+    each routed creation must see the loads of the ones before it (one slot per
+    agent, so a stale state would give an agent a second ticket)."""
+    from csmkit.desk import ServiceDesk, TicketType
+    from csmkit.routing import Agent, AgentPool, Router, RoutingRules
+    from csmkit.storage import open_store
+    from csmkit.workflow import Workflow
+
+    flow = Workflow.from_dict(
+        {
+            "name": "job",
+            "states": [
+                {"name": "new", "category": "new", "initial": True},
+                {"name": "done", "category": "closed"},
+            ],
+            "transitions": [{"name": "finish", "sources": "new", "target": "done"}],
+        }
+    )
+    clock = _Clock(datetime(2026, 10, 15, 10, 0).astimezone())
+    desk = ServiceDesk(
+        open_store("memory://"),
+        types=[TicketType("job", flow)],
+        clock=clock,
+        router=Router(RoutingRules.from_dict({"default": {"strategy": "least_loaded"}})),
+        agents=AgentPool(Agent(id=f"a{n}", capacity={"phone": 1}) for n in range(4)),
+        rules={"rules": [{"id": "route", "on": "created", "actions": [{"do": "assign"}]}]},
+    )
+    assignees = []
+    for n in range(5):
+        clock.now += timedelta(seconds=1)
+        ticket = desk.open_ticket("job", channel="phone", ticket_id=f"T-{n}")
+        desk.note(ticket.id, author="agent:li")  # an operation between, no routing
+        assignees.append(desk.ticket(ticket.id).assignee)
+    assert sorted(a for a in assignees[:4] if a is not None) == ["a0", "a1", "a2", "a3"]
+    assert assignees[4] is None  # every agent is full
+    clock.now += timedelta(seconds=1)
+    desk.transition("T-0", "finish", actor=Actor("li", {"agent"}))
+    ticket = desk.open_ticket("job", channel="phone", ticket_id="T-5")
+    assert desk.ticket("T-5").assignee == desk.ticket("T-0").assignee
+
+
+class _Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now

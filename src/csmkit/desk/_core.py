@@ -102,6 +102,8 @@ class DeskKernel:
         self.committer = Committer(store, self.cache, plugins, self.due_mark)
         # A wake-up's environment depends on the ticket's type only: one per type.
         self._wake_envs: dict[str, tuple[TicketType | None, Environment]] = {}
+        # The rules' environment of each type, with the routing state it holds.
+        self._envs: dict[str, tuple[TicketType | None, RoutingState | None, Environment]] = {}
         self.scheduler = Scheduler(self.automation, self.wake_env)
         self._sla = {
             name: SlaTracker(kind.sla) for name, kind in types.items() if kind.sla is not None
@@ -142,7 +144,30 @@ class DeskKernel:
         kind = self.types.get(ticket.type)
         routes = routing and self.routes
         reads = routing and self.automation.reads_customer
+        if routing and not reads:
+            # Then it depends on the type and the routing state only: the last one
+            # made for the type is reused while both are the very same objects.
+            state = self.routing_state() if routes else None
+            kept = self._envs.get(ticket.type)
+            if kept is not None and kept[0] is kind and kept[1] is state:
+                return kept[2]
+            env = self._environment(kind, None, (), state)
+            self._envs[ticket.type] = (kind, state, env)
+            return env
         customer, assets = self.customer_context(ticket) if reads else (None, ())
+        return self._environment(
+            kind, customer, assets, self.routing_state() if routes else None, routing=routing
+        )
+
+    def _environment(
+        self,
+        kind: TicketType | None,
+        customer: dict[str, Any] | None,
+        assets: tuple[dict[str, Any], ...],
+        state: RoutingState | None,
+        *,
+        routing: bool = True,
+    ) -> Environment:
         return Environment(
             customer=customer,
             assets=assets,
@@ -151,7 +176,7 @@ class DeskKernel:
             calendar=self.calendar,
             router=self.router if routing else None,
             agents=self.agents if routing else None,
-            routing_state=self.routing_state() if routes else None,
+            routing_state=state,
         )
 
     def wake_env(self, timeline: Timeline) -> Environment:
