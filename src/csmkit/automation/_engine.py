@@ -138,6 +138,12 @@ class Automation:
             rule.when is not None and any(n.split(".")[0] == "event" for n in rule.when.names)
             for rule in self._event_rules
         )
+        # Per event rule: whether its condition reads ``stats`` (else the ticket's stats,
+        # a walk of its timeline, are not counted for it).
+        self._reads_stats = tuple(
+            rule.when is not None and any(n.split(".")[0] == "stats" for n in rule.when.names)
+            for rule in self._event_rules
+        )
         self._reads_customer = any(_reads_customer(rule) for rule in rules.rules if rule.enabled)
         # Every name an event rule listens on (see ``_triggered``).
         self._listened = frozenset(name for rule in self._event_rules for name in rule.on)
@@ -442,7 +448,9 @@ class Automation:
             event, chain, root = run.queue.popleft()
             names = _triggered(event)
             trigger: dict[str, Any] | None = None  # the event's dict form, made once if needed
-            for rule, reads_event in zip(self._event_rules, self._reads_event, strict=True):
+            for rule, reads_event, reads_stats in zip(
+                self._event_rules, self._reads_event, self._reads_stats, strict=True
+            ):
                 if (
                     rule.id in chain
                     or event.meta.get("rule") == rule.id
@@ -452,16 +460,16 @@ class Automation:
                 ticket = run.timeline.ticket
                 if reads_event and trigger is None:
                     trigger = event.to_dict()
-                if rule.when is not None and stats_at != len(run.timeline):
+                if reads_stats and stats_at != len(run.timeline):
                     stats, stats_at = ticket_stats(run.timeline.events), len(run.timeline)
                 if rule.when is not None and not rule.when.evaluate(
-                    # a condition reads only its names: one without ``event`` is not
-                    # shown it (its dict form is not made for nothing)
+                    # a condition reads only its names: one without ``event`` or
+                    # ``stats`` is not shown them (they are not made for nothing)
                     rule_context(
                         ticket,
                         ticket.fields,
                         _UNREAD if trigger is None else trigger,
-                        stats,
+                        stats if reads_stats else _UNREAD,
                         run.env,
                     )
                 ):
