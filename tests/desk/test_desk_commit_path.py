@@ -136,3 +136,45 @@ class _Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def test_rules_route_with_the_agents_the_desk_has_now() -> None:
+    """Replacing ``desk.agents`` takes effect on the next rule run, even while the
+    routing state (and so a reused environment) is unchanged."""
+    from csmkit.desk import ServiceDesk, TicketType
+    from csmkit.routing import Agent, AgentPool, Router, RoutingRules
+    from csmkit.storage import open_store
+    from csmkit.workflow import Workflow
+
+    flow = Workflow.from_dict(
+        {
+            "name": "job",
+            "states": [
+                {"name": "new", "category": "new", "initial": True},
+                {"name": "done", "category": "closed"},
+            ],
+            "transitions": [{"name": "finish", "sources": "new", "target": "done"}],
+        }
+    )
+    clock = _Clock(datetime(2026, 10, 15, 10, 0).astimezone())
+    rules = {
+        "rules": [
+            {"id": "route", "on": "created", "actions": [{"do": "assign"}]},
+            {"id": "seen", "on": "message_added", "actions": [{"do": "add_tags", "tags": ["s"]}]},
+        ]
+    }
+    desk = ServiceDesk(
+        open_store("memory://"),
+        types=[TicketType("job", flow)],
+        clock=clock,
+        router=Router(RoutingRules.from_dict({"default": {"strategy": "least_loaded"}})),
+        agents=AgentPool([Agent(id="old", capacity={"phone": 5})]),
+        rules=rules,
+    )
+    desk.open_ticket("job", channel="phone", ticket_id="T-0")
+    desk.note("T-0", author="agent:li")  # a rule run after the last routing change
+    desk.agents = AgentPool([Agent(id="new", capacity={"phone": 5})])
+    desk.note("T-0", author="agent:li")
+    desk.open_ticket("job", channel="phone", ticket_id="T-1")
+    assert desk.ticket("T-0").assignee == "old"
+    assert desk.ticket("T-1").assignee == "new"

@@ -103,7 +103,7 @@ class DeskKernel:
         # A wake-up's environment depends on the ticket's type only: one per type.
         self._wake_envs: dict[str, tuple[TicketType | None, Environment]] = {}
         # The rules' environment of each type, with the routing state it holds.
-        self._envs: dict[str, tuple[TicketType | None, RoutingState | None, Environment]] = {}
+        self._envs: dict[str, tuple[tuple[object, ...], Environment]] = {}
         self.scheduler = Scheduler(self.automation, self.wake_env)
         self._sla = {
             name: SlaTracker(kind.sla) for name, kind in types.items() if kind.sla is not None
@@ -145,14 +145,16 @@ class DeskKernel:
         routes = routing and self.routes
         reads = routing and self.automation.reads_customer
         if routing and not reads:
-            # Then it depends on the type and the routing state only: the last one
-            # made for the type is reused while both are the very same objects.
+            # Then it depends on the type, the routing state and the desk's router,
+            # agents and calendar only (the router and agents may be replaced): the
+            # last one made for the type is reused while all are the very same objects.
             state = self.routing_state() if routes else None
+            parts = (kind, state, self.router, self.agents, self.calendar)
             kept = self._envs.get(ticket.type)
-            if kept is not None and kept[0] is kind and kept[1] is state:
-                return kept[2]
+            if kept is not None and all(a is b for a, b in zip(kept[0], parts, strict=True)):
+                return kept[1]
             env = self._environment(kind, None, (), state)
-            self._envs[ticket.type] = (kind, state, env)
+            self._envs[ticket.type] = (parts, env)
             return env
         customer, assets = self.customer_context(ticket) if reads else (None, ())
         return self._environment(
