@@ -15,7 +15,7 @@ from typing import Any
 from csmkit._time import require_aware
 from csmkit.automation import Outcome, TicketRequest
 from csmkit.desk._core import DeskKernel
-from csmkit.desk._routing import explain_recorded, last_unassigned
+from csmkit.desk._routing import explain_recorded
 from csmkit.desk._types import pending_fields, relaxed_form
 from csmkit.errors import (
     AutomationError,
@@ -38,6 +38,7 @@ from csmkit.timeline import (
     SurveyAnswered,
     Ticket,
     Timeline,
+    Unassigned,
 )
 from csmkit.workflow import Actor
 
@@ -375,7 +376,10 @@ class TicketOperations:
                 return [Assigned(ticket_id=ticket_id, at=at, actor=actor, agent=agent, group=group)]
             if self._kernel.router is None or self._kernel.agents is None:
                 raise AutomationError("auto-assign needs ServiceDesk(router=..., agents=...)")
-            since = last_unassigned(timeline[:])
+            # the escalation start, as the automation reads it (memoised on the timeline
+            # and carried over by its appends: not a walk of the whole history)
+            unassigned = timeline.last(Unassigned)
+            since = None if unassigned is None else unassigned.at
             decision = self._kernel.router.pick(
                 timeline.ticket, self._kernel.agents, self._kernel.routing_state(), at, since=since
             )
