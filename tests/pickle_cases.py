@@ -319,6 +319,7 @@ CASES: dict[type[Any], Callable[[], Any]] = {
     ),
     routing.LeastLoaded: lambda: routing.LeastLoaded(),
     routing.MostSpareCapacity: lambda: routing.MostSpareCapacity(),
+    routing.Pick: lambda: v.router().pick(v.a_ticket(), v.agents(), v.routing_state(), T0),
     routing.QueueEntry: lambda: routing.QueueEntry(
         ticket=v.a_ticket(),
         enqueued_at=T0,

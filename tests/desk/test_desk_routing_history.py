@@ -131,18 +131,23 @@ def test_assign_routes_on_the_fast_path_and_explain_gives_the_full_decision() ->
     calls: list[str] = []
     router = desk.router
     assert router is not None and desk.agents is not None
-    real = router.route
+    real, real_pick = router.route, router.pick
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         calls.append(kwargs.get("explain", "full"))
         return real(*args, **kwargs)
 
+    def spy_pick(*args: Any, **kwargs: Any) -> Any:
+        calls.append("pick")
+        return real_pick(*args, **kwargs)
+
     router.route = spy  # type: ignore[method-assign]
+    router.pick = spy_pick  # type: ignore[method-assign]
     desk.open_ticket("job", channel="phone", ticket_id="T-1")
     ticket = desk.ticket("T-1")
     full = real(ticket, desk.agents, desk.routing_state(), clock.now, explain="full")
     desk.assign("T-1")
-    assert calls == ["chosen"]
+    assert calls == ["pick"]  # no verdicts at all while assigning
     explained = desk.explain("T-1")
     assert explained.explain == "full" and len(explained.candidates) == len(AGENTS)
     assert explained.to_dict() == full.to_dict()
@@ -428,7 +433,16 @@ def test_different_states_have_different_digests() -> None:
 
 @pytest.mark.parametrize(
     "ref",
-    [{}, {"since": "2026-10-15T10:00:00+08:00"}, {"state": 7}, {"state": "1-0", "ties": [1]}],
+    [
+        {},
+        {"since": "2026-10-15T10:00:00+08:00"},
+        {"state": 7},
+        {"state": "1-0", "ties": [1]},
+        {"state": "1-0", "base": 2},  # after the event
+        {"state": "1-0", "base": -1},
+        {"state": "1-0", "base": 0, "run": [0]},  # not a routed assignment
+        {"state": "1-0", "base": 0, "run": [5]},
+    ],
 )
 def test_a_malformed_reference_is_an_error_naming_the_event(ref: dict[str, Any]) -> None:
     desk = make_desk("memory://", Clock(START), ROUND_ROBIN)
@@ -441,3 +455,50 @@ def test_a_malformed_reference_is_an_error_naming_the_event(ref: dict[str, Any])
     )
     with pytest.raises(RoutingError, match=r"ticket 'T-1', event 1: malformed routing reference"):
         desk.explain("T-1")
+
+
+TWICE: dict[str, Any] = {
+    "rules": [
+        {
+            "id": "route-twice",
+            "on": "created",
+            "when": 'ticket.priority == "urgent"',
+            "actions": [
+                {"do": "assign"},
+                {"do": "escalate", "release": True},
+            ],
+        }
+    ]
+}
+
+
+@pytest.mark.parametrize("later", [False, True])
+@pytest.mark.parametrize("routing", [ROUND_ROBIN, MIXED])
+def test_a_run_that_routes_twice_is_explained(routing: dict[str, Any], later: bool) -> None:
+    # One automation run routes twice: the second decision is made against the desk's
+    # state plus the run's first decision as the latest assignment. A rebuild from the
+    # ticket's events before it differs (the release in between; with ``later``, the
+    # desk's clock is behind assignments it has seen, so the first decision is not the
+    # latest in the history): the reference says so and the explanation is exact.
+    clock = Clock(START)
+    desk = make_desk("memory://", clock, routing, TWICE)
+    for k in range(3):
+        desk.open_ticket("job", channel="phone", ticket_id=f"T-{k}")
+        desk.assign(f"T-{k}")
+    clock.now = START + timedelta(hours=-1 if later else 1)
+    state = desk.routing_state()
+    desk.open_ticket("job", channel="phone", ticket_id="T-9", priority="urgent")
+    timeline = desk.timeline("T-9")
+    routed = [i for i, e in enumerate(timeline[:]) if isinstance(e, Assigned) and e.decision]
+    assert len(routed) == 2
+    first, second = timeline[routed[0]], timeline[routed[1]]
+    assert isinstance(first, Assigned) and isinstance(second, Assigned)
+    assert first.agent is not None
+    # the state the run routed its second decision against
+    used = state.assign(first.agent, "phone", first.at)
+    router, agents = desk.router, desk.agents
+    assert router is not None and agents is not None
+    before = Timeline(timeline[: routed[1]]).ticket
+    full = router.route(before, agents, used, second.at, since=second.at)
+    assert full.agent == second.agent
+    assert desk.explain("T-9").to_dict() == full.to_dict()

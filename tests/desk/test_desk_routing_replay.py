@@ -110,7 +110,8 @@ OPS = st.lists(
 )
 
 
-# the automation routes some new tickets itself (its decisions are explained too)
+# the automation routes some new tickets itself, some twice in one run (its decisions
+# are explained too)
 AUTO = {
     "rules": [
         {
@@ -118,7 +119,13 @@ AUTO = {
             "on": "created",
             "when": 'ticket.fields.region == "east" and ticket.priority == "urgent"',
             "actions": [{"do": "assign"}],
-        }
+        },
+        {
+            "id": "twice",
+            "on": "created",
+            "when": 'ticket.fields.region == "west" and ticket.priority == "urgent"',
+            "actions": [{"do": "assign"}, {"do": "escalate", "release": True}],
+        },
     ]
 }
 
@@ -158,13 +165,20 @@ def run(
             )
             tickets.append(ticket_id)
             timeline = desk.timeline(ticket_id)
-            if len(timeline) > 1:  # the rule routed it: what a full route said then
-                event = timeline[1]
-                assert isinstance(event, Assigned) and event.decision is not None
+            routed = [
+                i for i, e in enumerate(timeline[:]) if isinstance(e, Assigned) and e.decision
+            ]
+            # a rule routed it (perhaps twice, the second time against the state after its
+            # first decision): what a full route said then
+            for k, i in enumerate(routed):
+                event = timeline[i]
+                assert isinstance(event, Assigned)
+                since = None if k == 0 else event.at  # an escalation's clock starts at it
                 full = router.route(
-                    Timeline(timeline[:1]).ticket, pool, state, event.at, explain="full"
+                    Timeline(timeline[:i]).ticket, pool, state, event.at, since=since
                 )
                 assert full.agent == event.agent
+                state = state.apply(full)
                 expected[ticket_id] = full.to_dict()
             done.append(("open", ticket_id, [e.to_dict() for e in timeline]))
             continue

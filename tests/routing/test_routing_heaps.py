@@ -4,7 +4,8 @@ Random sequences of route → apply → release, with agents changing presence a
 (a new pool each time, and old pools coming back), states forked from older snapshots and
 ``RoutingState`` round trips: whatever the history, ``explain="chosen"`` must pick exactly
 the agent a brute-force evaluation of every agent picks, and its verdicts must agree with
-``explain="full"``.
+``explain="full"``; [`Router.pick()`][csmkit.routing.Router.pick] (no explanation) must pick
+what ``explain="full"`` picks, with the same rule, step and group.
 """
 
 from __future__ import annotations
@@ -191,8 +192,27 @@ def test_chosen_matches_brute_force(
                 )
             )
             pool = pools[-1]
+            # Router.pick (no explanation) shares the heaps: asked before or after
+            pick_first = data.draw(st.booleans(), label="pick first")
+            if pick_first:
+                picked = router.pick(ticket, pool, state, now, exclude=exclude)
             fast = router.route(ticket, pool, state, now, exclude=exclude, explain="chosen")
+            if not pick_first:
+                picked = router.pick(ticket, pool, state, now, exclude=exclude)
             full = router.route(ticket, agents, state, now, exclude=exclude)
+            assert (picked.agent, picked.rule, picked.step, picked.group) == (
+                full.agent,
+                full.rule,
+                full.step,
+                full.group,
+            )
+            assert (picked.channel, picked.customer_id, picked.at) == (
+                full.channel,
+                full.customer_id,
+                full.at,
+            )
+            assert picked.next_escalation_at == full.next_escalation_at
+            assert router.pick(ticket, agents, state, now, exclude=exclude) == picked
             eligible = [a for a in agents if brute_eligible(a, ticket, check, state, exclude)]
             if isinstance(strategy, str):
                 best = min(
@@ -212,7 +232,7 @@ def test_chosen_matches_brute_force(
             assert fast.tied == (() if fast.agent is None else (fast.agent,))
             event("assigned" if fast.agent else "queued")
             if apply:
-                state = state.apply(fast)
+                state = state.apply(picked if pick_first else fast)
         elif kind == "release":
             loaded = [(a.id, ch) for a in agents for ch in CHANNELS if state.load(a.id, ch)]
             if loaded:

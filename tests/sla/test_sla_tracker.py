@@ -309,3 +309,30 @@ def _message(at: datetime) -> Event:
         author="agent-1",
         channel="email",
     )
+
+
+@pytest.mark.parametrize("policy", [POLICY, WALL], ids=["business", "wall"])
+@settings(max_examples=60)
+@given(data=st.data())
+def test_a_report_at_the_latest_events_own_instant_equals_from_scratch(
+    policy: SlaPolicy, data: Any
+) -> None:
+    """As the desk asks for its due marks: ``now`` is the very ``at`` of the latest
+    event (a report on the kept runs, not on copies, when advancing them would change
+    nothing); thresholds met exactly at an event (3 h steps, 3 h goals) included."""
+    full = data.draw(with_priority_changes())
+    tracker = SlaTracker(policy)
+    calendar = CAL if policy is POLICY else None
+    timeline = Timeline(full.events[:1])
+    for event in full.events[1:]:
+        timeline = timeline.append(event)
+        now = timeline.updated_at
+        report = tracker.evaluate(timeline, calendar=calendar, now=now)
+        expected = policy.evaluate(timeline, calendar=calendar, now=now)
+        assert report == expected
+        # == compares instants: the zones must be the same too
+        assert [str(c.due_at) for c in report.cycles] == [str(c.due_at) for c in expected.cycles]
+        later = now + timedelta(minutes=data.draw(st.sampled_from([0, 30, 180, 600])))
+        assert tracker.evaluate(timeline, calendar=calendar, now=later) == policy.evaluate(
+            timeline, calendar=calendar, now=later
+        )

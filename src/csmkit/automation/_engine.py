@@ -79,6 +79,15 @@ def _reads_customer(rule: Rule) -> bool:
     return any(name.split(".")[0] in ("customer", "assets") for name in names)
 
 
+def _triggered(event: Event) -> set[str]:
+    """The trigger names ``event`` answers to: its kind, and ``message_in`` for an
+    inbound message (one definition for `Automation.may_react()` and the run)."""
+    names = {event.kind}
+    if isinstance(event, MessageAdded) and event.direction is Direction.INBOUND:
+        names.add("message_in")
+    return names
+
+
 #: The ``event`` of a condition that does not read it.
 _UNREAD: Mapping[str, Any] = MappingProxyType({})
 
@@ -129,13 +138,32 @@ class Automation:
             rule.when is not None and any(n.split(".")[0] == "event" for n in rule.when.names)
             for rule in self._event_rules
         )
+        # Per event rule: whether its condition reads ``stats`` (else the ticket's stats,
+        # a walk of its timeline, are not counted for it).
+        self._reads_stats = tuple(
+            rule.when is not None and any(n.split(".")[0] == "stats" for n in rule.when.names)
+            for rule in self._event_rules
+        )
         self._reads_customer = any(_reads_customer(rule) for rule in rules.rules if rule.enabled)
+        # Every name an event rule listens on (see ``_triggered``).
+        self._listened = frozenset(name for rule in self._event_rules for name in rule.on)
 
     @property
     def reads_customer(self) -> bool:
         """Whether a rule's condition or templated parameter reads ``customer`` or
         ``assets`` (so a caller can skip looking them up when none does)."""
         return self._reads_customer
+
+    def may_react(self, triggers: Iterable[Event]) -> bool:
+        """Whether an event rule listens on any of ``triggers`` (by kind, or
+        ``message_in`` for an inbound message).
+
+        When it is ``False``, [`react()`][csmkit.automation.Automation.react] on these
+        triggers decides nothing (no events, notifications, requests, skips nor fired
+        rules), so a caller may skip building its environment and calling it.
+        """
+        listened = self._listened
+        return bool(listened) and any(names & listened for names in map(_triggered, triggers))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The rule tables are derived from the rules: rebuild them on load.
@@ -300,11 +328,21 @@ class Automation:
         """
         _aware(now, "now")
         env = env or Environment()
+        if (
+            not self._time_rules
+            and not self._sla_rules
+            and (env.workflow is None or not env.workflow.timed)
+        ):
+            return None  # nothing below could add an instant
         instants: list[datetime] = []
         for occurrence in occurrences(
             self._time_rules, self._sla_rules, timeline, now, env, self._instants
         ):
-            if not done(timeline, occurrence.rule.id, occurrence.keys):
+            # the instant first: one not after ``after`` is left out below anyway, and
+            # `done()` reads the timeline
+            if (after is None or occurrence.at > after) and not done(
+                timeline, occurrence.rule.id, occurrence.keys
+            ):
                 instants.append(occurrence.at)
         if env.workflow is not None and timeline.ticket.category is not StatusCategory.CLOSED:
             # a workflow the ticket does not follow has no timers for it
@@ -408,11 +446,11 @@ class Automation:
         stats_at = -1
         while run.queue:
             event, chain, root = run.queue.popleft()
-            names = {event.kind}
-            if isinstance(event, MessageAdded) and event.direction is Direction.INBOUND:
-                names.add("message_in")
+            names = _triggered(event)
             trigger: dict[str, Any] | None = None  # the event's dict form, made once if needed
-            for rule, reads_event in zip(self._event_rules, self._reads_event, strict=True):
+            for rule, reads_event, reads_stats in zip(
+                self._event_rules, self._reads_event, self._reads_stats, strict=True
+            ):
                 if (
                     rule.id in chain
                     or event.meta.get("rule") == rule.id
@@ -422,16 +460,16 @@ class Automation:
                 ticket = run.timeline.ticket
                 if reads_event and trigger is None:
                     trigger = event.to_dict()
-                if rule.when is not None and stats_at != len(run.timeline):
+                if reads_stats and stats_at != len(run.timeline):
                     stats, stats_at = ticket_stats(run.timeline.events), len(run.timeline)
                 if rule.when is not None and not rule.when.evaluate(
-                    # a condition reads only its names: one without ``event`` is not
-                    # shown it (its dict form is not made for nothing)
+                    # a condition reads only its names: one without ``event`` or
+                    # ``stats`` is not shown them (they are not made for nothing)
                     rule_context(
                         ticket,
                         ticket.fields,
                         _UNREAD if trigger is None else trigger,
-                        stats,
+                        stats if reads_stats else _UNREAD,
                         run.env,
                     )
                 ):

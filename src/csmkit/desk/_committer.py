@@ -47,6 +47,7 @@ class Committer:
         self._cache = cache
         self._plugins = plugins
         self._due_of = due_of
+        self._listeners = plugins.pluggy_manager.hook.csmkit_ticket_event
         # The bundled stores take the desk's own fold of a batch (``_folded``, checked by
         # identity with the state they hold; see ``fold_trusted`` in storage): exactly
         # these classes, not subclasses, whose ``append`` may not have the parameter.
@@ -84,7 +85,12 @@ class Committer:
         return committed
 
     def announce(self, committed: Committed) -> None:
-        """``csmkit_ticket_event`` for each event, with the ticket as it stands after it."""
+        """``csmkit_ticket_event`` for each event, with the ticket as it stands after it.
+
+        Nothing is folded nor called while no plugin implements the hook (asked on every
+        batch: a plugin may be registered at any time)."""
+        if not self._listeners.get_hookimpls():
+            return
         before = committed.before
         ticket = None if before is None else before.ticket
         last = len(committed.batch) - 1

@@ -102,6 +102,8 @@ class DeskKernel:
         self.committer = Committer(store, self.cache, plugins, self.due_mark)
         # A wake-up's environment depends on the ticket's type only: one per type.
         self._wake_envs: dict[str, tuple[TicketType | None, Environment]] = {}
+        # The rules' environment of each type, with the routing state it holds.
+        self._envs: dict[str, tuple[tuple[object, ...], Environment]] = {}
         self.scheduler = Scheduler(self.automation, self.wake_env)
         self._sla = {
             name: SlaTracker(kind.sla) for name, kind in types.items() if kind.sla is not None
@@ -142,7 +144,32 @@ class DeskKernel:
         kind = self.types.get(ticket.type)
         routes = routing and self.routes
         reads = routing and self.automation.reads_customer
+        if routing and not reads:
+            # Then it depends on the type, the routing state and the desk's router,
+            # agents and calendar only (the router and agents may be replaced): the
+            # last one made for the type is reused while all are the very same objects.
+            state = self.routing_state() if routes else None
+            parts = (kind, state, self.router, self.agents, self.calendar)
+            kept = self._envs.get(ticket.type)
+            if kept is not None and all(a is b for a, b in zip(kept[0], parts, strict=True)):
+                return kept[1]
+            env = self._environment(kind, None, (), state)
+            self._envs[ticket.type] = (parts, env)
+            return env
         customer, assets = self.customer_context(ticket) if reads else (None, ())
+        return self._environment(
+            kind, customer, assets, self.routing_state() if routes else None, routing=routing
+        )
+
+    def _environment(
+        self,
+        kind: TicketType | None,
+        customer: dict[str, Any] | None,
+        assets: tuple[dict[str, Any], ...],
+        state: RoutingState | None,
+        *,
+        routing: bool = True,
+    ) -> Environment:
         return Environment(
             customer=customer,
             assets=assets,
@@ -151,7 +178,7 @@ class DeskKernel:
             calendar=self.calendar,
             router=self.router if routing else None,
             agents=self.agents if routing else None,
-            routing_state=self.routing_state() if routes else None,
+            routing_state=state,
         )
 
     def wake_env(self, timeline: Timeline) -> Environment:
@@ -303,11 +330,16 @@ class DeskKernel:
         assert current is not None
         if not react:
             return current, events, Outcome()
-        env = self.env(current.ticket, routing=True)
         if wake:
+            env = self.env(current.ticket, routing=True)
             outcome = self.automation.wake(current, now=now, env=env)
         else:
             trigger_events = events if triggers is None else list(current.events[-triggers:])
+            if not self.automation.may_react(trigger_events):
+                # No rule listens: react() would decide nothing (the desk reads no
+                # routing state from an outcome), so neither it nor its environment.
+                return current, events, Outcome()
+            env = self.env(current.ticket, routing=True)
             outcome = self.automation.react(current, trigger_events, now=now, env=env, chain=chain)
         if self.routes and outcome.events:
             stamped = self.routing.stamp(current, outcome.events)

@@ -403,9 +403,9 @@ class ServiceDesk:
     ) -> Ticket:
         """Assign to ``agent``/``group``, or with neither, let the router choose.
 
-        The router runs on its fast path (``explain="chosen"``: O(log n) in the number of
-        agents for the built-in strategies); the ``Assigned`` event records the rule and
-        step (``decision``) and a compact reference in ``meta["routing"]`` from which
+        The router runs on its fast path (``Router.pick``: no verdicts, O(log n) in the
+        number of agents for the built-in strategies); the ``Assigned`` event records the
+        rule and step (``decision``) and a compact reference in ``meta["routing"]`` from which
         `explain()` rebuilds the full explanation. The escalation clock starts at
         the ticket's last ``Unassigned`` (else its creation), as in the automation.
 

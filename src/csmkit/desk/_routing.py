@@ -32,7 +32,11 @@ entry, last assignment and customer, the same in every process), and only what t
 cannot tell — how far the desk had seen when that is not simply "every event before the
 decision instant" (``horizon``: the latest instant it had observed, when later; ``ties``:
 per other ticket, its events at that very instant) and the escalation start when it is
-not the ticket's last ``Unassigned`` (``since``, e.g. an ``escalate`` with ``release``).
+not the ticket's last ``Unassigned`` (``since``, e.g. an ``escalate`` with ``release``);
+for an automation run, which routes against the state before its command and adds its
+own earlier decisions as the latest assignments, how many of the ticket's events that
+state held (``base``) and which decisions it added (``run``), when a rebuild from the
+ticket's events before the decision would differ.
 The decision instant is the event's. `state_as_of()` rebuilds that state from the store
 and checks the digest, so an explanation is either the exact one or an error — never a
 different state's.
@@ -48,7 +52,7 @@ from typing import Any
 
 import attrs
 
-from csmkit._jsonvalue import FrozenMap
+from csmkit._jsonvalue import FrozenMap, freeze_mapping
 from csmkit._time import format_instant, parse_instant
 from csmkit.desk._routing_digest import Tracked
 from csmkit.errors import NotFoundError, RoutingError
@@ -259,6 +263,11 @@ class RoutingHistory:
         """A digest of `state()`'s value (equal states, equal digests)."""
         return self.tracked().digest()
 
+    def held(self, ticket_id: str) -> tuple[int, _Load | None]:
+        """How many of the ticket's events the state holds, and the ticket's load then."""
+        record = self._records.get(ticket_id)
+        return (0, None) if record is None else (record.count, record.load)
+
     def seen(self, ticket_id: str, at: datetime) -> dict[str, Any]:
         """What a decision at ``at`` was made against, as far as instants tell: every
         event before the horizon (``at``, or the latest instant observed when that is
@@ -321,6 +330,11 @@ class RecordedDecision:
         horizon: How far the deciding desk had seen (``at`` unless recorded).
         ties: Per other ticket, its events at ``horizon`` the desk had seen.
         digest: The digest of the routing state used.
+        base: How many of the ticket's own events the state held (``index`` unless
+            recorded: an automation run routes against the state before its command).
+        run: Indexes of the ticket's routed ``Assigned`` events (at or after ``base``)
+            added to that state as its latest assignments, in order (the run's earlier
+            decisions, as the automation added them).
     """
 
     index: int
@@ -331,6 +345,8 @@ class RecordedDecision:
     horizon: datetime
     ties: Mapping[str, int]
     digest: str
+    base: int = -1
+    run: tuple[int, ...] = ()
 
 
 def recorded_decision(timeline: Timeline) -> RecordedDecision | None:
@@ -356,12 +372,26 @@ def recorded_decision(timeline: Timeline) -> RecordedDecision | None:
         digest = ref["state"]
         if not isinstance(digest, str):
             raise TypeError(f"state {digest!r} is not a digest")
+        base = _count(ref.get("base", index), "base")
+        run = tuple(_count(i, "run") for i in ref.get("run", ()))
+        if base > index:
+            raise ValueError(f"base {base} is after the event")
+        for i in run:
+            item = timeline[i] if base <= i < index else None
+            if not (isinstance(item, Assigned) and item.agent and item.decision):
+                raise ValueError(f"run: event {i} is not a routed assignment before it")
     except (KeyError, TypeError, ValueError) as exc:
         raise RoutingError(
             f"ticket {timeline.ticket_id!r}, event {index}: malformed routing reference ({exc!r})"
         ) from None
     ticket = Timeline(before).ticket
-    return RecordedDecision(index, event, ticket, at, since, horizon, ties, digest)
+    return RecordedDecision(index, event, ticket, at, since, horizon, ties, digest, base, run)
+
+
+def _count(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} {value!r} is not a count")
+    return value
 
 
 def state_as_of(timelines: Iterable[Timeline], recorded: RecordedDecision) -> RoutingState:
@@ -376,15 +406,26 @@ def state_as_of(timelines: Iterable[Timeline], recorded: RecordedDecision) -> Ro
     ticket_id, index = recorded.ticket.id, recorded.index
     horizon, ties = recorded.horizon, recorded.ties
     history = RoutingHistory()
+    own: Timeline | None = None
     for timeline in timelines:
         other = timeline.ticket_id
         if other == ticket_id:
-            count = index
+            own = timeline
+            count = index if recorded.base < 0 else recorded.base
         else:
             count = sum(1 for event in timeline[:] if event.at < horizon)
             count += ties.get(other, 0)
         if count:
             history.observe_events(other, timeline[:count])
+    if recorded.run:
+        # the run's earlier decisions, added as the automation added them
+        assert own is not None
+        tracked = history.tracked()
+        for i in recorded.run:
+            event, routed = own[i], Timeline(own[:i]).ticket
+            assert isinstance(event, Assigned)
+            assert event.agent is not None  # checked by recorded_decision()
+            tracked.assign(event.agent, routed.channel, event.at, routed.customer_id)
     if history.digest() != recorded.digest:
         raise RoutingError(
             f"ticket {ticket_id!r}, event {index}: the routing state at "
@@ -461,12 +502,27 @@ class RoutingCache:
         """The reference of a decision routed now against `state()`."""
         return reference(self.history(), ticket_id, at)
 
+    def meta(self, ticket_id: str, at: datetime) -> Mapping[str, Any]:
+        """The ``meta`` of a routed ``Assigned`` event at ``at``: its reference, frozen
+        (so the event takes it as it is)."""
+        ref = reference(self.history(), ticket_id, at)
+        if isinstance(ref, FrozenMap):  # the usual case: frozen already
+            return FrozenMap({REFERENCE_KEY: ref})
+        return freeze_mapping({REFERENCE_KEY: ref}, "meta")
+
     def stamp(self, before: Timeline, events: Sequence[Event]) -> tuple[Event, ...] | None:
         """``events`` (an automation outcome for ``before``) with a reference on each
         routed ``Assigned``; ``None`` when there is none to stamp.
 
-        The automation routes against the desk's state, then against that state after
-        each of its own earlier decisions in the run; the references say the same. An
+        The automation routes against the desk's state (which has seen the ticket's
+        stored events, not the command's), then against that state after each of its own
+        earlier decisions in the run, each added as the latest assignment; the
+        references say the same. When that is not what a rebuild from the ticket's
+        events before the decision gives (the command or the run changed the ticket's
+        load or assignments first, or a later assignment of another ticket is known),
+        the reference also says how many of the ticket's events the state held
+        (``base``) and which earlier decisions of the run were added to it (``run``,
+        their event indexes), so `state_as_of()` rebuilds exactly the state used. An
         escalation start the automation recorded (``meta["routing"]["since"]``, when it
         is not the ticket's last ``Unassigned``) is kept.
         """
@@ -477,16 +533,28 @@ class RoutingCache:
             return None
         history = self.history()
         tracked = history.tracked().copy()
+        ticket_id = before.ticket_id
+        base, base_load = history.held(ticket_id)
+        # an assignment of the ticket after the state's events: a rebuild differs
+        changed = any(isinstance(e, Assigned) and e.agent for e in before[base:])
         ticket = before.ticket
+        run: list[int] = []
         out: list[Event] = []
-        for event in events:
+        for position, event in enumerate(events):
             if isinstance(event, Assigned) and event.decision is not None and event.agent:
                 given = event.meta.get(REFERENCE_KEY)
-                ref = {"state": tracked.digest(), **history.seen(before.ticket_id, event.at)}
+                ref = {"state": tracked.digest(), **history.seen(ticket_id, event.at)}
                 if isinstance(given, Mapping) and "since" in given:
                     ref["since"] = given["since"]
+                if changed or _load_of(ticket) != base_load:
+                    ref["base"] = base
+                    if run:
+                        ref["run"] = list(run)
                 tracked.assign(event.agent, ticket.channel, event.at, ticket.customer_id)
+                run.append(len(before) + position)
                 event = attrs.evolve(event, meta={**event.meta, REFERENCE_KEY: ref})
+            if isinstance(event, Assigned) and event.agent:
+                changed = True
             ticket = ticket.apply(event)
             out.append(event)
         return tuple(out)

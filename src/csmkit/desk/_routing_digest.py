@@ -39,12 +39,23 @@ def _mix(value: int) -> int:
 
 
 def _load_hash(agent: str, channel: str, count: int) -> int:
-    return _mix(_base("L", agent, channel) ^ count)
+    # _mix(_base("L", agent, channel) ^ count), the mix written out (a hot path)
+    value = _base("L", agent, channel) ^ count
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK
+    return value ^ (value >> 31)
 
 
 def _last_hash(agent: str, key: tuple[int, float, int]) -> int:
     micros = round(key[1] * 1_000_000)  # exact for instants of this era, and deterministic
-    return _mix(_mix(_base("A", agent) ^ (micros & _MASK)) ^ key[2])
+    # _mix(_mix(_base("A", agent) ^ (micros & _MASK)) ^ key[2]), the mixes written out
+    value = _base("A", agent) ^ (micros & _MASK)
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK
+    value = value ^ (value >> 31) ^ key[2]
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK
+    return value ^ (value >> 31)
 
 
 def _customer_hash(customer: str, agent: str) -> int:
@@ -99,19 +110,18 @@ class Tracked:
         ticket for ``agent``)."""
         state = self.state
         old_key = state.last_assignment_key(agent)
-        if old_key[0]:
-            self.last = (self.last - _last_hash(agent, old_key)) & _MASK
-        count = state.load(agent, channel)
-        if count:
-            self.loads = (self.loads - _load_hash(agent, channel, count)) & _MASK
-        self.loads = (self.loads + _load_hash(agent, channel, count + 1)) & _MASK
+        last = self.last - _last_hash(agent, old_key) if old_key[0] else self.last
+        count = state.loads(agent).get(channel, 0)
+        loads = self.loads - _load_hash(agent, channel, count) if count else self.loads
         if customer is not None:
             previous = state.agent_for_customer(customer)
             if previous is not None:
                 self.customers = (self.customers - _customer_hash(customer, previous)) & _MASK
             self.customers = (self.customers + _customer_hash(customer, agent)) & _MASK
         self.state = state = state.assign(agent, channel, at, customer_id=customer)
-        self.last = (self.last + _last_hash(agent, state.last_assignment_key(agent))) & _MASK
+        self.loads = (loads + _load_hash(agent, channel, count + 1)) & _MASK
+        # the agent's new key: state.last_assignment_key(agent), without looking it up
+        self.last = (last + _last_hash(agent, (1, at.timestamp(), state.sequence))) & _MASK
 
     def set_last(self, agent: str, at: datetime, sequence: int) -> None:
         """The agent's last assignment is the ``sequence``-th, at ``at`` (as

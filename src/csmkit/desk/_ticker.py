@@ -155,7 +155,9 @@ class Ticker:
             # process's clock runs ahead, or this ticker lags) is evaluated from its
             # creation instead of failing the whole tick.
             scheduler.reschedule(timeline, max(now, timeline.created_at), after=None)
-        if read < 0:
+        if not logger.isEnabledFor(logging.DEBUG):
+            pass  # (the messages' arguments are not made for nothing: one scan per tick)
+        elif read < 0:
             logger.debug(
                 "tick at %s: full scan of %d ticket(s), write position %d",
                 now.isoformat(),

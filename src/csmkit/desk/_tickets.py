@@ -15,7 +15,7 @@ from typing import Any
 from csmkit._time import require_aware
 from csmkit.automation import Outcome, TicketRequest
 from csmkit.desk._core import DeskKernel
-from csmkit.desk._routing import REFERENCE_KEY, explain_recorded, last_unassigned
+from csmkit.desk._routing import explain_recorded
 from csmkit.desk._types import pending_fields, relaxed_form
 from csmkit.errors import (
     AutomationError,
@@ -24,7 +24,7 @@ from csmkit.errors import (
     WorkflowError,
 )
 from csmkit.knowledge import TemplateError, TemplateSet
-from csmkit.routing import Decision
+from csmkit.routing import Decision, Pick
 from csmkit.timeline import (
     CORE_FIELDS,
     RESERVED_FIELDS,
@@ -38,6 +38,7 @@ from csmkit.timeline import (
     SurveyAnswered,
     Ticket,
     Timeline,
+    Unassigned,
 )
 from csmkit.workflow import Actor
 
@@ -368,21 +369,19 @@ class TicketOperations:
     ) -> Done:
         """[`ServiceDesk.assign()`][csmkit.desk.ServiceDesk.assign]."""
 
-        routed: list[Decision] = []  # the last attempt's decision
+        routed: list[Pick] = []  # the last attempt's decision
 
         def make(timeline: Timeline, at: datetime) -> Sequence[Event]:
             if agent is not None or group is not None:
                 return [Assigned(ticket_id=ticket_id, at=at, actor=actor, agent=agent, group=group)]
             if self._kernel.router is None or self._kernel.agents is None:
                 raise AutomationError("auto-assign needs ServiceDesk(router=..., agents=...)")
-            since = last_unassigned(timeline[:])
-            decision = self._kernel.router.route(
-                timeline.ticket,
-                self._kernel.agents,
-                self._kernel.routing_state(),
-                at,
-                since=since,
-                explain="chosen",
+            # the escalation start, as the automation reads it (memoised on the timeline
+            # and carried over by its appends: not a walk of the whole history)
+            unassigned = timeline.last(Unassigned)
+            since = None if unassigned is None else unassigned.at
+            decision = self._kernel.router.pick(
+                timeline.ticket, self._kernel.agents, self._kernel.routing_state(), at, since=since
             )
             routed[:] = [decision]
             if decision.agent is None:
@@ -395,7 +394,7 @@ class TicketOperations:
                     agent=decision.agent,
                     group=decision.group,
                     decision=f"{decision.rule}#{decision.step}",
-                    meta={REFERENCE_KEY: self._kernel.routing.reference(ticket_id, at)},
+                    meta=self._kernel.routing.meta(ticket_id, at),
                 )
             ]
 

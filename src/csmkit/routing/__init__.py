@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from csmkit.routing._agents import RESERVED_AGENT_NAMES, Agent, AgentPool, Presence
 from csmkit.routing._calendar import ShiftCalendar
-from csmkit.routing._decision import CandidateVerdict, Decision
+from csmkit.routing._decision import CandidateVerdict, Decision, Pick
 from csmkit.routing._eligibility import FILTER_ORDER
 from csmkit.routing._fairness import FairnessReport, fairness_report, gini
 from csmkit.routing._queue import QueueEntry, WorkQueue
@@ -54,6 +54,7 @@ __all__ = [
     "FairnessReport",
     "LeastLoaded",
     "MostSpareCapacity",
+    "Pick",
     "Presence",
     "QueueEntry",
     "RoundRobin",

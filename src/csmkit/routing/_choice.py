@@ -154,7 +154,7 @@ class ChoiceCache:
 
     def _flush(self, heap: _Heap, state: RoutingState) -> None:
         """Fresh entries for the heap's pending members, scored in ``state``."""
-        versions, get, entries = self._versions, self.pool.get, heap.entries
+        versions, get, entries = self._versions, self.pool._by_id.get, heap.entries
         score, channel, skills = heap.score, heap.channel, heap.skills
         push = heapq.heappush
         for agent_id in heap.pending:
@@ -212,7 +212,16 @@ class ChoiceCache:
         """
         entries, versions = heap.entries, self._versions
         pop = heapq.heappop
-        popped: list[Entry] = []
+        while entries:  # stale entries on top are dropped
+            top = entries[0]
+            if top[-1] == versions.get(top[-2], 0):
+                break
+            pop(entries)
+        else:
+            return None, 0
+        if accept(top[-2], top[:-2]):
+            return top[-2], 1  # the usual case: the top is taken and stays where it is
+        popped: list[Entry] = [pop(entries)]
         try:
             while entries:
                 entry = pop(entries)

@@ -13,7 +13,7 @@ from csmkit._pickling import reduce_by_init
 from csmkit._time import format_instant, parse_instant
 from csmkit.errors import RoutingError
 
-__all__ = ["CandidateVerdict", "Decision"]
+__all__ = ["CandidateVerdict", "Decision", "Pick"]
 
 
 @attrs.frozen(kw_only=True)
@@ -195,3 +195,31 @@ class Decision:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise RoutingError(f"decision: malformed data ({exc!r})") from None
+
+
+@attrs.frozen(kw_only=True)
+class Pick:
+    """What [`Router.pick()`][csmkit.routing.Router.pick] chose: the agent of the
+    [`Decision`][csmkit.routing.Decision] ``route()`` would return, without verdicts.
+
+    Attributes:
+        ticket_id: The routed ticket.
+        at: The instant of the decision.
+        agent: The chosen agent id, or ``None`` when the ticket is queued.
+        channel: The ticket's channel.
+        customer_id: The ticket's customer.
+        rule: Name of the rule used.
+        step: Escalation step in force.
+        group: Required group at that step, if any.
+        next_escalation_at: When the next step fires (``None`` when none is left).
+    """
+
+    ticket_id: str
+    at: datetime
+    agent: str | None
+    channel: str
+    customer_id: str | None
+    rule: str
+    step: int
+    group: str | None
+    next_escalation_at: datetime | None

@@ -77,7 +77,8 @@ class Eligibility:
         self._excluded = excluded
         self._presence = "presence" not in answered
         self._group = None if "group" in answered else target.group
-        self._filters = tuple(f for f in target.filters if f.name not in answered)
+        filters = target.filters
+        self._filters = tuple(f for f in filters if f.name not in answered) if filters else filters
         self._open: dict[int, bool] = {}  # per shift calendar, for this instant
 
     def failure(self, agent: Agent) -> Failure | None:

@@ -14,7 +14,7 @@ from csmkit.errors import RoutingError
 from csmkit.routing._agents import Agent, AgentPool, Presence
 from csmkit.routing._calendar import ShiftCalendar
 from csmkit.routing._choice import AgentScore, ChoiceCache
-from csmkit.routing._decision import CandidateVerdict, Decision
+from csmkit.routing._decision import CandidateVerdict, Decision, Pick
 from csmkit.routing._eligibility import INDEXED, Eligibility, Failure
 from csmkit.routing._rules import EffectiveTarget, RoutingRule, RoutingRules
 from csmkit.routing._select import RuleIndex, ticket_value
@@ -149,6 +149,63 @@ class Router:
         request = _Request(ticket, agents, state, now, frozenset(exclude), plan)
         outcome = choose(self, request)
         return _decision(request, outcome, start, next_at, explain)
+
+    def pick(
+        self,
+        ticket: Ticket,
+        agents: AgentPool | Iterable[Agent],
+        state: RoutingState,
+        now: datetime,
+        *,
+        since: datetime | None = None,
+        exclude: Iterable[str] = (),
+    ) -> Pick:
+        """The agent ``route()`` chooses (in every ``explain`` mode), without the
+        explanation: no verdicts, no [`Decision`][csmkit.routing.Decision] (the cheapest
+        way to route; ``route(..., explain="full")`` explains the same choice).
+
+        Raises:
+            RoutingError: as ``route``.
+        """
+        now = _aware(now, "now")
+        if not isinstance(ticket, Ticket):
+            raise RoutingError(f"ticket: expected a Ticket, got {ticket!r}")
+        if not isinstance(state, RoutingState):
+            raise RoutingError(f"state: expected a RoutingState, got {state!r}")
+        start = ticket.created_at if since is None else _aware(since, "since")
+        plan, next_at = self._plan(ticket, now, start)
+        agent_score = plan.agent_score
+        if agent_score is None or not isinstance(agents, AgentPool):
+            request = _Request(ticket, agents, state, now, frozenset(exclude), plan)
+            chosen = self._choose_chosen(request).chosen
+        else:
+            cache = self._cache_for(agents)
+            key, ids, answered = self._candidate_ids(agents, ticket, plan, cache.memo)
+            failure = Eligibility(
+                ticket, plan.target, state, now, excluded=frozenset(exclude), answered=answered
+            ).failure
+            by_id = agents._by_id.__getitem__  # heap members are the pool's agents
+
+            def accept(agent_id: str, score: tuple[float, ...]) -> bool:
+                return failure(by_id(agent_id)) is None
+
+            channel = ticket.channel
+            with cache.lock:
+                cache.sync(state)
+                heap = cache.heap((key, channel), ids, agent_score, channel, plan.skills, state)
+                chosen = cache.choose(heap, accept)[0]
+        target = plan.target
+        return Pick(
+            ticket_id=ticket.id,
+            at=now,
+            agent=chosen,
+            channel=ticket.channel,
+            customer_id=ticket.customer_id,
+            rule=plan.rule.name,
+            step=target.step,
+            group=target.group,
+            next_escalation_at=next_at,
+        )
 
     def _choose_chosen(self, request: _Request) -> _Outcome:
         """``explain="chosen"``: index candidates in score order, up to the first eligible."""

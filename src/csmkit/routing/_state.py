@@ -12,7 +12,7 @@ from csmkit._time import format_instant, parse_instant, require_aware
 from csmkit.errors import RoutingError
 
 if TYPE_CHECKING:
-    from csmkit.routing._decision import Decision
+    from csmkit.routing._decision import Decision, Pick
 
 __all__ = ["RoutingState"]
 
@@ -171,7 +171,8 @@ class RoutingState:
 
     def loads(self, agent_id: str) -> Mapping[str, int]:
         """Open tickets per channel of ``agent_id`` (empty when none)."""
-        return self._loads.get(agent_id) or _EMPTY_LOADS
+        index = hash(agent_id) & (_BUCKETS - 1)  # self._loads.get(agent_id), without the call
+        return self._loads._buckets[index >> 5][index & 31].get(agent_id) or _EMPTY_LOADS
 
     def load(self, agent_id: str, channel: str | None = None) -> int:
         """Open tickets of ``agent_id`` on ``channel`` (all channels when ``None``)."""
@@ -185,7 +186,8 @@ class RoutingState:
 
     def last_assignment_key(self, agent_id: str) -> tuple[int, float, int]:
         """Sort key for round robin: never-assigned first, then oldest, then earliest."""
-        entry = self._last.get(agent_id)
+        index = hash(agent_id) & (_BUCKETS - 1)  # self._last.get(agent_id), without the call
+        entry = self._last._buckets[index >> 5][index & 31].get(agent_id)
         if entry is None:
             return (0, 0.0, 0)
         return (1, entry[0].timestamp(), entry[1])
@@ -273,7 +275,7 @@ class RoutingState:
             raise RoutingError(f"sequence: {sequence!r} is not a count >= 0")
         return self._replace(None, self._loads, self._last, self._customers, sequence)
 
-    def apply(self, decision: Decision) -> RoutingState:
+    def apply(self, decision: Decision | Pick) -> RoutingState:
         """The state after ``decision`` (unchanged when the ticket was queued)."""
         if decision.agent is None:
             return self

@@ -125,6 +125,16 @@ class _Clock:
         out.append((_BREACH, run.goal))
         return [(key, limit) for key, limit in out if key not in run.reached]
 
+    def settled(self, run: _Run, t: datetime) -> bool:
+        """Whether ``advance(run, t, inclusive=True)`` would leave ``run`` exactly as
+        it is: its anchor is that very object (so no time passes and the anchor keeps
+        its zone) and no threshold is met there."""
+        if run.anchor is not t:
+            return False
+        if not run.running or run.goal is None:
+            return True
+        return all(limit > run.elapsed for _, limit in self._thresholds(run))
+
     def advance(self, run: _Run, t: datetime, *, inclusive: bool) -> None:
         """Account time from the run's anchor to ``t``; record thresholds crossed
         before ``t`` (at ``t`` too when ``inclusive``)."""
@@ -299,6 +309,8 @@ class Fold:
         this fold as it is. Only the active runs are copied: reporting advances them,
         and a stopped run is never changed again (nothing but the active ones is)."""
         source = self.clock
+        if all(source.settled(run, now) for run in source.active.values()):
+            return _report(source, timeline, now)  # advancing would change no run
         clock = _Clock(source.policy, source.calendar)
         copies = {id(run): run.copy() for run in source.active.values()}
         clock.runs = [copies.get(id(run), run) for run in source.runs]

@@ -130,8 +130,9 @@ class SlaTracker:
             if selected is None:
                 return no_policy_report(timeline, now)
             policy = selected
+        ticket_id = timeline.ticket_id
         with self._lock:
-            entry = self._entries.get(timeline.ticket_id)
+            entry = self._entries.get(ticket_id)
             if (
                 entry is not None
                 and entry.last is not None
@@ -142,11 +143,11 @@ class SlaTracker:
             ):
                 # Asked again with the very events, policy, calendar and ``now`` it
                 # answered (and checked) last: the same answer, without re-checking.
-                self._entries.move_to_end(timeline.ticket_id)
+                self._entries.move_to_end(ticket_id)
                 return entry.last[1]
         now = check_evaluation(policy, timeline, calendar, now)
         with self._lock:
-            entry = self._entries.get(timeline.ticket_id)
+            entry = self._entries.get(ticket_id)
             if entry is not None and not _usable(entry, policy, calendar, timeline, now):
                 entry = None
             if entry is None:
@@ -160,14 +161,14 @@ class SlaTracker:
                 and entry.last[0].fold == now.fold
                 and entry.fold.count == len(timeline)
             ):
-                self._entries.move_to_end(timeline.ticket_id)
+                self._entries.move_to_end(ticket_id)
                 return entry.last[1]
             entry.fold.feed(timeline, now)
             entry.prefix = timeline.events[: entry.fold.count]
             report = entry.fold.peek(timeline, now)
             entry.last = (now, report) if entry.fold.count == len(timeline) else None
-            self._entries[timeline.ticket_id] = entry
-            self._entries.move_to_end(timeline.ticket_id)
+            self._entries[ticket_id] = entry
+            self._entries.move_to_end(ticket_id)
             if len(self._entries) > self._size:
                 self._entries.popitem(last=False)
             return report

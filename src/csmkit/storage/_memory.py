@@ -66,6 +66,8 @@ class MemoryStore:
         self._tickets: dict[str, Ticket] = {}
         # Timelines are immutable: one built by load() is handed out until the next append.
         self._timelines: dict[str, Timeline] = {}
+        # Each ticket's `order_key()` of its last update, made when a listing first
+        # needs it after an append (an append drops it): not on the write path.
         self._keys: dict[str, str] = {}
         self._message_ids: dict[str, str] = {}
         self._customers: dict[str, Customer] = {}
@@ -120,17 +122,11 @@ class MemoryStore:
                 stored = self._events[ticket_id] = []
             stored.extend(batch)
             self._timelines.pop(ticket_id, None)
+            changes = self._changes
             for version, event in enumerate(batch, expected_version + 1):
-                self._changes.append(
-                    Change(
-                        position=len(self._changes) + 1,
-                        ticket_id=ticket_id,
-                        version=version,
-                        kind=event.kind,
-                    )
-                )
+                changes.append(_change(len(changes) + 1, ticket_id, version, event.kind))
             self._tickets[ticket_id] = ticket
-            self._keys[ticket_id] = order_key(ticket.updated_at)
+            self._keys.pop(ticket_id, None)
             self._mark(ticket_id, due)
             for event in batch:
                 if isinstance(event, MessageAdded) and event.message_id is not None:
@@ -220,10 +216,13 @@ class MemoryStore:
         with self._lock:
             self._check_open()
             matches = []
+            keys = self._keys
             for ticket_id, ticket in self._tickets.items():
-                key = self._keys[ticket_id]
                 if not query.matches(ticket):
                     continue
+                key = keys.get(ticket_id)
+                if key is None:
+                    key = keys[ticket_id] = order_key(ticket.updated_at)
                 if query.since_key is not None and key < query.since_key:
                     continue
                 if query.after is not None and (key, ticket_id) <= query.after:
@@ -370,6 +369,23 @@ class MemoryStore:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _change(position: int, ticket_id: str, version: int, kind: object) -> Change:
+    """``Change(position=..., ticket_id=..., version=..., kind=...)`` of an append the
+    store has validated (a non-empty ticket id, positive integers), without running the
+    validators again; a kind that is not a non-empty string goes through them."""
+    if type(kind) is not str or not kind:
+        return Change(position=position, ticket_id=ticket_id, version=version, kind=kind)  # type: ignore[arg-type]
+    change = object.__new__(Change)
+    _set(change, "position", position)
+    _set(change, "ticket_id", ticket_id)
+    _set(change, "version", version)
+    _set(change, "kind", kind)
+    return change
+
+
+_set = object.__setattr__
 
 
 def _conforms(store: MemoryStore) -> TicketStore:

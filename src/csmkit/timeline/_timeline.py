@@ -65,12 +65,16 @@ class Timeline(Sequence[Event]):
         True
     """
 
-    __slots__ = ("_events", "_states", "_ticket", "_times")
+    __slots__ = ("_events", "_last", "_states", "_ticket", "_times")
 
     _events: tuple[Event, ...]
     _ticket: Ticket
-    _times: list[datetime]
+    # Derived, made when first needed: the instants (for bisection), the state after
+    # each event, and the latest event of each kind asked of `last()` (carried over
+    # by `append()`, so asking a grown timeline again reads only the new events).
+    _times: list[datetime] | None
     _states: list[Ticket] | None
+    _last: dict[str, Event | None] | None
 
     def __init__(self, events: Iterable[Event]) -> None:
         items = tuple(events)
@@ -89,8 +93,9 @@ class Timeline(Sequence[Event]):
             ticket = _fold(Ticket.created(first), items[1:], start=1)
         self._events = items
         self._ticket = ticket
-        self._times = [event.at for event in items]
+        self._times = None
         self._states = None
+        self._last = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The folded ticket, instants and memoised states are derived: pickle the events
@@ -104,8 +109,9 @@ class Timeline(Sequence[Event]):
         ticket = _fold(self._ticket, events, start=len(self._events))
         new._events = self._events + tuple(events)
         new._ticket = ticket
-        new._times = self._times + [event.at for event in events]
+        new._times = None
         new._states = None
+        new._last = _carried(self._last, events)
         return new
 
     def to_dict(self) -> dict[str, Any]:
@@ -176,7 +182,7 @@ class Timeline(Sequence[Event]):
             TimelineError: ``at`` is naive or earlier than the ticket's creation.
         """
         _check_instant(at, "at")
-        count = bisect.bisect_right(self._times, at)
+        count = bisect.bisect_right(self._instants(), at)
         if count == 0:
             raise TimelineError(
                 f"ticket {self.ticket_id!r} did not exist yet at {at.isoformat()} "
@@ -243,14 +249,32 @@ class Timeline(Sequence[Event]):
     def last(self, *kinds: str | type[Event]) -> Event | None:
         """The latest event of one of ``kinds``, or ``None``."""
         names = _kind_names(kinds)
-        return next((event for event in reversed(self._events) if event.kind in names), None)
+        if len(names) != 1:
+            return next((event for event in reversed(self._events) if event.kind in names), None)
+        (name,) = names
+        last = self._last
+        if last is None:
+            last = self._last = {}
+        elif name in last:
+            return last[name]
+        found = next((event for event in reversed(self._events) if event.kind == name), None)
+        last[name] = found
+        return found
+
+    def _instants(self) -> list[datetime]:
+        """The events' instants, in order (made on first use)."""
+        times = self._times
+        if times is None:
+            times = self._times = [event.at for event in self._events]
+        return times
 
     def between(self, start: datetime, end: datetime) -> tuple[Event, ...]:
         """Events with ``start <= at < end``."""
         _check_instant(start, "start")
         _check_instant(end, "end")
-        lo = bisect.bisect_left(self._times, start)
-        hi = bisect.bisect_left(self._times, end)
+        times = self._instants()
+        lo = bisect.bisect_left(times, start)
+        hi = bisect.bisect_left(times, end)
         return self._events[lo:hi]
 
     def messages(
@@ -310,10 +334,25 @@ def folded_timeline(base: Timeline | None, events: Sequence[Event], ticket: Tick
     new = object.__new__(Timeline)
     if base is None:
         new._events = tuple(events)
-        new._times = [event.at for event in new._events]
+        new._last = None
     else:
         new._events = base._events + tuple(events)
-        new._times = base._times + [event.at for event in events]
+        new._last = _carried(base._last, events)
     new._ticket = ticket
+    new._times = None
     new._states = None
     return new
+
+
+def _carried(
+    last: dict[str, Event | None] | None, events: Sequence[Event]
+) -> dict[str, Event | None] | None:
+    """A grown timeline's `Timeline.last()` memo: ``last`` (the shorter one's) with
+    each kind's latest event among ``events`` replacing it."""
+    if not last:
+        return None
+    carried = dict(last)
+    for event in events:
+        if event.kind in carried:
+            carried[event.kind] = event
+    return carried
