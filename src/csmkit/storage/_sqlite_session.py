@@ -56,6 +56,8 @@ class Session:
     ) -> None:
         store = self.store
         store._lock.release()
+        if exc is None:
+            return
         if isinstance(exc, sqlite3.Error):
             if is_access_error(exc):
                 message = cannot_write(store._path, self.what, exc, read_only=store._read_only)
