@@ -17,10 +17,21 @@ events as JSON text, serialised before timing) with plain ``sqlite3``: one ``BEG
 IMMEDIATE`` transaction per batch that checks the stream's version and inserts the rows,
 on a table with the same ``(ticket_id, version)`` key, same journal mode and
 ``synchronous`` setting. ``ratio`` = desk ops/s / floor ops/s (same operations, same
-batches). Desk and floor alternate, best of ``--repeat``; times are CPU + I/O wall time
-of this process (``time.perf_counter``) -- report ``uptime`` with the figures; ``--cpu``
-times desk and floor by this process's CPU time (``time.process_time``) instead, for
-before/after comparisons on a loaded machine.
+batches).
+
+The store-SQL floor (``SQL``) replays the same batches with *every statement
+``SqliteStore.append`` runs* for them (events, write positions, the ticket's index row
+with its indexes, message ids, and the version read when it makes one), recorded by
+appending the batches again, untimed, through a store whose connection writes down each
+statement with its parameters, then run with plain ``sqlite3`` on a file with the store's
+schema: what the desk's appends cost with no Python at all. ``SQL ratio`` = floor time /
+store-SQL time: the best ``ratio`` the store's schema allows, were everything else a desk
+operation does free. The µs columns are per operation (floor, store SQL, desk).
+
+Desk and floors alternate, best of ``--repeat``; times are CPU + I/O wall time of this
+process (``time.perf_counter``) -- report ``uptime`` with the figures; ``--cpu`` times
+everything by this process's CPU time (``time.process_time``) instead, for before/after
+comparisons on a loaded machine.
 
     python benchmarks/bench_desk.py                  # 1,000 and 10,000 tickets in the store
     python benchmarks/bench_desk.py --big            # also 100,000 (slow: the import)
@@ -45,7 +56,7 @@ from typing import Any
 from csmkit.cli._scenario import CALENDAR, SH, agents, desk_rules, router, ticket_types
 from csmkit.desk import ServiceDesk
 from csmkit.sla import BusinessCalendar
-from csmkit.storage import TicketStore, open_store
+from csmkit.storage import SqliteStore, TicketStore, open_store
 from csmkit.timeline import Event, Timeline
 from csmkit.workflow import Actor
 
@@ -78,23 +89,89 @@ class _Clock:
 
 
 class _Recording:
-    """Records every batch appended to a store (for the floor; serialised as JSON text
-    after the timed run). It replaces the store object's ``append`` on the instance
-    instead of wrapping the store, so the desk still sees the bundled store's own class
-    and takes its internal path (the desk's fold handed to the store, as in production).
+    """Records every batch appended to a store (for the floors; serialised after the
+    timed run), with its SLA due mark. It replaces the store object's ``append`` on the
+    instance instead of wrapping the store, so the desk still sees the bundled store's own
+    class and takes its internal path (the desk's fold handed to the store, as in
+    production).
     """
 
     def __init__(self, store: TicketStore) -> None:
         self.store = store
-        self.batches: list[tuple[str, int, list[Event]]] = []
+        self.batches: list[tuple[str, int, list[Event], Any]] = []
         real = store.append
 
         def append(ticket_id: str, events: Any, expected_version: int, **options: Any) -> int:
             version = real(ticket_id, events, expected_version, **options)
-            self.batches.append((ticket_id, expected_version, list(events)))
+            self.batches.append((ticket_id, expected_version, list(events), options.get("due")))
             return version
 
         store.append = append  # type: ignore[method-assign]
+
+
+class _Tape:
+    """A ``sqlite3.Connection`` stand-in that records every statement run through it
+    (with its parameters), for the store-SQL floor."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self.statements: list[tuple[str, Any, bool]] = []
+
+    def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
+        self.statements.append((sql, parameters, False))
+        return self.connection.execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any) -> sqlite3.Cursor:
+        rows = list(parameters)
+        self.statements.append((sql, rows, True))
+        return self.connection.executemany(sql, rows)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.connection, name)
+
+
+Statements = list[tuple[str, Any, bool]]
+
+
+def store_statements(path: str, batches: list[tuple[str, int, list[Event], Any]]) -> Statements:
+    """Every statement ``SqliteStore.append`` runs for these batches, with its parameters:
+    the batches appended again (untimed) through a store on a scratch file whose
+    connection records what it is asked to run. Ticket ids get a suffix so the timed
+    replays of several runs can share one file."""
+    store = SqliteStore(path, synchronous=SYNCHRONOUS)
+    tape = _Tape(store._connection)  # type: ignore[arg-type]
+    store._connection = tape  # type: ignore[assignment]
+    suffix = f"-{time.monotonic_ns()}"
+    for ticket_id, version, events, due in batches:
+        renamed = []
+        for event in events:
+            data = event.to_dict()
+            data["ticket_id"] = ticket_id + suffix
+            renamed.append(Event.from_dict(data))
+        store.append(ticket_id + suffix, renamed, version, due=due)
+    store._connection = tape.connection
+    store.close()
+    return tape.statements
+
+
+def store_sql_run(path: str, statements: Statements) -> float:
+    """The store-SQL floor: ``statements`` replayed with plain ``sqlite3`` (no Python
+    work beyond the driver calls) on a file with the store's schema."""
+    SqliteStore(path, synchronous=SYNCHRONOUS).close()  # create or migrate the schema
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute(f"PRAGMA synchronous = {SYNCHRONOUS.upper()}")
+    connection.execute("PRAGMA foreign_keys = ON")
+    execute, executemany = connection.execute, connection.executemany
+    started = CLOCK()
+    for sql, parameters, many in statements:
+        if many:
+            executemany(sql, parameters)
+        else:
+            execute(sql, parameters).fetchone()
+    elapsed = CLOCK() - started
+    connection.close()
+    return elapsed
 
 
 def _text(event: Event) -> str:
@@ -203,7 +280,7 @@ def fill(path: str, history: list[Timeline]) -> None:
 
 def desk_run(
     path: str, tickets: int, profiler: cProfile.Profile | None = None, *, start: datetime = T0
-) -> tuple[float, int, list[tuple[str, int, list[str]]]]:
+) -> tuple[float, int, list[tuple[str, int, list[Event], Any]]]:
     """One timed run from ``start`` (each run of a series starts after the previous
     one's instants: a desk whose clock went back behind the latest routed assignment
     rebuilds its routing state, which is not the steady state measured here)."""
@@ -228,8 +305,12 @@ def desk_run(
     if profiler is not None:
         profiler.disable()
     store.close()
-    texts = [(t, v, [_text(e) for e in events]) for t, v, events in recording.batches]
-    return elapsed, ops, texts
+    return elapsed, ops, recording.batches
+
+
+def texts(batches: list[tuple[str, int, list[Event], Any]]) -> list[tuple[str, int, list[str]]]:
+    """The batches as the bare floor writes them: events as JSON text."""
+    return [(t, v, [_text(e) for e in events]) for t, v, events, _ in batches]
 
 
 def raw_run(path: str, batches: list[tuple[str, int, list[str]]]) -> float:
@@ -276,7 +357,10 @@ def main() -> None:
     if args.profile is not None:
         sizes = [args.profile]
     print(f"load average: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
-    print(f"{'history':>8} {'desk ops/s':>11} {'raw ops/s':>10} {'ratio':>6} {'ms/op':>6}")
+    print(
+        f"{'history':>8} {'desk ops/s':>11} {'raw ops/s':>10} {'ratio':>6} {'ms/op':>6}"
+        f" {'floor µs':>8} {'SQL µs':>7} {'desk µs':>7} {'SQL ratio':>9}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             path = os.path.join(tmp, f"desk-{size}.db")
@@ -289,7 +373,7 @@ def main() -> None:
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
                 pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
                 return
-            best_desk = best_raw = float("inf")
+            best_desk = best_raw = best_sql = float("inf")
             ops = 0
             for run in range(args.repeat):
                 # Whole weeks later, so every run sees the same business hours.
@@ -297,11 +381,15 @@ def main() -> None:
                 start = T0 + timedelta(weeks=run * (1 + span // timedelta(weeks=1)))
                 elapsed, ops, batches = desk_run(path, args.tickets, start=start)
                 best_desk = min(best_desk, elapsed)
-                best_raw = min(best_raw, raw_run(os.path.join(tmp, "raw.db"), batches))
+                best_raw = min(best_raw, raw_run(os.path.join(tmp, "raw.db"), texts(batches)))
+                statements = store_statements(os.path.join(tmp, "tape.db"), batches)
+                best_sql = min(best_sql, store_sql_run(os.path.join(tmp, "sql.db"), statements))
             desk_rate, raw_rate = ops / best_desk, ops / best_raw
             print(
                 f"{size:>8,} {desk_rate:>11,.0f} {raw_rate:>10,.0f} "
                 f"{desk_rate / raw_rate:>6.2f} {1000 * best_desk / ops:>6.2f}"
+                f" {1e6 * best_raw / ops:>8.1f} {1e6 * best_sql / ops:>7.1f}"
+                f" {1e6 * best_desk / ops:>7.1f} {best_raw / best_sql:>9.2f}"
                 f"   (history imported in {fill_s:.1f} s; {len(batches)} batches per run)"
             )
     print(f"load average: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -15,6 +16,7 @@ from csmkit.timeline import Ticket
 __all__ = ["dump_state", "load_state"]
 
 _NAMES: tuple[str, ...] = tuple(attribute.name for attribute in attrs.fields(Ticket))
+_VALUES = attrgetter(*_NAMES)  # every attribute at once (a tuple: Ticket has several)
 _INSTANTS = ("created_at", "updated_at")
 
 
@@ -25,7 +27,7 @@ def dump_state(ticket: Ticket, created_at: str | None = None, updated_at: str | 
     ``json`` writes as their values directly; only the instants need formatting (pass
     them when already formatted).
     """
-    data: dict[str, Any] = {name: getattr(ticket, name) for name in _NAMES}
+    data: dict[str, Any] = dict(zip(_NAMES, _VALUES(ticket), strict=True))
     data["created_at"] = created_at or format_instant(ticket.created_at)
     data["updated_at"] = updated_at or format_instant(ticket.updated_at)
     return dumps(data)

@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from csmkit._time import format_instant
 from csmkit.errors import (
     ConcurrencyError,
     NotFoundError,
@@ -21,8 +19,7 @@ from csmkit.errors import (
     TimelineError,
 )
 from csmkit.storage._access import cannot_read, cannot_write, is_access_error
-from csmkit.storage._common import Folded, Query, check_append, encode_cursor, fold_trusted
-from csmkit.storage._eventjson import encode_event
+from csmkit.storage._common import Folded, Query, encode_cursor, fold_trusted
 from csmkit.storage._model import (
     Change,
     Customer,
@@ -40,26 +37,31 @@ from csmkit.storage._queries import (
 )
 from csmkit.storage._schema import MIGRATIONS, Migration, prepare
 from csmkit.storage._snapshot import load_state
+from csmkit.storage._sqlite_append import (
+    SELECT_TICKET,
+    Batch,
+    Row,
+    expected_write,
+    row_statement,
+    row_values,
+    write_events,
+    write_expected,
+)
 from csmkit.storage._sqlite_index import (
     COUNT_COLUMNS,
-    INSERT_CHANGE,
-    INSERT_EVENT,
-    INSERT_MESSAGE_ID,
-    SELECT_TICKET,
     due_columns,
     filters,
     find_customer,
     page_sql,
     read_customer,
     summary,
-    ticket_row,
     write_customer,
 )
 from csmkit.storage._sqlite_read import Held, read_events
-from csmkit.storage._text import check_customer_text, check_payload_text, storable
+from csmkit.storage._sqlite_session import Session, Transaction
+from csmkit.storage._text import check_customer_text, storable
 from csmkit.timeline import (
     Event,
-    MessageAdded,
     StatusCategory,
     Ticket,
     Timeline,
@@ -89,7 +91,11 @@ class SqliteStore:
       [`changes_after()`][csmkit.storage.SqliteStore.changes_after] lists what was written in commit
       order, across processes.
     * Each ticket's folded state is stored with its index row, so an append after
-      another writer folds onto one row instead of re-reading the stream.
+      another writer folds onto one row instead of re-reading the stream. A handle
+      appending onto the version it wrote itself does not read the row at all: its
+      ``UPDATE`` is guarded by every column as the handle wrote it, and when anything
+      changed the row (another writer, ``set_due``) it reads the row and goes on in the
+      same transaction, as any other append.
     * A handle keeps the timelines it last appended to or loaded; ``load`` hands one out
       only when the stream's version in the file is the timeline's own.
     * A read-only file or directory is a [`StorageError`][csmkit.errors.StorageError] saying
@@ -213,35 +219,14 @@ class SqliteStore:
         return os.access(directory, os.W_OK)
 
     # ----------------------------------------------------------------- plumbing
-    @contextmanager
-    def _session(self, what: str) -> Iterator[sqlite3.Connection]:
+    def _session(self, what: str) -> Session:
         """Hold the lock and map driver errors onto [`StorageError`][csmkit.errors.StorageError]."""
-        with self._lock:
-            if self._connection is None:
-                raise StorageError(f"{what}: the store is closed")
-            try:
-                yield self._connection
-            except sqlite3.Error as exc:
-                if is_access_error(exc):
-                    message = cannot_write(self._path, what, exc, read_only=self._read_only)
-                    raise StorageError(message) from exc
-                raise StorageError(f"{what} in {self._path}: {exc}") from exc
-            except UnicodeError as exc:  # the checks before each call should make it moot
-                raise StorageError(
-                    f"{what} in {self._path}: text that cannot be encoded as UTF-8 ({exc})"
-                ) from None
+        return Session(self, what)
 
-    @contextmanager
-    def _write(self, connection: sqlite3.Connection) -> Iterator[None]:
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            connection.execute("COMMIT")
-            self._commits += 1
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
+    def _write(self, connection: sqlite3.Connection) -> Transaction:
+        """A ``BEGIN IMMEDIATE`` transaction: committed at the end of the block, rolled
+        back on any exception."""
+        return Transaction(self, connection)
 
     def _state(
         self, connection: sqlite3.Connection, ticket_id: str, version: int, snapshot: object
@@ -283,46 +268,21 @@ class SqliteStore:
         """Append a batch atomically; see
         [`TicketStore.append()`][csmkit.storage.TicketStore.append] (``_folded``: the
         desk's internal path, see `fold_trusted()`)."""
-        batch = check_append(ticket_id, events, expected_version)
-        due_row = due_columns(check_due(due))
-        instants = [format_instant(event.at) for event in batch]
-        payloads = [encode_event(event, at) for event, at in zip(batch, instants, strict=True)]
-        check_payload_text(ticket_id, batch, payloads)
-        rows = [
-            (ticket_id, expected_version + i, event.kind, at, payload)
-            for i, (event, at, payload) in enumerate(zip(batch, instants, payloads, strict=True), 1)
-        ]
-        message_ids = [
-            (event.message_id, ticket_id)
-            for event in batch
-            if isinstance(event, MessageAdded) and event.message_id is not None
-        ]
+        batch = Batch(ticket_id, events, expected_version, due_columns(check_due(due)))
         with self._session(f"append to ticket {ticket_id!r}") as connection:
+            # What this handle wrote last (if at expected_version) gives the state and
+            # index row to write without reading them (see _sqlite_append).
+            written = self._held.written(ticket_id, expected_version)
+            expected = None
+            if written is not None or expected_version == 0:
+                expected = expected_write(batch, written, _folded)
             try:
                 with self._write(connection):
-                    stored = connection.execute(SELECT_TICKET, (ticket_id,)).fetchone()
-                    actual = 0 if stored is None else int(stored[0])
-                    if actual != expected_version:
-                        raise ConcurrencyError(
-                            f"ticket {ticket_id!r} is at version {actual}, "
-                            f"not the expected {expected_version}",
-                            ticket_id=ticket_id,
-                            expected=expected_version,
-                            actual=actual,
-                        )
-                    current = (
-                        None
-                        if stored is None
-                        else self._state(connection, ticket_id, actual, stored[1])
-                    )
-                    ticket = fold_trusted(current, batch, expected_version, _folded)
-                    connection.executemany(INSERT_EVENT, rows)
-                    # Positions come from the same BEGIN IMMEDIATE transaction: one
-                    # writer at a time, so position order is commit order.
-                    connection.executemany(INSERT_CHANGE, [row[:3] for row in rows])
-                    connection.execute(*ticket_row(ticket, due_row, stored))
-                    if message_ids:
-                        connection.executemany(INSERT_MESSAGE_ID, message_ids)
+                    if expected is not None and write_expected(connection, *expected[2:]):
+                        ticket, row = expected[:2]
+                    else:
+                        ticket, row = self._write_read(connection, batch, _folded)
+                    write_events(connection, batch)
             except sqlite3.IntegrityError as exc:
                 # Only reachable if another writer bypassed the version check.
                 raise ConcurrencyError(
@@ -338,9 +298,30 @@ class SqliteStore:
                 base = None
             timeline = None
             if expected_version == 0 or base is not None:
-                timeline = folded_timeline(base, batch, ticket)
-            self._held.wrote(ticket, timeline)
+                timeline = folded_timeline(base, batch.events, ticket)
+            self._held.wrote(ticket, row, timeline)
             return ticket.version
+
+    def _write_read(
+        self, connection: sqlite3.Connection, batch: Batch, folded: Folded | None
+    ) -> tuple[Ticket, Row]:
+        """Write the ticket's index row after reading it (in the append's transaction):
+        the version check, the state to fold onto, the columns that change."""
+        ticket_id, expected_version = batch.ticket_id, batch.expected
+        stored = connection.execute(SELECT_TICKET, (ticket_id,)).fetchone()
+        actual = 0 if stored is None else int(stored[0])
+        if actual != expected_version:
+            raise ConcurrencyError(
+                f"ticket {ticket_id!r} is at version {actual}, not the expected {expected_version}",
+                ticket_id=ticket_id,
+                expected=expected_version,
+                actual=actual,
+            )
+        current = None if stored is None else self._state(connection, ticket_id, actual, stored[1])
+        ticket = fold_trusted(current, batch.events, expected_version, folded)
+        row = row_values(ticket, batch)
+        connection.execute(*row_statement(ticket_id, row, stored))
+        return ticket, row
 
     def load(self, ticket_id: str) -> Timeline:
         """The ticket's timeline; see [`TicketStore.load()`][csmkit.storage.TicketStore.load]."""
@@ -495,16 +476,18 @@ class SqliteStore:
         ticket_id, due, version = check_set_due(ticket_id, due, version)
         if not storable(ticket_id):
             return False
-        with (
-            self._session(f"set the due mark of ticket {ticket_id!r}") as connection,
-            self._write(connection),
-        ):
-            cursor = connection.execute(
-                "UPDATE tickets SET due_at = ?, due_key = ?, due_target = ? "
-                "WHERE ticket_id = ? AND version = ?",
-                (*due_columns(due), ticket_id, version),
-            )
-            return cursor.rowcount == 1
+        columns = due_columns(due)
+        with self._session(f"set the due mark of ticket {ticket_id!r}") as connection:
+            with self._write(connection):
+                cursor = connection.execute(
+                    "UPDATE tickets SET due_at = ?, due_key = ?, due_target = ? "
+                    "WHERE ticket_id = ? AND version = ?",
+                    (*columns, ticket_id, version),
+                )
+            if cursor.rowcount != 1:
+                return False
+            self._held.due_set(ticket_id, version, columns)
+            return True
 
     def count_tickets(
         self,

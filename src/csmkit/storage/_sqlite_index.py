@@ -12,16 +12,10 @@ from csmkit.errors import StorageError
 from csmkit.storage._common import Query, order_key
 from csmkit.storage._model import Customer, Identity, TicketSummary
 from csmkit.storage._queries import SlaDue
-from csmkit.storage._snapshot import dump_state
-from csmkit.timeline import Priority, StatusCategory, Ticket
+from csmkit.timeline import Priority, StatusCategory
 
 __all__ = [
     "COUNT_COLUMNS",
-    "INSERT_CHANGE",
-    "INSERT_EVENT",
-    "INSERT_MESSAGE_ID",
-    "INSERT_TICKET",
-    "SELECT_TICKET",
     "SUMMARY_COLUMNS",
     "due_columns",
     "filters",
@@ -29,7 +23,6 @@ __all__ = [
     "page_sql",
     "read_customer",
     "summary",
-    "ticket_row",
     "write_customer",
 ]
 
@@ -37,68 +30,6 @@ SUMMARY_COLUMNS = (
     "ticket_id, version, status, category, priority, assignee, group_name, customer_id, "
     "created_at, updated_at, type, due_at, due_target, updated_key, due_key"
 )
-
-INSERT_EVENT = "INSERT INTO events (ticket_id, version, kind, at, payload) VALUES (?, ?, ?, ?, ?)"
-INSERT_CHANGE = "INSERT INTO changes (ticket_id, version, kind) VALUES (?, ?, ?)"
-INSERT_MESSAGE_ID = "INSERT OR IGNORE INTO message_ids (message_id, ticket_id) VALUES (?, ?)"
-
-# Every column of a ticket's index row, in the order of SELECT_TICKET and ticket_row().
-_TICKET_COLUMNS = (
-    "version",
-    "state",
-    "status",
-    "category",
-    "priority",
-    "assignee",
-    "group_name",
-    "customer_id",
-    "created_at",
-    "updated_at",
-    "updated_key",
-    "type",
-    "due_at",
-    "due_key",
-    "due_target",
-)
-SELECT_TICKET = f"SELECT {', '.join(_TICKET_COLUMNS)} FROM tickets WHERE ticket_id = ?"
-INSERT_TICKET = (
-    f"INSERT INTO tickets ({', '.join(_TICKET_COLUMNS)}, ticket_id) "
-    f"VALUES ({', '.join('?' * (len(_TICKET_COLUMNS) + 1))})"
-)
-
-
-def ticket_row(
-    ticket: Ticket, due: tuple[str | None, str | None, str | None], stored: Sequence[Any] | None
-) -> tuple[str, tuple[Any, ...]]:
-    """The statement writing ``ticket``'s index row: an INSERT for a new ticket, else an
-    UPDATE of the columns whose value changed, so SQLite leaves the indexes of unchanged
-    columns (assignee, group, type … most of the time) untouched."""
-    created_at = format_instant(ticket.created_at)
-    updated_at = format_instant(ticket.updated_at)
-    values = (
-        ticket.version,
-        dump_state(ticket, created_at, updated_at),
-        ticket.status,
-        ticket.category.value,
-        ticket.priority.value,
-        ticket.assignee,
-        ticket.group,
-        ticket.customer_id,
-        created_at,
-        updated_at,
-        order_key(ticket.updated_at),
-        ticket.type,
-        *due,
-    )
-    if stored is None:
-        return INSERT_TICKET, (*values, ticket.id)
-    changed = [i for i, value in enumerate(values) if stored[i] != value]
-    assignments = ", ".join(f"{_TICKET_COLUMNS[i]} = ?" for i in changed)
-    return (
-        f"UPDATE tickets SET {assignments} WHERE ticket_id = ?",
-        (*(values[i] for i in changed), ticket.id),
-    )
-
 
 # count_tickets(by=...) -> column
 COUNT_COLUMNS = {

@@ -9,6 +9,7 @@ from collections import OrderedDict
 
 from csmkit.errors import StorageError
 from csmkit.storage._eventjson import decode_event
+from csmkit.storage._sqlite_append import Row, with_due
 from csmkit.timeline import Event, Ticket, Timeline
 from csmkit.timeline.trusted import Untrusted, stored_events
 
@@ -61,27 +62,33 @@ def read_events(connection: sqlite3.Connection, where: str, ticket_id: str) -> l
 class Held:
     """The latest states and timelines one handle wrote or read, least recently used
     dropped first. Each is only valid at its own version: callers compare it with the
-    version in the file (in the same transaction for writes) before using it.
+    version in the file (in the same transaction for writes) before using it. With a
+    state the handle wrote, the ticket's index row as written (see `_sqlite_append`).
     """
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self.tickets: OrderedDict[str, Ticket] = OrderedDict()
+        self.tickets: OrderedDict[str, tuple[Ticket, Row]] = OrderedDict()
         self.timelines: OrderedDict[str, Timeline] = OrderedDict()
 
     def ticket(self, ticket_id: str, version: int) -> Ticket | None:
         """The held state of ``ticket_id`` if it is at ``version``."""
         held = self.tickets.get(ticket_id)
-        return held if held is not None and held.version == version else None
+        return held[0] if held is not None and held[0].version == version else None
+
+    def written(self, ticket_id: str, version: int) -> tuple[Ticket, Row] | None:
+        """The state and index row this handle wrote for ``ticket_id`` at ``version``."""
+        held = self.tickets.get(ticket_id)
+        return held if held is not None and held[0].version == version else None
 
     def timeline(self, ticket_id: str) -> Timeline | None:
         """The held timeline of ``ticket_id`` (at whatever version it is)."""
         return self.timelines.get(ticket_id)
 
-    def wrote(self, ticket: Ticket, timeline: Timeline | None) -> None:
-        """After an append: its state, and its timeline when the handle could build it
-        (else the older one is dropped)."""
-        self.tickets[ticket.id] = ticket
+    def wrote(self, ticket: Ticket, row: Row, timeline: Timeline | None) -> None:
+        """After an append: its state and index row, and its timeline when the handle
+        could build it (else the older one is dropped)."""
+        self.tickets[ticket.id] = (ticket, row)
         self.tickets.move_to_end(ticket.id)
         if len(self.tickets) > self.size:
             self.tickets.popitem(last=False)
@@ -89,6 +96,14 @@ class Held:
             self.timelines.pop(ticket.id, None)
         else:
             self.read(timeline)
+
+    def due_set(
+        self, ticket_id: str, version: int, due: tuple[str | None, str | None, str | None]
+    ) -> None:
+        """After ``set_due`` changed the due columns of the row at ``version``."""
+        held = self.written(ticket_id, version)
+        if held is not None:
+            self.tickets[ticket_id] = (held[0], with_due(held[1], due))
 
     def read(self, timeline: Timeline) -> None:
         """After a load (or an append that built the timeline)."""
