@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from _sqlite_trace import statements
 from csmkit.errors import ConcurrencyError
 from csmkit.storage import Change, Customer, SlaDue, SqliteStore, TicketPage, TicketStore
 from csmkit.storage._snapshot import dump_state, load_state
@@ -38,21 +38,8 @@ def _next(store: TicketStore, ticket_id: str, action: str = "message") -> tuple[
     return next_event(ticket, action, at), ticket.version
 
 
-@contextmanager
-def _statements(store: SqliteStore) -> Iterator[list[str]]:
-    """Every SQL statement the store's connection runs inside the block."""
-    seen: list[str] = []
-    connection = store._connection
-    assert connection is not None
-    connection.set_trace_callback(seen.append)
-    try:
-        yield seen
-    finally:
-        connection.set_trace_callback(None)
-
-
-def _reads_events(statements: list[str]) -> list[str]:
-    return [s for s in statements if "FROM events" in s or "from events" in s]
+def _reads_events(seen: list[str]) -> list[str]:
+    return [s for s in seen if "FROM events" in s or "from events" in s]
 
 
 def test_append_after_another_writer_does_not_read_the_history(tmp_path: Path) -> None:
@@ -61,13 +48,13 @@ def test_append_after_another_writer_does_not_read_the_history(tmp_path: Path) -
         first.append("T-1", _history("T-1", 60), 0)
         event, version = _next(first, "T-1")
         # `second` never saw the ticket (cold cache): one snapshot row, no events.
-        with _statements(second) as seen:
+        with statements(second) as seen:
             assert second.append("T-1", [event], version) == 61
         assert _reads_events(seen) == [], seen
         assert any("SELECT version, state, " in s and "FROM tickets" in s for s in seen)
         # `first` is now stale (its cache holds version 60): same again.
         event, version = _next(second, "T-1", "assign")
-        with _statements(first) as seen:
+        with statements(first) as seen:
             assert first.append("T-1", [event], version) == 62
         assert _reads_events(seen) == [], seen
         assert list(first.load("T-1")) == list(second.load("T-1"))
@@ -81,7 +68,7 @@ def test_a_lost_update_between_handles_is_still_a_conflict(tmp_path: Path) -> No
         mine, version = _next(second, "T-1")
         theirs, _ = _next(first, "T-1", "assign")
         first.append("T-1", [theirs], version)
-        with _statements(second) as seen, pytest.raises(ConcurrencyError) as info:
+        with statements(second) as seen, pytest.raises(ConcurrencyError) as info:
             second.append("T-1", [mine], version)
         assert (info.value.expected, info.value.actual) == (5, 6)
         assert _reads_events(seen) == []
@@ -121,7 +108,7 @@ def test_missing_or_unusable_state_folds_the_stream_once(tmp_path: Path, state: 
     connection.close()
     with SqliteStore(path) as store:
         event, version = _next(store, "T-1")
-        with _statements(store) as seen:
+        with statements(store) as seen:
             assert store.append("T-1", [event], version) == 13
         assert _reads_events(seen) != []  # folded from the stream
         assert store.load("T-1").ticket == folded.apply(event)

@@ -5,8 +5,6 @@ not exactly what it wrote: the rows and outcomes are those of the reading path."
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _sqlite_trace import statements
 from csmkit._time import format_instant
 from csmkit.errors import ConcurrencyError, TimelineError
 from csmkit.storage import SlaDue, SqliteStore
@@ -27,19 +26,6 @@ _COLUMNS = (
     "version, state, status, category, priority, assignee, group_name, customer_id, "
     "created_at, updated_at, updated_key, type, due_at, due_key, due_target"
 )
-
-
-@contextmanager
-def _statements(store: SqliteStore) -> Iterator[list[str]]:
-    """Every SQL statement the store's connection runs inside the block."""
-    seen: list[str] = []
-    connection = store._connection
-    assert connection is not None
-    connection.set_trace_callback(seen.append)
-    try:
-        yield seen
-    finally:
-        connection.set_trace_callback(None)
 
 
 def _row(path: Path, ticket_id: str) -> tuple[Any, ...]:
@@ -100,16 +86,16 @@ def test_the_writing_handle_does_not_read_the_row(tmp_path: Path) -> None:
     events: list[Event] = [created("T-1", customer_id="C-1")]
     with SqliteStore(path) as store:
         seen: list[str] = []
-        with _statements(store) as more:
+        with statements(store) as more:
             store.append("T-1", events, 0, due=_due(30))
         seen += more
         _check_row(path, "T-1", events, _due(30))
         batch = [_grow(events, "assign"), _grow(events, "open")]
-        with _statements(store) as more:
+        with statements(store) as more:
             store.append("T-1", batch, 1, due=_due(30))
         seen += more
         _check_row(path, "T-1", events, _due(30))
-        with _statements(store) as more:
+        with statements(store) as more:
             store.append("T-1", [_grow(events, "message", message_id="<1@x>")], 3)
         seen += more
         _check_row(path, "T-1", events, None)
@@ -132,7 +118,7 @@ def test_a_due_mark_set_by_another_handle_is_replaced(tmp_path: Path, offset: ti
         _check_row(path, "T-1", events, _due(30))
         # After its own set_due, the writer knows its row: no read.
         assert writer.set_due("T-1", _due(45), version=2)
-        with _statements(writer) as seen:
+        with statements(writer) as seen:
             writer.append("T-1", [_grow(events, "open")], 2, due=_due(45))
         assert not [s for s in seen if s.startswith("SELECT")], seen
         _check_row(path, "T-1", events, _due(45))

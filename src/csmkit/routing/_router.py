@@ -136,16 +136,10 @@ class Router:
         Raises:
             RoutingError: naive ``now``/``since``, a non-ticket, an unknown ``explain``.
         """
-        now = _aware(now, "now")
-        if not isinstance(ticket, Ticket):
-            raise RoutingError(f"ticket: expected a Ticket, got {ticket!r}")
-        if not isinstance(state, RoutingState):
-            raise RoutingError(f"state: expected a RoutingState, got {state!r}")
         choose = _EXPLAINERS.get(explain) if isinstance(explain, str) else None
         if choose is None:
             raise RoutingError(f"explain: {explain!r} is not 'full', 'candidates' or 'chosen'")
-        start = ticket.created_at if since is None else _aware(since, "since")
-        plan, next_at = self._plan(ticket, now, start)
+        now, start, plan, next_at = self._begin(ticket, state, now, since)
         request = _Request(ticket, agents, state, now, frozenset(exclude), plan)
         outcome = choose(self, request)
         return _decision(request, outcome, start, next_at, explain)
@@ -167,13 +161,7 @@ class Router:
         Raises:
             RoutingError: as ``route``.
         """
-        now = _aware(now, "now")
-        if not isinstance(ticket, Ticket):
-            raise RoutingError(f"ticket: expected a Ticket, got {ticket!r}")
-        if not isinstance(state, RoutingState):
-            raise RoutingError(f"state: expected a RoutingState, got {state!r}")
-        start = ticket.created_at if since is None else _aware(since, "since")
-        plan, next_at = self._plan(ticket, now, start)
+        now, _, plan, next_at = self._begin(ticket, state, now, since)
         agent_score = plan.agent_score
         if agent_score is None or not isinstance(agents, AgentPool):
             request = _Request(ticket, agents, state, now, frozenset(exclude), plan)
@@ -206,6 +194,20 @@ class Router:
             group=target.group,
             next_escalation_at=next_at,
         )
+
+    def _begin(
+        self, ticket: Ticket, state: RoutingState, now: datetime, since: datetime | None
+    ) -> tuple[datetime, datetime, _Plan, datetime | None]:
+        """``route()``'s and ``pick()``'s checked arguments: the instant, the escalation
+        start, the rule's plan at ``now`` and the next escalation instant."""
+        now = _aware(now, "now")
+        if not isinstance(ticket, Ticket):
+            raise RoutingError(f"ticket: expected a Ticket, got {ticket!r}")
+        if not isinstance(state, RoutingState):
+            raise RoutingError(f"state: expected a RoutingState, got {state!r}")
+        start = ticket.created_at if since is None else _aware(since, "since")
+        plan, next_at = self._plan(ticket, now, start)
+        return now, start, plan, next_at
 
     def _choose_chosen(self, request: _Request) -> _Outcome:
         """``explain="chosen"``: index candidates in score order, up to the first eligible."""
