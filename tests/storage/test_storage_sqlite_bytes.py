@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 from typing import Any
@@ -105,3 +106,16 @@ def test_rows_are_byte_for_byte_their_definition(
         json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":")) for event in events
     ]
     assert state == _state(Timeline(events).ticket)
+
+
+def test_dumps_from_threads_at_once_is_the_same_text() -> None:
+    """One encoder serves every thread: it keeps no state between calls (a shared table
+    of the containers being encoded would see another thread's as a cycle)."""
+    shared = {"fields": {"a": [{"b": ["c"] * 50}] * 50}, "at": datetime.now(timezone.utc)}
+    expected = _reference(shared)
+
+    def encode(_: int) -> bool:
+        return all(dumps(shared) == expected for _ in range(200))
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(encode, range(8)))
