@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from csmkit._time import format_instant
 from csmkit.storage import SqliteStore
+from csmkit.storage._common import order_key
 from csmkit.storage._eventjson import dumps
 from csmkit.timeline import Event, Ticket, Timeline
 from strategies import timelines_events
@@ -119,3 +120,20 @@ def test_dumps_from_threads_at_once_is_the_same_text() -> None:
 
     with ThreadPoolExecutor(4) as pool:
         assert all(pool.map(encode, range(8)))
+
+
+_AWARE = st.datetimes(
+    min_value=datetime(2, 1, 1),
+    max_value=datetime(9998, 12, 31),
+    timezones=st.timezones() | st.just(timezone(timedelta(hours=5, minutes=30, seconds=15))),
+)
+
+
+@given(_AWARE, _AWARE)
+def test_order_keys_are_utc_text_in_instant_order(first: datetime, second: datetime) -> None:
+    """``updated_key`` / ``due_key``: fixed-width UTC text, ordered as the instants."""
+    for instant in (first, second):
+        utc = instant.astimezone(timezone.utc).replace(tzinfo=None)
+        assert order_key(instant) == utc.isoformat(timespec="microseconds") + "Z"
+    earlier = first.astimezone(timezone.utc) < second.astimezone(timezone.utc)
+    assert (order_key(first) < order_key(second)) == earlier
