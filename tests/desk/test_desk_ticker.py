@@ -233,10 +233,13 @@ def _scans(desk: Any) -> Any:
     return calls
 
 
-def test_a_tick_after_only_its_own_writes_asks_the_store_for_no_changes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["desk.db", ":memory:"])
+def test_a_tick_after_only_its_own_writes_asks_the_store_for_no_changes(
+    tmp_path: Path, name: str
+) -> None:
     # The cheap path must be taken (the test below proves it is never taken wrongly).
     clock = Clock(_at(10))
-    desk = make_desk(SqliteStore(tmp_path / "desk.db"), clock, Outbox())
+    desk = make_desk(SqliteStore(name if name == ":memory:" else tmp_path / name), clock, Outbox())
     desk.tick(_at(10))
     calls = _scans(desk)
     desk.tick(_at(10))  # the first scan's marker: nothing committed since
@@ -247,15 +250,23 @@ def test_a_tick_after_only_its_own_writes_asks_the_store_for_no_changes(tmp_path
     assert calls["n"] == 0
 
 
-@pytest.mark.parametrize("writer", ["another handle", "another desk on the same handle"])
+@pytest.mark.parametrize(
+    "writer",
+    [
+        "another handle",
+        "another desk on the same handle",
+        "another desk on the same in-memory handle",
+    ],
+)
 def test_a_tick_sees_every_other_writer_after_its_own_writes(tmp_path: Path, writer: str) -> None:
-    path = tmp_path / "desk.db"
+    path = ":memory:" if "in-memory" in writer else str(tmp_path / "desk.db")
     clock, out = Clock(_at(10)), Outbox()
     store = SqliteStore(path)
     ticker = make_desk(store, clock, out)
     # Same handle: the file's data_version does not move (its own connection wrote);
-    # only the handle's commit count tells this desk's writes from the other's.
-    other_store = store if writer == "another desk on the same handle" else SqliteStore(path)
+    # only the handle's commit count tells this desk's writes from the other's (an
+    # in-memory database has no other connection: its marker is read without SQL).
+    other_store = store if "same" in writer else SqliteStore(path)
     other = make_desk(other_store, clock, Outbox())
     ticker.tick(_at(9, 55))
     own = ticker.receive(mail("li", _at(9, 56))).ticket_id

@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from csmkit.storage import SlaDue, SqliteStore
+import pytest
+
+from csmkit.errors import ConcurrencyError, StorageError
+from csmkit.storage import Customer, SlaDue, SqliteStore
 from csmkit.timeline import TicketCreated
 
 T0 = datetime(2026, 10, 12, 9, 0, tzinfo=timezone.utc)
@@ -33,3 +36,29 @@ def test_the_marker_moves_with_every_commit_and_only_then(tmp_path: Path) -> Non
         assert store.write_marker() == seen
         assert store.set_due("T-1", SlaDue(at=T0, target="resolution"), version=1)
         assert store.write_marker() != seen
+
+
+def _pragma_marker(store: SqliteStore) -> tuple[int, int]:
+    """The marker as a file store reads it: ``PRAGMA data_version`` and the commits."""
+    with store._session("read the reference marker") as connection:
+        return int(connection.execute("PRAGMA data_version").fetchone()[0]), store._commits
+
+
+def test_an_in_memory_marker_is_the_one_sqlite_would_give() -> None:
+    """An in-memory database is read without a statement: its marker is still exactly
+    the one ``PRAGMA data_version`` gives, moving with every commit of the handle
+    (appends, due marks, customers) and with nothing else (a failed append)."""
+    with SqliteStore(":memory:") as store:
+        markers = [store.write_marker()]
+        store.append("T-1", [_created("T-1")], 0)
+        markers.append(store.write_marker())
+        assert store.set_due("T-1", SlaDue(at=T0, target="resolution"), version=1)
+        markers.append(store.write_marker())
+        store.save_customer(Customer(id="C-1", name="Li"))
+        markers.append(store.write_marker())
+        with pytest.raises(ConcurrencyError):
+            store.append("T-1", [_created("T-1")], 0)
+        assert store.write_marker() == markers[-1] == _pragma_marker(store)
+        assert len(set(markers)) == len(markers)
+    with pytest.raises(StorageError):
+        store.write_marker()

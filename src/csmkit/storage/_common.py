@@ -122,9 +122,15 @@ def fold_trusted(
 def order_key(instant: datetime) -> str:
     """Fixed-width UTC text whose string order is the instants' order."""
     utc = instant.astimezone(timezone.utc)
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
-        f"{utc.second:02d}.{utc.microsecond:06d}Z"
+    # (One %-format of a tuple: about a third cheaper than seven formatted f-string fields.)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031
+        utc.year,
+        utc.month,
+        utc.day,
+        utc.hour,
+        utc.minute,
+        utc.second,
+        utc.microsecond,
     )
 
 

@@ -12,6 +12,8 @@ one, is still an error.
 from __future__ import annotations
 
 import json
+import json.encoder
+from collections.abc import Callable
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
@@ -33,7 +35,41 @@ def _instant(value: object) -> str:
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_instant)
 _DECODE = json.JSONDecoder().decode
 
-dumps = _ENCODER.encode
+
+def _c_dumps() -> Callable[[Any], str] | None:
+    """``_ENCODER.encode`` without its per-call set-up, or ``None`` without the C encoder.
+
+    ``JSONEncoder.encode`` builds a new C encoder for every call, from its own settings;
+    this one is built once from the same settings, so the text is the same. It is made
+    without a table of the containers being encoded (``markers``), which a shared
+    encoder could not keep per call: the values are frozen and already JSON shaped, and
+    a container that holds itself would fail with ``RecursionError`` rather than
+    ``ValueError``, a batch refused either way.
+    """
+    # The module's own C encoder (None where there is none, e.g. PyPy).
+    make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:  # pragma: no cover - CPython has it
+        return None
+    encoder = make_encoder(
+        None,
+        _ENCODER.default,
+        json.encoder.encode_basestring,  # (ensure_ascii=False)
+        None,
+        _ENCODER.key_separator,
+        _ENCODER.item_separator,
+        _ENCODER.sort_keys,
+        _ENCODER.skipkeys,
+        _ENCODER.allow_nan,
+    )
+    join = "".join
+
+    def dumps(value: Any) -> str:
+        return join(encoder(value, 0))
+
+    return dumps
+
+
+dumps: Callable[[Any], str] = _c_dumps() or _ENCODER.encode
 """Compact JSON text (UTF-8 kept, instants as ISO 8601 with offset)."""
 
 _FIELDS: dict[type[Event], tuple[tuple[str, ...], Any]] = {

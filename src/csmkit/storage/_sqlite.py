@@ -370,8 +370,14 @@ class SqliteStore:
     def write_marker(self) -> tuple[int, int]:
         """``(PRAGMA data_version, commits through this handle)``: the first moves on
         with every commit of another connection (any process), the second with this
-        handle's own. Equal markers: nothing was committed in between."""
+        handle's own. Equal markers: nothing was committed in between.
+
+        An in-memory database (``":memory:"``) is private to this handle's connection:
+        no other connection can commit to it, so its marker is read without a
+        statement (``data_version`` could only ever be its first value, 1)."""
         with self._session("read the write marker") as connection:
+            if self._path == ":memory:":
+                return 1, self._commits
             row = connection.execute("PRAGMA data_version").fetchone()
             return int(row[0]), self._commits
 
