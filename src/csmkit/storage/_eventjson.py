@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import json.encoder
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from operator import attrgetter
 from typing import Any
 
@@ -50,23 +50,34 @@ def _c_dumps() -> Callable[[Any], str] | None:
     make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
     if make_encoder is None:  # pragma: no cover - CPython has it
         return None
-    encoder = make_encoder(
-        None,
-        _ENCODER.default,
-        json.encoder.encode_basestring,  # (ensure_ascii=False)
-        None,
-        _ENCODER.key_separator,
-        _ENCODER.item_separator,
-        _ENCODER.sort_keys,
-        _ENCODER.skipkeys,
-        _ENCODER.allow_nan,
-    )
+    try:
+        encoder = make_encoder(
+            None,
+            _ENCODER.default,
+            json.encoder.encode_basestring,  # (ensure_ascii=False)
+            None,
+            _ENCODER.key_separator,
+            _ENCODER.item_separator,
+            _ENCODER.sort_keys,
+            _ENCODER.skipkeys,
+            _ENCODER.allow_nan,
+        )
+    except TypeError:  # pragma: no cover - another Python's private signature
+        return None
     join = "".join
 
     def dumps(value: Any) -> str:
         return join(encoder(value, 0))
 
-    return dumps
+    # The C encoder is not public API: if another Python's gives another text for a
+    # value of every kind the stores write, the general encoder is used instead.
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    probe = {"a": ["é 工单", 1, 2.5, None, True], "b": {"at": at}}
+    try:
+        same = dumps(probe) == _ENCODER.encode(probe)
+    except Exception:  # pragma: no cover - another Python's private behaviour
+        same = False
+    return dumps if same else None
 
 
 dumps: Callable[[Any], str] = _c_dumps() or _ENCODER.encode
