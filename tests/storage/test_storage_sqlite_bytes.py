@@ -137,3 +137,36 @@ def test_order_keys_are_utc_text_in_instant_order(first: datetime, second: datet
         assert order_key(instant) == utc.isoformat(timespec="microseconds") + "Z"
     earlier = first.astimezone(timezone.utc) < second.astimezone(timezone.utc)
     assert (order_key(first) < order_key(second)) == earlier
+
+
+def test_dumps_falls_back_to_the_general_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The shared C encoder is private to CPython's json: where it is missing, where its
+    # signature differs, or where it writes another text, the general encoder is used.
+    import json.encoder
+
+    from csmkit.storage import _eventjson
+
+    assert _eventjson._c_dumps() is not None  # this CPython: the fast path
+    monkeypatch.setattr(json.encoder, "c_make_encoder", None)
+    assert _eventjson._c_dumps() is None
+
+    def other_signature(*args: Any) -> Any:
+        raise TypeError("takes 10 arguments")
+
+    monkeypatch.setattr(json.encoder, "c_make_encoder", other_signature)
+    assert _eventjson._c_dumps() is None
+
+    def other_text(*args: Any) -> Any:
+        return lambda value, level: ["{", "}"]
+
+    monkeypatch.setattr(json.encoder, "c_make_encoder", other_text)
+    assert _eventjson._c_dumps() is None
+
+    def failing(*args: Any) -> Any:
+        def encode(value: Any, level: int) -> Any:
+            raise ValueError("no")
+
+        return encode
+
+    monkeypatch.setattr(json.encoder, "c_make_encoder", failing)
+    assert _eventjson._c_dumps() is None

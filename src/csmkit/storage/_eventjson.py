@@ -62,20 +62,21 @@ def _c_dumps() -> Callable[[Any], str] | None:
             _ENCODER.skipkeys,
             _ENCODER.allow_nan,
         )
-    except TypeError:  # pragma: no cover - another Python's private signature
+    except TypeError:  # another Python's private signature
         return None
     join = "".join
 
     def dumps(value: Any) -> str:
         return join(encoder(value, 0))
 
-    # The C encoder is not public API: if another Python's gives another text for a
+    # The C encoder is not public API: if another Python's writes another text for a
     # value of every kind the stores write, the general encoder is used instead.
     at = datetime(2026, 1, 1, tzinfo=timezone.utc)
     probe = {"a": ["é 工单", 1, 2.5, None, True], "b": {"at": at}}
+    expected = '{"a":["é 工单",1,2.5,null,true],"b":{"at":"2026-01-01T00:00:00+00:00"}}'
     try:
-        same = dumps(probe) == _ENCODER.encode(probe)
-    except Exception:  # pragma: no cover - another Python's private behaviour
+        same = dumps(probe) == expected
+    except Exception:  # another Python's private behaviour
         same = False
     return dumps if same else None
 
