@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import attrs
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -129,3 +130,24 @@ def test_copy_takes_every_field() -> None:
         assert getattr(copied, field.name) == getattr(ticket, field.name), field.name
         assert getattr(copied, field.name) != field.default, field.name
     assert copied == ticket
+
+
+@given(timelines_events(max_events=1))
+def test_created_equals_the_validating_constructor(events: list[Event]) -> None:
+    first = events[0]
+    assert isinstance(first, TicketCreated)
+    got, want = Ticket.created(first), Ticket._created_checked(first)
+    assert attrs.asdict(got, recurse=False) == attrs.asdict(want, recurse=False)
+    assert type(got) is Ticket
+    assert type(got.fields) is type(want.fields)
+
+
+def test_a_creation_subclass_takes_the_validating_constructor() -> None:
+    @attrs.frozen(kw_only=True)
+    class Opened(TicketCreated):
+        pass
+
+    event = Opened(ticket_id="T-1", at=T0, type="r", channel="web")
+    assert Ticket.created(event) == Ticket._created_checked(event)
+    with pytest.raises(TimelineError, match="starts with a TicketCreated"):
+        Ticket.created(Unassigned(ticket_id="T-1", at=T0))  # type: ignore[arg-type]

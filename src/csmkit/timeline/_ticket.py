@@ -105,6 +105,13 @@ class Ticket:
     @classmethod
     def created(cls, event: TicketCreated) -> Ticket:
         """The ticket as it is right after its creation event."""
+        if type(event) is TicketCreated and cls is Ticket:
+            return _created(event)  # its values passed the checks the fields would run
+        return cls._created_checked(event)
+
+    @classmethod
+    def _created_checked(cls, event: TicketCreated) -> Ticket:
+        """`created()` through the validating constructor (any event, any subclass)."""
         if not isinstance(event, TicketCreated):
             raise TimelineError(
                 f"a ticket starts with a TicketCreated event, got {type(event).__name__}"
