@@ -560,11 +560,14 @@ class RoutingCache:
         escalation start the automation recorded (``meta["routing"]["since"]``, when it
         is not the ticket's last ``Unassigned``) is kept.
         """
-        if not any(
-            isinstance(e, Assigned) and e.decision is not None and e.agent is not None
-            for e in events
-        ):
+        routed = [
+            position
+            for position, e in enumerate(events)
+            if isinstance(e, Assigned) and e.decision is not None and e.agent
+        ]
+        if not routed:
             return None
+        last = routed[-1]
         history = self.history()
         tracked = history.tracked().copy()
         ticket_id = before.ticket_id
@@ -584,7 +587,8 @@ class RoutingCache:
                     ref["base"] = base
                     if run:
                         ref["run"] = list(run)
-                tracked.assign(event.agent, ticket.channel, event.at, ticket.customer_id)
+                if position < last:  # the state a later decision of the run routes on
+                    tracked.assign(event.agent, ticket.channel, event.at, ticket.customer_id)
                 run.append(len(before) + position)
                 event = _with_reference(event, ref)
             if isinstance(event, Assigned) and event.agent:
