@@ -10,7 +10,7 @@ from dateutil.parser import isoparse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from csmkit._time import format_instant, parse_instant, require_aware
+from csmkit._time import format_instant, is_aware, parse_instant, require_aware
 from csmkit.errors import CsmkitError, RoutingError, TimelineError
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -143,3 +143,50 @@ def test_offsets_with_a_fraction_of_a_second_round_trip(offset: timedelta) -> No
     back = parse_instant(format_instant(value))
     assert back.utcoffset() == offset
     assert back == value
+
+
+class _NoOffsetZone(ZoneInfo):
+    """An IANA zone subclass whose ``utcoffset`` says "unknown": not the fast path's."""
+
+    def utcoffset(self, dt: datetime | None) -> None:  # type: ignore[override]
+        return None
+
+
+class _Instant(datetime):
+    """A datetime subclass that never has an offset, whatever its zone."""
+
+    def utcoffset(self) -> None:  # type: ignore[override]
+        return None
+
+
+def _reference_aware(value: object) -> bool:
+    # the check before the fast path for exact datetimes with a fixed offset or IANA zone
+    return (
+        isinstance(value, datetime) and value.tzinfo is not None and value.utcoffset() is not None
+    )
+
+
+checked_values = st.one_of(
+    aware_datetimes,
+    st.datetimes(min_value=datetime(1800, 1, 2), max_value=datetime(9999, 12, 30)),
+    st.datetimes(min_value=datetime(1800, 1, 2), max_value=datetime(9999, 12, 30)).map(
+        lambda naive: naive.replace(tzinfo=_NoOffsetZone("Asia/Shanghai"))
+    ),
+    aware_datetimes.map(
+        lambda value: _Instant(value.year, value.month, value.day, value.hour, tzinfo=value.tzinfo)
+    ),
+    st.dates(),
+    st.text(max_size=5),
+)
+
+
+@given(checked_values)
+def test_require_aware_and_is_aware_answer_as_the_full_check(value: object) -> None:
+    aware = _reference_aware(value)
+    if isinstance(value, datetime):
+        assert is_aware(value) is aware
+    if aware:
+        assert require_aware(value, "at") is value
+    else:
+        with pytest.raises(TimelineError, match=r"^at must be a timezone-aware datetime"):
+            require_aware(value, "at")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 from csmkit.errors import TimelineError
 
@@ -28,8 +29,15 @@ _ISO = re.compile(
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})?(?::?(\d{2}(?:\.\d+)?))?", re.ASCII)
 
 
+# Zones whose ``utcoffset()`` of a datetime is never ``None`` (a fixed offset, an IANA
+# zone): exactly these classes, not subclasses, which may answer ``None``.
+_ALWAYS_AWARE: frozenset[type] = frozenset({timezone, ZoneInfo})
+
+
 def is_aware(value: datetime) -> bool:
     """Return whether ``value`` carries a usable UTC offset."""
+    if type(value) is datetime and type(value.tzinfo) in _ALWAYS_AWARE:
+        return True
     return value.tzinfo is not None and value.utcoffset() is not None
 
 
@@ -48,6 +56,8 @@ def require_aware(
     Raises:
         Exception: ``error(message)``: ``value`` is naive or not a datetime.
     """
+    if type(value) is datetime and type(value.tzinfo) in _ALWAYS_AWARE:
+        return value  # the common case, without the zone's utcoffset() lookup
     if isinstance(value, datetime):
         if value.tzinfo is not None and value.utcoffset() is not None:
             return value

@@ -178,3 +178,32 @@ def test_rules_route_with_the_agents_the_desk_has_now() -> None:
     desk.open_ticket("job", channel="phone", ticket_id="T-1")
     assert desk.ticket("T-0").assignee == "old"
     assert desk.ticket("T-1").assignee == "new"
+
+
+def test_the_rules_environment_is_reused_only_while_its_parts_are_the_same(kit: Any) -> None:
+    """One environment per ticket type, made again as soon as the routing state, the
+    router, the agents or the calendar is another object: never a stale one."""
+    clock = kit.Clock(T0.replace(tzinfo=kit.SH))
+    desk = kit.make_desk("memory://", clock, kit.Outbox())
+    ticket = desk.open_ticket("repair", channel="phone", fields=kit.FIELDS, ticket_id="T-1")
+    kernel = desk._kernel
+    env = kernel.env(ticket)
+    assert kernel.env(ticket) is env  # nothing changed: the same one
+    assert env.routing_state is kernel.routing_state()
+    replaced = {
+        "router": kit.Router(kit.RoutingRules.from_dict(kit.ROUTING)),
+        "agents": kit.AgentPool(kit.AGENTS),
+        "calendar": kit.BusinessCalendar.from_dict(kit.CALENDAR),
+    }
+    for name, value in replaced.items():
+        setattr(kernel, name, value)
+        made = kernel.env(ticket)
+        assert made is not env, name
+        assert getattr(made, name) is value, name
+        env = made
+        assert kernel.env(ticket) is env
+    clock.now += timedelta(minutes=1)
+    desk.assign("T-1", "li")  # a new routing state
+    made = kernel.env(ticket)
+    assert made is not env
+    assert made.routing_state is kernel.routing_state()

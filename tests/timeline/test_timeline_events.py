@@ -74,6 +74,11 @@ class TestEnums:
         assert StatusCategory.SOLVED.is_done and StatusCategory.CLOSED.is_done
         assert not StatusCategory.ON_HOLD.is_done
 
+    @pytest.mark.parametrize("category", list(StatusCategory))
+    def test_category_helpers_for_every_member(self, category: StatusCategory) -> None:
+        assert category.is_active is (category.value in ("new", "open"))
+        assert category.is_done is (category.value in ("solved", "closed"))
+
 
 class TestValidation:
     def test_naive_datetime_is_rejected_naming_the_field(self) -> None:

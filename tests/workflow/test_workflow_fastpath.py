@@ -229,3 +229,33 @@ def test_field_changed_from_trusted_values_equals_validated() -> None:
         FieldChanged, ticket_id="T", at=T0, actor="x", name="a", old=(1, 2), new=None
     )
     assert event == FieldChanged(ticket_id="T", at=T0, actor="x", name="a", old=[1, 2], new=None)
+
+
+_FULL = Ticket(
+    id="T-9", type="repair", channel="web", status="doing", category="open",
+    priority="high", customer_id="C-1", subject="s", assignee="a1", group="g1",
+    fields={"x": 1}, tags=["t"], created_at=T0, updated_at=T0, version=7, workflow="w",
+    workflow_version=3, escalation_level=2,
+)  # fmt: skip
+_CHANGES = st.fixed_dictionaries(
+    {},
+    optional={
+        "status": st.sampled_from(["open", "done"]),
+        "category": st.sampled_from(list(StatusCategory)),
+        "subject": st.text(max_size=4),
+        "fields": st.dictionaries(st.sampled_from(["a", "b"]), st.integers(0, 2)).map(
+            _fast.freeze_fields
+        ),
+        "version": st.integers(8, 9),
+        "assignee": st.none() | st.just("b2"),
+    },
+)
+
+
+@given(_CHANGES)
+def test_replace_ticket_equals_the_validating_evolve(changes: dict[str, Any]) -> None:
+    # every field away from its default, so a field the copy left out is seen
+    got = _fast.replace_ticket(_FULL, changes)
+    want = attrs.evolve(_FULL, **changes)
+    assert type(got) is Ticket
+    assert attrs.asdict(got, recurse=False) == attrs.asdict(want, recurse=False)

@@ -149,12 +149,20 @@ class DeskKernel:
             # agents and calendar only (the router and agents may be replaced): the
             # last one made for the type is reused while all are the very same objects.
             state = self.routing_state() if routes else None
-            parts = (kind, state, self.router, self.agents, self.calendar)
+            router, agents, calendar = self.router, self.agents, self.calendar
             kept = self._envs.get(ticket.type)
-            if kept is not None and all(a is b for a, b in zip(kept[0], parts, strict=True)):
-                return kept[1]
+            if kept is not None:
+                made = kept[0]
+                if (
+                    made[0] is kind
+                    and made[1] is state
+                    and made[2] is router
+                    and made[3] is agents
+                    and made[4] is calendar
+                ):
+                    return kept[1]
             env = self._environment(kind, None, (), state)
-            self._envs[ticket.type] = (parts, env)
+            self._envs[ticket.type] = ((kind, state, router, agents, calendar), env)
             return env
         customer, assets = self.customer_context(ticket) if reads else (None, ())
         return self._environment(
@@ -301,7 +309,8 @@ class DeskKernel:
                 self.routing.observe(final)
                 log_committed(final, batch)
                 # Queued under the lock, so the outbox keeps the order of the stores.
-                self.outbox.put(outcome.notifications)
+                if outcome.notifications:
+                    self.outbox.put(outcome.notifications)
                 return final, outcome, True
             raise ConcurrencyError(
                 f"ticket {ticket_id!r} kept changing during {self.max_retries} attempts",

@@ -57,7 +57,8 @@ from csmkit._time import format_instant, parse_instant
 from csmkit.desk._routing_digest import Tracked
 from csmkit.errors import NotFoundError, RoutingError
 from csmkit.routing import AgentPool, Decision, Router, RoutingState
-from csmkit.timeline import Assigned, Event, Ticket, Timeline, Unassigned
+from csmkit.timeline import Assigned, Event, StatusCategory, Ticket, Timeline, Unassigned
+from csmkit.timeline.trusted import trusted_event
 
 __all__ = [
     "OPEN_CATEGORIES",
@@ -105,10 +106,43 @@ def _key_of(item: _Assignment) -> _Key:
     return item.key
 
 
+# The open categories as members (a ticket's category is one; hashing a member by its
+# name, not its value, is why this is not a set of the strings).
+_OPEN_MEMBERS = frozenset(StatusCategory(name) for name in OPEN_CATEGORIES)
+
+
 def _load_of(ticket: Ticket) -> _Load | None:
-    if ticket.assignee is None or ticket.category.value not in OPEN_CATEGORIES:
+    if ticket.assignee is None:
+        return None
+    category = ticket.category
+    if type(category) is StatusCategory:
+        if category not in _OPEN_MEMBERS:
+            return None
+    elif category.value not in OPEN_CATEGORIES:
         return None
     return (ticket.assignee, ticket.channel)
+
+
+def _with_reference(event: Assigned, ref: Mapping[str, Any]) -> Assigned:
+    """``event`` with ``ref`` as its ``meta["routing"]``: as ``attrs.evolve`` gives it,
+    without validating the event's other values again (they passed when it was built)."""
+    meta = {**event.meta, REFERENCE_KEY: ref}
+    if type(event) is not Assigned:
+        return attrs.evolve(event, meta=meta)
+    try:
+        frozen = freeze_mapping(meta, "meta")
+    except ValueError:
+        return attrs.evolve(event, meta=meta)  # which raises the event's own error
+    return trusted_event(
+        Assigned,
+        ticket_id=event.ticket_id,
+        at=event.at,
+        actor=event.actor,
+        meta=frozen,
+        agent=event.agent,
+        group=event.group,
+        decision=event.decision,
+    )
 
 
 class RoutingHistory:
@@ -526,11 +560,14 @@ class RoutingCache:
         escalation start the automation recorded (``meta["routing"]["since"]``, when it
         is not the ticket's last ``Unassigned``) is kept.
         """
-        if not any(
-            isinstance(e, Assigned) and e.decision is not None and e.agent is not None
-            for e in events
-        ):
+        routed = [
+            position
+            for position, e in enumerate(events)
+            if isinstance(e, Assigned) and e.decision is not None and e.agent
+        ]
+        if not routed:
             return None
+        last = routed[-1]
         history = self.history()
         tracked = history.tracked().copy()
         ticket_id = before.ticket_id
@@ -550,9 +587,10 @@ class RoutingCache:
                     ref["base"] = base
                     if run:
                         ref["run"] = list(run)
-                tracked.assign(event.agent, ticket.channel, event.at, ticket.customer_id)
+                if position < last:  # the state a later decision of the run routes on
+                    tracked.assign(event.agent, ticket.channel, event.at, ticket.customer_id)
                 run.append(len(before) + position)
-                event = attrs.evolve(event, meta={**event.meta, REFERENCE_KEY: ref})
+                event = _with_reference(event, ref)
             if isinstance(event, Assigned) and event.agent:
                 changed = True
             ticket = ticket.apply(event)

@@ -72,11 +72,17 @@ def _encode(value: object) -> Any:
     return thaw(value)
 
 
+# Values `_encode` returns as they are: these exact classes are neither instants, enum
+# members, tuples nor mappings (a subclass may be one: it takes `_encode`).
+_AS_IS: frozenset[type] = frozenset({str, int, bool, float, type(None)})
+
+
 def event_to_dict(event: Event) -> dict[str, Any]:
     """The JSON-safe dict form of ``event``: ``kind`` plus every field."""
     out: dict[str, Any] = {"kind": event.kind}
     for attribute in attrs.fields(type(event)):
-        out[attribute.name] = _encode(getattr(event, attribute.name))
+        value = getattr(event, attribute.name)
+        out[attribute.name] = value if type(value) in _AS_IS else _encode(value)
     return out
 
 

@@ -43,13 +43,18 @@ class StatusCategory(_StrEnum):
     @property
     def is_active(self) -> bool:
         """Whether the desk still owes work (``new`` or ``open``)."""
-        return self in (StatusCategory.NEW, StatusCategory.OPEN)
+        return self in _ACTIVE
 
     @property
     def is_done(self) -> bool:
         """Whether the ticket is ``solved`` or ``closed``."""
-        return self in (StatusCategory.SOLVED, StatusCategory.CLOSED)
+        return self in _DONE
 
+
+# Sets of members (a member hashes by its name): read by the properties above, which
+# a member is asked on every event an SLA clock folds.
+_ACTIVE = frozenset({StatusCategory.NEW, StatusCategory.OPEN})
+_DONE = frozenset({StatusCategory.SOLVED, StatusCategory.CLOSED})
 
 _PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 

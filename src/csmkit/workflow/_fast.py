@@ -56,6 +56,7 @@ _TICKET_FIELDS = (
     "workflow_version",
     "escalation_level",
 )
+_TICKET_NAMES = frozenset(_TICKET_FIELDS)
 _STATUS_CHANGED_FIELDS = (
     "ticket_id",
     "at",
@@ -144,8 +145,28 @@ def _fast_enter(
 
 def _fast_replace(ticket: Ticket, changes: Mapping[str, Any]) -> Ticket:
     new: Any = _new(_MutableTicket)
-    for name in _TICKET_FIELDS:
-        setattr(new, name, changes[name] if name in changes else getattr(ticket, name))
+    # every field written out (several times faster than a getattr/setattr loop)
+    new.id = ticket.id
+    new.type = ticket.type
+    new.channel = ticket.channel
+    new.status = ticket.status
+    new.category = ticket.category
+    new.priority = ticket.priority
+    new.customer_id = ticket.customer_id
+    new.subject = ticket.subject
+    new.assignee = ticket.assignee
+    new.group = ticket.group
+    new.fields = ticket.fields
+    new.tags = ticket.tags
+    new.created_at = ticket.created_at
+    new.updated_at = ticket.updated_at
+    new.version = ticket.version
+    new.workflow = ticket.workflow
+    new.workflow_version = ticket.workflow_version
+    new.escalation_level = ticket.escalation_level
+    for name in changes:
+        if name in _TICKET_NAMES:  # other names are not fields: not read, as before
+            setattr(new, name, changes[name])
     new.__class__ = Ticket
     result: Ticket = new
     return result

@@ -78,6 +78,8 @@ def _meta(value: object) -> Mapping[str, JsonValue]:
 def _split(
     ticket_or_timeline: Ticket | Timeline, what: str = "ticket"
 ) -> tuple[Ticket, Timeline | None]:
+    if type(ticket_or_timeline) is Timeline:  # the common case, one type check
+        return ticket_or_timeline.ticket, ticket_or_timeline
     if isinstance(ticket_or_timeline, Ticket):
         return ticket_or_timeline, None
     if isinstance(ticket_or_timeline, Timeline):
