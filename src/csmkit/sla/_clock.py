@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from csmkit._time import require_aware
 from csmkit.errors import SlaPolicyError
 from csmkit.sla._replies import SYSTEM_ACTOR, is_opening_comment, is_public_reply
-from csmkit.sla._report import SlaCycle, SlaReport, SlaState, SlaWarning
+from csmkit.sla._report import SlaCrossing, SlaCycle, SlaInstants, SlaReport, SlaState, SlaWarning
 from csmkit.timeline import (
     Direction,
     Event,
@@ -319,6 +319,12 @@ class Fold:
             clock.advance(run, now, inclusive=True)
         return _report(clock, timeline, now)
 
+    def instants(self, now: datetime) -> SlaInstants:
+        """``peek(timeline, now).instants()``, leaving this fold as it is, without
+        building the report: only the running runs are advanced (on copies), as only
+        their crossings and instants change on the way to ``now``."""
+        return _instants(self.clock, now)
+
     def resumable(self, timeline: Timeline, now: datetime) -> bool:
         """Whether feeding ``timeline`` from ``count`` on gives what a fresh fold would
         (the caller checks that the first ``count`` events are the folded ones)."""
@@ -457,4 +463,64 @@ def _report(clock: _Clock, timeline: Timeline, now: datetime) -> SlaReport:
         now=now,
         cycles=tuple(cycles),
         next_event_at=next_event,
+    )
+
+
+def _instants(clock: _Clock, now: datetime) -> SlaInstants:
+    """What ``_report(...).instants()`` gives for ``clock`` advanced to ``now``, computed
+    as ``_report`` computes each of those values (same additions, same order), without
+    its cycles. A paused or stopped run is not advanced: advancing a paused run moves
+    its anchor only, which changes none of these values."""
+    crossings: list[SlaCrossing] = []
+    numbers: dict[str, int] = {}
+    next_event: datetime | None = None
+    due: tuple[datetime, str] | None = None
+    runs = clock.runs
+    if len(runs) > 1:
+        runs = sorted(runs, key=lambda r: (r.started_at, r.order))
+    for run in runs:
+        goal = run.goal if run.goal is not None else run.last_goal
+        if goal is None:
+            continue  # never had a goal: not a cycle of the report
+        name = run.target.name
+        number = numbers[name] = numbers.get(name, 0) + 1
+        running = run.stopped_at is None and run.running
+        if running and not clock.settled(run, now):
+            run = run.copy()
+            clock.advance(run, now, inclusive=True)
+        reached = run.reached
+        if reached:
+            for fraction in run.target.warnings:
+                when = reached.get(fraction)
+                if when is not None:
+                    crossings.append(SlaCrossing(name, number, fraction, when))
+        breach_at = reached.get(_BREACH)
+        if breach_at is not None:
+            crossings.append(SlaCrossing(name, number, None, breach_at))
+        if not running:
+            continue
+        anchor = run.anchor
+        if goal > run.elapsed:
+            when = clock._add(run, anchor, goal - run.elapsed)
+        else:
+            when = breach_at if breach_at is not None else anchor
+        if due is None or (when, name) < due:
+            due = (when, name)
+        if run.goal is None:
+            continue
+        pending = [
+            clock._add(run, anchor, goal * fraction - run.elapsed)
+            for fraction in run.target.warnings
+            if fraction not in reached
+        ]
+        if breach_at is None:
+            pending.append(when)
+        for at in pending:
+            if at > now and (next_event is None or at < next_event):
+                next_event = at
+    return SlaInstants(
+        due_at=None if due is None else due[0],
+        due_target=None if due is None else due[1],
+        next_event_at=next_event,
+        crossings=tuple(crossings),
     )
