@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from unittest import mock
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.sla.test_sla_tracker import CAL, POLICY, WALL, with_priority_changes
+from tests.sla.test_sla_tracker import CAL, POLICY, WALL, _unremembered_add, with_priority_changes
 
 from csmkit.errors import SlaPolicyError
 from csmkit.sla import (
@@ -23,7 +25,16 @@ from csmkit.sla import (
     SlaState,
     SlaTracker,
 )
-from csmkit.timeline import Direction, FieldChanged, MessageAdded, TicketCreated, Timeline
+from csmkit.sla._clock import _Clock
+from csmkit.timeline import (
+    Direction,
+    Event,
+    FieldChanged,
+    MessageAdded,
+    StatusChanged,
+    TicketCreated,
+    Timeline,
+)
 
 ZONES = [timezone.utc, ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")]
 
@@ -234,3 +245,71 @@ def test_equal_due_instants_go_to_the_first_target_name() -> None:
             T0 + timedelta(hours=4),
             "periodic_update",
         )
+
+
+@st.composite
+def pausing(draw: st.DrawFn) -> list[Event]:
+    """A ticket put on hold and taken up again and again (customer messages and
+    replies between), each event in one of several zones."""
+    start = datetime(2026, 9, 14, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    start += timedelta(minutes=draw(st.integers(0, 6 * 24 * 60)))
+    events: list[Event] = [TicketCreated(ticket_id="T-1", at=start, type="repair", channel="email")]
+    at, status = start, "new"
+    for _ in range(draw(st.integers(1, 14))):
+        at += draw(st.sampled_from([timedelta(minutes=7), timedelta(hours=3), timedelta(days=1)]))
+        when = at.astimezone(draw(st.sampled_from(ZONES)))
+        kind = draw(st.sampled_from(["status", "status", "inbound", "reply"]))
+        if kind == "status":
+            new = (
+                "open"
+                if status in ("pending", "on_hold")
+                else draw(st.sampled_from(["pending", "on_hold"]))
+            )
+            events.append(
+                StatusChanged(
+                    ticket_id="T-1",
+                    at=when,
+                    from_status=status,
+                    to_status=new,
+                    category=new,
+                )
+            )
+            status = new
+        else:
+            direction = Direction.INBOUND if kind == "inbound" else Direction.OUTBOUND
+            events.append(
+                MessageAdded(
+                    ticket_id="T-1", at=when, direction=direction, author="a", channel="email"
+                )
+            )
+    return events
+
+
+@settings(max_examples=60)
+@given(data=st.data(), paused=st.booleans())
+def test_instants_remembered_over_a_running_span_equal_the_calendars_answers(
+    data: Any, paused: bool
+) -> None:
+    """While a clock runs without a pause, the instants its thresholds fall at are
+    remembered across events (they do not move as the anchor does): with events in
+    several zones, pauses and resumes, and reports at every event's instant and later,
+    the reports equal those computed asking the calendar every time."""
+    if paused:
+        events = data.draw(pausing())
+    else:
+        events = [
+            attrs.evolve(event, at=event.at.astimezone(data.draw(st.sampled_from(ZONES))))
+            for event in data.draw(with_priority_changes()).events
+        ]
+    tracker = SlaTracker(POLICY)
+    timeline = Timeline(events[:1])
+    for event in [None, *events[1:]]:
+        if event is not None:
+            timeline = timeline.append(event)
+        now = _now(timeline, data)
+        report = tracker.evaluate(timeline, calendar=CAL, now=now)
+        instants = tracker.instants(timeline, calendar=CAL, now=now)
+        with mock.patch.object(_Clock, "_add", _unremembered_add):
+            expected = POLICY.evaluate(timeline, calendar=CAL, now=now)
+        assert report.to_dict() == expected.to_dict()
+        assert _exact(instants) == _exact(expected.instants())

@@ -34,6 +34,7 @@ _BREACH = -1.0  # key of the breach threshold among the warning fractions
 # --------------------------------------------------------------------------- the fold
 #: Business-time additions remembered per run (a report needs about seven).
 _MEMO_SIZE = 32
+_ZERO = timedelta(0)
 
 
 class _Run:
@@ -51,6 +52,7 @@ class _Run:
         "priority",
         "reached",
         "running",
+        "span",
         "started_at",
         "stopped_at",
         "target",
@@ -73,6 +75,13 @@ class _Run:
         # (a pure function of them and the calendar): a kept fold and its copies reuse
         # them, shared, as a report after each event recomputes the same due instants.
         self.memo: dict[tuple[datetime, object, int, timedelta], datetime] = {}
+        # While the clock runs without a pause, the instant at which the elapsed time
+        # reaches an amount ``L`` does not move as the anchor does: from any anchor ``A``
+        # of the span, ``add(A, L - elapsed(A))`` is the same instant (business time is
+        # additive and an addition lands on the earliest such instant). So these
+        # instants are remembered by ``(L, zone of the anchor)`` for the running span;
+        # a pause or resume starts another span (see ``_Clock.resumed``).
+        self.span: dict[tuple[timedelta, object], datetime] = {}
         # The report's cycle of a stopped run: nothing changes a stopped run, and runs
         # of its target before it (all stopped: one run per target is active) keep
         # its number, so it is built once.
@@ -85,6 +94,7 @@ class _Run:
         new.elapsed, new.goal, new.last_goal = self.elapsed, self.goal, self.last_goal
         new.priority, new.running, new.stopped_at = self.priority, self.running, self.stopped_at
         new.cancelled, new.order, new.memo = self.cancelled, self.order, self.memo
+        new.span = self.span
         new.cycle = self.cycle
         new.reached = dict(self.reached)
         return new
@@ -107,6 +117,17 @@ class _Clock:
     def _add(self, run: _Run, at: datetime, delta: timedelta) -> datetime:
         if run.target.business and delta:
             assert self.calendar is not None
+            if run.running and at is run.anchor and delta > _ZERO:
+                # From the anchor of a running clock: the instant the elapsed time
+                # reaches ``elapsed + delta``, the same for every anchor of the span.
+                key = (run.elapsed + delta, at.tzinfo)
+                span = run.span
+                when = span.get(key)
+                if when is None:
+                    if len(span) >= _MEMO_SIZE:
+                        span.clear()
+                    when = span[key] = self.calendar.add(at, delta)
+                return when
             # The key holds the zone and fold too: equal instants in other zones are
             # equal datetimes, but the calendar's answer is given in ``at``'s zone.
             key = (at, at.tzinfo, at.fold, delta)
@@ -152,6 +173,8 @@ class _Clock:
                     run.reached[key] = when
         if run.running and t > run.anchor:
             run.elapsed += self._measure(run)(run.anchor, t)
+        elif t < run.anchor:
+            run.span = {}  # (instants never decrease in a timeline) another span
         run.anchor = t
 
     def settle(self, run: _Run, t: datetime, *, retarget: bool = False) -> None:
@@ -187,6 +210,7 @@ class _Clock:
             running = category not in run.target.pause
             if running != run.running:
                 run.running = running
+                run.span = {}  # paused or resumed: the instants of another span
                 self.settle(run, at)
 
     def set_priority(self, at: datetime, priority: Priority) -> None:
