@@ -34,7 +34,7 @@ from csmkit.automation._occurrences import (
     due_timed,
     field_instant,
     occurrences,
-    sla_instants,
+    sla_wakeups,
     timed,
 )
 from csmkit.automation._params import template_names
@@ -351,20 +351,7 @@ class Automation:
                     d.due_at for d in env.workflow.scheduled_transitions(timeline, env.calendar)
                 )
         if self._sla_rules and env.sla is not None:
-            # The SLA occurrences of ``occurrences()`` are the report's crossings: read
-            # from its instants (a tracker builds no report for them).
-            sla = sla_instants(timeline, now, env)
-            for crossing in sla.crossings:
-                if after is not None and crossing.at <= after:
-                    continue
-                kind = "sla_warning" if crossing.fraction is not None else "sla_breach"
-                keys: dict[str, Any] = {"sla": crossing.target, "cycle": crossing.cycle}
-                if crossing.fraction is not None:
-                    keys["fraction"] = crossing.fraction
-                if any(kind in r.on and not done(timeline, r.id, keys) for r in self._sla_rules):
-                    instants.append(crossing.at)
-            if sla.next_event_at is not None:
-                instants.append(sla.next_event_at)
+            instants.extend(sla_wakeups(self._sla_rules, timeline, now, after, env))
         future = [i for i in instants if after is None or i > after]
         return min(future) if future else None
 

@@ -28,6 +28,7 @@ __all__ = [
     "instant",
     "occurrences",
     "sla_instants",
+    "sla_wakeups",
     "timed",
 ]
 
@@ -115,6 +116,33 @@ def sla_instants(timeline: Timeline, now: datetime, env: Environment) -> SlaInst
     if isinstance(sla, SlaTracker):
         return sla.instants(timeline, calendar=env.calendar, now=now)
     return sla.evaluate(timeline, calendar=env.calendar, now=now).instants()
+
+
+def sla_wakeups(
+    sla_rules: Sequence[Rule],
+    timeline: Timeline,
+    now: datetime,
+    after: datetime | None,
+    env: Environment,
+) -> list[datetime]:
+    """The SLA instants a wake-up after ``after`` counts (``env.sla`` is set): each
+    warning or breach reached after ``after`` that a rule on it has not answered (the
+    SLA occurrences of ``occurrences()`` are the report's crossings), and the report's
+    ``next_event_at``."""
+    sla = sla_instants(timeline, now, env)
+    found: list[datetime] = []
+    for crossing in sla.crossings:
+        if after is not None and crossing.at <= after:
+            continue
+        kind = "sla_warning" if crossing.fraction is not None else "sla_breach"
+        keys: dict[str, Any] = {"sla": crossing.target, "cycle": crossing.cycle}
+        if crossing.fraction is not None:
+            keys["fraction"] = crossing.fraction
+        if any(kind in rule.on and not done(timeline, rule.id, keys) for rule in sla_rules):
+            found.append(crossing.at)
+    if sla.next_event_at is not None:
+        found.append(sla.next_event_at)
+    return found
 
 
 def _remembered(

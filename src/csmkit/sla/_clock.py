@@ -120,13 +120,13 @@ class _Clock:
             if run.running and at is run.anchor and delta > _ZERO:
                 # From the anchor of a running clock: the instant the elapsed time
                 # reaches ``elapsed + delta``, the same for every anchor of the span.
-                key = (run.elapsed + delta, at.tzinfo)
+                reach = (run.elapsed + delta, at.tzinfo)
                 span = run.span
-                when = span.get(key)
+                when = span.get(reach)
                 if when is None:
                     if len(span) >= _MEMO_SIZE:
                         span.clear()
-                    when = span[key] = self.calendar.add(at, delta)
+                    when = span[reach] = self.calendar.add(at, delta)
                 return when
             # The key holds the zone and fold too: equal instants in other zones are
             # equal datetimes, but the calendar's answer is given in ``at``'s zone.
