@@ -68,7 +68,9 @@ def occurrences(
         keys: dict[str, Any] = {"anchor": format_instant(start)}
         context = {"kind": "time", "anchor": start}
         found.append(Occurrence(when, order, rule, keys, context))
-    if sla_rules and env.sla is not None:
+    # The SLA occurrences are the report's crossings: none reached, no report to build
+    # (its instants are usually remembered by the tracker from the due mark).
+    if sla_rules and env.sla is not None and sla_instants(timeline, now, env).crossings:
         report = env.sla.evaluate(timeline, calendar=env.calendar, now=now)
         base = len(time_rules)
         for cycle in report.cycles:
