@@ -340,7 +340,9 @@ CASES: dict[type[Any], Callable[[], Any]] = {
     ),
     # ----------------------------------------------------------------- sla
     sla.BusinessCalendar: v.calendar,
+    sla.SlaCrossing: lambda: sla.SlaCrossing("resolution", 1, 0.5, v.T0),
     sla.SlaCycle: lambda: v.sla_report().cycles[0],
+    sla.SlaInstants: lambda: v.sla_report().instants(),
     sla.SlaPolicy: v.policy,
     sla.SlaPolicySet: v.policy_set,
     sla.SlaReport: v.sla_report,

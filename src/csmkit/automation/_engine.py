@@ -34,6 +34,8 @@ from csmkit.automation._occurrences import (
     due_timed,
     field_instant,
     occurrences,
+    sla_wakeups,
+    timed,
 )
 from csmkit.automation._params import template_names
 from csmkit.automation._results import (
@@ -335,15 +337,13 @@ class Automation:
         ):
             return None  # nothing below could add an instant
         instants: list[datetime] = []
-        for occurrence in occurrences(
-            self._time_rules, self._sla_rules, timeline, now, env, self._instants
-        ):
+        for _, rule, start, when in timed(self._time_rules, timeline, env, self._instants):
             # the instant first: one not after ``after`` is left out below anyway, and
-            # `done()` reads the timeline
-            if (after is None or occurrence.at > after) and not done(
-                timeline, occurrence.rule.id, occurrence.keys
+            # its keys and `done()` (which reads the timeline) are not needed for it
+            if (after is None or when > after) and not done(
+                timeline, rule.id, {"anchor": format_instant(start)}
             ):
-                instants.append(occurrence.at)
+                instants.append(when)
         if env.workflow is not None and timeline.ticket.category is not StatusCategory.CLOSED:
             # a workflow the ticket does not follow has no timers for it
             with contextlib.suppress(WorkflowError):
@@ -351,9 +351,7 @@ class Automation:
                     d.due_at for d in env.workflow.scheduled_transitions(timeline, env.calendar)
                 )
         if self._sla_rules and env.sla is not None:
-            report = env.sla.evaluate(timeline, calendar=env.calendar, now=now)
-            if report.next_event_at is not None:
-                instants.append(report.next_event_at)
+            instants.extend(sla_wakeups(self._sla_rules, timeline, now, after, env))
         future = [i for i in instants if after is None or i > after]
         return min(future) if future else None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any
 
@@ -15,6 +15,7 @@ from csmkit.automation._results import Environment
 from csmkit.automation._rules import Rule
 from csmkit.automation._triggers import TimeTrigger
 from csmkit.errors import AutomationError, WorkflowError
+from csmkit.sla import SlaInstants, SlaTracker
 from csmkit.timeline import StatusCategory, StatusChanged, Timeline, WorkflowMigrated
 
 __all__ = [
@@ -26,6 +27,9 @@ __all__ = [
     "field_instant",
     "instant",
     "occurrences",
+    "sla_instants",
+    "sla_wakeups",
+    "timed",
 ]
 
 
@@ -60,17 +64,13 @@ def occurrences(
     of the trigger, the anchor and the calendar) across calls: a ticket's anchors
     rarely move, and its wake-up is computed after every operation."""
     found: list[Occurrence] = []
-    for order, rule in enumerate(time_rules):
-        trigger = rule.time
-        assert trigger is not None
-        start = anchor(trigger, timeline, env)
-        if start is None:
-            continue
+    for order, rule, start, when in timed(time_rules, timeline, env, instants):
         keys: dict[str, Any] = {"anchor": format_instant(start)}
         context = {"kind": "time", "anchor": start}
-        when = _remembered(trigger, start, env, instants)
         found.append(Occurrence(when, order, rule, keys, context))
-    if sla_rules and env.sla is not None:
+    # The SLA occurrences are the report's crossings: none reached, no report to build
+    # (its instants are usually remembered by the tracker from the due mark).
+    if sla_rules and env.sla is not None and sla_instants(timeline, now, env).crossings:
         report = env.sla.evaluate(timeline, calendar=env.calendar, now=now)
         base = len(time_rules)
         for cycle in report.cycles:
@@ -93,6 +93,57 @@ def occurrences(
                         **extra,
                     }
                     found.append(Occurrence(at, base + order, rule, keys, context))
+    return found
+
+
+def timed(
+    time_rules: Sequence[Rule], timeline: Timeline, env: Environment, instants: Instants | None
+) -> Iterator[tuple[int, Rule, datetime, datetime]]:
+    """Each time rule's order, the rule, its anchor and its instant, for the rules
+    that have an anchor on ``timeline`` (their occurrences' keys are made by the caller,
+    only when it needs them)."""
+    for order, rule in enumerate(time_rules):
+        trigger = rule.time
+        assert trigger is not None
+        start = anchor(trigger, timeline, env)
+        if start is not None:
+            yield order, rule, start, _remembered(trigger, start, env, instants)
+
+
+def sla_instants(timeline: Timeline, now: datetime, env: Environment) -> SlaInstants:
+    """The instants of ``timeline``'s SLA report at ``now`` (``env.sla`` is set): a
+    tracker gives them without building the report."""
+    sla = env.sla
+    assert sla is not None
+    if isinstance(sla, SlaTracker):
+        return sla.instants(timeline, calendar=env.calendar, now=now)
+    return sla.evaluate(timeline, calendar=env.calendar, now=now).instants()
+
+
+def sla_wakeups(
+    sla_rules: Sequence[Rule],
+    timeline: Timeline,
+    now: datetime,
+    after: datetime | None,
+    env: Environment,
+) -> list[datetime]:
+    """The SLA instants a wake-up after ``after`` counts (``env.sla`` is set): each
+    warning or breach reached after ``after`` that a rule on it has not answered (the
+    SLA occurrences of ``occurrences()`` are the report's crossings), and the report's
+    ``next_event_at``."""
+    sla = sla_instants(timeline, now, env)
+    found: list[datetime] = []
+    for crossing in sla.crossings:
+        if after is not None and crossing.at <= after:
+            continue
+        kind = "sla_warning" if crossing.fraction is not None else "sla_breach"
+        keys: dict[str, Any] = {"sla": crossing.target, "cycle": crossing.cycle}
+        if crossing.fraction is not None:
+            keys["fraction"] = crossing.fraction
+        if any(kind in rule.on and not done(timeline, rule.id, keys) for rule in sla_rules):
+            found.append(crossing.at)
+    if sla.next_event_at is not None:
+        found.append(sla.next_event_at)
     return found
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from csmkit.desk._types import TicketType
-from csmkit.sla import BusinessCalendar, SlaState, SlaTracker
+from csmkit.sla import BusinessCalendar, SlaTracker
 from csmkit.storage import SlaDue
 from csmkit.timeline import Timeline
 
@@ -48,11 +48,11 @@ def committed_due(
         return None
     tracker = None if trackers is None else trackers.get(timeline.ticket.type)
     if tracker is not None:
-        report = tracker.evaluate(timeline, calendar=calendar, now=timeline.updated_at)
+        # The instants only: the tracker builds no report for them.
+        instants = tracker.instants(timeline, calendar=calendar, now=timeline.updated_at)
     else:
         report = kind.sla.evaluate(timeline, calendar=calendar, now=timeline.updated_at)
-    running = [c for c in report.cycles if c.state is SlaState.RUNNING]
-    if not running:
+        instants = report.instants()
+    if instants.due_at is None or instants.due_target is None:
         return None
-    earliest = min(running, key=lambda cycle: (cycle.due_at, cycle.target))
-    return SlaDue(at=earliest.due_at, target=earliest.target)
+    return SlaDue(at=instants.due_at, target=instants.due_target)

@@ -21,7 +21,14 @@ from csmkit.sla._policy import (
     SlaTarget,
 )
 from csmkit.sla._replies import SYSTEM_ACTOR, is_opening_comment, is_public_reply
-from csmkit.sla._report import SlaCycle, SlaReport, SlaState, SlaWarning
+from csmkit.sla._report import (
+    SlaCrossing,
+    SlaCycle,
+    SlaInstants,
+    SlaReport,
+    SlaState,
+    SlaWarning,
+)
 from csmkit.sla._tracker import SlaTracker
 
 __all__ = [
@@ -29,7 +36,9 @@ __all__ = [
     "SYSTEM_ACTOR",
     "TARGET_NAMES",
     "BusinessCalendar",
+    "SlaCrossing",
     "SlaCycle",
+    "SlaInstants",
     "SlaPolicy",
     "SlaPolicySet",
     "SlaReport",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from csmkit._time import require_aware
 from csmkit.errors import SlaPolicyError
 from csmkit.sla._replies import SYSTEM_ACTOR, is_opening_comment, is_public_reply
-from csmkit.sla._report import SlaCycle, SlaReport, SlaState, SlaWarning
+from csmkit.sla._report import SlaCrossing, SlaCycle, SlaInstants, SlaReport, SlaState, SlaWarning
 from csmkit.timeline import (
     Direction,
     Event,
@@ -34,6 +34,7 @@ _BREACH = -1.0  # key of the breach threshold among the warning fractions
 # --------------------------------------------------------------------------- the fold
 #: Business-time additions remembered per run (a report needs about seven).
 _MEMO_SIZE = 32
+_ZERO = timedelta(0)
 
 
 class _Run:
@@ -51,6 +52,7 @@ class _Run:
         "priority",
         "reached",
         "running",
+        "span",
         "started_at",
         "stopped_at",
         "target",
@@ -73,6 +75,13 @@ class _Run:
         # (a pure function of them and the calendar): a kept fold and its copies reuse
         # them, shared, as a report after each event recomputes the same due instants.
         self.memo: dict[tuple[datetime, object, int, timedelta], datetime] = {}
+        # While the clock runs without a pause, the instant at which the elapsed time
+        # reaches an amount ``L`` does not move as the anchor does: from any anchor ``A``
+        # of the span, ``add(A, L - elapsed(A))`` is the same instant (business time is
+        # additive and an addition lands on the earliest such instant). So these
+        # instants are remembered by ``(L, zone of the anchor)`` for the running span;
+        # a pause or resume starts another span (see ``_Clock.resumed``).
+        self.span: dict[tuple[timedelta, object], datetime] = {}
         # The report's cycle of a stopped run: nothing changes a stopped run, and runs
         # of its target before it (all stopped: one run per target is active) keep
         # its number, so it is built once.
@@ -85,6 +94,7 @@ class _Run:
         new.elapsed, new.goal, new.last_goal = self.elapsed, self.goal, self.last_goal
         new.priority, new.running, new.stopped_at = self.priority, self.running, self.stopped_at
         new.cancelled, new.order, new.memo = self.cancelled, self.order, self.memo
+        new.span = self.span
         new.cycle = self.cycle
         new.reached = dict(self.reached)
         return new
@@ -107,6 +117,17 @@ class _Clock:
     def _add(self, run: _Run, at: datetime, delta: timedelta) -> datetime:
         if run.target.business and delta:
             assert self.calendar is not None
+            if run.running and at is run.anchor and delta > _ZERO:
+                # From the anchor of a running clock: the instant the elapsed time
+                # reaches ``elapsed + delta``, the same for every anchor of the span.
+                reach = (run.elapsed + delta, at.tzinfo)
+                span = run.span
+                when = span.get(reach)
+                if when is None:
+                    if len(span) >= _MEMO_SIZE:
+                        span.clear()
+                    when = span[reach] = self.calendar.add(at, delta)
+                return when
             # The key holds the zone and fold too: equal instants in other zones are
             # equal datetimes, but the calendar's answer is given in ``at``'s zone.
             key = (at, at.tzinfo, at.fold, delta)
@@ -152,6 +173,8 @@ class _Clock:
                     run.reached[key] = when
         if run.running and t > run.anchor:
             run.elapsed += self._measure(run)(run.anchor, t)
+        elif t < run.anchor:
+            run.span = {}  # (instants never decrease in a timeline) another span
         run.anchor = t
 
     def settle(self, run: _Run, t: datetime, *, retarget: bool = False) -> None:
@@ -187,6 +210,7 @@ class _Clock:
             running = category not in run.target.pause
             if running != run.running:
                 run.running = running
+                run.span = {}  # paused or resumed: the instants of another span
                 self.settle(run, at)
 
     def set_priority(self, at: datetime, priority: Priority) -> None:
@@ -318,6 +342,12 @@ class Fold:
         for run in clock.active.values():
             clock.advance(run, now, inclusive=True)
         return _report(clock, timeline, now)
+
+    def instants(self, now: datetime) -> SlaInstants:
+        """``peek(timeline, now).instants()``, leaving this fold as it is, without
+        building the report: only the running runs are advanced (on copies), as only
+        their crossings and instants change on the way to ``now``."""
+        return _instants(self.clock, now)
 
     def resumable(self, timeline: Timeline, now: datetime) -> bool:
         """Whether feeding ``timeline`` from ``count`` on gives what a fresh fold would
@@ -457,4 +487,64 @@ def _report(clock: _Clock, timeline: Timeline, now: datetime) -> SlaReport:
         now=now,
         cycles=tuple(cycles),
         next_event_at=next_event,
+    )
+
+
+def _instants(clock: _Clock, now: datetime) -> SlaInstants:
+    """What ``_report(...).instants()`` gives for ``clock`` advanced to ``now``, computed
+    as ``_report`` computes each of those values (same additions, same order), without
+    its cycles. A paused or stopped run is not advanced: advancing a paused run moves
+    its anchor only, which changes none of these values."""
+    crossings: list[SlaCrossing] = []
+    numbers: dict[str, int] = {}
+    next_event: datetime | None = None
+    due: tuple[datetime, str] | None = None
+    runs = clock.runs
+    if len(runs) > 1:
+        runs = sorted(runs, key=lambda r: (r.started_at, r.order))
+    for run in runs:
+        goal = run.goal if run.goal is not None else run.last_goal
+        if goal is None:
+            continue  # never had a goal: not a cycle of the report
+        name = run.target.name
+        number = numbers[name] = numbers.get(name, 0) + 1
+        running = run.stopped_at is None and run.running
+        if running and not clock.settled(run, now):
+            run = run.copy()
+            clock.advance(run, now, inclusive=True)
+        reached = run.reached
+        if reached:
+            for fraction in run.target.warnings:
+                when = reached.get(fraction)
+                if when is not None:
+                    crossings.append(SlaCrossing(name, number, fraction, when))
+        breach_at = reached.get(_BREACH)
+        if breach_at is not None:
+            crossings.append(SlaCrossing(name, number, None, breach_at))
+        if not running:
+            continue
+        anchor = run.anchor
+        if goal > run.elapsed:
+            when = clock._add(run, anchor, goal - run.elapsed)
+        else:
+            when = breach_at if breach_at is not None else anchor
+        if due is None or (when, name) < due:
+            due = (when, name)
+        if run.goal is None:
+            continue
+        pending = [
+            clock._add(run, anchor, goal * fraction - run.elapsed)
+            for fraction in run.target.warnings
+            if fraction not in reached
+        ]
+        if breach_at is None:
+            pending.append(when)
+        for at in pending:
+            if at > now and (next_event is None or at < next_event):
+                next_event = at
+    return SlaInstants(
+        due_at=None if due is None else due[0],
+        due_target=None if due is None else due[1],
+        next_event_at=next_event,
+        crossings=tuple(crossings),
     )

@@ -11,7 +11,7 @@ import attrs
 from csmkit._time import format_instant
 from csmkit.timeline import Priority
 
-__all__ = ["SlaCycle", "SlaReport", "SlaState", "SlaWarning"]
+__all__ = ["SlaCrossing", "SlaCycle", "SlaInstants", "SlaReport", "SlaState", "SlaWarning"]
 
 
 class SlaState(str, enum.Enum):
@@ -144,6 +144,62 @@ class SlaCycle:
 
 
 @attrs.frozen
+class SlaCrossing:
+    """A warning threshold or the goal (the breach) that a cycle has reached.
+
+    Attributes:
+        target: Target name.
+        cycle: 1-based number of the cycle within its target.
+        fraction: The warning's share of the goal; ``None`` for the breach.
+        at: When it was reached.
+    """
+
+    target: str
+    cycle: int
+    fraction: float | None
+    at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "target": self.target,
+            "cycle": self.cycle,
+            "fraction": self.fraction,
+            "at": format_instant(self.at),
+        }
+
+
+@attrs.frozen
+class SlaInstants:
+    """The instants of an [`SlaReport`][csmkit.sla.SlaReport] that a scheduler reads, as
+    [`SlaReport.instants()`][csmkit.sla.SlaReport.instants] defines them;
+    [`SlaTracker.instants()`][csmkit.sla.SlaTracker.instants] gives the same without
+    building the report.
+
+    Attributes:
+        due_at: The earliest ``due_at`` of a running cycle (``None``: none runs).
+        due_target: That cycle's target (ties: the first name in sort order).
+        next_event_at: The report's ``next_event_at``.
+        crossings: Every warning and breach reached, cycle by cycle in the report's
+            order, each cycle's warnings in its target's order, then its breach.
+    """
+
+    due_at: datetime | None
+    due_target: str | None
+    next_event_at: datetime | None
+    crossings: tuple[SlaCrossing, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "due_at": _iso(self.due_at),
+            "due_target": self.due_target,
+            "next_event_at": _iso(self.next_event_at),
+            "crossings": [c.to_dict() for c in self.crossings],
+        }
+
+
+@attrs.frozen
 class SlaReport:
     """Every cycle of every target of one ticket, as of ``now``.
 
@@ -180,6 +236,34 @@ class SlaReport:
     def breached(self) -> bool:
         """Whether any cycle is breached."""
         return any(c.breached for c in self.cycles)
+
+    def instants(self) -> SlaInstants:
+        """The instants a scheduler reads: the earliest due instant of a running cycle,
+        ``next_event_at`` and every warning and breach reached.
+
+        >>> SlaReport("T-1", None, datetime(2026, 1, 1).astimezone(), (), None).instants()
+        SlaInstants(due_at=None, due_target=None, next_event_at=None, crossings=())
+        """
+        due: tuple[datetime, str] | None = None
+        crossings: list[SlaCrossing] = []
+        for cycle in self.cycles:
+            if cycle.state is SlaState.RUNNING and (
+                due is None or (cycle.due_at, cycle.target) < due
+            ):
+                due = (cycle.due_at, cycle.target)
+            for warning in cycle.warnings:
+                if warning.reached and warning.at is not None:
+                    crossings.append(
+                        SlaCrossing(cycle.target, cycle.cycle, warning.fraction, warning.at)
+                    )
+            if cycle.breached and cycle.breached_at is not None:
+                crossings.append(SlaCrossing(cycle.target, cycle.cycle, None, cycle.breached_at))
+        return SlaInstants(
+            due_at=None if due is None else due[0],
+            due_target=None if due is None else due[1],
+            next_event_at=self.next_event_at,
+            crossings=tuple(crossings),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""

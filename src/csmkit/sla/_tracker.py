@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from csmkit.errors import SlaPolicyError
 from csmkit.sla._clock import Fold, SlaReport, check_evaluation, no_policy_report
 from csmkit.sla._policy import SlaPolicy, SlaPolicySet
+from csmkit.sla._report import SlaInstants
 from csmkit.timeline import Event, Timeline
 
 if TYPE_CHECKING:
@@ -18,8 +19,12 @@ if TYPE_CHECKING:
 __all__ = ["SlaTracker"]
 
 
+#: The instants of a ticket no policy applies to.
+_NO_INSTANTS = SlaInstants(due_at=None, due_target=None, next_event_at=None, crossings=())
+
+
 class _Entry:
-    __slots__ = ("calendar", "fold", "last", "policy", "prefix")
+    __slots__ = ("calendar", "fold", "last", "last_instants", "policy", "prefix")
 
     def __init__(
         self,
@@ -32,7 +37,9 @@ class _Entry:
         self.calendar = calendar
         self.fold = fold
         self.prefix = prefix
+        # The last answers given with every event folded, each with its ``now``.
         self.last: tuple[datetime, SlaReport] | None = None
+        self.last_instants: tuple[datetime, SlaInstants] | None = None
 
 
 class SlaTracker:
@@ -118,6 +125,80 @@ class SlaTracker:
             SlaPolicyError: as [`SlaPolicy.evaluate()`][csmkit.sla.SlaPolicy.evaluate].
             CalendarError: as [`SlaPolicy.evaluate()`][csmkit.sla.SlaPolicy.evaluate].
         """
+        policy = self._select(timeline, now)
+        if policy is None:
+            return no_policy_report(timeline, now)
+        with self._lock:
+            entry = self._repeat(timeline, policy, calendar, now)
+            if entry is not None and entry.last is not None and _same_instant(entry.last[0], now):
+                # Asked again with the very events, policy, calendar and ``now`` it
+                # answered (and checked) last: the same answer, without re-checking.
+                return entry.last[1]
+        now = check_evaluation(policy, timeline, calendar, now)
+        with self._lock:
+            entry = self._advanced(timeline, policy, calendar, now)
+            last = entry.last
+            if last is not None and _equal_instant(last[0], now):
+                return last[1]
+            report = entry.fold.peek(timeline, now)
+            if entry.fold.count == len(timeline):
+                entry.last = (now, report)
+            return report
+
+    def instants(
+        self,
+        timeline: Timeline,
+        *,
+        calendar: BusinessCalendar | None = None,
+        now: datetime,
+    ) -> SlaInstants:
+        """``evaluate(timeline, calendar=calendar, now=now).instants()``, without
+        building the report: the earliest due instant of a running cycle (a desk's due
+        mark), the next warning or breach, and those already reached (a scheduler's
+        wake-up).
+
+        Raises:
+            SlaPolicyError: as [`SlaPolicy.evaluate()`][csmkit.sla.SlaPolicy.evaluate].
+            CalendarError: as [`SlaPolicy.evaluate()`][csmkit.sla.SlaPolicy.evaluate].
+
+        >>> from datetime import datetime, timedelta, timezone
+        >>> from csmkit.timeline import TicketCreated, Timeline
+        >>> policy = SlaPolicy.from_dict(
+        ...     {"name": "p", "targets": {"first_response": {
+        ...         "goals": {"normal": "1h"}, "business": False}}}
+        ... )
+        >>> t0 = datetime(2026, 9, 30, 9, 0, tzinfo=timezone.utc)
+        >>> created = TicketCreated(ticket_id="T-1", at=t0, type="repair", channel="email")
+        >>> timeline = Timeline([created])
+        >>> instants = SlaTracker(policy).instants(timeline, now=t0)
+        >>> instants.due_at.isoformat(), instants.due_target
+        ('2026-09-30T10:00:00+00:00', 'first_response')
+        >>> instants == policy.evaluate(timeline, now=t0).instants()
+        True
+        """
+        policy = self._select(timeline, now)
+        if policy is None:
+            no_policy_report(timeline, now)  # checks ``now`` as ``evaluate`` does
+            return _NO_INSTANTS
+        with self._lock:
+            entry = self._repeat(timeline, policy, calendar, now)
+            if entry is not None:
+                last = entry.last_instants
+                if last is not None and _same_instant(last[0], now):
+                    return last[1]
+        now = check_evaluation(policy, timeline, calendar, now)
+        with self._lock:
+            entry = self._advanced(timeline, policy, calendar, now)
+            last = entry.last_instants
+            if last is not None and _equal_instant(last[0], now):
+                return last[1]
+            instants = entry.fold.instants(now)
+            if entry.fold.count == len(timeline):
+                entry.last_instants = (now, instants)
+            return instants
+
+    def _select(self, timeline: Timeline, now: datetime) -> SlaPolicy | None:
+        """The policy for ``timeline`` at ``now`` (``None``: a set selects none)."""
         if not isinstance(timeline, Timeline):
             raise SlaPolicyError(f"timeline must be a Timeline, got {type(timeline).__name__}")
         policy = self._policy
@@ -126,52 +207,64 @@ class SlaTracker:
                 ticket = timeline.state_at(now)
             except ValueError as exc:
                 raise SlaPolicyError(f"now: {exc}") from None
-            selected = policy.select(ticket)
-            if selected is None:
-                return no_policy_report(timeline, now)
-            policy = selected
+            return policy.select(ticket)
+        return policy
+
+    def _repeat(
+        self,
+        timeline: Timeline,
+        policy: SlaPolicy,
+        calendar: BusinessCalendar | None,
+        now: datetime,
+    ) -> _Entry | None:
+        """The ticket's entry if it folded the very events of ``timeline`` (all of
+        them) with this policy and calendar: its last answers then stand for ``now``
+        equal to theirs (the caller compares). Called under the lock."""
+        entry = self._entries.get(timeline.ticket_id)
+        if (
+            entry is None
+            or entry.prefix is not timeline.events
+            or entry.policy is not policy
+            or entry.calendar is not calendar
+        ):
+            return None
+        self._entries.move_to_end(timeline.ticket_id)
+        return entry
+
+    def _advanced(
+        self,
+        timeline: Timeline,
+        policy: SlaPolicy,
+        calendar: BusinessCalendar | None,
+        now: datetime,
+    ) -> _Entry:
+        """The ticket's entry with its fold fed up to ``now`` (a kept fold when it is a
+        prefix of what a fresh fold would read, else a fresh one). Called under the
+        lock, with ``now`` checked."""
         ticket_id = timeline.ticket_id
-        with self._lock:
-            entry = self._entries.get(ticket_id)
-            if (
-                entry is not None
-                and entry.last is not None
-                and entry.prefix is timeline.events
-                and entry.policy is policy
-                and entry.calendar is calendar
-                and _same_instant(entry.last[0], now)
-            ):
-                # Asked again with the very events, policy, calendar and ``now`` it
-                # answered (and checked) last: the same answer, without re-checking.
-                self._entries.move_to_end(ticket_id)
-                return entry.last[1]
-        now = check_evaluation(policy, timeline, calendar, now)
-        with self._lock:
-            entry = self._entries.get(ticket_id)
-            if entry is not None and not _usable(entry, policy, calendar, timeline, now):
-                entry = None
-            if entry is None:
-                fold = Fold(policy, timeline, calendar=calendar, now=now)
-                entry = _Entry(policy, calendar, fold, ())
-            elif (
-                entry.last is not None
-                and entry.last[0] == now
-                # an equal instant in another zone is another answer (its ``now``)
-                and entry.last[0].tzinfo is now.tzinfo
-                and entry.last[0].fold == now.fold
-                and entry.fold.count == len(timeline)
-            ):
-                self._entries.move_to_end(ticket_id)
-                return entry.last[1]
-            entry.fold.feed(timeline, now)
-            entry.prefix = timeline.events[: entry.fold.count]
-            report = entry.fold.peek(timeline, now)
-            entry.last = (now, report) if entry.fold.count == len(timeline) else None
-            self._entries[ticket_id] = entry
-            self._entries.move_to_end(ticket_id)
-            if len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-            return report
+        entry = self._entries.get(ticket_id)
+        if entry is not None and not _usable(entry, policy, calendar, timeline, now):
+            entry = None
+        if entry is None:
+            fold = Fold(policy, timeline, calendar=calendar, now=now)
+            entry = _Entry(policy, calendar, fold, ())
+        count = entry.fold.count
+        entry.fold.feed(timeline, now)
+        if entry.fold.count != count or entry.fold.count != len(timeline):
+            # Other events folded, or some left for later: no last answer stands.
+            entry.last = entry.last_instants = None
+        entry.prefix = timeline.events[: entry.fold.count]
+        self._entries[ticket_id] = entry
+        self._entries.move_to_end(ticket_id)
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+        return entry
+
+
+def _equal_instant(last: datetime, now: datetime) -> bool:
+    """Whether the checked ``now`` is ``last``'s instant in the same zone and fold (an
+    equal instant in another zone is another answer: its ``now``)."""
+    return last == now and last.tzinfo is now.tzinfo and last.fold == now.fold
 
 
 def _same_instant(last: datetime, now: object) -> bool:
