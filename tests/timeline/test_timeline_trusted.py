@@ -30,6 +30,7 @@ from csmkit.timeline.trusted import (
     Untrusted,
     decode_timeline,
     folded_timeline,
+    replaced_ticket,
     stored_events,
     trusted_event,
     trusted_ticket,
@@ -126,6 +127,29 @@ def test_trusted_ticket_takes_defaults_and_refuses_missing_and_unknown_fields() 
         trusted_ticket(**{k: v for k, v in required.items() if k != "updated_at"})
     with pytest.raises(TypeError, match="unknown field"):
         trusted_ticket(**required, colour="red")
+
+
+# ------------------------------------------------------------------ replaced_ticket
+@given(timelines_events(), st.data())
+def test_replaced_ticket_equals_evolve(events: list[Event], data: st.DataObject) -> None:
+    # Any subset of one state's fields replaced by another state's values (every value
+    # valid): the same ticket as attrs.evolve, which runs every validator.
+    states = _states(events)
+    ticket, other = data.draw(st.sampled_from(states)), data.draw(st.sampled_from(states))
+    names = data.draw(st.sets(st.sampled_from([a.name for a in attrs.fields(Ticket)])))
+    changes = {name: getattr(other, name) for name in names}
+    built = replaced_ticket(ticket, **changes)
+    assert type(built) is Ticket
+    assert _values(built) == _values(attrs.evolve(ticket, **changes))
+    assert _values(ticket) == _values(_states(events)[states.index(ticket)])  # untouched
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        built.status = "x"  # type: ignore[misc]
+
+
+def test_replaced_ticket_refuses_unknown_fields() -> None:
+    ticket = Ticket.created(created("T-1", T0))
+    with pytest.raises(TypeError, match=r"unknown field\(s\) \['colour'\]"):
+        replaced_ticket(ticket, status="open", colour="red")
 
 
 # ------------------------------------------------------------------ folded_timeline

@@ -306,6 +306,23 @@ def trusted_ticket(**values: Any) -> Ticket:
     return result
 
 
+def replaced_ticket(ticket: Ticket, **changes: Any) -> Ticket:
+    """A copy of ``ticket`` with ``changes``, without running the validators or converters.
+
+    Checks only that every name is a field of ``Ticket`` (else ``TypeError``). Each value
+    must already be what the validating constructor would store (see
+    [`trusted_ticket()`][csmkit.timeline.trusted.trusted_ticket]); with such values the
+    result equals ``attrs.evolve(ticket, **changes)``, with any other it is a wrong ticket,
+    not an error.
+
+    Raises:
+        TypeError: an unknown field name.
+    """
+    if not _TICKET_NAMES.issuperset(changes):
+        raise TypeError(f"Ticket: unknown field(s) {sorted(set(changes) - _TICKET_NAMES)}")
+    return ticket._replace(changes)
+
+
 # Events that change only updated_at and version (see Ticket.apply).
 _PASSIVE: frozenset[type] = frozenset(
     {MessageAdded, Linked, SurveyAnswered, DeliveryFailed, AutoReplyReceived, ActionFailed}

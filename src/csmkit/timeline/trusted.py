@@ -8,10 +8,11 @@ decoder that checked each value's exact type, a store whose append folded the ba
 pays for those checks twice. The functions here skip what their caller vouches for, and
 are what make csmkit's own fast paths fast. Each one says exactly what it checks:
 
-* [`trusted_event()`][csmkit.timeline.trusted.trusted_event] and
-  [`trusted_ticket()`][csmkit.timeline.trusted.trusted_ticket] check only the field names
-  (and that the fields without a default are given); the caller vouches that every value
-  is what the validating constructor would store.
+* [`trusted_event()`][csmkit.timeline.trusted.trusted_event],
+  [`trusted_ticket()`][csmkit.timeline.trusted.trusted_ticket] and
+  [`replaced_ticket()`][csmkit.timeline.trusted.replaced_ticket] check only the field
+  names (and that the fields without a default are given); the caller vouches that every
+  value is what the validating constructor would store.
 * [`folded_timeline()`][csmkit.timeline.trusted.folded_timeline] checks nothing; the
   caller vouches that ``ticket`` is the fold of ``base`` and ``events``.
 * [`stored_events()`][csmkit.timeline.trusted.stored_events] checks every value of the
@@ -22,14 +23,14 @@ are what make csmkit's own fast paths fast. Each one says exactly what it checks
   answers as ``Timeline.from_dict``); the caller vouches for nothing.
 
 **A wrong input gives a wrong result, not an error.** ``trusted_event``,
-``trusted_ticket`` and ``folded_timeline`` accept any value of any type and build an
-object that breaks the invariants the rest of csmkit relies on (a naive instant, a
-priority that is a string, a state that is not the fold of the events). Use them only on
-values you validated yourself or took from objects that were validated. ``stored_events``
-may be given damaged rows: it either returns exactly the validating constructors' events
-or raises ``Untrusted`` (or the constructor's own error for a rare kind), and the caller
-then decodes the rows the validating way, which names the damaged row. ``decode_timeline``
-is safe for any input.
+``trusted_ticket``, ``replaced_ticket`` and ``folded_timeline`` accept any value of any
+type and build an object that breaks the invariants the rest of csmkit relies on (a
+naive instant, a priority that is a string, a state that is not the fold of the events).
+Use them only on values you validated yourself or took from objects that were validated.
+``stored_events`` may be given damaged rows: it either returns exactly the validating
+constructors' events or raises ``Untrusted`` (or the constructor's own error for a rare
+kind), and the caller then decodes the rows the validating way, which names the damaged
+row. ``decode_timeline`` is safe for any input.
 
 Examples:
     >>> from datetime import datetime, timezone
@@ -49,7 +50,7 @@ Examples:
 from __future__ import annotations
 
 from csmkit.timeline._events import trusted_event
-from csmkit.timeline._ticket import trusted_ticket
+from csmkit.timeline._ticket import replaced_ticket, trusted_ticket
 from csmkit.timeline._timeline import folded_timeline
 from csmkit.timeline._trusted import Untrusted, decode_timeline, stored_events
 
@@ -57,6 +58,7 @@ __all__ = [
     "Untrusted",
     "decode_timeline",
     "folded_timeline",
+    "replaced_ticket",
     "stored_events",
     "trusted_event",
     "trusted_ticket",

@@ -32,7 +32,7 @@ import attrs
 
 from csmkit._jsonvalue import EMPTY, FrozenMap, JsonValue
 from csmkit.timeline import StatusCategory, StatusChanged, Ticket
-from csmkit.timeline.trusted import trusted_event
+from csmkit.timeline.trusted import replaced_ticket, trusted_event
 
 __all__ = ["FAST", "enter", "freeze_fields", "replace_ticket", "status_changed"]
 
@@ -68,15 +68,6 @@ _STATUS_CHANGED_FIELDS = (
     "transition",
     "reason",
 )
-
-
-class _MutableTicket(Ticket):
-    """Same slots as [`Ticket`][csmkit.timeline.Ticket], ordinary attribute assignment; never
-    escapes."""
-
-    __slots__ = ()
-    __setattr__ = object.__setattr__
-    __delattr__ = object.__delattr__
 
 
 class _MutableStatusChanged(StatusChanged):
@@ -119,57 +110,12 @@ def _fast_status_changed(
 def _fast_enter(
     ticket: Ticket, status: str, category: StatusCategory, at: datetime, version: int
 ) -> Ticket:
-    new: Any = _new(_MutableTicket)
-    new.id = ticket.id
-    new.type = ticket.type
-    new.channel = ticket.channel
-    new.status = status
-    new.category = category
-    new.priority = ticket.priority
-    new.customer_id = ticket.customer_id
-    new.subject = ticket.subject
-    new.assignee = ticket.assignee
-    new.group = ticket.group
-    new.fields = ticket.fields
-    new.tags = ticket.tags
-    new.created_at = ticket.created_at
-    new.updated_at = at
-    new.version = version
-    new.workflow = ticket.workflow
-    new.workflow_version = ticket.workflow_version
-    new.escalation_level = ticket.escalation_level
-    new.__class__ = Ticket
-    result: Ticket = new
-    return result
+    return replaced_ticket(ticket, status=status, category=category, updated_at=at, version=version)
 
 
 def _fast_replace(ticket: Ticket, changes: Mapping[str, Any]) -> Ticket:
-    new: Any = _new(_MutableTicket)
-    # every field written out (several times faster than a getattr/setattr loop)
-    new.id = ticket.id
-    new.type = ticket.type
-    new.channel = ticket.channel
-    new.status = ticket.status
-    new.category = ticket.category
-    new.priority = ticket.priority
-    new.customer_id = ticket.customer_id
-    new.subject = ticket.subject
-    new.assignee = ticket.assignee
-    new.group = ticket.group
-    new.fields = ticket.fields
-    new.tags = ticket.tags
-    new.created_at = ticket.created_at
-    new.updated_at = ticket.updated_at
-    new.version = ticket.version
-    new.workflow = ticket.workflow
-    new.workflow_version = ticket.workflow_version
-    new.escalation_level = ticket.escalation_level
-    for name in changes:
-        if name in _TICKET_NAMES:  # other names are not fields: not read, as before
-            setattr(new, name, changes[name])
-    new.__class__ = Ticket
-    result: Ticket = new
-    return result
+    # other names are not fields: not read, as before
+    return replaced_ticket(ticket, **{n: v for n, v in changes.items() if n in _TICKET_NAMES})
 
 
 def _slow_status_changed(
