@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from csmkit._time import require_aware
 from csmkit.errors import SlaPolicyError
@@ -120,25 +120,24 @@ class _Clock:
             if run.running and at is run.anchor and delta > _ZERO:
                 # From the anchor of a running clock: the instant the elapsed time
                 # reaches ``elapsed + delta``, the same for every anchor of the span.
-                reach = (run.elapsed + delta, at.tzinfo)
-                span = run.span
-                when = span.get(reach)
-                if when is None:
-                    if len(span) >= _MEMO_SIZE:
-                        span.clear()
-                    when = span[reach] = self.calendar.add(at, delta)
-                return when
+                return self._remembered(run.span, (run.elapsed + delta, at.tzinfo), at, delta)
             # The key holds the zone and fold too: equal instants in other zones are
             # equal datetimes, but the calendar's answer is given in ``at``'s zone.
-            key = (at, at.tzinfo, at.fold, delta)
-            memo = run.memo
-            when = memo.get(key)
-            if when is None:
-                if len(memo) >= _MEMO_SIZE:
-                    memo.clear()
-                when = memo[key] = self.calendar.add(at, delta)
-            return when
+            return self._remembered(run.memo, (at, at.tzinfo, at.fold, delta), at, delta)
         return at + delta
+
+    def _remembered(
+        self, memo: dict[Any, datetime], key: object, at: datetime, delta: timedelta
+    ) -> datetime:
+        """``calendar.add(at, delta)``, remembered in ``memo`` under ``key`` (at most
+        ``_MEMO_SIZE`` answers: a full memo starts over)."""
+        when = memo.get(key)
+        if when is None:
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            assert self.calendar is not None
+            when = memo[key] = self.calendar.add(at, delta)
+        return when
 
     def _thresholds(self, run: _Run) -> list[tuple[float, timedelta]]:
         assert run.goal is not None
