@@ -347,9 +347,8 @@ def _passed(ticket: Ticket, event: Any) -> Ticket | None:
     new = _copy(ticket)
     new.updated_at = event.at
     new.version = ticket.version + 1
-    if cls in _PASSIVE:
-        pass
-    elif cls is StatusChanged:
+    # (the `_PASSIVE` classes change only updated_at and version: no branch below)
+    if cls is StatusChanged:
         if event.from_status != ticket.status:
             return None
         new.status = event.to_status
@@ -378,7 +377,7 @@ def _passed(ticket: Ticket, event: Any) -> Ticket | None:
             new.fields = FrozenMap(fields) if fields else EMPTY
     elif cls is Escalated:
         new.escalation_level = max(ticket.escalation_level, event.level)
-    else:  # WorkflowMigrated
+    elif cls is WorkflowMigrated:
         if event.from_status != ticket.status or event.from_version != ticket.workflow_version:
             return None
         new.workflow = event.workflow
